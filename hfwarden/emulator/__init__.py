@@ -1,0 +1,1 @@
+"""A local, faithful Inference Endpoints API for tests, benchmarks and the sandbox."""

@@ -1,0 +1,544 @@
+"""The emulated endpoints: state machine, autoscaling and the ground-truth bill.
+
+Everything here is evaluated lazily against the emulator's clock: before an endpoint is read or
+changed it is advanced to "now", replaying every timer, idle timeout and autoscaling check that
+fell due in between, in time order, and integrating billed replicas over each interval. So a
+manual clock moved by a day gives exactly the states and the bill that a day in real time would.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hfwarden.clock import Clock, to_z
+from hfwarden.emulator.catalogue import COMPUTES, REGIONS, Compute, compute_id, find_compute
+
+STATES = (
+    "pending",
+    "initializing",
+    "updating",
+    "updateFailed",
+    "running",
+    "paused",
+    "failed",
+    "scaledToZero",
+)
+BILLED_STATES = frozenset({"initializing", "running", "updating"})
+URL_STATES = frozenset({"initializing", "running", "updating", "scaledToZero", "updateFailed"})
+MESSAGES = {
+    "pending": "Endpoint waiting to be scheduled",
+    "initializing": "Endpoint is initializing",
+    "updating": "Endpoint waiting for the update",
+    "updateFailed": "Endpoint failed to update",
+    "running": "Endpoint is ready",
+    "paused": "Endpoint is paused",
+    "failed": "Endpoint failed to deploy",
+    "scaledToZero": "Endpoint is scaled to zero",
+}
+NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+
+# Autoscaling cadence from the reference: scale-down checked every 2 minutes after 300 s of
+# stabilisation; the traffic window is one minute.
+SCALE_DOWN_EVERY_S = 120.0
+STABILISATION_S = 300.0
+TRAFFIC_WINDOW_S = 60.0
+
+
+class ApiError(Exception):
+    """An answer the API gives instead of a result."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class BillingAccount:
+    """Ground truth for one namespace/name; it outlives a deleted endpoint."""
+
+    namespace: str
+    name: str
+    replica_seconds: float = 0.0
+    usd: float = 0.0
+
+
+@dataclass
+class Timings:
+    """How long the emulated platform takes; configurable so tests can be quick or realistic."""
+
+    pending_seconds: float = 2.0
+    init_seconds: float = 20.0
+    update_seconds: float = 10.0
+    replica_capacity_rpm: float = 60.0
+
+
+@dataclass
+class Endpoint:
+    """One emulated endpoint. `spec` is everything the client sees outside `status`."""
+
+    namespace: str
+    spec: dict[str, Any]
+    compute: Compute
+    state: str
+    ready: int
+    target: int
+    created_at: float
+    updated_at: float
+    account: BillingAccount
+    accrued_to: float
+    last_traffic_at: float
+    timer_at: float | None = None
+    timer_to: str | None = None
+    replicas_ready_at: float | None = None
+    next_scale_check_at: float | None = None
+    traffic: deque[float] = field(default_factory=deque)
+    host_id: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @property
+    def name(self) -> str:
+        return str(self.spec["name"])
+
+    @property
+    def scaling(self) -> dict[str, Any]:
+        scaling: dict[str, Any] = self.spec["compute"]["scaling"]
+        return scaling
+
+    @property
+    def min_replica(self) -> int:
+        return int(self.scaling["minReplica"])
+
+    @property
+    def max_replica(self) -> int:
+        return int(self.scaling["maxReplica"])
+
+    @property
+    def billed_replicas(self) -> int:
+        return max(self.ready, self.target) if self.state in BILLED_STATES else 0
+
+    @property
+    def base_replicas(self) -> int:
+        """Replicas a started endpoint runs with before traffic asks for more."""
+        return max(self.min_replica, 1)
+
+
+class World:
+    """All namespaces, endpoints and bills of one emulator instance. Thread-safe."""
+
+    def __init__(self, clock: Clock, timings: Timings | None = None) -> None:
+        self.clock = clock
+        self.timings = timings or Timings()
+        self.endpoints: dict[tuple[str, str], Endpoint] = {}
+        self.accounts: dict[tuple[str, str], BillingAccount] = {}
+        self.lock = threading.RLock()
+
+    # -- time -----------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now().timestamp()
+
+    def advance_all(self) -> float:
+        now = self.now()
+        for endpoint in self.endpoints.values():
+            self._advance(endpoint, now)
+        return now
+
+    def _advance(self, ep: Endpoint, now: float) -> None:
+        while True:
+            due = self._next_event(ep)
+            if due is None or due[0] > now:
+                break
+            at, apply = due
+            self._accrue(ep, at)
+            apply(at)
+        self._accrue(ep, now)
+
+    def _accrue(self, ep: Endpoint, until: float) -> None:
+        if until <= ep.accrued_to:
+            return
+        replica_seconds = ep.billed_replicas * (until - ep.accrued_to)
+        ep.account.replica_seconds += replica_seconds
+        ep.account.usd += replica_seconds * ep.compute.price_per_hour / 3600.0
+        ep.accrued_to = until
+
+    def _next_event(self, ep: Endpoint) -> tuple[float, Callable[[float], None]] | None:
+        candidates: list[tuple[float, Callable[[float], None]]] = []
+        if ep.timer_at is not None:
+            candidates.append((ep.timer_at, lambda at: self._fire_timer(ep, at)))
+        if ep.state == "running":
+            timeout_min = int(ep.scaling.get("scaleToZeroTimeout") or 0)
+            if ep.min_replica == 0 and timeout_min > 0:
+                idle_at = ep.last_traffic_at + timeout_min * 60.0
+                candidates.append((idle_at, lambda at: self._go_idle(ep, at)))
+            if ep.replicas_ready_at is not None:
+                candidates.append((ep.replicas_ready_at, lambda at: self._replicas_ready(ep, at)))
+            if ep.next_scale_check_at is not None and ep.target > ep.base_replicas:
+                candidates.append((ep.next_scale_check_at, lambda at: self._scale_down_check(ep, at)))
+        if not candidates:
+            return None
+        return min(candidates, key=lambda c: c[0])
+
+    def _set_state(self, ep: Endpoint, state: str, at: float) -> None:
+        ep.state = state
+        ep.updated_at = at
+
+    def _fire_timer(self, ep: Endpoint, at: float) -> None:
+        to = ep.timer_to
+        ep.timer_at = ep.timer_to = None
+        if to == "initializing":
+            self._start_initializing(ep, at)
+        elif to == "running":
+            ep.ready = ep.target
+            ep.last_traffic_at = at
+            ep.next_scale_check_at = None
+            self._set_state(ep, "running", at)
+
+    def _start_initializing(self, ep: Endpoint, at: float) -> None:
+        ep.ready = 0
+        ep.target = ep.base_replicas
+        self._set_state(ep, "initializing", at)
+        ep.timer_at, ep.timer_to = at + self.timings.init_seconds, "running"
+
+    def _go_idle(self, ep: Endpoint, at: float) -> None:
+        ep.ready = ep.target = 0
+        ep.replicas_ready_at = ep.next_scale_check_at = None
+        ep.traffic.clear()
+        self._set_state(ep, "scaledToZero", at)
+
+    def _replicas_ready(self, ep: Endpoint, at: float) -> None:
+        ep.replicas_ready_at = None
+        ep.ready = ep.target
+        ep.updated_at = at
+
+    def _desired_replicas(self, ep: Endpoint, at: float) -> int:
+        while ep.traffic and ep.traffic[0] <= at - TRAFFIC_WINDOW_S:
+            ep.traffic.popleft()
+        wanted = math.ceil(len(ep.traffic) / self.timings.replica_capacity_rpm)
+        return min(max(wanted, ep.base_replicas), ep.max_replica)
+
+    def _scale_down_check(self, ep: Endpoint, at: float) -> None:
+        desired = self._desired_replicas(ep, at)
+        if desired < ep.target:
+            ep.target = desired
+            ep.ready = min(ep.ready, desired)
+            ep.updated_at = at
+        ep.next_scale_check_at = at + SCALE_DOWN_EVERY_S
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, namespace: str, name: str) -> Endpoint:
+        ep = self.endpoints.get((namespace, name))
+        if ep is None:
+            raise ApiError(404, f"Endpoint {name} not found in namespace {namespace}")
+        self._advance(ep, self.now())
+        return ep
+
+    def list_namespace(self, namespace: str) -> list[Endpoint]:
+        now = self.now()
+        found = [ep for (ns, _), ep in self.endpoints.items() if ns == namespace]
+        for ep in found:
+            self._advance(ep, now)
+        return found
+
+    def billing(self, namespace: str | None = None) -> dict[str, Any]:
+        self.advance_all()
+        rows = [
+            {
+                "namespace": acc.namespace,
+                "name": acc.name,
+                "usd": acc.usd,
+                "replica_seconds": acc.replica_seconds,
+            }
+            for acc in self.accounts.values()
+            if namespace is None or acc.namespace == namespace
+        ]
+        return {"total_usd": sum(r["usd"] for r in rows), "endpoints": rows}
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create(self, namespace: str, body: Any, *, state: str = "pending") -> Endpoint:
+        spec = _validated_create_body(body)
+        key = (namespace, spec["name"])
+        if key in self.endpoints:
+            raise ApiError(409, f"Endpoint {spec['name']} already exists in namespace {namespace}")
+        compute = _compute_for(spec)
+        now = self.now()
+        account = self.accounts.setdefault(key, BillingAccount(namespace, spec["name"]))
+        ep = Endpoint(
+            namespace=namespace,
+            spec=spec,
+            compute=compute,
+            state="pending",
+            ready=0,
+            target=0,
+            created_at=now,
+            updated_at=now,
+            account=account,
+            accrued_to=now,
+            last_traffic_at=now,
+        )
+        self.endpoints[key] = ep
+        self._place_in_state(ep, state, now)
+        return ep
+
+    def _place_in_state(self, ep: Endpoint, state: str, now: float) -> None:
+        """Put a new endpoint straight into `state` (seed files and tests)."""
+        if state not in STATES:
+            raise ApiError(400, f"VALIDATION_FAILED: unknown state {state!r}")
+        ep.state = state
+        if state == "pending":
+            ep.timer_at, ep.timer_to = now + self.timings.pending_seconds, "initializing"
+        elif state == "initializing":
+            self._start_initializing(ep, now)
+        elif state == "running":
+            ep.ready = ep.target = ep.base_replicas
+        elif state == "updating":
+            ep.target = ep.base_replicas
+            ep.timer_at, ep.timer_to = now + self.timings.update_seconds, "running"
+        elif state in ("failed", "updateFailed"):
+            ep.target = ep.base_replicas
+
+    def delete(self, namespace: str, name: str) -> None:
+        ep = self.get(namespace, name)
+        del self.endpoints[(namespace, ep.name)]
+
+    def update(self, namespace: str, name: str, body: Any) -> Endpoint:
+        ep = self.get(namespace, name)
+        if not isinstance(body, dict):
+            raise ApiError(400, "Failed to parse the request body as JSON: expected an object")
+        if "name" in body and body["name"] != ep.name:
+            raise ApiError(400, "VALIDATION_FAILED: name cannot be changed")
+        merged = _merge(ep.spec, body)
+        _validate_spec(merged)
+        compute = _compute_for(merged)
+        changed_runtime = merged["compute"] != ep.spec["compute"] or merged["model"] != ep.spec["model"]
+        ep.spec, ep.compute = merged, compute
+        now = self.now()
+        if not changed_runtime:
+            return ep
+        if ep.state in ("running", "updating", "updateFailed"):
+            ep.target = min(max(ep.target, ep.base_replicas), ep.max_replica)
+            ep.ready = 0
+            ep.replicas_ready_at = ep.next_scale_check_at = None
+            self._set_state(ep, "updating", now)
+            ep.timer_at, ep.timer_to = now + self.timings.update_seconds, "running"
+        elif ep.state == "initializing":
+            ep.target = ep.base_replicas
+            ep.updated_at = now
+        else:
+            ep.updated_at = now
+        return ep
+
+    def pause(self, namespace: str, name: str) -> Endpoint:
+        ep = self.get(namespace, name)
+        if ep.state == "paused":
+            return ep
+        self._stop(ep, "paused")
+        return ep
+
+    def scale_to_zero(self, namespace: str, name: str) -> Endpoint:
+        ep = self.get(namespace, name)
+        if ep.state == "scaledToZero":
+            return ep
+        if ep.state in ("failed",):
+            raise ApiError(400, "VALIDATION_FAILED: a failed endpoint cannot be scaled to zero")
+        self._stop(ep, "scaledToZero")
+        return ep
+
+    def _stop(self, ep: Endpoint, state: str) -> None:
+        now = self.now()
+        ep.ready = ep.target = 0
+        ep.timer_at = ep.timer_to = None
+        ep.replicas_ready_at = ep.next_scale_check_at = None
+        ep.traffic.clear()
+        self._set_state(ep, state, now)
+
+    def resume(self, namespace: str, name: str) -> Endpoint:
+        ep = self.get(namespace, name)
+        if ep.state == "running":
+            raise ApiError(400, f"Endpoint {ep.name} is already running")
+        if ep.state in ("pending", "initializing", "updating"):
+            return ep  # already on its way up
+        now = self.now()
+        ep.ready = ep.target = 0
+        self._set_state(ep, "pending", now)
+        ep.timer_at, ep.timer_to = now + self.timings.pending_seconds, "initializing"
+        return ep
+
+    def data_plane_request(self, namespace: str, name: str) -> Endpoint:
+        """Traffic to the endpoint's URL: feeds the idle timer and autoscaling, wakes scale-to-zero."""
+        ep = self.get(namespace, name)
+        now = self.now()
+        if ep.state == "scaledToZero":
+            ep.last_traffic_at = now
+            self._start_initializing(ep, now)
+            return ep
+        if ep.state not in ("running", "updating", "initializing"):
+            return ep
+        ep.last_traffic_at = now
+        ep.traffic.append(now)
+        if ep.state == "running":
+            desired = self._desired_replicas(ep, now)
+            if desired > ep.target:
+                ep.target = desired
+                ep.updated_at = now
+                ep.replicas_ready_at = now + self.timings.init_seconds
+                ep.next_scale_check_at = now + STABILISATION_S
+        return ep
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def to_json(self, ep: Endpoint, base_url: str) -> dict[str, Any]:
+        """The endpoint as the API answers it."""
+        # Shallow copies only: the answer is serialised at once and never mutated, and deep
+        # copies of 1,000 endpoints would cost more than the rest of a list call.
+        body = dict(ep.spec)
+        provider = ep.spec["provider"]
+        body["compute"] = {
+            "accelerator": ep.compute.accelerator,
+            **ep.spec["compute"],
+            "id": compute_id(provider["vendor"], provider["region"], ep.compute),
+        }
+        status: dict[str, Any] = {
+            "createdAt": to_z(_dt(ep.created_at)),
+            "createdBy": {"id": "65f0c0ffee0000000000e1e1", "name": ep.namespace},
+            "updatedAt": to_z(_dt(ep.updated_at)),
+            "updatedBy": {"id": "65f0c0ffee0000000000e1e1", "name": ep.namespace},
+            "private": None,
+            "state": ep.state,
+            "message": MESSAGES[ep.state],
+            "readyReplica": ep.ready,
+            "targetReplica": ep.target,
+        }
+        if ep.state in URL_STATES:
+            status["url"] = f"{base_url}/dp/{ep.namespace}/{ep.name}"
+        body["status"] = status
+        return body
+
+    def hardware(self, namespace: str) -> dict[str, Any]:
+        """`GET /v2/provider/{ns}`: vendors → regions → computes, with the namespace's quota use."""
+        used: dict[str, int] = {}
+        for (ns, _), ep in self.endpoints.items():
+            if ns == namespace:
+                key = compute_id(ep.spec["provider"]["vendor"], ep.spec["provider"]["region"], ep.compute)
+                used[key] = used.get(key, 0) + ep.billed_replicas * ep.compute.num_accelerators
+        vendors = []
+        for vendor, regions in REGIONS.items():
+            region_rows = []
+            for region, label in regions:
+                computes = []
+                for c in COMPUTES[vendor]:
+                    cid = compute_id(vendor, region, c)
+                    row: dict[str, Any] = {
+                        "id": cid,
+                        "accelerator": c.accelerator,
+                        "numAccelerators": c.num_accelerators,
+                        "memoryGb": c.memory_gb,
+                        "gpuMemoryGb": c.gpu_memory_gb,
+                        "instanceType": c.instance_type,
+                        "instanceSize": c.instance_size,
+                        "architecture": c.architecture,
+                        "status": c.status,
+                        "pricePerHour": c.price_per_hour,
+                        "quota": {"maxAccelerators": 64, "usedAccelerators": used.get(cid, 0)},
+                    }
+                    if c.num_cpus is not None:
+                        row["numCpus"] = c.num_cpus
+                    computes.append(row)
+                region_rows.append({"name": region, "label": label, "status": "available", "computes": computes})
+            vendors.append({"name": vendor, "status": "available", "regions": region_rows})
+        return {"vendors": vendors}
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """PUT semantics: sparse bodies merge into the stored object; `model.image` is replaced whole."""
+    merged = copy.deepcopy(base)
+
+    def walk(target: dict[str, Any], changes: dict[str, Any], path: str) -> None:
+        for key, value in changes.items():
+            here = f"{path}.{key}" if path else key
+            if isinstance(value, dict) and isinstance(target.get(key), dict) and here != "model.image":
+                walk(target[key], value, here)
+            else:
+                target[key] = copy.deepcopy(value)
+
+    walk(merged, patch, "")
+    return merged
+
+
+def _require(body: dict[str, Any], path: str, kind: type | tuple[type, ...]) -> Any:
+    node: Any = body
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ApiError(400, f"Failed to parse the request body as JSON: {path}: missing field `{part}`")
+        node = node[part]
+    if not isinstance(node, kind) or (isinstance(node, bool) and kind is int):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ApiError(400, f"Failed to parse the request body as JSON: {path}: expected {names}")
+    return node
+
+
+def _validate_spec(spec: dict[str, Any]) -> None:
+    for path in ("name", "type", "compute.instanceType", "compute.instanceSize"):
+        _require(spec, path, str)
+    for path in ("provider.vendor", "provider.region", "model.repository", "model.framework"):
+        _require(spec, path, str)
+    _require(spec, "model.image", dict)
+    low = _require(spec, "compute.scaling.minReplica", int)
+    high = _require(spec, "compute.scaling.maxReplica", int)
+    timeout = spec["compute"]["scaling"].get("scaleToZeroTimeout")
+    if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0):
+        raise ApiError(400, "VALIDATION_FAILED: compute.scaling.scaleToZeroTimeout must be minutes >= 0")
+    if low < 0 or high < 1 or low > high:
+        raise ApiError(
+            400,
+            f"VALIDATION_FAILED: need 0 <= minReplica <= maxReplica and maxReplica >= 1, got {low}..{high}",
+        )
+    if spec["type"] not in ("public", "protected", "authenticated", "private"):
+        raise ApiError(400, f"VALIDATION_FAILED: type must be public, authenticated or private, got {spec['type']!r}")
+
+
+def _validated_create_body(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "Failed to parse the request body as JSON: expected an object")
+    spec = copy.deepcopy(body)
+    name = _require(spec, "name", str)
+    if not NAME_PATTERN.match(name):
+        raise ApiError(400, "VALIDATION_FAILED: name must be 1-32 lowercase letters, digits or hyphens, not at an end")
+    spec.setdefault("model", {}).setdefault("revision", None)
+    spec["model"].setdefault("task", None)
+    spec.setdefault("healthRoute", "/health")
+    spec.setdefault("accountId", None)
+    scaling = spec.setdefault("compute", {}).setdefault("scaling", {})
+    if isinstance(scaling, dict):
+        if scaling.get("scaleToZeroTimeout") is None:
+            scaling["scaleToZeroTimeout"] = 60
+        scaling.setdefault("metric", "hardwareUsage")
+        scaling.setdefault("measure", {"hardwareUsage": None})
+    _validate_spec(spec)
+    return spec
+
+
+def _compute_for(spec: dict[str, Any]) -> Compute:
+    vendor, region = spec["provider"]["vendor"], spec["provider"]["region"]
+    compute = find_compute(vendor, region, spec["compute"]["instanceType"], spec["compute"]["instanceSize"])
+    if compute is None:
+        raise ApiError(
+            400,
+            f"VALIDATION_FAILED: no compute {spec['compute']['instanceType']} "
+            f"{spec['compute']['instanceSize']} in {vendor}/{region}",
+        )
+    return compute

@@ -1,0 +1,60 @@
+"""Shared fixtures: a real emulator on a free loopback port, and the real client pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from huggingface_hub import HfApi, constants
+
+from hfwarden.clock import ManualClock
+from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from hfwarden.emulator.world import Timings
+
+# A Monday, 08:00 UTC: fixed so that every test sees the same day.
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+TIMINGS = Timings(pending_seconds=10, init_seconds=60, update_seconds=30, replica_capacity_rpm=60)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # huggingface_hub caches a best-effort call under HF_HOME; keep it out of the user's home.
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def emulator(clock: ManualClock) -> Iterator[Emulator]:
+    with Emulator(
+        clock=clock,
+        timings=TIMINGS,
+        tokens={DEFAULT_TOKEN: frozenset({"*"}), "hf_acme_only": frozenset({"acme"})},
+    ) as emu:
+        yield emu
+
+
+@pytest.fixture
+def api(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> HfApi:
+    """The unmodified huggingface_hub client, pointed at the emulator the supported way."""
+    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", emulator.api_url)
+    return HfApi(endpoint=emulator.base_url, token=DEFAULT_TOKEN)
+
+
+@pytest.fixture
+def control(emulator: Emulator) -> Iterator[httpx.Client]:
+    """A plain HTTP client for the emulator's `/_emulator` routes and the data plane."""
+    with httpx.Client(base_url=emulator.base_url, timeout=10) as client:
+        yield client
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -1,0 +1,146 @@
+"""The emulator's state machine, autoscaling and ground-truth bill, lived through on a manual clock."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from huggingface_hub import HfApi
+
+from tests.helpers import advance, billed_usd, create, replica_seconds
+
+L4_PER_SECOND = 0.8 / 3600
+
+
+def state(api: HfApi, name: str = "chat") -> tuple[str, int, int]:
+    raw = api.get_inference_endpoint(name, namespace="acme").raw["status"]
+    return raw["state"], raw["readyReplica"], raw["targetReplica"]
+
+
+def test_full_cycle_state_by_state_with_billing_only_in_billed_states(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat", min_replica=0, max_replica=2, scale_to_zero_timeout=15)
+    assert state(api) == ("pending", 0, 0)
+    advance(control, 10)
+    assert state(api) == ("initializing", 0, 1)
+    assert billed_usd(control, "chat") == 0.0  # pending is not billed
+
+    advance(control, 30)
+    assert replica_seconds(control, "chat") == pytest.approx(30)
+    advance(control, 30)
+    assert state(api) == ("running", 1, 1)
+    assert replica_seconds(control, "chat") == pytest.approx(60)
+
+    advance(control, 600)
+    assert replica_seconds(control, "chat") == pytest.approx(660)
+
+    api.pause_inference_endpoint("chat", namespace="acme")
+    assert state(api) == ("paused", 0, 0)
+    advance(control, 3600)
+    assert replica_seconds(control, "chat") == pytest.approx(660)  # paused costs nothing
+    response = control.get("/dp/acme/chat")
+    assert response.status_code == 503  # a paused endpoint is not woken by traffic
+    advance(control, 3600)
+    assert state(api)[0] == "paused"
+
+    api.resume_inference_endpoint("chat", namespace="acme")
+    assert state(api) == ("pending", 0, 0)
+    advance(control, 70)
+    assert state(api) == ("running", 1, 1)
+    assert replica_seconds(control, "chat") == pytest.approx(720)
+
+    api.scale_to_zero_inference_endpoint("chat", namespace="acme")
+    assert state(api) == ("scaledToZero", 0, 0)
+    advance(control, 3600)
+    assert replica_seconds(control, "chat") == pytest.approx(720)
+
+    woke = control.get("/dp/acme/chat/generate")
+    assert woke.status_code == 503  # the cold start has begun
+    assert state(api) == ("initializing", 0, 1)
+    advance(control, 59)
+    assert control.get("/dp/acme/chat").status_code == 503
+    advance(control, 1)
+    assert control.get("/dp/acme/chat").status_code == 200
+    assert state(api) == ("running", 1, 1)
+    assert replica_seconds(control, "chat") == pytest.approx(780)
+    assert billed_usd(control, "chat") == pytest.approx(780 * L4_PER_SECOND)
+
+
+def test_idle_timeout_scales_to_zero_only_with_min_replica_zero(api: HfApi, control: httpx.Client) -> None:
+    create(api, "idle", min_replica=0, max_replica=1, scale_to_zero_timeout=15)
+    create(api, "kept", min_replica=1, max_replica=1, scale_to_zero_timeout=15)
+    advance(control, 70)
+    advance(control, 14 * 60)
+    assert control.get("/dp/acme/idle").status_code == 200  # traffic resets the idle timer
+    advance(control, 14 * 60)
+    assert state(api, "idle")[0] == "running"
+    advance(control, 61)
+    assert state(api, "idle") == ("scaledToZero", 0, 0)
+    assert state(api, "kept")[0] == "running"
+    # Billed up to the idle timeout: 60 s initializing, 14 min, then 15 min after the last request.
+    assert replica_seconds(control, "idle") == pytest.approx(60 + 14 * 60 + 15 * 60)
+
+
+def test_cold_start_request_is_held_up_to_the_scale_up_timeout(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat", min_replica=0, max_replica=1)
+    advance(control, 70)
+    api.scale_to_zero_inference_endpoint("chat", namespace="acme")
+    results: list[int] = []
+    request = threading.Thread(
+        target=lambda: results.append(control.get("/dp/acme/chat", headers={"X-Scale-Up-Timeout": "5"}).status_code)
+    )
+    request.start()
+    # Wait (in wall time, bounded) until the held request has started the cold start.
+    for _ in range(200):
+        if state(api)[0] == "initializing":
+            break
+        threading.Event().wait(0.01)
+    advance(control, 60)
+    request.join(10)
+    assert results == [200]
+
+
+def test_autoscaling_moves_replicas_and_billing(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat", min_replica=1, max_replica=3)
+    advance(control, 70)
+    start = replica_seconds(control, "chat")
+    for _ in range(150):  # 150 requests in one minute: capacity 60 rpm per replica → 3 replicas
+        control.get("/dp/acme/chat")
+    status = state(api)
+    assert status[0] == "running"
+    assert status[2] == 3
+    advance(control, 60)
+    assert state(api) == ("running", 3, 3)
+    assert replica_seconds(control, "chat") - start == pytest.approx(3 * 60)
+
+    # No traffic: after the 300 s stabilisation the next 2-minute check scales down to min.
+    advance(control, 240)
+    assert state(api)[2] == 1
+    assert replica_seconds(control, "chat") - start == pytest.approx(3 * 300 + 1 * 0)
+
+
+def test_billing_per_namespace_and_totals(api: HfApi, control: httpx.Client) -> None:
+    create(api, "a", namespace="acme")
+    create(api, "b", namespace="globex", instance_type="nvidia-t4")
+    advance(control, 3610)
+    everything = control.get("/_emulator/billing").json()
+    acme = control.get("/_emulator/billing", params={"namespace": "acme"}).json()
+    assert [r["name"] for r in acme["endpoints"]] == ["a"]
+    assert acme["total_usd"] == pytest.approx(0.8)
+    assert everything["total_usd"] == pytest.approx(0.8 + 0.5)
+
+
+def test_billing_survives_a_delete(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat")
+    advance(control, 3610)
+    api.delete_inference_endpoint("chat", namespace="acme")
+    advance(control, 3600)
+    assert billed_usd(control, "chat") == pytest.approx(0.8)
+
+
+def test_a_long_emulated_day_is_fast_and_exact(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat", min_replica=2, max_replica=2)
+    advance(control, 70)
+    for _ in range(24):
+        advance(control, 3600)
+    assert replica_seconds(control, "chat") == pytest.approx(2 * (60 + 24 * 3600))
