@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from datetime import datetime
+import threading
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from hfwarden import __version__
+from pydantic import ValidationError
+
+from hfwarden import __version__, logs
+from hfwarden.adapters.store import Store
+from hfwarden.clock import SystemClock
+from hfwarden.config import Config, ConfigError, load_config
+from hfwarden.settings import Settings, SettingsError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,13 +56,125 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _build_parser() -> _Parser:
-    parser = _Parser(prog="hfwarden", description=__doc__)
+    parser = _Parser(prog="hfwarden", description="Schedules, spend and budget guards for Inference Endpoints.")
     parser.add_argument("--version", action="version", version=f"hfwarden {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="the daemon: apply schedules to endpoints")
+    run.add_argument("--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)")
+    run.add_argument("--once", action="store_true", help="one pass, then exit (non-zero if any endpoint failed)")
+    run.add_argument("--dry-run", action="store_true", help="decide and log everything, call no mutating API")
+
+    validate = sub.add_parser("validate", help="check schedule files; exit 0 if valid, 2 with every problem")
+    validate.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+
+    plan = sub.add_parser("plan", help="a day's transitions per endpoint (needs no token)")
+    plan.add_argument(
+        "--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
+    )
+    plan.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD, local to each endpoint (default today)")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+
     _emulator_parser(sub)
-    sandbox = sub.add_parser("sandbox", help="the demo: an emulator with demo endpoints and a scripted session")
-    sandbox.add_argument("--port", type=int, default=0, help="emulator port (default: a free one)")
+    sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
+    sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
     return parser
+
+
+def _settings(**overrides: object) -> Settings:
+    """Settings from the environment; a bad one is a clean message that never echoes a value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(problems) from None
+
+
+def _load(paths: list[Path]) -> Config:
+    config = load_config(paths)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hfwarden.daemon import Daemon, build_hub
+    from hfwarden.reconciler import Reconciler
+
+    overrides: dict[str, object] = {"dry_run": True} if args.dry_run else {}
+    settings = _settings(**overrides)
+    logs.configure(settings.effective_log_format, secrets=settings.secrets())
+    paths = [args.config or settings.config]
+    config = _load(paths)
+    settings.token()  # fail before starting anything if there is none
+    if args.once:
+        cancel = threading.Event()
+        store = Store(settings.database_url)
+        reconciler = Reconciler(
+            config=config,
+            hub=build_hub(settings, cancel),
+            store=store,
+            clock=SystemClock(),
+            dry_run=settings.dry_run,
+            max_concurrency=settings.max_concurrency,
+        )
+        try:
+            report = reconciler.run_pass()
+        finally:
+            reconciler.close()
+            store.close()
+        for endpoint, why in report.failed.items():
+            print(f"failed: {endpoint}: {why}", file=sys.stderr)
+        return 0 if report.ok else 1
+    return Daemon(settings, paths, config).run_forever()
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = _load(args.paths)
+    rules = sum(len(e.rules) for e in config.endpoints)
+    print(f"ok: {len(config.endpoints)} endpoints, {rules} rules in {len(config.sources)} files")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from hfwarden.policy.schedule import local_day_bounds, transitions_between
+
+    settings = _settings()
+    config = _load([args.config or settings.config])
+    rows = []
+    for endpoint in config.endpoints:
+        day = args.date or datetime.now(endpoint.zone).date()
+        start, end = local_day_bounds(day, endpoint.zone)
+        for t in transitions_between(endpoint, start, end):
+            rows.append((endpoint, t))
+    if args.json:
+        day_text = (args.date or datetime.now(UTC).date()).isoformat()
+        transitions = [
+            {
+                "endpoint": endpoint.key,
+                "at": t.at.astimezone(t.rule.zone).isoformat(),
+                "at_utc": t.at.astimezone(UTC).isoformat(),
+                "action": t.action.kind.value,
+                "min_replicas": t.action.min_replicas,
+                "max_replicas": t.action.max_replicas,
+                "scale_to_zero_timeout": t.action.scale_to_zero_timeout,
+                "rule": t.rule.number,
+            }
+            for endpoint, t in rows
+        ]
+        print(json.dumps({"date": day_text, "transitions": transitions}, indent=2))
+        return 0
+    current = None
+    for endpoint, t in rows:
+        if endpoint.key != current:
+            current = endpoint.key
+            print(f"{endpoint.key} ({endpoint.zone.key})")
+        local = t.at.astimezone(t.rule.zone)
+        utc = t.at.astimezone(UTC)
+        print(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
+    if not rows:
+        print("no transitions that day")
+    return 0
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
@@ -110,11 +230,26 @@ def _run_emulator(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command; returns the exit code."""
     args = _build_parser().parse_args(argv)
-    match args.command:
-        case "emulator":
-            return _run_emulator(args)
-        case "sandbox":
-            from hfwarden.emulator.sandbox import run_sandbox
+    try:
+        match args.command:
+            case "run":
+                return _run(args)
+            case "validate":
+                return _validate(args)
+            case "plan":
+                return _plan(args)
+            case "emulator":
+                return _run_emulator(args)
+            case "sandbox":
+                from hfwarden.sandbox import run_sandbox
 
-            return run_sandbox(port=args.port)
+                return run_sandbox(seconds=args.seconds)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"hfwarden: {exc}", file=sys.stderr)
+        return 2
     return 2

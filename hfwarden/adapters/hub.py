@@ -1,0 +1,258 @@
+"""The only code that talks to Inference Endpoints: `huggingface_hub` plus what it lacks.
+
+Added here: an explicit token and namespace on every call (the library's returned objects forget
+the token), timeouts (the library sets none), bounded retries with exponential back-off and jitter
+on 429/5xx/connection errors honouring `Retry-After`, "already in that state" as success, and
+immutable `Observation` records instead of the library's mutable objects.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx2
+from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_factory
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils._http import hf_request_event_hook
+
+from hfwarden.logs import get_logger, masker
+from hfwarden.policy.observation import Observation
+from hfwarden.policy.schedule import Step, StepKind
+
+T = TypeVar("T")
+log = get_logger("hfwarden.hub")
+# Retry-After beyond this is treated as "not in this pass": the action fails and the next pass retries.
+RETRY_AFTER_CEILING_S = 120.0
+
+
+class HubError(Exception):
+    """An Inference Endpoints call that failed for good (after any retries). Never carries the token."""
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None) -> None:
+        super().__init__(masker.mask(message))
+        self.status = status
+        self.request_id = request_id
+
+
+class EndpointNotFound(HubError):
+    """404 for one endpoint."""
+
+
+class Cancelled(HubError):
+    """The daemon is shutting down; back-off was cut short."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before recording a failure."""
+
+    max_attempts: int = 5
+    base_seconds: float = 0.5
+    max_seconds: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Exponential back-off with jitter (50-100% of the step), never less than `Retry-After`."""
+        step = min(self.max_seconds, self.base_seconds * 2.0 ** (attempt - 1))
+        jittered = step * (0.5 + rng.random() / 2)
+        return float(max(jittered, retry_after or 0.0))
+
+
+CallObserver = Callable[[str, str], None]  # (operation, outcome) where outcome is a status code or "error"
+
+
+def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: float) -> None:
+    """Point `huggingface_hub` at the API (real, proxy or emulator) with timeouts on every call."""
+    constants.INFERENCE_ENDPOINTS_ENDPOINT = endpoints_api_url
+    constants.ENDPOINT = hub_url
+    timeout = httpx2.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
+    limits = httpx2.Limits(max_connections=64, max_keepalive_connections=32)
+
+    def factory() -> httpx2.Client:
+        # Same hooks and redirects as the library's default factory, plus timeouts and a pool size.
+        return httpx2.Client(
+            event_hooks={"request": [hf_request_event_hook]},
+            follow_redirects=True,
+            timeout=timeout,
+            limits=limits,
+        )
+
+    set_client_factory(factory)
+
+
+def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
+    """The record policy works with, from the API's JSON for one endpoint."""
+    status = raw["status"]
+    compute = raw.get("compute", {})
+    scaling = compute.get("scaling", {})
+    provider = raw.get("provider", {})
+    instance = "/".join(
+        str(part)
+        for part in (
+            provider.get("vendor", "?"),
+            provider.get("region", "?"),
+            compute.get("instanceType", "?"),
+            compute.get("instanceSize", "?"),
+        )
+    )
+    timeout = scaling.get("scaleToZeroTimeout")
+    return Observation(
+        namespace=namespace,
+        name=raw["name"],
+        state=status["state"],
+        ready_replicas=int(status.get("readyReplica") or 0),
+        target_replicas=int(status.get("targetReplica") or 0),
+        min_replica=int(scaling.get("minReplica") or 0),
+        max_replica=int(scaling.get("maxReplica") or 1),
+        scale_to_zero_timeout=int(timeout) if timeout is not None else None,
+        instance=instance,
+        updated_at=_parse_time(status["updatedAt"]),
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _retry_after(error: HfHubHTTPError) -> float | None:
+    value = error.response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+class Hub:
+    """Inference Endpoints for one token."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        retry: RetryPolicy | None = None,
+        cancel: threading.Event | None = None,
+        observer: CallObserver | None = None,
+        hub_url: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._token = token
+        self._api = HfApi(endpoint=hub_url, token=token)
+        self._retry = retry or RetryPolicy()
+        self._cancel = cancel or threading.Event()
+        self._observer = observer
+        self._rng = rng or random.Random()
+
+    def __repr__(self) -> str:
+        return "Hub(token=***)"
+
+    def _call(self, operation: str, target: str, fn: Callable[[], T]) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = fn()
+            except HfHubHTTPError as exc:
+                status = exc.response.status_code
+                self._observe(operation, str(status))
+                retryable = status == 429 or status >= 500
+                message = f"{operation} {target}: HTTP {status}: {exc.server_message or 'no message'}"
+                if status == 404:
+                    raise EndpointNotFound(message, status=status, request_id=exc.request_id) from None
+                if not retryable or attempt >= self._retry.max_attempts:
+                    raise HubError(message, status=status, request_id=exc.request_id) from None
+                wait = self._retry.delay(attempt, _retry_after(exc), self._rng)
+                if wait > RETRY_AFTER_CEILING_S:
+                    raise HubError(f"{message} (Retry-After {wait:.0f} s)", status=status) from None
+            except httpx2.TransportError as exc:
+                self._observe(operation, "error")
+                message = f"{operation} {target}: {type(exc).__name__}: {exc}"
+                if attempt >= self._retry.max_attempts:
+                    raise HubError(message) from None
+                wait = self._retry.delay(attempt, None, self._rng)
+            else:
+                self._observe(operation, "200")
+                return result
+            log.warning("hub_retry", operation=operation, target=target, attempt=attempt, wait_s=round(wait, 3))
+            if self._cancel.wait(wait):
+                raise Cancelled(f"{operation} {target}: shutting down during back-off")
+
+    def _observe(self, operation: str, outcome: str) -> None:
+        if self._observer is not None:
+            self._observer(operation, outcome)
+
+    def list_endpoints(self, namespace: str) -> list[Observation]:
+        """Every endpoint of a namespace, in one call."""
+        found = self._call(
+            "list",
+            namespace,
+            lambda: self._api.list_inference_endpoints(namespace=namespace, token=self._token),
+        )
+        return [observation_from(e.raw, namespace) for e in found]
+
+    def get(self, namespace: str, name: str) -> Observation:
+        found = self._call(
+            "get",
+            f"{namespace}/{name}",
+            lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token),
+        )
+        return observation_from(found.raw, namespace)
+
+    def hardware(self, namespace: str) -> list[Any]:
+        """The hardware catalogue with prices, as the library parses it."""
+        return self._call(
+            "hardware",
+            namespace,
+            lambda: self._api.list_inference_endpoints_hardware(namespace=namespace, token=self._token),
+        )
+
+    def apply(self, namespace: str, name: str, step: Step) -> Observation:
+        """One mutating call; "already in that state" counts as success."""
+        target = f"{namespace}/{name}"
+        api, token = self._api, self._token
+        call: Callable[[], InferenceEndpoint]
+        match step.kind:
+            case StepKind.PAUSE:
+                call = self._tolerating_already(
+                    lambda: api.pause_inference_endpoint(name, namespace=namespace, token=token), namespace, name
+                )
+            case StepKind.RESUME:
+                call = lambda: api.resume_inference_endpoint(name, namespace=namespace, token=token, running_ok=True)  # noqa: E731
+            case StepKind.SCALE_TO_ZERO:
+                call = self._tolerating_already(
+                    lambda: api.scale_to_zero_inference_endpoint(name, namespace=namespace, token=token),
+                    namespace,
+                    name,
+                )
+            case StepKind.UPDATE:
+                call = lambda: api.update_inference_endpoint(  # noqa: E731
+                    name,
+                    namespace=namespace,
+                    token=token,
+                    min_replica=step.min_replicas,
+                    max_replica=step.max_replicas,
+                    scale_to_zero_timeout=step.scale_to_zero_timeout,
+                )
+        return observation_from(self._call(step.kind.value, target, call).raw, namespace)
+
+    def _tolerating_already(
+        self, call: Callable[[], InferenceEndpoint], namespace: str, name: str
+    ) -> Callable[[], InferenceEndpoint]:
+        def wrapped() -> InferenceEndpoint:
+            try:
+                return call()
+            except HfHubHTTPError as exc:
+                if exc.response.status_code == 400 and "already" in (exc.server_message or exc.response.text).lower():
+                    return self._api.get_inference_endpoint(name, namespace=namespace, token=self._token)
+                raise
+
+        return wrapped

@@ -1,0 +1,364 @@
+"""Read schedule files into policy objects; report every problem with file, line, endpoint and rule."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import ValidationError
+
+from hfwarden.config.models import (
+    WINDOW,
+    ActionSpec,
+    CronRuleSpec,
+    EndpointSpec,
+    ScheduleFileSpec,
+    WindowRuleSpec,
+    parse_duration_minutes,
+    parse_minute_of_day,
+    window_days,
+)
+from hfwarden.policy.cron import Cron, parse_cron
+from hfwarden.policy.schedule import Action, EndpointSchedule, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong (or suspicious) in a schedule file."""
+
+    file: str
+    line: int
+    message: str
+    endpoint: str | None = None
+    rule: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.endpoint:
+            where.append(f"endpoint {self.endpoint}")
+        if self.rule:
+            where.append(f"rule {self.rule}")
+        context = ", ".join(where)
+        return f"{self.file}:{self.line}: " + (f"{context}: " if context else "") + self.message
+
+
+class ConfigError(Exception):
+    """Schedule files that must not be used; `problems` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated schedules, ready for policy."""
+
+    endpoints: tuple[EndpointSchedule, ...]
+    sources: tuple[Path, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def endpoint(self, key: str) -> EndpointSchedule | None:
+        return next((e for e in self.endpoints if e.key == key), None)
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(sorted({e.namespace for e in self.endpoints}))
+
+
+# -- YAML with line numbers ------------------------------------------------------------------------
+
+
+class _LineDict(dict[Any, Any]):
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _LineList(list[Any]):
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    duplicate_keys: list[tuple[int, str]]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    result = _LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            loader.duplicate_keys.append((key_node.start_mark.line + 1, str(key)))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        problems.append(Problem(str(path), 0, f"cannot read: {exc.strerror or exc}"))
+        return None
+    loader = _Loader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problems.append(Problem(str(path), line, f"not valid YAML: {exc.problem or exc}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(str(path), 0, f"not valid YAML: {exc}"))
+        return None
+    finally:
+        loader.dispose()
+    for line, key in loader.duplicate_keys:
+        problems.append(Problem(str(path), line, f"key {key!r} appears twice in one mapping"))
+    return data
+
+
+def _line_for(raw: Any, loc: tuple[int | str, ...]) -> int:
+    node, line = raw, getattr(raw, "line", 1)
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if isinstance(node, _LineDict) and part in node and (last or isinstance(node[part], dict | list)):
+            line, node = node.key_lines[part], node[part]
+        elif isinstance(node, _LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.item_lines[part], node[part]
+        # Anything else is a pydantic tag (`cron`, `window`, ...) not present in the data: skip it.
+    return line
+
+
+def _context(raw: Any, loc: tuple[int | str, ...]) -> tuple[str | None, int | None]:
+    endpoint: str | None = None
+    rule: int | None = None
+    if len(loc) >= 2 and loc[0] == "endpoints" and isinstance(loc[1], int):
+        try:
+            item = raw["endpoints"][loc[1]]
+            endpoint = f"{item.get('namespace', '?')}/{item.get('name', '?')}"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            endpoint = f"#{loc[1] + 1}"
+        if len(loc) >= 4 and loc[2] == "schedule" and isinstance(loc[3], int):
+            rule = loc[3] + 1
+    return endpoint, rule
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    last = error["loc"][-1] if error["loc"] else None
+    if kind == "extra_forbidden":
+        return f"unknown key {last!r}"
+    if kind == "missing":
+        return f"missing key {last!r}"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    if isinstance(last, str) and kind not in ("value_error", "assertion_error"):
+        message = f"{last}: {message}"
+    return message
+
+
+# -- compiling into policy objects -----------------------------------------------------------------
+
+
+def _action(spec: ActionSpec) -> Action:
+    return Action(spec.action, spec.min_replicas, spec.max_replicas, spec.scale_to_zero_timeout)
+
+
+def _rule_id(endpoint: str, *parts: object) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
+    return f"{endpoint}:{digest}"
+
+
+WEEK_MINUTES = 7 * 24 * 60
+
+
+def window_intervals(days: frozenset[int], start: int, end: int, prewarm: int) -> list[tuple[int, int]]:
+    """The weekly on-intervals of a window, in minutes from Sunday 00:00, merged where they touch.
+
+    Merging matters: `sat,sun 00:00-24:00` with a prewarm is one stretch from Friday 23:30 to Monday
+    00:00, not two windows with a pause at Sunday midnight between them.
+    """
+    length = (end - start) % (24 * 60) or 24 * 60
+    raw = sorted(((d * 24 * 60 + start - prewarm) % WEEK_MINUTES, length + prewarm) for d in days)
+    merged: list[list[int]] = []
+    for begin, span in raw:
+        if merged and begin <= merged[-1][0] + merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], begin + span - merged[-1][0])
+        else:
+            merged.append([begin, span])
+    if len(merged) > 1 and merged[-1][0] + merged[-1][1] >= WEEK_MINUTES + merged[0][0]:
+        # The last stretch runs over the end of the week into the first one.
+        last = merged.pop()
+        first = merged[0]
+        merged[0] = [last[0], max(last[1], first[0] + first[1] + WEEK_MINUTES - last[0])]
+    return [(begin, min(span, WEEK_MINUTES)) for begin, span in merged]
+
+
+def _crons_at(minutes_of_week: list[int]) -> list[Cron]:
+    """Cron expressions firing at each minute of the week, grouped by time of day."""
+    by_time: dict[int, set[int]] = {}
+    for moment in minutes_of_week:
+        day, minute_of_day = divmod(moment % WEEK_MINUTES, 24 * 60)
+        by_time.setdefault(minute_of_day, set()).add(day)
+    crons = []
+    for minute_of_day, on in sorted(by_time.items()):
+        hour, minute = divmod(minute_of_day, 60)
+        crons.append(parse_cron(f"{minute} {hour} * * {','.join(str(d) for d in sorted(on))}"))
+    return crons
+
+
+def _window_rules(key: str, number: int, spec: WindowRuleSpec, zone: ZoneInfo) -> list[Rule]:
+    match = WINDOW.match(spec.window)
+    assert match is not None  # validated by the model
+    intervals = window_intervals(
+        window_days(match.group("days")),
+        parse_minute_of_day(match.group("start")),
+        parse_minute_of_day(match.group("end")),
+        parse_duration_minutes(spec.prewarm or 0),
+    )
+    during, outside = _action(spec.during), _action(spec.outside)
+    always_on = len(intervals) == 1 and intervals[0][1] >= WEEK_MINUTES
+    openings = _crons_at([begin for begin, _ in intervals])
+    closings = [] if always_on else _crons_at([begin + span for begin, span in intervals])
+    rules = [Rule(_rule_id(key, c.expression, str(zone), during), number, c, zone, during) for c in openings]
+    rules += [Rule(_rule_id(key, c.expression, str(zone), outside), number, c, zone, outside) for c in closings]
+    return rules
+
+
+def _compile(spec: EndpointSpec, file_zone: str) -> EndpointSchedule:
+    key = f"{spec.namespace}/{spec.name}"
+    endpoint_zone = ZoneInfo(spec.timezone or file_zone)
+    rules: list[Rule] = []
+    for number, rule in enumerate(spec.schedule, start=1):
+        zone = ZoneInfo(rule.timezone) if rule.timezone else endpoint_zone
+        if isinstance(rule, CronRuleSpec):
+            action = _action(rule)
+            rules.append(Rule(_rule_id(key, rule.cron, str(zone), action), number, parse_cron(rule.cron), zone, action))
+        else:
+            rules.extend(_window_rules(key, number, rule, zone))
+    return EndpointSchedule(
+        namespace=spec.namespace,
+        name=spec.name,
+        rules=tuple(rules),
+        zone=endpoint_zone,
+        priority=spec.priority,
+        protected=spec.protected,
+        enforce=spec.enforce,
+    )
+
+
+def _same_minute_warnings(schedule: EndpointSchedule, file: str, lines: dict[int, int]) -> list[Problem]:
+    """Two rules of one endpoint firing in the same minute: legal (the later wins) but likely a slip."""
+    warnings: list[Problem] = []
+    start = date(2026, 1, 1)
+    for i, first in enumerate(schedule.rules):
+        for second in schedule.rules[i + 1 :]:
+            if first.number == second.number or first.zone != second.zone:
+                continue
+            a, b = first.cron, second.cron
+            if not (set(a.minutes) & set(b.minutes) and set(a.hours) & set(b.hours)):
+                continue
+            if any(a.matches_day(d) and b.matches_day(d) for d in (start + timedelta(days=n) for n in range(400))):
+                warnings.append(
+                    Problem(
+                        file,
+                        lines.get(second.number, 0),
+                        f"fires in the same minute as rule {first.number}; rule {second.number} wins",
+                        schedule.key,
+                        second.number,
+                    )
+                )
+    return warnings
+
+
+def _duplicates(raw: Any, path: Path, seen: dict[str, str]) -> list[Problem]:
+    """The same endpoint declared twice, in this file or an earlier one; checked on the raw data so
+    that it is reported alongside every other problem."""
+    found: list[Problem] = []
+    items = raw.get("endpoints") if isinstance(raw, dict) else None
+    if not isinstance(items, _LineList):
+        return found
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or "namespace" not in item or "name" not in item:
+            continue
+        key = f"{item['namespace']}/{item['name']}"
+        line = items.item_lines[index]
+        if key in seen:
+            found.append(Problem(str(path), line, f"declared twice (first at {seen[key]})", key))
+        else:
+            seen[key] = f"{path}:{line}"
+    return found
+
+
+def schedule_files(paths: list[Path]) -> list[Path]:
+    """A path is a file, or a directory whose `*.yaml`/`*.yml` files are read in name order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            files.append(path)
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
+
+
+def load_config(paths: list[Path]) -> Config:
+    """Validate and compile schedule files, or raise `ConfigError` with every problem found."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    files = schedule_files(paths)
+    if not files:
+        problems.append(Problem(", ".join(str(p) for p in paths), 0, "no schedule files (*.yaml) found"))
+    endpoints: list[EndpointSchedule] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        raw = _read_yaml(path, problems)
+        if raw is None:
+            if not any(p.file == str(path) for p in problems):
+                problems.append(Problem(str(path), 1, "the file is empty"))
+            continue
+        duplicates = _duplicates(raw, path, seen)
+        problems.extend(duplicates)
+        try:
+            spec = ScheduleFileSpec.model_validate(raw)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                endpoint, rule = _context(raw, loc)
+                problems.append(Problem(str(path), _line_for(raw, loc), _message(error), endpoint, rule))
+            continue
+        for index, endpoint_spec in enumerate(spec.endpoints):
+            compiled = _compile(endpoint_spec, spec.timezone)
+            if any(d.endpoint == compiled.key for d in duplicates):
+                continue
+            rule_lines = {
+                n + 1: _line_for(raw, ("endpoints", index, "schedule", n)) for n in range(len(endpoint_spec.schedule))
+            }
+            warnings.extend(_same_minute_warnings(compiled, str(path), rule_lines))
+            endpoints.append(compiled)
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line)))
+    return Config(endpoints=tuple(endpoints), sources=tuple(files), warnings=tuple(warnings))

@@ -1,0 +1,202 @@
+"""The schedule file, as pydantic models: every key checked, every problem reported at once."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from hfwarden.policy.cron import DAY_OF_WEEK, CronError, parse_cron, parse_field
+from hfwarden.policy.schedule import ActionKind
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+def check_zone(value: str) -> str:
+    """IANA names only: `Europe/Paris`, `UTC`; not `CET` abbreviations that hide DST rules."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise ValueError(f"unknown time zone {value!r}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionSpec(_Strict):
+    """What happens when a rule fires."""
+
+    action: ActionKind
+    min_replicas: int | None = Field(default=None, ge=0)
+    max_replicas: int | None = Field(default=None, ge=1)
+    scale_to_zero_timeout: int | None = Field(default=None, ge=1, description="minutes")
+
+    @field_validator("min_replicas", "max_replicas", "scale_to_zero_timeout")
+    @classmethod
+    def _fits_the_action(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # Field by field, so a min above max is reported together with a bad cron in the same rule.
+        action = info.data.get("action")
+        if value is None or action is None:
+            return value
+        if action == ActionKind.PAUSE:
+            raise ValueError(f"a pause cannot have {info.field_name}")
+        if action == ActionKind.SCALE_TO_ZERO and info.field_name == "min_replicas" and value != 0:
+            raise ValueError(f"scale_to_zero needs min_replicas 0, got {value}")
+        if action == ActionKind.SCALE_TO_ZERO and info.field_name == "max_replicas":
+            raise ValueError("scale_to_zero cannot have max_replicas")
+        low = info.data.get("min_replicas")
+        if info.field_name == "max_replicas" and low is not None and low > value:
+            raise ValueError(f"min_replicas {low} is above max_replicas {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _scale_says_how(self) -> ActionSpec:
+        if self.action == ActionKind.SCALE and (
+            self.min_replicas is None and self.max_replicas is None and self.scale_to_zero_timeout is None
+        ):
+            raise ValueError("a scale needs min_replicas, max_replicas or scale_to_zero_timeout")
+        return self
+
+
+class CronRuleSpec(ActionSpec):
+    """`cron: "55 8 * * 1-5"` with an action."""
+
+    cron: str
+    timezone: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            parse_cron(value)
+        except CronError as exc:
+            raise ValueError(f"bad cron {value!r}: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+
+WINDOW = re.compile(r"^\s*(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
+DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
+
+
+def parse_minute_of_day(text: str) -> int:
+    hours, minutes = (int(p) for p in text.split(":"))
+    if not (0 <= hours <= 24 and 0 <= minutes <= 59) or (hours == 24 and minutes):
+        raise ValueError(f"{text!r} is not a time of day")
+    return hours * 60 + minutes
+
+
+def parse_duration_minutes(text: str | int) -> int:
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    match = DURATION.match(str(text).strip())
+    if not text or match is None or not (match.group("h") or match.group("m")):
+        raise ValueError(f"{text!r} is not a duration like 5m, 1h or 1h30m")
+    return int(match.group("h") or 0) * 60 + int(match.group("m") or 0)
+
+
+def window_days(text: str) -> frozenset[int]:
+    """`mon-fri`, `sat,sun`, `1-5`, `daily` or `*`, as cron day-of-week numbers (0 = Sunday)."""
+    if text.lower() in ("daily", "*", "everyday"):
+        return frozenset(range(7))
+    try:
+        return frozenset(d % 7 for d in parse_field(text, DAY_OF_WEEK))
+    except CronError as exc:
+        raise ValueError(f"window days {text!r}: {exc}") from None
+
+
+class WindowRuleSpec(_Strict):
+    """`window: "mon-fri 09:00-18:00"`: `during` at the start (less `prewarm`), `outside` at the end."""
+
+    window: str
+    prewarm: str | int | None = None
+    during: ActionSpec
+    outside: ActionSpec
+    timezone: str | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        match = WINDOW.match(value)
+        if match is None:
+            raise ValueError(f"window {value!r} is not like 'mon-fri 09:00-18:00'")
+        window_days(match.group("days"))
+        start, end = parse_minute_of_day(match.group("start")), parse_minute_of_day(match.group("end"))
+        if start == end:
+            raise ValueError(f"window {value!r} starts and ends at the same time")
+        return value
+
+    @field_validator("prewarm")
+    @classmethod
+    def _prewarm(cls, value: str | int | None) -> str | int | None:
+        if value is not None:
+            minutes = parse_duration_minutes(value)
+            if not 0 <= minutes < 24 * 60:
+                raise ValueError(f"prewarm {value!r} must be under a day")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+
+def _rule_kind(value: Any) -> str:
+    if isinstance(value, dict) and "window" in value:
+        return "window"
+    return "cron"
+
+
+RuleSpec = Annotated[
+    Annotated[CronRuleSpec, Tag("cron")] | Annotated[WindowRuleSpec, Tag("window")],
+    Discriminator(_rule_kind),
+]
+
+
+class EndpointSpec(_Strict):
+    """One endpoint and its schedule."""
+
+    namespace: str = Field(pattern=NAME)
+    name: str = Field(pattern=NAME)
+    timezone: str | None = None
+    priority: int = 0
+    protected: bool = False
+    enforce: bool = False
+    schedule: list[RuleSpec] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+
+class ScheduleFileSpec(_Strict):
+    """A whole schedule file."""
+
+    version: Literal[1]
+    timezone: str = "UTC"
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)

@@ -1,0 +1,252 @@
+"""The daemon: wires settings, config, Hub, store and scheduler; owns the tick, signals and reloads.
+
+APScheduler wakes, the reconciler decides: a date job at the next fire time of any rule and an
+interval tick both run the same pass on a single-thread executor, so passes never overlap.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
+from hfwarden.adapters.store import Store
+from hfwarden.clock import Clock, SystemClock
+from hfwarden.config import Config, ConfigError, load_config
+from hfwarden.config.loader import schedule_files
+from hfwarden.logs import get_logger
+from hfwarden.policy.schedule import next_transition
+from hfwarden.reconciler import PassReport, Reconciler
+from hfwarden.settings import Settings
+
+log = get_logger("hfwarden.daemon")
+# A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
+MAX_EARLY_WAKE_S = 1.0
+
+
+def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
+    """What changes when a schedule file is edited, added or removed."""
+    found = []
+    for file in schedule_files(paths):
+        try:
+            stat = file.stat()
+            found.append((str(file), stat.st_mtime, stat.st_size))
+        except OSError:
+            found.append((str(file), 0.0, -1))
+    return tuple(found)
+
+
+def build_hub(settings: Settings, cancel: threading.Event) -> Hub:
+    configure_client(
+        endpoints_api_url=settings.endpoints_api_url,
+        hub_url=settings.hub_url,
+        timeout_seconds=settings.http_timeout_seconds,
+    )
+    return Hub(
+        settings.token(),
+        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
+        cancel=cancel,
+        hub_url=settings.hub_url,
+    )
+
+
+class Daemon:
+    """hfwarden running: one reconciler, woken by APScheduler, stopped by SIGTERM, reloaded by SIGHUP."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config_paths: list[Path],
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config_paths = config_paths
+        self.clock = clock or SystemClock()
+        self.stopping = threading.Event()
+        self._reload_requested = threading.Event()
+        self.store = store or Store(settings.database_url)
+        self.hub = build_hub(settings, self.stopping)
+        self.reconciler = Reconciler(
+            config=config,
+            hub=self.hub,
+            store=self.store,
+            clock=self.clock,
+            dry_run=settings.dry_run,
+            max_concurrency=settings.max_concurrency,
+        )
+        self._fingerprint = config_fingerprint(config_paths)
+        self._scheduler: BackgroundScheduler | None = None
+        self.last_pass: PassReport | None = None
+        self.last_pass_completed_at: float | None = None  # monotonic
+        self.passes = 0
+
+    @property
+    def config(self) -> Config:
+        return self.reconciler.config
+
+    # -- passes -----------------------------------------------------------------------------------
+
+    def run_pass(self) -> PassReport:
+        started = time.monotonic()
+        try:
+            report = self.reconciler.run_pass()
+        except Exception:
+            # A pass that breaks (store down, a bug) is logged and the loop lives on to the next tick.
+            log.exception("pass_crashed")
+            raise
+        self.last_pass = report
+        self.last_pass_completed_at = time.monotonic()
+        self.passes += 1
+        log.debug(
+            "pass_done",
+            seconds=round(self.last_pass_completed_at - started, 3),
+            observed=report.observed,
+            acted=len(report.acted),
+            failed=len(report.failed),
+        )
+        self._schedule_wake()
+        return report
+
+    def _safe_pass(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            self.run_pass()
+        except Exception:  # already logged; the scheduler must keep ticking
+            return
+
+    def _wake_pass(self, fire_at: datetime) -> None:
+        early = (fire_at - self.clock.now()).total_seconds()
+        if 0 < early <= MAX_EARLY_WAKE_S:
+            self.stopping.wait(early)
+        self._safe_pass()
+
+    def next_fire_time(self) -> datetime | None:
+        now = self.clock.now()
+        upcoming = [t.at for e in self.config.endpoints if (t := next_transition(e, now)) is not None]
+        return min(upcoming) if upcoming else None
+
+    def _schedule_wake(self) -> None:
+        scheduler = self._scheduler
+        fire_at = self.next_fire_time()
+        if scheduler is None or fire_at is None or self.stopping.is_set():
+            return
+        scheduler.add_job(
+            self._wake_pass,
+            DateTrigger(run_date=fire_at),
+            args=[fire_at],
+            id="wake",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    # -- reloads ----------------------------------------------------------------------------------
+
+    def reload(self, reason: str) -> bool:
+        """Swap in the schedule files as they are now; keep the running config if they are invalid."""
+        try:
+            config = load_config(self.config_paths)
+        except ConfigError as exc:
+            log.error("reload_refused", reason=reason, problems=[str(p) for p in exc.problems], kept="previous")
+            self._fingerprint = config_fingerprint(self.config_paths)
+            return False
+        for warning in config.warnings:
+            log.warning("config_warning", problem=str(warning))
+        self.reconciler.config = config
+        self._fingerprint = config_fingerprint(self.config_paths)
+        log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._safe_pass, id="after-reload", replace_existing=True)
+        return True
+
+    def _poll_config(self) -> None:
+        if config_fingerprint(self.config_paths) != self._fingerprint:
+            self._reload_requested.set()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the scheduler: a pass now, then every tick and at every fire time."""
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": JobExecutor(1), "config": JobExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        self._scheduler = scheduler
+        scheduler.add_job(
+            self._safe_pass,
+            IntervalTrigger(seconds=self.settings.tick_seconds, timezone=UTC),
+            id="tick",
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=None,
+        )
+        scheduler.add_job(
+            self._poll_config,
+            IntervalTrigger(seconds=self.settings.reload_poll_seconds, timezone=UTC),
+            id="config-poll",
+            executor="config",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.reload_poll_seconds),
+        )
+        scheduler.start()
+        log.info(
+            "daemon_started",
+            endpoints=len(self.config.endpoints),
+            namespaces=list(self.config.namespaces),
+            tick_seconds=self.settings.tick_seconds,
+            dry_run=self.settings.dry_run,
+            state=repr(self.store),
+        )
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def request_reload(self) -> None:
+        self._reload_requested.set()
+
+    def wait(self) -> None:
+        """Block until asked to stop, handling reload requests on this thread."""
+        while not self.stopping.is_set():
+            if self._reload_requested.wait(0.2):
+                self._reload_requested.clear()
+                self.reload("signal or file change")
+
+    def stop(self) -> None:
+        """Finish the pass in flight (back-off sleeps are cut short), then release everything."""
+        self.stopping.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+        self.reconciler.close()
+        self.store.close()
+        log.info("daemon_stopped", passes=self.passes)
+
+    def run_forever(self) -> int:
+        """The `hfwarden run` main loop, with SIGTERM/SIGINT to stop and SIGHUP to reload."""
+
+        def on_stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal", signal=signal.Signals(signum).name, action="stop after the pass in flight")
+            self.request_stop()
+
+        def on_hup(_signum: int, _frame: FrameType | None) -> None:
+            self.request_reload()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, on_hup)
+        self.start()
+        try:
+            self.wait()
+        finally:
+            self.stop()
+        return 0

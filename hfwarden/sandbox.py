@@ -1,0 +1,116 @@
+"""`hfwarden sandbox`: the daemon, for real, against an emulator with demo endpoints. Nothing to set up."""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from hfwarden import logs
+from hfwarden.config import load_config
+from hfwarden.daemon import Daemon
+from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, SeedEndpoint
+from hfwarden.emulator.world import Timings
+from hfwarden.settings import Settings
+
+DEMO_ENDPOINTS = [
+    SeedEndpoint("acme", "chat-llama", "aws/us-east-1/nvidia-l4/x1", "running", 1, 2),
+    SeedEndpoint("acme", "embedder", "aws/us-east-1/nvidia-t4/x1", "paused", 0, 2, 15),
+    SeedEndpoint("acme", "nightly-batch", "aws/us-east-1/nvidia-a10g/x1", "running", 1, 1),
+    SeedEndpoint("acme", "search", "aws/us-east-1/intel-spr/x2", "running", 1, 1),
+]
+
+
+def demo_schedule(now: datetime) -> str:
+    """A daily schedule whose next transitions fall in the next two minutes, plus one missed at midnight.
+
+    Each endpoint also has a rule an hour ago that matches its state now, so the first pass finds
+    nothing to catch up for them; nightly-batch's midnight pause was missed and is caught up at once.
+    """
+    earlier = now.replace(second=0, microsecond=0) - timedelta(hours=1)
+    first = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    second = first + timedelta(minutes=1)
+
+    def at(when: datetime) -> str:
+        return f"{when.minute} {when.hour} * * *"
+
+    return f"""\
+version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: embedder            # paused; resumed at {first:%H:%M} UTC
+    schedule:
+      - cron: "{at(earlier)}"
+        action: pause
+      - cron: "{at(first)}"
+        action: resume
+        min_replicas: 1
+        max_replicas: 2
+  - namespace: acme
+    name: chat-llama          # running; two replicas minimum at {first:%H:%M}, paused at {second:%H:%M}
+    priority: 10
+    schedule:
+      - cron: "{at(earlier)}"
+        action: resume
+        min_replicas: 1
+        max_replicas: 2
+      - cron: "{at(first)}"
+        action: scale
+        min_replicas: 2
+        max_replicas: 2
+      - cron: "{at(second)}"
+        action: pause
+  - namespace: acme
+    name: nightly-batch       # its midnight pause was missed while hfwarden was down: caught up at start
+    schedule:
+      - cron: "0 0 * * *"
+        action: pause
+      - cron: "0 22 * * *"
+        action: resume
+"""
+
+
+def run_sandbox(*, seconds: float = 150.0) -> int:
+    """Run the emulator and the daemon side by side for `seconds`, logging every decision live."""
+    logs.configure("console")
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    timings = Timings(pending_seconds=3, init_seconds=12, update_seconds=8)
+    with (
+        tempfile.TemporaryDirectory(prefix="hfwarden-sandbox-") as tmp,
+        Emulator(timings=timings, seeds=DEMO_ENDPOINTS) as emulator,
+    ):
+        schedule = Path(tmp) / "demo.yaml"
+        schedule.write_text(demo_schedule(datetime.now(UTC)))
+        print(f"emulator: {emulator.base_url}  (state and schedule in {tmp})")
+        print(schedule.read_text())
+        settings = Settings(
+            hf_token=DEFAULT_TOKEN,
+            endpoints_api_url=emulator.api_url,
+            hub_url=emulator.base_url,
+            state_dir=Path(tmp),
+            tick_seconds=3,
+            log_format="console",
+            backoff_base_seconds=0.2,
+        )
+        daemon = Daemon(settings, [schedule], load_config([schedule]))
+        daemon.start()
+        stop.wait(seconds)
+        daemon.stop()
+        bill = httpx.get(f"{emulator.base_url}/_emulator/billing").json()
+        print("\nemulator ground-truth bill for this run:")
+        for row in bill["endpoints"]:
+            print(f"  {row['namespace']}/{row['name']:<16} ${row['usd']:.4f}  ({row['replica_seconds']:.0f} replica-s)")
+        print(f"  total ${bill['total_usd']:.4f}")
+    return 0

@@ -1,0 +1,82 @@
+"""Process settings from the environment (and secret files). Secrets stay `SecretStr`: never in repr."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REAL_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
+REAL_HUB = "https://huggingface.co"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work; the message names the variable and never its secret value."""
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment. Field names are what the code uses; the
+    variable names are in each field's alias."""
+
+    model_config = SettingsConfigDict(env_prefix="HFWARDEN_", extra="ignore", populate_by_name=True)
+
+    hf_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "hf_token"))
+    hf_token_file: Path | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN_FILE", "hf_token_file"))
+    config: Path = Path("schedules")
+    state_dir: Path = Path("state")
+    state_url: str | None = None
+    tick_seconds: float = Field(default=30.0, gt=0)
+    dry_run: bool = False
+    log_format: Literal["json", "console"] | None = None
+    endpoints_api_url: str = REAL_ENDPOINTS_API
+    hub_url: str = REAL_HUB
+    http_timeout_seconds: float = Field(default=20.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    backoff_base_seconds: float = Field(default=0.5, ge=0)
+    backoff_max_seconds: float = Field(default=30.0, ge=0)
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    reload_poll_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("endpoints_api_url", "hub_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _token_from_file(self) -> Settings:
+        if self.hf_token is None and self.hf_token_file is not None:
+            try:
+                token = self.hf_token_file.read_text().strip()
+            except OSError as exc:
+                raise SettingsError(f"HF_TOKEN_FILE {self.hf_token_file}: {exc.strerror or exc}") from None
+            if not token:
+                raise SettingsError(f"HF_TOKEN_FILE {self.hf_token_file} is empty")
+            self.hf_token = SecretStr(token)
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """`HFWARDEN_STATE_URL`, or a SQLite file under the state directory."""
+        if self.state_url:
+            return self.state_url
+        return f"sqlite:///{(self.state_dir / 'hfwarden.db').absolute()}"
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        """Console on a terminal, JSON anywhere else (containers, files, pipes)."""
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if sys.stderr.isatty() else "json"
+
+    def token(self) -> str:
+        """The token for Hub calls; an error that says which variable to set, never a value."""
+        if self.hf_token is None or not self.hf_token.get_secret_value():
+            raise SettingsError("no token: set HF_TOKEN or HF_TOKEN_FILE")
+        return self.hf_token.get_secret_value()
+
+    def secrets(self) -> list[str]:
+        """Values the log masker must never let through."""
+        return [self.hf_token.get_secret_value()] if self.hf_token else []
