@@ -12,27 +12,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
+from _emulator import TOKEN, start_emulator
 from huggingface_hub import HfApi, constants
-
-TOKEN = "hf_emulator_token"
-
-
-def start_emulator(seed: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "hfwarden", "emulator", "--port", "0", "--seed", str(seed)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {0})
-    )
-    assert process.stdout is not None
-    base = process.stdout.readline().split()[-1]
-    return process, base
 
 
 def main() -> None:

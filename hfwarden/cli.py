@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides: dict[str, object] = {"dry_run": True} if args.dry_run else {}
     settings = _settings(**overrides)
-    logs.configure(settings.effective_log_format, secrets=settings.secrets())
+    logs.configure(settings.effective_log_format, level=settings.log_level, secrets=settings.secrets())
     paths = [args.config or settings.config]
     config = _load(paths)
     settings.token()  # fail before starting anything if there is none

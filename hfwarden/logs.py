@@ -54,7 +54,7 @@ class SecretMasker:
 masker = SecretMasker()
 
 
-def configure(fmt: Literal["json", "console"], *, level: int = logging.INFO, secrets: Iterable[str] = ()) -> None:
+def configure(fmt: Literal["json", "console"], *, level: str = "info", secrets: Iterable[str] = ()) -> None:
     """Set up structlog for this process."""
     masker.add(secrets)
     renderer: Any = (
@@ -73,7 +73,7 @@ def configure(fmt: Literal["json", "console"], *, level: int = logging.INFO, sec
             masker,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -47,7 +47,7 @@ class Reconciler:
         store: Store,
         clock: Clock,
         dry_run: bool = False,
-        max_concurrency: int = 8,
+        max_concurrency: int = 16,
         on_decision: Callable[[Decision], None] | None = None,
     ) -> None:
         self.config = config
@@ -75,9 +75,10 @@ class Reconciler:
         now = self.clock.now()
         report = PassReport(started_at=now)
         unobservable: dict[str, str] = {}
-        for namespace in config.namespaces:
+        listings = {ns: self._pool.submit(self.hub.list_endpoints, ns) for ns in config.namespaces}
+        for namespace, listing in listings.items():
             try:
-                for observation in self.hub.list_endpoints(namespace):
+                for observation in listing.result():
                     report.observations[observation.key] = observation
             except HubError as exc:
                 unobservable[namespace] = str(exc)

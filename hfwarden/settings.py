@@ -31,13 +31,14 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=30.0, gt=0)
     dry_run: bool = False
     log_format: Literal["json", "console"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     endpoints_api_url: str = REAL_ENDPOINTS_API
     hub_url: str = REAL_HUB
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, le=20)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
-    max_concurrency: int = Field(default=8, ge=1, le=64)
+    max_concurrency: int = Field(default=16, ge=1, le=64)
     reload_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("endpoints_api_url", "hub_url")

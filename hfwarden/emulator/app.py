@@ -45,6 +45,7 @@ class Faults:
     error_rate: float = 0.0
     error_status: int = 503
     fail_next: int = 0
+    match: str | None = None  # errors only for paths containing this, e.g. "/pause"
     rate_limit: RateLimit | None = None
     rng: random.Random = field(default_factory=random.Random)
 
@@ -55,6 +56,7 @@ class Faults:
             "error_rate": self.error_rate,
             "error_status": self.error_status,
             "fail_next": self.fail_next,
+            "match": self.match,
             "rate_limit": None if limit is None else {"limit": limit.limit, "window_s": limit.window_s},
         }
 
@@ -160,6 +162,8 @@ def build_app(state: EmulatorState) -> ASGIApp:
                         "Retry-After": str(reset),
                     },
                 )
+        if faults.match is not None and faults.match not in request.url.path:
+            return None
         if faults.fail_next > 0:
             faults.fail_next -= 1
             return error(faults.error_status, "Injected failure")
@@ -345,7 +349,7 @@ def _float_header(request: Request, name: str) -> float:
 def _parse_faults(body: Any) -> Faults:
     if not isinstance(body, dict):
         raise ApiError(400, "faults: expected a JSON object")
-    known = {"latency_ms", "error_rate", "error_status", "fail_next", "rate_limit", "seed"}
+    known = {"latency_ms", "error_rate", "error_status", "fail_next", "match", "rate_limit", "seed"}
     unknown = set(body) - known
     if unknown:
         raise ApiError(400, f"faults: unknown keys {sorted(unknown)}")
@@ -355,6 +359,7 @@ def _parse_faults(body: Any) -> Faults:
             error_rate=float(body.get("error_rate", 0.0)),
             error_status=int(body.get("error_status", 503)),
             fail_next=int(body.get("fail_next", 0)),
+            match=None if body.get("match") is None else str(body["match"]),
             rng=random.Random(body.get("seed")),
         )
         limit = body.get("rate_limit")

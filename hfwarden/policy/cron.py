@@ -129,6 +129,13 @@ class Cron:
 
     def previous_fire(self, at: datetime, zone: ZoneInfo) -> datetime | None:
         """The latest fire at or before `at`, or None if none in the look-back window."""
+        return _bracket(self, at, zone)[0]
+
+    def next_fire(self, after: datetime, zone: ZoneInfo) -> datetime | None:
+        """The first fire strictly after `after`, or None if none within the look-ahead window."""
+        return _bracket(self, after, zone)[1]
+
+    def _scan_previous(self, at: datetime, zone: ZoneInfo) -> datetime | None:
         local_day = at.astimezone(zone).date()
         for back in range(LOOKBACK_DAYS):
             day = local_day - timedelta(days=back)
@@ -137,8 +144,7 @@ class Cron:
                 return candidates[-1]
         return None
 
-    def next_fire(self, after: datetime, zone: ZoneInfo) -> datetime | None:
-        """The first fire strictly after `after`, or None if none within the look-ahead window."""
+    def _scan_next(self, after: datetime, zone: ZoneInfo) -> datetime | None:
         local_day = after.astimezone(zone).date()
         for ahead in range(LOOKBACK_DAYS):
             day = local_day + timedelta(days=ahead)
@@ -146,6 +152,26 @@ class Cron:
                 if instant > after:
                     return instant
         return None
+
+
+# The fires around the last time asked about, per (cron, zone). Between two fires the answer does
+# not change, so steady-state passes cost a dictionary look-up instead of a calendar scan.
+_BRACKETS: dict[tuple[Cron, str], tuple[datetime | None, datetime | None]] = {}
+_BRACKETS_MAX = 100_000
+
+
+def _bracket(cron: Cron, at: datetime, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    key = (cron, zone.key)
+    known = _BRACKETS.get(key)
+    if known is not None:
+        previous, following = known
+        if previous is not None and following is not None and previous <= at < following:
+            return known
+    found = (cron._scan_previous(at, zone), cron._scan_next(at, zone))
+    if len(_BRACKETS) >= _BRACKETS_MAX:
+        _BRACKETS.clear()
+    _BRACKETS[key] = found
+    return found
 
 
 @lru_cache(maxsize=1024)

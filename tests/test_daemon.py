@@ -1,0 +1,274 @@
+"""`hfwarden run` as a process against the emulator: signals, reloads, crashes, secrets, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hfwarden.adapters.store import Store
+from hfwarden.emulator.server import Emulator, SeedEndpoint
+from hfwarden.emulator.world import Timings
+from hfwarden.settings import Settings
+
+TOKEN = "hf_SecretTestTokenValue123456"
+ALWAYS_PAUSE = "version: 1\nendpoints:\n" + "".join(
+    f"  - {{namespace: acme, name: ep-{i:02d}, schedule: [{{cron: '0 0 1 1 *', action: pause}}]}}\n" for i in range(30)
+)
+
+
+@pytest.fixture
+def live_emulator() -> Iterator[Emulator]:
+    seeds = [SeedEndpoint("acme", f"ep-{i:02d}", "aws/us-east-1/nvidia-t4/x1", "running") for i in range(30)]
+    with Emulator(
+        timings=Timings(pending_seconds=0.2, init_seconds=0.5, update_seconds=0.3),
+        tokens={TOKEN: frozenset({"acme"})},
+        seeds=seeds,
+    ) as emu:
+        yield emu
+
+
+def env_for(emulator: Emulator, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HFWARDEN_"))}
+    env.update(
+        {
+            "HF_TOKEN": TOKEN,
+            "HF_HOME": str(tmp_path / "hf_home"),
+            "HFWARDEN_ENDPOINTS_API_URL": emulator.api_url,
+            "HFWARDEN_HUB_URL": emulator.base_url,
+            "HFWARDEN_STATE_DIR": str(tmp_path / "state"),
+            "HFWARDEN_LOG_FORMAT": "json",
+            "HFWARDEN_BACKOFF_BASE_SECONDS": "0.01",
+            **extra,
+        }
+    )
+    return env
+
+
+def hfwarden(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hfwarden", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+class Running:
+    """`hfwarden run` in the background, its JSON log lines collected as they come."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hfwarden", "run", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def events(self) -> list[dict[str, Any]]:
+        found = []
+        for line in list(self.lines):
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+        return found
+
+    def wait_for(self, event: str, count: int = 1, timeout: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            matching = [e for e in self.events() if e.get("event") == event]
+            if len(matching) >= count:
+                return matching[count - 1]
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {event!r} (x{count}) in:\n{''.join(self.lines)}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+def test_validate_exit_codes(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    good = hfwarden("validate", "schedules", env=env)
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("ok: ")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\nendpoints:\n  - {namespace: acme, name: x, schedule: [{cron: '0 25 * * *', action: pause}]}\n"
+    )
+    result = hfwarden("validate", str(bad), env=env)
+    assert result.returncode == 2
+    assert f"{bad}:3: endpoint acme/x, rule 1: bad cron '0 25 * * *': hour: 25 is outside 0-23" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plan_json_needs_no_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_TOKEN_FILE")}
+    result = hfwarden("plan", "--config", "schedules/office-hours.yaml", "--date", "2026-03-30", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["date"] == "2026-03-30"
+    chat = [t for t in plan["transitions"] if t["endpoint"] == "acme/chat-llama"]
+    assert [(t["at"], t["action"], t["min_replicas"], t["max_replicas"]) for t in chat] == [
+        ("2026-03-30T08:55:00+02:00", "resume", 1, 4),
+        ("2026-03-30T12:00:00+02:00", "scale", 1, 2),
+        ("2026-03-30T14:00:00+02:00", "scale", 1, 4),
+        ("2026-03-30T18:00:00+02:00", "pause", None, None),
+    ]
+    embedder = [t["at"] for t in plan["transitions"] if t["endpoint"] == "acme/embedder"]
+    assert embedder == ["2026-03-30T08:55:00-04:00", "2026-03-30T18:00:00-04:00"]
+    text = hfwarden("plan", "--config", "schedules/office-hours.yaml", "--date", "2026-03-30", env=env)
+    assert "2026-03-30 08:55 CEST  (06:55 UTC)  resume(min=1, max=4)" in text.stdout
+
+
+def test_run_once_applies_and_exits_zero(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(ALWAYS_PAUSE)
+    result = hfwarden("run", "--once", "--config", str(schedule), env=env_for(live_emulator, tmp_path))
+    assert result.returncode == 0, result.stderr
+    listing = httpx.get(f"{live_emulator.api_url}/endpoint/acme", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert {e["status"]["state"] for e in listing.json()["items"]} == {"paused"}
+    assert TOKEN not in result.stderr + result.stdout
+
+
+def test_run_once_exits_non_zero_when_an_endpoint_failed(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(
+        "version: 1\nendpoints:\n  - {namespace: acme, name: ghost, schedule: [{cron: '@daily', action: pause}]}\n"
+    )
+    result = hfwarden("run", "--once", "--config", str(schedule), env=env_for(live_emulator, tmp_path))
+    assert result.returncode == 1
+    assert "failed: acme/ghost: endpoint not found in its namespace" in result.stderr
+
+
+def test_bad_schedule_refused_at_start_with_nothing_done(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(
+        "version: 1\nendpoints:\n  - {namespace: acme, name: ep-00, schedule: [{cron: 'soon', action: pause}]}\n"
+    )
+    httpx.delete(f"{live_emulator.base_url}/_emulator/requests")
+    result = hfwarden("run", "--config", str(schedule), env=env_for(live_emulator, tmp_path))
+    assert result.returncode == 2
+    assert f"{schedule}:3: endpoint acme/ep-00, rule 1: bad cron 'soon'" in result.stderr
+    assert httpx.get(f"{live_emulator.base_url}/_emulator/requests").json()["requests"] == []
+
+
+def test_missing_token_is_a_clear_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HFWARDEN_"))}
+    result = hfwarden("run", "--once", "--config", "schedules", env=env)
+    assert result.returncode == 2
+    assert "no token: set HF_TOKEN or HF_TOKEN_FILE" in result.stderr
+
+
+def test_token_file_and_settings_never_show_the_token(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    settings = Settings(hf_token_file=token_file)
+    assert settings.token() == TOKEN
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings.model_dump())
+
+
+def test_dry_run_process_mutates_nothing(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(ALWAYS_PAUSE)
+    httpx.delete(f"{live_emulator.base_url}/_emulator/requests")
+    result = hfwarden("run", "--once", "--dry-run", "--config", str(schedule), env=env_for(live_emulator, tmp_path))
+    assert result.returncode == 0, result.stderr
+    calls = httpx.get(f"{live_emulator.base_url}/_emulator/requests").json()["requests"]
+    assert {c["method"] for c in calls} == {"GET"}
+    decisions = [json.loads(line) for line in result.stderr.splitlines() if '"decision_act"' in line]
+    assert len(decisions) == 30
+    assert all(d["dry_run"] is True and d["action"] == "pause" and d["endpoint"] for d in decisions)
+
+
+def test_sigterm_during_a_pass_finishes_it_and_exits_zero(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(ALWAYS_PAUSE)
+    httpx.post(f"{live_emulator.base_url}/_emulator/faults", json={"latency_ms": 300})
+    daemon = Running(["--config", str(schedule)], env_for(live_emulator, tmp_path, HFWARDEN_MAX_CONCURRENCY="2"))
+    try:
+        daemon.wait_for("action_applied")  # in the middle of the pass: 30 pauses, 2 at a time, 300 ms each
+        started = time.monotonic()
+        daemon.process.send_signal(signal.SIGTERM)
+        assert daemon.process.wait(10) == 0
+        assert time.monotonic() - started < 10
+        daemon.wait_for("daemon_stopped")
+    finally:
+        daemon.stop()
+    applied = [e["endpoint"] for e in daemon.events() if e.get("event") == "action_applied"]
+    assert len(applied) == 30  # the pass in flight was finished, not abandoned
+
+
+def test_reload_keeps_the_good_config_when_the_new_one_is_bad(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(ALWAYS_PAUSE)
+    env = env_for(live_emulator, tmp_path, HFWARDEN_TICK_SECONDS="0.5", HFWARDEN_RELOAD_POLL_SECONDS="0.3")
+    daemon = Running(["--config", str(schedule)], env)
+    try:
+        daemon.wait_for("daemon_started")
+        schedule.write_text(
+            "version: 1\nendpoints:\n  - {namespace: acme, name: ep-00, schedule: [{cron: 'x', action: pause}]}\n"
+        )
+        daemon.process.send_signal(signal.SIGHUP)
+        refused = daemon.wait_for("reload_refused")
+        assert any("bad cron 'x'" in p and ":3:" in p for p in refused["problems"])
+        assert refused["kept"] == "previous"
+        assert daemon.process.poll() is None
+        # The good file comes back, changed: picked up by polling alone, no signal needed.
+        schedule.write_text(ALWAYS_PAUSE.replace("ep-29", "ep-29x"))
+        reloaded = daemon.wait_for("config_reloaded")
+        assert reloaded["endpoints"] == 30
+        daemon.wait_for("decision_missing")  # ep-29x does not exist: the new config is in force
+    finally:
+        daemon.process.send_signal(signal.SIGTERM)
+        daemon.process.wait(10)
+        daemon.stop()
+
+
+def test_kill_9_in_the_middle_of_a_pass_loses_and_repeats_nothing(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(ALWAYS_PAUSE)
+    env = env_for(live_emulator, tmp_path, HFWARDEN_MAX_CONCURRENCY="2")
+    httpx.post(f"{live_emulator.base_url}/_emulator/faults", json={"latency_ms": 100})
+    httpx.delete(f"{live_emulator.base_url}/_emulator/requests")
+    daemon = Running(["--config", str(schedule)], env)
+    try:
+        daemon.wait_for("action_applied", count=5)
+        daemon.process.kill()
+        daemon.process.wait(10)
+    finally:
+        daemon.stop()
+    store = Store(Settings(state_dir=tmp_path / "state").database_url)
+    before = {e.endpoint for e in store.audit_entries() if e.result == "ok"}
+    assert 5 <= len(before) < 30  # killed part-way through
+    again = hfwarden("run", "--once", "--config", str(schedule), env=env)
+    assert again.returncode == 0, again.stderr
+    calls = httpx.get(f"{live_emulator.base_url}/_emulator/requests").json()["requests"]
+    pauses = [c["path"] for c in calls if c["path"].endswith("/pause")]
+    assert sorted(pauses) == sorted(set(pauses))  # no endpoint paused twice
+    assert len(pauses) == 30
+    entries = store.audit_entries()
+    store.close()
+    assert {e.endpoint for e in entries if e.result in ("ok", "already")} == {f"acme/ep-{i:02d}" for i in range(30)}
+    assert before <= {e.endpoint for e in entries if e.result == "ok"}  # nothing recorded was lost
