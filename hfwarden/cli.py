@@ -75,6 +75,16 @@ def _build_parser() -> _Parser:
     plan.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD, local to each endpoint (default today)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
 
+    status = sub.add_parser("status", help="per endpoint and budget: state, spend and projection today")
+    status.add_argument(
+        "--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    release = sub.add_parser("release", help="lift a budget guard's latch on an endpoint")
+    release.add_argument("endpoint", metavar="NAMESPACE/NAME")
+    release.add_argument("--config", type=Path, help="schedule file or directory (for alert sinks)")
+
     _emulator_parser(sub)
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
@@ -137,16 +147,40 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from hfwarden.adapters.prices import PriceBook
+    from hfwarden.policy.cost import scheduled_cost
     from hfwarden.policy.schedule import local_day_bounds, transitions_between
 
     settings = _settings()
     config = _load([args.config or settings.config])
+    # Read what the daemon learnt (API prices, observed instances) if it has a state store; create none.
+    store = Store(settings.database_url) if settings.state_exists else None
+    prices = PriceBook(store=store, overrides=config.pricing)
+    open_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
     rows = []
+    costs: dict[str, float | None] = {}
     for endpoint in config.endpoints:
         day = args.date or datetime.now(endpoint.zone).date()
         start, end = local_day_bounds(day, endpoint.zone)
         for t in transitions_between(endpoint, start, end):
             rows.append((endpoint, t))
+        instance = config.instances.get(endpoint.key)
+        price = prices.price(instance) if instance else open_prices.get(endpoint.key)
+        costs[endpoint.key] = (
+            None if price is None else scheduled_cost(endpoint, day_start=start, day_end=end, price_per_hour=price)
+        )
+    budget_rows = []
+    for budget in config.budgets:
+        covered = [k for k in costs if budget.scope.covers(k)]
+        known = [costs[k] for k in covered if costs[k] is not None]
+        total = sum(c for c in known if c is not None)
+        unknown = [k for k in covered if costs[k] is None]
+        budget_rows.append((budget, total, unknown))
+    warnings = [
+        f"warning: the schedules alone cost ${total:.2f}, over budget {budget.name} (${budget.daily_usd:.2f})"
+        for budget, total, _unknown in budget_rows
+        if total > budget.daily_usd
+    ]
     if args.json:
         day_text = (args.date or datetime.now(UTC).date()).isoformat()
         transitions = [
@@ -162,18 +196,153 @@ def _plan(args: argparse.Namespace) -> int:
             }
             for endpoint, t in rows
         ]
-        print(json.dumps({"date": day_text, "transitions": transitions}, indent=2))
-        return 0
-    current = None
-    for endpoint, t in rows:
-        if endpoint.key != current:
-            current = endpoint.key
-            print(f"{endpoint.key} ({endpoint.zone.key})")
-        local = t.at.astimezone(t.rule.zone)
-        utc = t.at.astimezone(UTC)
-        print(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
-    if not rows:
-        print("no transitions that day")
+        document = {
+            "date": day_text,
+            "transitions": transitions,
+            "endpoints": [{"endpoint": k, "projected_usd": _round(v)} for k, v in costs.items()],
+            "budgets": [
+                {
+                    "name": b.name,
+                    "daily_usd": b.daily_usd,
+                    "projected_usd": round(total, 4),
+                    "unpriced_endpoints": unknown,
+                    "over_budget": total > b.daily_usd,
+                }
+                for b, total, unknown in budget_rows
+            ],
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        current = None
+        for endpoint, t in rows:
+            if endpoint.key != current:
+                current = endpoint.key
+                cost = costs.get(endpoint.key)
+                priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
+                print(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
+            local = t.at.astimezone(t.rule.zone)
+            utc = t.at.astimezone(UTC)
+            print(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
+        if not rows:
+            print("no transitions that day")
+        for budget, total, unknown in budget_rows:
+            extra = f" (+ {len(unknown)} unpriced endpoints)" if unknown else ""
+            print(f"budget {budget.name}: schedules alone ${total:.2f} of ${budget.daily_usd:.2f}{extra}")
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    if store is not None:
+        store.close()
+    return 0
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from hfwarden.daemon import build_hub
+    from hfwarden.reconciler import Reconciler
+
+    settings = _settings()
+    logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
+    config = _load([args.config or settings.config])
+    settings.token()
+    store = Store(settings.database_url)
+    reconciler = Reconciler(
+        config=config, hub=build_hub(settings, threading.Event()), store=store, clock=SystemClock(), dry_run=True
+    )
+    try:
+        report = reconciler.assess()
+    finally:
+        reconciler.close()
+        store.close()
+    if args.json:
+        document = {
+            "as_of": report.started_at.isoformat(),
+            "endpoints": [
+                {
+                    "endpoint": e.endpoint,
+                    "state": e.state,
+                    "billed_replicas": e.billed_replicas,
+                    "price_per_hour": e.price_per_hour,
+                    "spent_usd": round(e.spent_usd, 4),
+                    "projected_usd": round(e.projected_usd, 4),
+                    "latched": e.latched,
+                }
+                for e in report.endpoints
+            ],
+            "budgets": [
+                {
+                    "name": b.budget.name,
+                    "daily_usd": b.budget.daily_usd,
+                    "spent_usd": round(b.spent_usd, 4),
+                    "projected_usd": round(b.projected_usd, 4),
+                    "headroom_usd": round(b.headroom_usd, 4),
+                }
+                for b in report.budgets
+            ],
+            "failed": report.failed,
+        }
+        print(json.dumps(document, indent=2))
+        return 0 if report.ok else 1
+    print(f"as of {report.started_at:%Y-%m-%d %H:%M:%S %Z}")
+    print(f"{'endpoint':<40} {'state':<13} {'replicas':>8} {'$/h':>8} {'spent':>9} {'projected':>10}  latched")
+    for e in report.endpoints:
+        price = "unknown" if e.price_per_hour is None else f"{e.price_per_hour:.3f}"
+        print(
+            f"{e.endpoint:<40} {e.state or 'missing':<13} {e.billed_replicas:>8} {price:>8} "
+            f"{e.spent_usd:>9.2f} {e.projected_usd:>10.2f}  {'yes' if e.latched else ''}"
+        )
+    for b in report.budgets:
+        print(
+            f"budget {b.budget.name}: daily ${b.budget.daily_usd:.2f}, spent ${b.spent_usd:.2f}, "
+            f"projected ${b.projected_usd:.2f}, headroom ${b.headroom_usd:.2f}"
+        )
+    for endpoint, why in report.failed.items():
+        print(f"failed: {endpoint}: {why}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _release(args: argparse.Namespace) -> int:
+    from hfwarden.adapters.alerts import pending
+    from hfwarden.adapters.store import AuditEntry
+    from hfwarden.policy.guard import Alert, AlertKind
+
+    settings = _settings()
+    config = _load([args.config or settings.config])
+    store = Store(settings.database_url)
+    try:
+        latch = store.latches().get(args.endpoint)
+        if latch is None:
+            print(f"{args.endpoint} is not latched; nothing to release")
+            return 0
+        now = SystemClock().now()
+        message = f"{args.endpoint}: latch of budget {latch.budget} released by an operator"
+        store.commit(
+            audit=[AuditEntry(now, args.endpoint, "release", message, "ok", "hfwarden release", False)],
+            remove_latches=[args.endpoint],
+            alerts=[
+                pending(
+                    Alert(
+                        AlertKind.LATCH_LIFTED,
+                        args.endpoint,
+                        now.date(),
+                        message,
+                        endpoint=args.endpoint,
+                        budget=latch.budget,
+                    ),
+                    created_at=now,
+                )
+            ],
+            sinks=config.alerts.sinks,
+            now=now,
+        )
+    finally:
+        store.close()
+    print(
+        f"released {args.endpoint} (was latched by budget {latch.budget}); it stays stopped until its next "
+        "scheduled transition or a manual resume"
+    )
     return 0
 
 
@@ -238,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
                 return _validate(args)
             case "plan":
                 return _plan(args)
+            case "status":
+                return _status(args)
+            case "release":
+                return _release(args)
             case "emulator":
                 return _run_emulator(args)
             case "sandbox":

@@ -18,12 +18,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from hfwarden.adapters.alerts import Deliverer
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.store import Store
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
 from hfwarden.logs import get_logger
+from hfwarden.policy.observation import EndpointState
 from hfwarden.policy.schedule import next_transition
 from hfwarden.reconciler import PassReport, Reconciler
 from hfwarden.settings import Settings
@@ -31,6 +33,7 @@ from hfwarden.settings import Settings
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
 MAX_EARLY_WAKE_S = 1.0
+MOVING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING})
 
 
 def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
@@ -86,6 +89,8 @@ class Daemon:
             dry_run=settings.dry_run,
             max_concurrency=settings.max_concurrency,
         )
+        self.deliverer = Deliverer(self.store, config.alerts, self.clock)
+        self._deliverer_thread: threading.Thread | None = None
         self._fingerprint = config_fingerprint(config_paths)
         self._scheduler: BackgroundScheduler | None = None
         self.last_pass: PassReport | None = None
@@ -117,6 +122,7 @@ class Daemon:
             failed=len(report.failed),
         )
         self._schedule_wake()
+        self._schedule_follow_up(report)
         return report
 
     def _safe_pass(self) -> None:
@@ -152,6 +158,24 @@ class Daemon:
             misfire_grace_time=None,
         )
 
+    def _schedule_follow_up(self, report: PassReport) -> None:
+        """While an endpoint is starting or updating, look again soon: the ledger places the start of
+        billing exactly only if it sees `initializing`, and the schedule waits for a stable state."""
+        scheduler = self._scheduler
+        if scheduler is None or self.stopping.is_set():
+            return
+        if not any(o.state in MOVING for o in report.observations.values()):
+            return
+        if self.settings.follow_up_seconds >= self.settings.tick_seconds:
+            return
+        scheduler.add_job(
+            self._safe_pass,
+            DateTrigger(run_date=datetime.now(UTC) + timedelta(seconds=self.settings.follow_up_seconds)),
+            id="follow-up",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
     # -- reloads ----------------------------------------------------------------------------------
 
     def reload(self, reason: str) -> bool:
@@ -164,7 +188,8 @@ class Daemon:
             return False
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
-        self.reconciler.config = config
+        self.reconciler.set_config(config)
+        self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))
         if self._scheduler is not None:
@@ -200,6 +225,10 @@ class Daemon:
             next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.reload_poll_seconds),
         )
         scheduler.start()
+        self._deliverer_thread = threading.Thread(
+            target=self.deliverer.run, args=(self.stopping,), name="hfwarden-alerts", daemon=True
+        )
+        self._deliverer_thread.start()
         log.info(
             "daemon_started",
             endpoints=len(self.config.endpoints),
@@ -228,6 +257,9 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self.reconciler.close()
+        if self._deliverer_thread is not None:
+            self._deliverer_thread.join(10)
+        self.deliverer.close()
         self.store.close()
         log.info("daemon_stopped", passes=self.passes)
 

@@ -1,4 +1,9 @@
-"""One reconcile pass: observe every namespace once, decide with policy, apply through a bounded pool."""
+"""One pass: observe every namespace once, keep the ledger, apply schedules, guard budgets, raise alerts.
+
+Policy decides (schedule, cost, guard); this module only gathers inputs, applies decisions through
+the Hub adapter on a bounded pool, and records them in the store, decisions and their alerts in one
+transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,58 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.hub import Hub, HubError
-from hfwarden.adapters.store import AuditEntry, Store
+from hfwarden.adapters.prices import PriceBook
+from hfwarden.adapters.store import AuditEntry, Latch, Store
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.ledger import Ledger
 from hfwarden.logs import get_logger
-from hfwarden.policy.observation import Observation
-from hfwarden.policy.schedule import Decision, Verdict, decide
+from hfwarden.policy.cost import future_cost, hourly_burn
+from hfwarden.policy.guard import (
+    Alert,
+    AlertKind,
+    BreachAction,
+    BudgetStatus,
+    EndpointCost,
+    StopDecision,
+    evaluate,
+)
+from hfwarden.policy.observation import EndpointState, Observation
+from hfwarden.policy.schedule import (
+    Decision,
+    Step,
+    StepKind,
+    Transition,
+    Verdict,
+    decide,
+    latest_transition,
+    local_day_bounds,
+)
 
 log = get_logger("hfwarden.reconciler")
+UTC_ZONE = ZoneInfo("UTC")
+UNSTOPPABLE = frozenset({EndpointState.PAUSED, EndpointState.FAILED, EndpointState.UPDATE_FAILED})
+STARTING_OR_BILLING = frozenset(
+    {EndpointState.RUNNING, EndpointState.INITIALIZING, EndpointState.PENDING, EndpointState.UPDATING}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointFigures:
+    """What `status` shows for one endpoint."""
+
+    endpoint: str
+    state: str | None
+    billed_replicas: int
+    price_per_hour: float | None
+    spent_usd: float
+    projected_usd: float
+    latched: bool
 
 
 @dataclass
@@ -29,7 +75,12 @@ class PassReport:
     satisfied: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    stopped: list[str] = field(default_factory=list)
     observations: dict[str, Observation] = field(default_factory=dict)
+    budgets: list[BudgetStatus] = field(default_factory=list)
+    endpoints: list[EndpointFigures] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    latched: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -37,7 +88,7 @@ class PassReport:
 
 
 class Reconciler:
-    """Applies schedules to endpoints. One pass at a time (the caller serialises), many calls at once."""
+    """Applies schedules and budgets to endpoints. One pass at a time, many API calls at once."""
 
     def __init__(
         self,
@@ -48,6 +99,7 @@ class Reconciler:
         clock: Clock,
         dry_run: bool = False,
         max_concurrency: int = 16,
+        gap_after: timedelta = timedelta(minutes=5),
         on_decision: Callable[[Decision], None] | None = None,
     ) -> None:
         self.config = config
@@ -55,6 +107,8 @@ class Reconciler:
         self.store = store
         self.clock = clock
         self.dry_run = dry_run
+        self.prices = PriceBook(store=store, overrides=config.pricing)
+        self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
         self._on_decision = on_decision
         # What was last said per endpoint, so a waiting or broken endpoint is logged once, not every tick.
@@ -65,15 +119,58 @@ class Reconciler:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def set_config(self, config: Config) -> None:
+        self.config = config
+        self.prices.overrides = dict(config.pricing)
+
+    # -- the pass -----------------------------------------------------------------------------------
+
     def run_pass(self) -> PassReport:
         """Observe, decide, act; record everything. Never raises for one endpoint's or namespace's trouble."""
         with self._lock:
-            return self._run_pass()
+            return self._run_pass(read_only=False)
 
-    def _run_pass(self) -> PassReport:
+    def assess(self) -> PassReport:
+        """Observe and compute every figure, changing nothing anywhere (for `hfwarden status`)."""
+        with self._lock:
+            return self._run_pass(read_only=True)
+
+    def _run_pass(self, *, read_only: bool) -> PassReport:
         config = self.config
         now = self.clock.now()
         report = PassReport(started_at=now)
+        alerts: list[Alert] = []
+        unobservable = self._observe(config, report)
+        if not read_only:
+            self.prices.refresh(self.hub, config.namespaces, now)
+        for observed in report.observations.values():
+            self._fold(observed, now, alerts)
+        latches = self.store.latches()
+        if not read_only:
+            latches = self._lift_expired(latches, now, alerts)
+        report.latched = set(latches)
+
+        if not read_only:
+            to_act = self._schedule_decisions(config, report, latches, unobservable, now, alerts)
+            to_act += self._latch_enforcement(report, latches, now, alerts)
+            self._execute(to_act, report, alerts)
+
+        outcome = evaluate(config.budgets, self._costs(config, report, latches, now), now=now)
+        report.budgets = outcome.statuses
+        alerts.extend(outcome.alerts)
+        if not read_only:
+            self._guard(outcome.stops, report, latches, now, alerts)
+            report.latched = set(self.store.latches())
+        report.endpoints = self._figures(config, report, now)
+        report.alerts = alerts
+        if not read_only:
+            self._raise(alerts, now)
+            self.ledger.flush(now)
+        return report
+
+    # -- observing and the ledger -------------------------------------------------------------------
+
+    def _observe(self, config: Config, report: PassReport) -> dict[str, str]:
         unobservable: dict[str, str] = {}
         listings = {ns: self._pool.submit(self.hub.list_endpoints, ns) for ns in config.namespaces}
         for namespace, listing in listings.items():
@@ -85,55 +182,160 @@ class Reconciler:
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))
         report.observed = len(report.observations)
         self._log_state_changes(report.observations)
+        return unobservable
 
+    def _fold(self, observed: Observation, at: datetime, alerts: list[Alert]) -> None:
+        price = self.prices.price(observed.instance)
+        if price is None:
+            alerts.append(
+                Alert(
+                    AlertKind.UNKNOWN_PRICE,
+                    observed.key,
+                    at.date(),
+                    f"{observed.key}: no price for {observed.instance}; its spend is not counted until one is "
+                    "set under `pricing:`",
+                    endpoint=observed.key,
+                )
+            )
+        self.ledger.observe(observed, at=at, price_per_hour=price or 0.0)
+
+    # -- schedules and latches ----------------------------------------------------------------------
+
+    def _schedule_decisions(
+        self,
+        config: Config,
+        report: PassReport,
+        latches: dict[str, Latch],
+        unobservable: dict[str, str],
+        now: datetime,
+        alerts: list[Alert],
+    ) -> list[Decision]:
         last_applied = self.store.last_applied()
         to_act: list[Decision] = []
         for schedule in config.endpoints:
+            key = schedule.key
             if schedule.namespace in unobservable:
-                report.failed[schedule.key] = f"namespace not observable: {unobservable[schedule.namespace]}"
+                report.failed[key] = f"namespace not observable: {unobservable[schedule.namespace]}"
                 continue
-            observed = report.observations.get(schedule.key)
-            decision = decide(schedule, observed, now=now, last_applied_key=last_applied.get(schedule.key))
+            observed = report.observations.get(key)
+            if key in latches:
+                self._suppress(schedule.key, latest_transition(schedule, now), last_applied.get(key), latches[key])
+                continue
+            decision = decide(schedule, observed, now=now, last_applied_key=last_applied.get(key))
             if self._on_decision is not None:
                 self._on_decision(decision)
             match decision.verdict:
                 case Verdict.ACT:
                     to_act.append(decision)
                 case Verdict.SATISFIED:
-                    report.satisfied.append(decision.endpoint)
-                    if decision.transition and last_applied.get(decision.endpoint) != decision.transition.key:
-                        self._record(decision, observed, result="already", now=now)
+                    report.satisfied.append(key)
+                    if decision.transition and last_applied.get(key) != decision.transition.key:
+                        self._record(decision, observed, result="already")
                 case Verdict.WAIT:
-                    report.waiting.append(decision.endpoint)
+                    report.waiting.append(key)
                     self._announce(decision, observed, level="info")
                 case Verdict.BROKEN | Verdict.MISSING:
-                    report.failed[decision.endpoint] = decision.reason
-                    self._announce(decision, observed, level="error")
+                    report.failed[key] = decision.reason
+                    if self._announce(decision, observed, level="error"):
+                        alerts.append(self._failure_alert(key, decision.reason, now))
                 case Verdict.IDLE:
                     pass
+        return to_act
 
-        futures = {d.endpoint: self._pool.submit(self._act, d, report.observations.get(d.endpoint)) for d in to_act}
+    def _suppress(self, endpoint: str, transition: Transition | None, last_key: str | None, latch: Latch) -> None:
+        """A latched endpoint's transitions count as applied, so the latch lifting resumes nothing."""
+        if transition is None or transition.key == last_key or self.dry_run:
+            return
+        entry = AuditEntry(
+            self.clock.now(),
+            endpoint,
+            transition.action.describe(),
+            f"suppressed: latched by budget {latch.budget} until {latch.until.isoformat()}",
+            "suppressed",
+            "",
+            False,
+        )
+        self.store.record_applied(endpoint, transition.key, transition.at, self.clock.now(), entry)
+
+    def _latch_enforcement(
+        self, report: PassReport, latches: dict[str, Latch], now: datetime, alerts: list[Alert]
+    ) -> list[Decision]:
+        """Latches are level-triggered: a latched endpoint that bills or starts is stopped again."""
+        decisions = []
+        for key, latch in latches.items():
+            observed = report.observations.get(key)
+            if observed is None:
+                continue
+            wants = Step(StepKind.SCALE_TO_ZERO if latch.action == BreachAction.SCALE_TO_ZERO else StepKind.PAUSE)
+            stopped = observed.state == EndpointState.PAUSED or (
+                wants.kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO
+            )
+            if stopped or observed.state in (EndpointState.FAILED, EndpointState.UPDATE_FAILED):
+                continue
+            reason = f"latched by budget {latch.budget} until {latch.until.isoformat()}"
+            if observed.state in STARTING_OR_BILLING and latch.latched_at < report.started_at:
+                alerts.append(
+                    Alert(
+                        AlertKind.LATCH_OVERRIDDEN,
+                        key,
+                        now.date(),
+                        f"{key} was started while {reason}; stopped again",
+                        endpoint=key,
+                        budget=latch.budget,
+                    )
+                )
+            decisions.append(Decision(key, Verdict.ACT, reason, None, (wants,)))
+        return decisions
+
+    def _lift_expired(self, latches: dict[str, Latch], now: datetime, alerts: list[Alert]) -> dict[str, Latch]:
+        expired = [latch for latch in latches.values() if now >= latch.until]
+        if not expired:
+            return latches
+        audit = []
+        for latch in expired:
+            message = f"{latch.endpoint}: latch of budget {latch.budget} lifted at the new budget day"
+            audit.append(
+                AuditEntry(now, latch.endpoint, "release", message, "ok", "budget day rolled over", self.dry_run)
+            )
+            alerts.append(
+                Alert(
+                    AlertKind.LATCH_LIFTED,
+                    latch.endpoint,
+                    latch.until.date(),
+                    message,
+                    endpoint=latch.endpoint,
+                    budget=latch.budget,
+                )
+            )
+            log.info("latch_lifted", endpoint=latch.endpoint, budget=latch.budget, reason="new budget day")
+        if not self.dry_run:
+            self.store.commit(audit=audit, remove_latches=[latch.endpoint for latch in expired], now=now)
+        return {k: v for k, v in latches.items() if k not in {latch.endpoint for latch in expired}}
+
+    # -- acting -------------------------------------------------------------------------------------
+
+    def _execute(self, decisions: list[Decision], report: PassReport, alerts: list[Alert]) -> None:
+        futures = {d.endpoint: self._pool.submit(self._act, d, report.observations.get(d.endpoint)) for d in decisions}
         for endpoint, future in futures.items():
             error = future.result()
             if error is None:
                 report.acted.append(endpoint)
             else:
                 report.failed[endpoint] = error
-        return report
+                alerts.append(self._failure_alert(endpoint, error, report.started_at))
 
     def _act(self, decision: Decision, observed: Observation | None) -> str | None:
-        assert decision.transition is not None
         assert observed is not None
         schedule = self.config.endpoint(decision.endpoint)
-        namespace, name = observed.namespace, observed.name
-        action = decision.transition.action.describe()
+        action = decision.transition.action.describe() if decision.transition else decision.steps[-1].kind.value
         if self.dry_run:
             if self._announce(decision, observed, level="info"):
                 self.store.audit(self._entry(decision, action, "dry-run", "no call made"))
             return None
         try:
             for step in decision.steps:
-                self.hub.apply(namespace, name, step)
+                answer = self.hub.apply(observed.namespace, observed.name, step)
+                self._fold(answer, self.clock.now(), [])
         except HubError as exc:
             log.error(
                 "action_failed",
@@ -153,35 +355,168 @@ class Reconciler:
             steps=[s.kind.value for s in decision.steps],
             reason=decision.reason,
             observed=observed.state,
-            desired=action,
             enforce=bool(schedule and schedule.enforce),
             dry_run=False,
         )
-        self._record(decision, observed, result="ok", now=self.clock.now(), log_it=False)
+        if decision.transition is not None:
+            self._record(decision, observed, result="ok", log_it=False)
+        else:
+            self.store.audit(self._entry(decision, action, "ok", ""))
         return None
 
-    def _record(
-        self, decision: Decision, observed: Observation | None, *, result: str, now: datetime, log_it: bool = True
+    # -- budgets ------------------------------------------------------------------------------------
+
+    def _costs(
+        self, config: Config, report: PassReport, latches: dict[str, Latch], now: datetime
+    ) -> dict[str, list[EndpointCost]]:
+        costs: dict[str, list[EndpointCost]] = {}
+        known = set(report.observations) | self.ledger.endpoints()
+        for budget in config.budgets:
+            day_start, day_end = budget.day_bounds(now)
+            rows = []
+            for key in sorted(k for k in known if budget.scope.covers(k)):
+                observed = report.observations.get(key)
+                schedule = config.endpoint(key)
+                price = self._price_of(key, observed)
+                rows.append(
+                    EndpointCost(
+                        endpoint=key,
+                        spent_usd=self.ledger.spent(key, day_start, now),
+                        future_usd=future_cost(
+                            schedule,
+                            observed,
+                            now=now,
+                            day_end=day_end,
+                            price_per_hour=price or 0.0,
+                            conservative=budget.conservative,
+                            latched=key in latches,
+                        ),
+                        hourly_usd=hourly_burn(observed, price or 0.0),
+                        billed_replicas=observed.billed_replicas if observed else 0,
+                        priority=schedule.priority if schedule else 0,
+                        protected=schedule.protected if schedule else False,
+                        latched=key in latches,
+                        stoppable=observed is not None and observed.state not in UNSTOPPABLE,
+                    )
+                )
+            costs[budget.name] = rows
+        return costs
+
+    def _price_of(self, key: str, observed: Observation | None) -> float | None:
+        if observed is not None:
+            return self.prices.price(observed.instance)
+        current = self.ledger.open.get(key)
+        return current.price_per_hour if current else None
+
+    def _guard(
+        self,
+        stops: list[StopDecision],
+        report: PassReport,
+        latches: dict[str, Latch],
+        now: datetime,
+        alerts: list[Alert],
     ) -> None:
+        """Latch and audit the stops (with their alerts, in one transaction), then stop the endpoints."""
+        new = [s for s in stops if s.endpoint not in latches]
+        if not new:
+            return
+        for stop in new:
+            log.warning(
+                "guard_stop",
+                endpoint=stop.endpoint,
+                action=stop.action.value,
+                reason=stop.reason,
+                saved_usd=round(stop.saved_usd, 4),
+                until=stop.until.isoformat(),
+                dry_run=self.dry_run,
+            )
+        if self.dry_run:
+            return
+        guard_alerts = [a for a in alerts if a.kind == AlertKind.GUARD_ACTION]
+        self.store.commit(
+            audit=[
+                AuditEntry(now, s.endpoint, s.action.value, s.reason, "latched", f"saves ${s.saved_usd:.2f}", False)
+                for s in new
+            ],
+            add_latches=[Latch(s.endpoint, s.budget, s.action.value, now, s.until, s.reason) for s in new],
+            alerts=[pending(a, created_at=now) for a in guard_alerts],
+            sinks=self.config.alerts.sinks,
+            now=now,
+        )
+        for alert in guard_alerts:
+            alerts.remove(alert)
+        decisions = []
+        for stop in new:
+            observed = report.observations.get(stop.endpoint)
+            if observed is None:
+                continue
+            kind = StepKind.SCALE_TO_ZERO if stop.action == BreachAction.SCALE_TO_ZERO else StepKind.PAUSE
+            decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, (Step(kind),)))
+        before = set(report.acted)
+        self._execute(decisions, report, alerts)
+        report.stopped = [e for e in report.acted if e not in before]
+
+    def _figures(self, config: Config, report: PassReport, now: datetime) -> list[EndpointFigures]:
+        figures = []
+        for key in sorted(set(report.observations) | {e.key for e in config.endpoints}):
+            observed = report.observations.get(key)
+            schedule = config.endpoint(key)
+            # An endpoint's own day: its schedule's zone, or UTC for one nobody declared.
+            zone = schedule.zone if schedule else UTC_ZONE
+            day_start, day_end = local_day_bounds(now.astimezone(zone).date(), zone)
+            price = self._price_of(key, observed)
+            spent = self.ledger.spent(key, day_start, now)
+            latched = key in report.latched
+            future = future_cost(
+                schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=latched
+            )
+            figures.append(
+                EndpointFigures(
+                    endpoint=key,
+                    state=observed.state if observed else None,
+                    billed_replicas=observed.billed_replicas if observed else 0,
+                    price_per_hour=price,
+                    spent_usd=spent,
+                    projected_usd=spent + future,
+                    latched=latched,
+                )
+            )
+        return figures
+
+    # -- alerts -------------------------------------------------------------------------------------
+
+    def _failure_alert(self, endpoint: str, why: str, now: datetime) -> Alert:
+        return Alert(AlertKind.ENDPOINT_FAILED, endpoint, now.date(), f"{endpoint}: {why}", endpoint=endpoint)
+
+    def _raise(self, alerts: list[Alert], now: datetime) -> None:
+        """Write alerts to the outbox once per subject, kind, threshold and day; log the new ones."""
+        if not alerts or self.dry_run:
+            for alert in alerts:
+                log.warning("alert", kind=alert.kind.value, subject=alert.subject, message=alert.message, dry_run=True)
+            return
+        unique = {a.dedupe_key: a for a in alerts}
+        fresh = self.store.commit(
+            alerts=[pending(a, created_at=now) for a in unique.values()], sinks=self.config.alerts.sinks, now=now
+        )
+        fresh_keys = {p.dedupe_key for p in fresh}
+        for key, alert in unique.items():
+            if key in fresh_keys:
+                log.warning("alert", kind=alert.kind.value, subject=alert.subject, message=alert.message, dry_run=False)
+
+    # -- records and logs ---------------------------------------------------------------------------
+
+    def _record(self, decision: Decision, observed: Observation | None, *, result: str, log_it: bool = True) -> None:
         transition = decision.transition
         assert transition is not None
         action = transition.action.describe()
         if log_it:
-            log.info(
-                "transition_satisfied",
-                endpoint=decision.endpoint,
-                action=action,
-                reason=decision.reason,
-                observed=observed.state if observed else None,
-                desired=action,
-                dry_run=self.dry_run,
-            )
+            self._log_decision("transition_satisfied", decision, observed)
         entry = self._entry(decision, action, result, "")
         if self.dry_run:
             if self._announce(decision, observed, level=None):
                 self.store.audit(entry)
             return
-        self.store.record_applied(decision.endpoint, transition.key, transition.at, now, entry)
+        self.store.record_applied(decision.endpoint, transition.key, transition.at, self.clock.now(), entry)
 
     def _entry(self, decision: Decision, action: str, result: str, detail: str) -> AuditEntry:
         return AuditEntry(
@@ -201,17 +536,20 @@ class Reconciler:
             return False
         self._announced[decision.endpoint] = marker
         if level is not None:
-            action = decision.transition.action.describe() if decision.transition else None
-            getattr(log, level)(
-                f"decision_{decision.verdict.value}",
-                endpoint=decision.endpoint,
-                action=action,
-                reason=decision.reason,
-                observed=observed.state if observed else None,
-                desired=action,
-                dry_run=self.dry_run,
-            )
+            self._log_decision(f"decision_{decision.verdict.value}", decision, observed, level=level)
         return True
+
+    def _log_decision(self, event: str, decision: Decision, observed: Observation | None, level: str = "info") -> None:
+        action = decision.transition.action.describe() if decision.transition else None
+        getattr(log, level)(
+            event,
+            endpoint=decision.endpoint,
+            action=action,
+            reason=decision.reason,
+            observed=observed.state if observed else None,
+            desired=action,
+            dry_run=self.dry_run,
+        )
 
     def _log_state_changes(self, observations: dict[str, Observation]) -> None:
         for key, seen in observations.items():

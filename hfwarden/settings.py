@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     state_dir: Path = Path("state")
     state_url: str | None = None
     tick_seconds: float = Field(default=30.0, gt=0)
+    follow_up_seconds: float = Field(default=5.0, gt=0)
     dry_run: bool = False
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -64,6 +65,11 @@ class Settings(BaseSettings):
         if self.state_url:
             return self.state_url
         return f"sqlite:///{(self.state_dir / 'hfwarden.db').absolute()}"
+
+    @property
+    def state_exists(self) -> bool:
+        """A state store is there to read: any configured URL, or the default SQLite file."""
+        return bool(self.state_url) or (self.state_dir / "hfwarden.db").exists()
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:

@@ -1,4 +1,4 @@
-"""Durable state behind SQLAlchemy: last applied transitions and the audit log.
+"""Durable state behind SQLAlchemy: transitions applied, audit log, ledger, latches, alert outbox.
 
 SQLite (WAL) by default, PostgreSQL by URL. Every write is its own committed transaction, so a
 `kill -9` loses nothing that was already recorded.
@@ -6,6 +6,7 @@ SQLite (WAL) by default, PostgreSQL by URL. Every write is its own committed tra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,23 +15,29 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     create_engine,
+    delete,
     event,
+    func,
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 
 from hfwarden.clock import require_aware
+from hfwarden.policy.cost import OpenSegment, Segment
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -71,6 +78,110 @@ audit_log = Table(
     Column("detail", Text, nullable=False, default=""),
     Column("dry_run", Boolean, nullable=False, default=False),
 )
+
+
+ledger_segments = Table(
+    "ledger_segments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(200), nullable=False, index=True),
+    Column("start", UTCDateTime(), nullable=False),
+    Column("end", UTCDateTime(), nullable=False, index=True),
+    Column("replicas", Integer, nullable=False),
+    Column("price_per_hour", Float, nullable=False),
+    Column("usd", Float, nullable=False),
+    Column("gap", Boolean, nullable=False, default=False),
+)
+
+ledger_open = Table(
+    "ledger_open",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("start", UTCDateTime(), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("replicas", Integer, nullable=False),
+    Column("price_per_hour", Float, nullable=False),
+    Column("gap", Boolean, nullable=False, default=False),
+)
+
+latches = Table(
+    "latches",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("budget", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("latched_at", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+alert_marks = Table(
+    "alert_marks",
+    metadata,
+    Column("dedupe_key", String(400), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False),
+    Column("sink", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
+    Column("last_error", Text, nullable=False, default=""),
+)
+
+alert_dead = Table(
+    "alert_dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False),
+    Column("sink", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("failed_at", UTCDateTime(), nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+price_cache = Table(
+    "price_cache",
+    metadata,
+    Column("instance", String(200), primary_key=True),
+    Column("price_per_hour", Float, nullable=False),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Latch:
+    endpoint: str
+    budget: str
+    action: str
+    latched_at: datetime
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    alert_id: str
+    sink: str
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """An alert to write to the outbox: once per `dedupe_key`, one row per sink."""
+
+    alert_id: str
+    dedupe_key: str
+    payload: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +274,181 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [AuditEntry(r.at, r.endpoint, r.action, r.reason, r.result, r.detail, r.dry_run) for r in reversed(rows)]
+
+    # -- decisions: audit, latches and alerts in one transaction --------------------------------
+
+    def commit(
+        self,
+        *,
+        audit: Sequence[AuditEntry] = (),
+        add_latches: Sequence[Latch] = (),
+        remove_latches: Sequence[str] = (),
+        alerts: Sequence[PendingAlert] = (),
+        sinks: tuple[str, ...] = (),
+        now: datetime,
+    ) -> list[PendingAlert]:
+        """Record a decision atomically; returns the alerts that were new (not already raised)."""
+        with self.engine.begin() as conn:
+            for entry in audit:
+                conn.execute(insert(audit_log).values(**_audit_row(entry)))
+            for endpoint in remove_latches:
+                conn.execute(delete(latches).where(latches.c.endpoint == endpoint))
+            for latch in add_latches:
+                conn.execute(delete(latches).where(latches.c.endpoint == latch.endpoint))
+                conn.execute(insert(latches).values(**_latch_row(latch)))
+            return self._enqueue(conn, alerts, sinks, now)
+
+    def _enqueue(
+        self, conn: Connection, alerts: Sequence[PendingAlert], sinks: tuple[str, ...], now: datetime
+    ) -> list[PendingAlert]:
+        fresh: list[PendingAlert] = []
+        for alert in alerts:
+            seen = conn.execute(select(alert_marks.c.dedupe_key).where(alert_marks.c.dedupe_key == alert.dedupe_key))
+            if seen.first() is not None:
+                continue
+            conn.execute(insert(alert_marks).values(dedupe_key=alert.dedupe_key, created_at=now))
+            for sink in sinks:
+                conn.execute(
+                    insert(outbox).values(
+                        alert_id=alert.alert_id,
+                        sink=sink,
+                        payload=alert.payload,
+                        created_at=now,
+                        attempts=0,
+                        next_attempt_at=now,
+                        last_error="",
+                    )
+                )
+            fresh.append(alert)
+        return fresh
+
+    # -- latches -----------------------------------------------------------------------------------
+
+    def latches(self) -> dict[str, Latch]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(latches)).all()
+        return {r.endpoint: Latch(r.endpoint, r.budget, r.action, r.latched_at, r.until, r.reason) for r in rows}
+
+    # -- ledger ------------------------------------------------------------------------------------
+
+    def save_ledger(self, closed: list[Segment], opened: list[OpenSegment]) -> None:
+        """Closed segments and the open ones as of this pass, in one transaction."""
+        if not closed and not opened:
+            return
+        with self.engine.begin() as conn:
+            for segment in closed:
+                conn.execute(
+                    insert(ledger_segments).values(
+                        endpoint=segment.endpoint,
+                        start=segment.start,
+                        end=segment.end,
+                        replicas=segment.replicas,
+                        price_per_hour=segment.price_per_hour,
+                        usd=segment.usd,
+                        gap=segment.gap,
+                    )
+                )
+            endpoints = [o.endpoint for o in opened]
+            for chunk in range(0, len(endpoints), 500):
+                conn.execute(delete(ledger_open).where(ledger_open.c.endpoint.in_(endpoints[chunk : chunk + 500])))
+            if opened:
+                conn.execute(
+                    insert(ledger_open),
+                    [
+                        {
+                            "endpoint": o.endpoint,
+                            "start": o.start,
+                            "observed_at": o.observed_at,
+                            "state": o.state,
+                            "replicas": o.replicas,
+                            "price_per_hour": o.price_per_hour,
+                            "gap": o.gap,
+                        }
+                        for o in opened
+                    ],
+                )
+
+    def open_segments(self) -> dict[str, OpenSegment]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ledger_open)).all()
+        return {
+            r.endpoint: OpenSegment(r.endpoint, r.start, r.observed_at, r.state, r.replicas, r.price_per_hour, r.gap)
+            for r in rows
+        }
+
+    def segments_since(self, since: datetime) -> list[Segment]:
+        """Closed segments that end after `since`."""
+        query = select(ledger_segments).where(ledger_segments.c.end > since).order_by(ledger_segments.c.start)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [Segment(r.endpoint, r.start, r.end, r.replicas, r.price_per_hour, r.gap) for r in rows]
+
+    # -- outbox ------------------------------------------------------------------------------------
+
+    def due_alerts(self, now: datetime, limit: int = 50) -> list[OutboxItem]:
+        query = select(outbox).where(outbox.c.next_attempt_at <= now).order_by(outbox.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [OutboxItem(r.id, r.alert_id, r.sink, r.payload, r.attempts) for r in rows]
+
+    def outbox_depth(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(outbox)).scalar_one())
+
+    def delivered(self, item_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(outbox).where(outbox.c.id == item_id))
+
+    def retry_later(self, item_id: int, next_attempt_at: datetime, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(attempts=outbox.c.attempts + 1, next_attempt_at=next_attempt_at, last_error=error)
+            )
+
+    def give_up(self, item: OutboxItem, error: str, now: datetime) -> None:
+        """A sink refused the alert for good (4xx other than 429): keep it as a dead letter."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(outbox).where(outbox.c.id == item.id))
+            conn.execute(
+                insert(alert_dead).values(
+                    alert_id=item.alert_id, sink=item.sink, payload=item.payload, failed_at=now, error=error
+                )
+            )
+
+    def dead_letters(self) -> list[tuple[str, str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(alert_dead.c.alert_id, alert_dead.c.sink, alert_dead.c.error)).all()
+        return [(r.alert_id, r.sink, r.error) for r in rows]
+
+    # -- prices ------------------------------------------------------------------------------------
+
+    def save_prices(self, prices: dict[str, float], fetched_at: datetime) -> None:
+        if not prices:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(delete(price_cache).where(price_cache.c.instance.in_(list(prices))))
+            conn.execute(
+                insert(price_cache),
+                [{"instance": k, "price_per_hour": v, "fetched_at": fetched_at} for k, v in prices.items()],
+            )
+
+    def cached_prices(self) -> dict[str, float]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(price_cache.c.instance, price_cache.c.price_per_hour)).all()
+        return {r.instance: r.price_per_hour for r in rows}
+
+
+def _latch_row(latch: Latch) -> dict[str, Any]:
+    return {
+        "endpoint": latch.endpoint,
+        "budget": latch.budget,
+        "action": latch.action,
+        "latched_at": latch.latched_at,
+        "until": latch.until,
+        "reason": latch.reason,
+    }
 
 
 def _audit_row(entry: AuditEntry) -> dict[str, Any]:

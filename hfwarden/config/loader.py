@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,11 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from hfwarden.config.models import (
     WINDOW,
     ActionSpec,
+    BudgetSpec,
     CronRuleSpec,
     EndpointSpec,
     ScheduleFileSpec,
@@ -23,7 +26,9 @@ from hfwarden.config.models import (
     parse_minute_of_day,
     window_days,
 )
+from hfwarden.logs import masker
 from hfwarden.policy.cron import Cron, parse_cron
+from hfwarden.policy.guard import BreachAction, Budget, Scope
 from hfwarden.policy.schedule import Action, EndpointSchedule, Rule
 
 
@@ -56,19 +61,61 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A generic webhook sink. URL and secret are secrets: never in logs or repr."""
+
+    name: str
+    url: SecretStr
+    secret: SecretStr
+
+
+@dataclass(frozen=True)
+class AlertTargets:
+    slack_webhook_url: SecretStr | None = None
+    webhooks: tuple[Webhook, ...] = ()
+
+    def secrets(self) -> list[str]:
+        values = [w.url.get_secret_value() for w in self.webhooks] + [
+            w.secret.get_secret_value() for w in self.webhooks
+        ]
+        if self.slack_webhook_url is not None:
+            values.append(self.slack_webhook_url.get_secret_value())
+        return values
+
+    @property
+    def sinks(self) -> tuple[str, ...]:
+        """Names of the configured sinks: `slack`, `webhook:<name>`."""
+        names = ["slack"] if self.slack_webhook_url is not None else []
+        return (*names, *(f"webhook:{w.name}" for w in self.webhooks))
+
+
+@dataclass(frozen=True)
 class Config:
-    """Validated schedules, ready for policy."""
+    """Validated schedules, budgets, prices and alert targets, ready for policy."""
 
     endpoints: tuple[EndpointSchedule, ...]
     sources: tuple[Path, ...]
     warnings: tuple[Problem, ...] = field(default=())
+    budgets: tuple[Budget, ...] = ()
+    pricing: dict[str, float] = field(default_factory=dict)
+    instances: dict[str, str] = field(default_factory=dict)  # endpoint → vendor/region/type/size, for plan
+    alerts: AlertTargets = field(default_factory=AlertTargets)
+
+    _index: dict[str, EndpointSchedule] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {e.key: e for e in self.endpoints})
 
     def endpoint(self, key: str) -> EndpointSchedule | None:
-        return next((e for e in self.endpoints if e.key == key), None)
+        return self._index.get(key)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
-        return tuple(sorted({e.namespace for e in self.endpoints}))
+        """Every namespace to observe: those with declared endpoints and those budgets cover."""
+        found = {e.namespace for e in self.endpoints}
+        for budget in self.budgets:
+            found |= budget.scope.namespaces or set()
+        return tuple(sorted(found))
 
 
 # -- YAML with line numbers ------------------------------------------------------------------------
@@ -334,12 +381,20 @@ def load_config(paths: list[Path]) -> Config:
         problems.append(Problem(", ".join(str(p) for p in paths), 0, "no schedule files (*.yaml) found"))
     endpoints: list[EndpointSchedule] = []
     seen: dict[str, str] = {}
+    instances: dict[str, str] = {}
+    pricing: dict[str, float] = {}
+    budgets: list[Budget] = []
+    budget_names: dict[str, str] = {}
+    alerts = AlertTargets()
+    alerts_at: str | None = None
     for path in files:
         raw = _read_yaml(path, problems)
         if raw is None:
             if not any(p.file == str(path) for p in problems):
                 problems.append(Problem(str(path), 1, "the file is empty"))
             continue
+        if isinstance(raw, dict) and "alerts" in raw:
+            raw["alerts"] = _expand_env(raw["alerts"], path, problems)
         duplicates = _duplicates(raw, path, seen)
         problems.extend(duplicates)
         try:
@@ -359,6 +414,87 @@ def load_config(paths: list[Path]) -> Config:
             }
             warnings.extend(_same_minute_warnings(compiled, str(path), rule_lines))
             endpoints.append(compiled)
+            if endpoint_spec.instance:
+                instances[compiled.key] = endpoint_spec.instance
+        pricing.update(spec.pricing)
+        for index, budget_spec in enumerate(spec.budgets):
+            line = _line_for(raw, ("budgets", index))
+            if budget_spec.name in budget_names:
+                problems.append(
+                    Problem(
+                        str(path),
+                        line,
+                        f"budget {budget_spec.name!r} declared twice (first at {budget_names[budget_spec.name]})",
+                    )
+                )
+                continue
+            budget_names[budget_spec.name] = f"{path}:{line}"
+            budgets.append(_budget(budget_spec))
+        if spec.alerts is not None:
+            line = _line_for(raw, ("alerts",))
+            if alerts_at is not None:
+                problems.append(Problem(str(path), line, f"alerts declared twice (first at {alerts_at})"))
+            else:
+                alerts_at = f"{path}:{line}"
+                alerts = AlertTargets(
+                    slack_webhook_url=SecretStr(spec.alerts.slack.webhook_url) if spec.alerts.slack else None,
+                    webhooks=tuple(
+                        Webhook(w.name, SecretStr(w.url), SecretStr(w.secret)) for w in spec.alerts.webhooks
+                    ),
+                )
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.file, p.line)))
-    return Config(endpoints=tuple(endpoints), sources=tuple(files), warnings=tuple(warnings))
+    masker.add(alerts.secrets())
+    return Config(
+        endpoints=tuple(endpoints),
+        sources=tuple(files),
+        warnings=tuple(warnings),
+        budgets=tuple(budgets),
+        pricing=pricing,
+        instances=instances,
+        alerts=alerts,
+    )
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(node: Any, path: Path, problems: list[Problem], line: int = 0) -> Any:
+    """`${VAR}` in alert settings comes from the environment; a missing variable is a problem."""
+    if isinstance(node, _LineDict):
+        for key in list(node):
+            node[key] = _expand_env(node[key], path, problems, node.key_lines.get(key, node.line))
+        return node
+    if isinstance(node, _LineList):
+        for index, item in enumerate(node):
+            node[index] = _expand_env(item, path, problems, node.item_lines[index])
+        return node
+    if isinstance(node, str):
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                problems.append(Problem(str(path), line, f"environment variable {name} is not set"))
+                return ""
+            return os.environ[name]
+
+        return _ENV.sub(value, node)
+    return node
+
+
+def _budget(spec: BudgetSpec) -> Budget:
+    scope = Scope(
+        namespace=spec.scope.namespace,
+        endpoints=frozenset(spec.scope.endpoints) if spec.scope.endpoints is not None else None,
+    )
+    return Budget(
+        name=spec.name,
+        daily_usd=spec.daily_usd,
+        zone=ZoneInfo(spec.timezone),
+        scope=scope,
+        alert_at=tuple(spec.alert_at),
+        on_breach=BreachAction(spec.on_breach),
+        max_hourly_usd=spec.max_hourly_usd,
+        max_replicas=spec.max_replicas,
+        conservative=spec.conservative,
+    )

@@ -172,11 +172,15 @@ RuleSpec = Annotated[
 ]
 
 
+INSTANCE = r"^[a-z0-9-]+/[a-z0-9-]+/[a-z0-9-]+/[a-z0-9]+$"
+
+
 class EndpointSpec(_Strict):
     """One endpoint and its schedule."""
 
     namespace: str = Field(pattern=NAME)
     name: str = Field(pattern=NAME)
+    instance: str | None = Field(default=None, pattern=INSTANCE, description="vendor/region/type/size, for plan")
     timezone: str | None = None
     priority: int = 0
     protected: bool = False
@@ -189,14 +193,92 @@ class EndpointSpec(_Strict):
         return None if value is None else check_zone(value)
 
 
+class ScopeSpec(_Strict):
+    """`{namespace: acme}`, `{endpoints: [acme/chat]}`, or nothing for every observed endpoint."""
+
+    namespace: str | None = Field(default=None, pattern=NAME)
+    endpoints: list[str] | None = None
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoints(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            if item.count("/") != 1 or not all(part for part in item.split("/")):
+                raise ValueError(f"{item!r} is not namespace/name")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScopeSpec:
+        if self.namespace is not None and self.endpoints is not None:
+            raise ValueError("a scope is a namespace or a list of endpoints, not both")
+        return self
+
+
+class BudgetSpec(_Strict):
+    """A daily budget and what to do when it is about to be passed."""
+
+    name: str = Field(pattern=NAME)
+    daily_usd: float = Field(gt=0)
+    timezone: str = "UTC"
+    scope: ScopeSpec = Field(default_factory=ScopeSpec)
+    alert_at: list[float] = Field(default_factory=lambda: [0.5, 0.8, 1.0])
+    on_breach: Literal["pause", "scale_to_zero", "alert_only"] = "pause"
+    max_hourly_usd: float | None = Field(default=None, gt=0)
+    max_replicas: int | None = Field(default=None, ge=1)
+    conservative: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
+
+    @field_validator("alert_at")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        for fraction in value:
+            if not 0 < fraction <= 10:
+                raise ValueError(f"alert_at takes fractions of daily_usd such as 0.8, got {fraction}")
+        return value
+
+
+class SlackSpec(_Strict):
+    webhook_url: str = Field(pattern=r"^https?://")
+
+
+class WebhookSpec(_Strict):
+    name: str = Field(pattern=NAME)
+    url: str = Field(pattern=r"^https?://")
+    secret: str = Field(min_length=16)
+
+
+class AlertsSpec(_Strict):
+    """Where alerts go. Values are usually `${VAR}`, read from the environment."""
+
+    slack: SlackSpec | None = None
+    webhooks: list[WebhookSpec] = Field(default_factory=list)
+
+
 class ScheduleFileSpec(_Strict):
     """A whole schedule file."""
 
     version: Literal[1]
     timezone: str = "UTC"
     endpoints: list[EndpointSpec] = Field(default_factory=list)
+    pricing: dict[str, float] = Field(default_factory=dict)
+    budgets: list[BudgetSpec] = Field(default_factory=list)
+    alerts: AlertsSpec | None = None
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_zone(value)
+
+    @field_validator("pricing")
+    @classmethod
+    def _pricing(cls, value: dict[str, float]) -> dict[str, float]:
+        for instance, price in value.items():
+            if not re.match(INSTANCE, instance):
+                raise ValueError(f"pricing key {instance!r} is not vendor/region/type/size")
+            if price < 0:
+                raise ValueError(f"pricing for {instance} is negative")
+        return value

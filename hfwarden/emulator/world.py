@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hfwarden.catalogue import COMPUTES, REGIONS, Compute, compute_id, find_compute
 from hfwarden.clock import Clock, to_z
-from hfwarden.emulator.catalogue import COMPUTES, REGIONS, Compute, compute_id, find_compute
 
 STATES = (
     "pending",

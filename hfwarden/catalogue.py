@@ -1,4 +1,8 @@
-"""The emulator's hardware catalogue: published prices where known, sensible extensions elsewhere."""
+"""Inference Endpoints hardware: published prices where known, sensible extensions elsewhere.
+
+The emulator serves it as its catalogue; hfwarden falls back to it when neither the API nor the
+schedule file gives a price.
+"""
 
 from __future__ import annotations
 
@@ -93,3 +97,12 @@ def compute_id(vendor: str, region: str, compute: Compute) -> str:
 def find_compute(vendor: str, region: str, instance_type: str, instance_size: str) -> Compute | None:
     """The catalogue row for a deployment target, or None when the API would refuse it."""
     return _BY_KEY.get((vendor, region, instance_type, instance_size))
+
+
+def builtin_price(instance: str) -> float | None:
+    """Price per replica-hour of `vendor/region/type/size` from the built-in table, if listed."""
+    parts = instance.split("/")
+    if len(parts) != 4:
+        return None
+    compute = find_compute(*parts)
+    return None if compute is None else compute.price_per_hour

@@ -1,0 +1,59 @@
+"""The spend ledger in memory, persisted each pass: open segments per endpoint, recent closed ones."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hfwarden.adapters.store import Store
+from hfwarden.policy.cost import OpenSegment, Segment, advance_ledger, spend_between
+from hfwarden.policy.observation import Observation
+
+# Closed segments kept in memory: enough for any budget day (at most 25 h) that is still open.
+KEEP = timedelta(hours=50)
+
+
+class Ledger:
+    """Folds observations into segments (policy.cost) and keeps the store in step."""
+
+    def __init__(self, store: Store, *, now: datetime, gap_after: timedelta) -> None:
+        self.store = store
+        self.gap_after = gap_after
+        self.open: dict[str, OpenSegment] = store.open_segments()
+        self.closed: dict[str, list[Segment]] = {}
+        for segment in store.segments_since(now - KEEP):
+            self.closed.setdefault(segment.endpoint, []).append(segment)
+        self._new_closed: list[Segment] = []
+        self._touched: set[str] = set()
+
+    def observe(self, observed: Observation, *, at: datetime, price_per_hour: float) -> None:
+        closed, opened = advance_ledger(
+            self.open.get(observed.key), observed, at=at, price_per_hour=price_per_hour, gap_after=self.gap_after
+        )
+        for segment in closed:
+            self.closed.setdefault(segment.endpoint, []).append(segment)
+        self._new_closed.extend(closed)
+        self.open[observed.key] = opened
+        self._touched.add(observed.key)
+
+    def flush(self, now: datetime) -> None:
+        """Persist this pass's changes in one transaction and forget segments no budget day needs."""
+        self.store.save_ledger(self._new_closed, [self.open[k] for k in sorted(self._touched)])
+        self._new_closed, self._touched = [], set()
+        horizon = now - KEEP
+        for endpoint, segments in self.closed.items():
+            if segments and segments[0].end < horizon:
+                self.closed[endpoint] = [s for s in segments if s.end >= horizon]
+
+    def spent(self, endpoint: str, start: datetime, end: datetime) -> float:
+        segments = list(self.closed.get(endpoint, []))
+        current = self.open.get(endpoint)
+        if current is not None:
+            segments.append(current.as_segment())
+        return spend_between(segments, start, end)
+
+    def gaps(self, endpoint: str, start: datetime, end: datetime) -> bool:
+        """Whether any of the endpoint's spend in [start, end) was filled in while hfwarden was down."""
+        return any(s.gap and s.end > start and s.start < end for s in self.closed.get(endpoint, []))
+
+    def endpoints(self) -> set[str]:
+        return set(self.open) | set(self.closed)

@@ -1,0 +1,216 @@
+"""Spend: ledger arithmetic and the projection of a day's cost. Pure.
+
+The ledger is a list of segments, each a stretch of time during which an endpoint billed a fixed
+number of replicas at a fixed price. An observation either extends the open segment or closes it
+at the moment the change happened and opens the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from hfwarden.policy.observation import EndpointState, Observation
+from hfwarden.policy.schedule import ActionKind, EndpointSchedule, latest_transition, transitions_between
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """`replicas` billed at `price_per_hour` from `start` to `end`. `gap`: hfwarden was not watching."""
+
+    endpoint: str
+    start: datetime
+    end: datetime
+    replicas: int
+    price_per_hour: float
+    gap: bool = False
+
+    @property
+    def usd(self) -> float:
+        return usd(self.replicas, self.price_per_hour, self.start, self.end)
+
+    def usd_between(self, start: datetime, end: datetime) -> float:
+        return usd(self.replicas, self.price_per_hour, max(start, self.start), min(end, self.end))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSegment:
+    """The current stretch of an endpoint, known up to `observed_at`."""
+
+    endpoint: str
+    start: datetime
+    observed_at: datetime
+    state: str
+    replicas: int
+    price_per_hour: float
+    gap: bool = False
+
+    def as_segment(self) -> Segment:
+        return Segment(self.endpoint, self.start, self.observed_at, self.replicas, self.price_per_hour, self.gap)
+
+
+def usd(replicas: int, price_per_hour: float, start: datetime, end: datetime) -> float:
+    seconds = (end - start).total_seconds()
+    return replicas * price_per_hour * seconds / HOUR if seconds > 0 else 0.0
+
+
+def advance_ledger(
+    current: OpenSegment | None,
+    observed: Observation,
+    *,
+    at: datetime,
+    price_per_hour: float,
+    gap_after: timedelta,
+) -> tuple[list[Segment], OpenSegment]:
+    """Fold one observation into an endpoint's ledger; returns closed segments and the new open one.
+
+    Where the change happened between two observations:
+    - at `status.updatedAt` when it lies between them (hfwarden's own actions are observed through
+      the API's answer, whose `updatedAt` is the action's time);
+    - a start of billing seen only once the endpoint is already `running` or `updating` is placed at
+      the previous observation: the `initializing` that came first was billed too, and when it began
+      is unknown, so the ledger errs towards the higher bill;
+    - otherwise an increase at the previous observation, a decrease at this one (the higher bill).
+    A stretch longer than `gap_after` without observations is flagged as a gap: the last observed
+    state is held until the change, as above.
+    """
+    replicas = observed.billed_replicas
+    if current is None:
+        return [], OpenSegment(observed.key, at, at, observed.state, replicas, price_per_hour)
+    if at <= current.observed_at:
+        return [], current
+    gap = at - current.observed_at > gap_after
+    if replicas == current.replicas and price_per_hour == current.price_per_hour:
+        return [], replace(current, observed_at=at, state=observed.state, gap=current.gap or gap)
+    change = _change_time(current, observed, at, replicas)
+    closed = [
+        Segment(current.endpoint, current.start, change, current.replicas, current.price_per_hour, current.gap or gap)
+    ]
+    opened = OpenSegment(current.endpoint, change, at, observed.state, replicas, price_per_hour, gap=False)
+    return [s for s in closed if s.end > s.start], opened
+
+
+def _change_time(current: OpenSegment, observed: Observation, at: datetime, replicas: int) -> datetime:
+    started_unseen = (
+        current.replicas == 0
+        and replicas > 0
+        and observed.state in (EndpointState.RUNNING, EndpointState.UPDATING)
+        and current.state not in (EndpointState.RUNNING, EndpointState.UPDATING, EndpointState.INITIALIZING)
+    )
+    if started_unseen:
+        return current.observed_at
+    if current.observed_at < observed.updated_at <= at:
+        return observed.updated_at
+    return current.observed_at if replicas > current.replicas else at
+
+
+def spend_between(segments: list[Segment], start: datetime, end: datetime) -> float:
+    """Dollars the segments bill within [start, end)."""
+    return sum(s.usd_between(start, end) for s in segments if s.end > start and s.start < end)
+
+
+# -- projection -------------------------------------------------------------------------------------
+
+
+def replicas_after(
+    kind: ActionKind,
+    min_replicas: int | None,
+    max_replicas: int | None,
+    *,
+    running: bool,
+    current: int,
+    conservative: bool,
+) -> int:
+    """Replicas an endpoint bills after a scheduled action."""
+    match kind:
+        case ActionKind.PAUSE | ActionKind.SCALE_TO_ZERO:
+            return 0
+        case ActionKind.RESUME:
+            floor = max(min_replicas or 0, 1)
+            return max(max_replicas or floor, floor) if conservative else floor
+        case ActionKind.SCALE:
+            if not running:
+                return 0
+            low = max(min_replicas if min_replicas is not None else 1, 1)
+            high = max_replicas if max_replicas is not None else max(current, low)
+            return high if conservative else min(max(current, low), high)
+
+
+def future_cost(
+    schedule: EndpointSchedule | None,
+    observed: Observation | None,
+    *,
+    now: datetime,
+    day_end: datetime,
+    price_per_hour: float,
+    conservative: bool = False,
+    latched: bool = False,
+) -> float:
+    """What an endpoint will bill from `now` to `day_end`: what it bills now, held until its next
+    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today."""
+    if latched or now >= day_end:
+        return 0.0
+    replicas = observed.billed_replicas if observed else 0
+    if conservative and observed is not None and replicas > 0:
+        replicas = max(replicas, observed.max_replica)
+    running = replicas > 0
+    total, since = 0.0, now
+    if schedule is not None:
+        for transition in transitions_between(schedule, now + timedelta(microseconds=1), day_end):
+            total += usd(replicas, price_per_hour, since, transition.at)
+            action = transition.action
+            replicas = replicas_after(
+                action.kind,
+                action.min_replicas,
+                action.max_replicas,
+                running=running,
+                current=replicas,
+                conservative=conservative,
+            )
+            running = replicas > 0
+            since = transition.at
+    return total + usd(replicas, price_per_hour, since, day_end)
+
+
+def hourly_burn(observed: Observation | None, price_per_hour: float) -> float:
+    return (observed.billed_replicas if observed else 0) * price_per_hour
+
+
+def scheduled_cost(
+    schedule: EndpointSchedule,
+    *,
+    day_start: datetime,
+    day_end: datetime,
+    price_per_hour: float,
+    conservative: bool = False,
+) -> float:
+    """What a schedule alone costs over a day: the state its latest earlier transition left, then its
+    transitions (for `plan`, which observes nothing)."""
+    before = latest_transition(schedule, day_start - timedelta(microseconds=1))
+    replicas = 0
+    if before is not None:
+        action = before.action
+        replicas = replicas_after(
+            action.kind,
+            action.min_replicas,
+            action.max_replicas,
+            running=action.kind != ActionKind.PAUSE,
+            current=max(action.min_replicas or 1, 1),
+            conservative=conservative,
+        )
+    total, since = 0.0, day_start
+    for transition in transitions_between(schedule, day_start, day_end):
+        total += usd(replicas, price_per_hour, since, transition.at)
+        action = transition.action
+        replicas = replicas_after(
+            action.kind,
+            action.min_replicas,
+            action.max_replicas,
+            running=replicas > 0,
+            current=replicas,
+            conservative=conservative,
+        )
+        since = transition.at
+    return total + usd(replicas, price_per_hour, since, day_end)
