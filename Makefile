@@ -25,6 +25,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/emulator_throughput.py
 	$(BIN)/python bench/daemon_schedules.py
+	$(BIN)/python bench/guard_and_ledger.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -205,3 +205,67 @@ def test_shipped_examples_are_valid() -> None:
     assert len(config.sources) >= 2
     assert config.endpoints
     assert not config.warnings
+
+
+def test_budgets_pricing_and_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_URL", "https://hooks.slack.com/services/T/B/secretpart")
+    monkeypatch.setenv("HOOK_SECRET", "0123456789abcdef0123")
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        endpoints: []
+        pricing: {aws/us-east-1/nvidia-l4/x1: 0.75}
+        budgets:
+          - {name: prod, daily_usd: 150, timezone: America/New_York, scope: {namespace: acme}}
+          - {name: research, daily_usd: 40, scope: {endpoints: [lab/a, lab/b]}, on_breach: alert_only}
+        alerts:
+          slack: {webhook_url: "${SLACK_URL}"}
+          webhooks: [{name: ops, url: "https://ops.example.com/x", secret: "${HOOK_SECRET}"}]
+        """,
+    )
+    config = load_config([path])
+    assert [b.name for b in config.budgets] == ["prod", "research"]
+    assert config.namespaces == ("acme", "lab")
+    assert config.pricing == {"aws/us-east-1/nvidia-l4/x1": 0.75}
+    assert config.alerts.sinks == ("slack", "webhook:ops")
+    assert "secretpart" not in repr(config)
+    assert "0123456789abcdef0123" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("budgets: [{name: b, daily_usd: 0}]", "s.yaml:3: daily_usd: Input should be greater than 0"),
+        ("budgets: [{name: b, daily_usd: 5, timezone: Nowhere/City}]", "unknown time zone 'Nowhere/City'"),
+        ("budgets: [{name: b, daily_usd: 5, scope: {namespace: a, endpoints: [a/b]}}]", "not both"),
+        ("budgets: [{name: b, daily_usd: 5, scope: {endpoints: [justaname]}}]", "'justaname' is not namespace/name"),
+        ("budgets: [{name: b, daily_usd: 5, alert_at: [80]}]", "alert_at takes fractions"),
+        ("budgets: [{name: b, daily_usd: 5, on_breach: shutdown}]", "on_breach: Input should be"),
+        ("budgets: [{name: b, daily_usd: 5}, {name: b, daily_usd: 6}]", "budget 'b' declared twice"),
+        ("pricing: {nvidia-l4: 0.8}", "pricing key 'nvidia-l4' is not vendor/region/type/size"),
+        (
+            "alerts: {slack: {webhook_url: '${HFWARDEN_TEST_UNSET_VAR}'}}",
+            "environment variable HFWARDEN_TEST_UNSET_VAR is not set",
+        ),
+        (
+            "alerts: {webhooks: [{name: ops, url: 'https://x.example', secret: short}]}",
+            "secret: String should have at least 16",
+        ),
+    ],
+    ids=[
+        "zero-budget",
+        "bad-zone",
+        "scope-both",
+        "scope-bad-endpoint",
+        "alert-at-percent",
+        "bad-breach",
+        "duplicate-budget",
+        "bad-pricing-key",
+        "unset-env",
+        "short-secret",
+    ],
+)
+def test_budget_and_alert_problems(tmp_path: Path, text: str, message: str) -> None:
+    found = problems(write(tmp_path, f"version: 1\nendpoints: []\n{text}\n"))
+    assert any(message in p for p in found), found

@@ -272,3 +272,66 @@ def test_kill_9_in_the_middle_of_a_pass_loses_and_repeats_nothing(live_emulator:
     store.close()
     assert {e.endpoint for e in entries if e.result in ("ok", "already")} == {f"acme/ep-{i:02d}" for i in range(30)}
     assert before <= {e.endpoint for e in entries if e.result == "ok"}  # nothing recorded was lost
+
+
+def test_status_and_release(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(
+        "version: 1\nendpoints:\n  - {namespace: acme, name: ep-00, priority: 5}\n"
+        "budgets:\n  - {name: tiny, daily_usd: 0.5, scope: {endpoints: [acme/ep-00, acme/ep-01]}}\n"
+    )
+    env = env_for(live_emulator, tmp_path)
+    first = hfwarden("run", "--once", "--config", str(schedule), env=env)
+    assert first.returncode == 0, first.stderr
+    assert '"guard_stop"' in first.stderr
+    status = hfwarden("status", "--json", "--config", str(schedule), env=env)
+    assert status.returncode == 0, status.stderr
+    document = json.loads(status.stdout)
+    assert set(document) == {"as_of", "endpoints", "budgets", "failed"}
+    rows = {e["endpoint"]: e for e in document["endpoints"]}
+    assert set(rows["acme/ep-00"]) == {
+        "endpoint",
+        "state",
+        "billed_replicas",
+        "price_per_hour",
+        "spent_usd",
+        "projected_usd",
+        "latched",
+    }
+    assert rows["acme/ep-00"]["price_per_hour"] == 0.5  # nvidia-t4, from the API's hardware list
+    latched = {k for k, e in rows.items() if e["latched"]}
+    assert latched == {"acme/ep-00", "acme/ep-01"}
+    assert all(rows[k]["state"] == "paused" for k in latched)
+    (budget,) = document["budgets"]
+    assert budget["name"] == "tiny"
+    assert budget["projected_usd"] <= 0.5
+
+    released = hfwarden("release", "acme/ep-00", "--config", str(schedule), env=env)
+    assert released.returncode == 0, released.stderr
+    assert "released acme/ep-00" in released.stdout
+    again = json.loads(hfwarden("status", "--json", "--config", str(schedule), env=env).stdout)
+    assert {e["endpoint"] for e in again["endpoints"] if e["latched"]} == {"acme/ep-01"}
+    assert hfwarden("release", "acme/ep-00", "--config", str(schedule), env=env).stdout.startswith("acme/ep-00 is not")
+    text = hfwarden("status", "--config", str(schedule), env=env)
+    assert "budget tiny: daily $0.50" in text.stdout
+    assert TOKEN not in text.stdout + text.stderr
+
+
+def test_plan_prices_the_schedule_and_warns_over_budget(tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(
+        "version: 1\ntimezone: UTC\nendpoints:\n"
+        "  - namespace: acme\n    name: chat\n    instance: aws/us-east-1/nvidia-a100/x1\n"
+        "    schedule: [{cron: '0 8 * * *', action: resume, min_replicas: 2, max_replicas: 4},"
+        " {cron: '0 20 * * *', action: pause}]\n"
+        "budgets:\n  - {name: prod, daily_usd: 50}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HFWARDEN_"))}
+    env["HFWARDEN_STATE_DIR"] = str(tmp_path / "no-state-here")
+    result = hfwarden("plan", "--config", str(schedule), "--date", "2026-01-05", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["endpoints"] == [{"endpoint": "acme/chat", "projected_usd": 60.0}]  # 12 h x 2 x $2.5
+    assert plan["budgets"][0]["over_budget"] is True
+    assert "the schedules alone cost $60.00, over budget prod ($50.00)" in result.stderr
+    assert not (tmp_path / "no-state-here").exists()  # plan reads state, never creates it

@@ -79,8 +79,8 @@ def advance_ledger(
     replicas = observed.billed_replicas
     if current is None:
         return [], OpenSegment(observed.key, at, at, observed.state, replicas, price_per_hour)
-    if at <= current.observed_at:
-        return [], current
+    if at < current.observed_at:
+        return [], current  # out of order: what is known already is newer
     gap = at - current.observed_at > gap_after
     if replicas == current.replicas and price_per_hour == current.price_per_hour:
         return [], replace(current, observed_at=at, state=observed.state, gap=current.gap or gap)

@@ -115,17 +115,11 @@ class Cron:
             return dom or dow
         return dom and dow
 
-    def fires_on(self, day: date, zone: ZoneInfo) -> list[datetime]:
+    def fires_on(self, day: date, zone: ZoneInfo) -> tuple[datetime, ...]:
         """The instants (aware, UTC) this expression fires on a local calendar day, in order, once each."""
         if not self.matches_day(day):
-            return []
-        instants: list[datetime] = []
-        for hour in self.hours:
-            for minute in self.minutes:
-                instant = resolve_wall_time(datetime.combine(day, time(hour, minute)), zone)
-                if not instants or instant > instants[-1]:
-                    instants.append(instant)
-        return instants
+            return ()
+        return _fires_on(self, day, zone)
 
     def previous_fire(self, at: datetime, zone: ZoneInfo) -> datetime | None:
         """The latest fire at or before `at`, or None if none in the look-back window."""
@@ -152,6 +146,18 @@ class Cron:
                 if instant > after:
                     return instant
         return None
+
+
+@lru_cache(maxsize=8192)
+def _fires_on(cron: Cron, day: date, zone: ZoneInfo) -> tuple[datetime, ...]:
+    # Cached: projections ask for the same days of the same rules on every pass.
+    instants: list[datetime] = []
+    for hour in cron.hours:
+        for minute in cron.minutes:
+            instant = resolve_wall_time(datetime.combine(day, time(hour, minute)), zone)
+            if not instants or instant > instants[-1]:
+                instants.append(instant)
+    return tuple(instants)
 
 
 # The fires around the last time asked about, per (cron, zone). Between two fires the answer does
