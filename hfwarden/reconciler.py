@@ -46,7 +46,8 @@ from hfwarden.policy.schedule import (
 
 log = get_logger("hfwarden.reconciler")
 UTC_ZONE = ZoneInfo("UTC")
-UNSTOPPABLE = frozenset({EndpointState.PAUSED, EndpointState.FAILED, EndpointState.UPDATE_FAILED})
+# A paused endpoint can still be latched: that is what keeps its schedule from resuming it.
+UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
 STARTING_OR_BILLING = frozenset(
     {EndpointState.RUNNING, EndpointState.INITIALIZING, EndpointState.PENDING, EndpointState.UPDATING}
 )
@@ -246,6 +247,13 @@ class Reconciler:
         """A latched endpoint's transitions count as applied, so the latch lifting resumes nothing."""
         if transition is None or transition.key == last_key or self.dry_run:
             return
+        log.info(
+            "transition_suppressed",
+            endpoint=endpoint,
+            action=transition.action.describe(),
+            reason=f"latched by budget {latch.budget} until {latch.until.isoformat()}",
+            dry_run=False,
+        )
         entry = AuditEntry(
             self.clock.now(),
             endpoint,
@@ -317,21 +325,24 @@ class Reconciler:
     def _execute(self, decisions: list[Decision], report: PassReport, alerts: list[Alert]) -> None:
         futures = {d.endpoint: self._pool.submit(self._act, d, report.observations.get(d.endpoint)) for d in decisions}
         for endpoint, future in futures.items():
-            error = future.result()
+            error, answer = future.result()
+            if answer is not None:
+                report.observations[endpoint] = answer  # what the API said after the action: newer
             if error is None:
                 report.acted.append(endpoint)
             else:
                 report.failed[endpoint] = error
                 alerts.append(self._failure_alert(endpoint, error, report.started_at))
 
-    def _act(self, decision: Decision, observed: Observation | None) -> str | None:
+    def _act(self, decision: Decision, observed: Observation | None) -> tuple[str | None, Observation | None]:
         assert observed is not None
         schedule = self.config.endpoint(decision.endpoint)
         action = decision.transition.action.describe() if decision.transition else decision.steps[-1].kind.value
         if self.dry_run:
             if self._announce(decision, observed, level="info"):
                 self.store.audit(self._entry(decision, action, "dry-run", "no call made"))
-            return None
+            return None, None
+        answer: Observation | None = None
         try:
             for step in decision.steps:
                 answer = self.hub.apply(observed.namespace, observed.name, step)
@@ -347,7 +358,7 @@ class Reconciler:
                 dry_run=False,
             )
             self.store.audit(self._entry(decision, action, "failed", str(exc)))
-            return str(exc)
+            return str(exc), answer
         log.info(
             "action_applied",
             endpoint=decision.endpoint,
@@ -362,7 +373,7 @@ class Reconciler:
             self._record(decision, observed, result="ok", log_it=False)
         else:
             self.store.audit(self._entry(decision, action, "ok", ""))
-        return None
+        return None, answer
 
     # -- budgets ------------------------------------------------------------------------------------
 
@@ -445,12 +456,15 @@ class Reconciler:
         )
         for alert in guard_alerts:
             alerts.remove(alert)
+            log.warning("alert", kind=alert.kind.value, subject=alert.subject, message=alert.message, dry_run=False)
         decisions = []
         for stop in new:
             observed = report.observations.get(stop.endpoint)
-            if observed is None:
-                continue
+            if observed is None or observed.state == EndpointState.PAUSED:
+                continue  # already stopped: the latch alone keeps its schedule from resuming it
             kind = StepKind.SCALE_TO_ZERO if stop.action == BreachAction.SCALE_TO_ZERO else StepKind.PAUSE
+            if kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO:
+                continue
             decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, (Step(kind),)))
         before = set(report.acted)
         self._execute(decisions, report, alerts)

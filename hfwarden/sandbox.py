@@ -27,14 +27,20 @@ DEMO_ENDPOINTS = [
 
 
 def demo_schedule(now: datetime) -> str:
-    """A daily schedule whose next transitions fall in the next two minutes, plus one missed at midnight.
+    """A daily schedule whose next transitions fall in the next two minutes, plus one missed at midnight,
+    and a budget that the schedules would pass.
 
     Each endpoint also has a rule an hour ago that matches its state now, so the first pass finds
     nothing to catch up for them; nightly-batch's midnight pause was missed and is caught up at once.
+    The budget is set so that embedder's coming resume would pass it: the guard latches embedder
+    first, and its resume is suppressed.
     """
     earlier = now.replace(second=0, microsecond=0) - timedelta(hours=1)
     first = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     second = first + timedelta(minutes=1)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    hours_left = (midnight - now).total_seconds() / 3600
+    daily = round(0.2 * hours_left + 0.05, 2)
 
     def at(when: datetime) -> str:
         return f"{when.minute} {when.hour} * * *"
@@ -44,7 +50,7 @@ version: 1
 timezone: UTC
 endpoints:
   - namespace: acme
-    name: embedder            # paused; resumed at {first:%H:%M} UTC
+    name: embedder            # paused; its schedule resumes it at {first:%H:%M} UTC, unless the budget says no
     schedule:
       - cron: "{at(earlier)}"
         action: pause
@@ -71,8 +77,15 @@ endpoints:
     schedule:
       - cron: "0 0 * * *"
         action: pause
-      - cron: "0 22 * * *"
-        action: resume
+  - namespace: acme
+    name: search              # no schedule; protected from the budget guard
+    protected: true
+
+budgets:
+  - name: demo
+    daily_usd: {daily}          # embedder's resume would cost ${0.5 * hours_left:.2f} by midnight UTC
+    timezone: UTC
+    scope: {{namespace: acme}}
 """
 
 

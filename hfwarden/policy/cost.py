@@ -153,6 +153,8 @@ def future_cost(
     if latched or now >= day_end:
         return 0.0
     replicas = observed.billed_replicas if observed else 0
+    if observed is not None and observed.state == EndpointState.PENDING:
+        replicas = max(observed.min_replica, 1)  # not billed yet, but about to be
     if conservative and observed is not None and replicas > 0:
         replicas = max(replicas, observed.max_replica)
     running = replicas > 0

@@ -159,10 +159,10 @@ def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datet
     status = BudgetStatus(budget, spent, projected, hourly, replicas)
     outcome = GuardOutcome(statuses=[status])
 
-    def alert(kind: AlertKind, message: str, threshold: float | None = None) -> Alert:
+    def alert(kind: AlertKind, message: str, threshold: float | None = None, subject: str | None = None) -> Alert:
         return Alert(
             kind,
-            budget.name,
+            subject or budget.name,
             day,
             message,
             threshold=threshold,
@@ -215,9 +215,9 @@ def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datet
     if chosen:
         saved = sum(c.future_usd for c in chosen)
         names = ", ".join(c.endpoint for c in chosen)
-        outcome.alerts.append(
-            alert(AlertKind.GUARD_ACTION, f"{budget.name}: {why}; stopped {names}, saving ${saved:.2f} by end of day")
-        )
+        # Keyed by the endpoints stopped too: a second stop later in the day is news, not a repeat.
+        message = f"{budget.name}: {why}; stopped {names}, saving ${saved:.2f} by end of day"
+        outcome.alerts.append(alert(AlertKind.GUARD_ACTION, message, subject=f"{budget.name}:{names}"))
     return outcome
 
 
