@@ -16,6 +16,7 @@ from hfwarden import __version__, logs
 from hfwarden.adapters.store import Store
 from hfwarden.clock import SystemClock
 from hfwarden.config import Config, ConfigError, load_config
+from hfwarden.serving import BindError
 from hfwarden.settings import Settings, SettingsError
 
 
@@ -84,6 +85,9 @@ def _build_parser() -> _Parser:
     release = sub.add_parser("release", help="lift a budget guard's latch on an endpoint")
     release.add_argument("endpoint", metavar="NAMESPACE/NAME")
     release.add_argument("--config", type=Path, help="schedule file or directory (for alert sinks)")
+
+    health = sub.add_parser("healthcheck", help="exit 0 if the local daemon's /healthz is green, else 1")
+    health.add_argument("--url", help="default: http://127.0.0.1:$HFWARDEN_HTTP_PORT/healthz")
 
     _emulator_parser(sub)
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
@@ -233,6 +237,28 @@ def _plan(args: argparse.Namespace) -> int:
     if store is not None:
         store.close()
     return 0
+
+
+def _healthcheck(args: argparse.Namespace) -> int:
+    import httpx
+
+    settings = _settings()
+    url = args.url or f"http://127.0.0.1:{settings.http_port}/healthz"
+    try:
+        response = httpx.get(url, timeout=5)
+    except httpx.HTTPError as exc:
+        print(f"unhealthy: cannot reach {url}: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    reason = (
+        response.json().get("reason", "")
+        if response.headers.get("content-type", "").startswith("application/json")
+        else ""
+    )
+    if response.status_code == 200:
+        print(f"healthy: {reason}")
+        return 0
+    print(f"unhealthy: HTTP {response.status_code}: {reason}", file=sys.stderr)
+    return 1
 
 
 def _round(value: float | None) -> float | None:
@@ -411,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _status(args)
             case "release":
                 return _release(args)
+            case "healthcheck":
+                return _healthcheck(args)
             case "emulator":
                 return _run_emulator(args)
             case "sandbox":
@@ -422,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 2
-    except SettingsError as exc:
+    except (SettingsError, BindError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)
         return 2
     return 2

@@ -25,10 +25,14 @@ from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
 from hfwarden.logs import get_logger
+from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.policy.observation import EndpointState
 from hfwarden.policy.schedule import next_transition
 from hfwarden.reconciler import PassReport, Reconciler
+from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
+from hfwarden.web import Liveness
+from hfwarden.web import build_app as build_web_app
 
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
@@ -48,7 +52,7 @@ def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
     return tuple(found)
 
 
-def build_hub(settings: Settings, cancel: threading.Event) -> Hub:
+def build_hub(settings: Settings, cancel: threading.Event, metrics: Metrics | None = None) -> Hub:
     configure_client(
         endpoints_api_url=settings.endpoints_api_url,
         hub_url=settings.hub_url,
@@ -59,6 +63,8 @@ def build_hub(settings: Settings, cancel: threading.Event) -> Hub:
         retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
         cancel=cancel,
         hub_url=settings.hub_url,
+        observer=metrics.observe_call if metrics else None,
+        retry_observer=metrics.observe_retry if metrics else None,
     )
 
 
@@ -80,7 +86,8 @@ class Daemon:
         self.stopping = threading.Event()
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
-        self.hub = build_hub(settings, self.stopping)
+        self.metrics = Metrics()
+        self.hub = build_hub(settings, self.stopping, self.metrics)
         self.reconciler = Reconciler(
             config=config,
             hub=self.hub,
@@ -88,8 +95,24 @@ class Daemon:
             clock=self.clock,
             dry_run=settings.dry_run,
             max_concurrency=settings.max_concurrency,
+            on_action=self.metrics.observe_action,
         )
-        self.deliverer = Deliverer(self.store, config.alerts, self.clock)
+        self.deliverer = Deliverer(
+            self.store, config.alerts, self.clock, on_failure=self.metrics.observe_delivery_failure
+        )
+        self.liveness = Liveness(
+            tick_seconds=settings.tick_seconds,
+            stale_after_seconds=settings.stale_after_seconds,
+            started_at=time.monotonic(),
+            config_loaded=True,
+        )
+        self.last_success_wall: float | None = None
+        self.metrics.registry.register(
+            PassCollector(
+                lambda: self.last_pass, lambda: self.last_success_wall, self.store.outbox_depth, self.clock.now
+            )
+        )
+        self.http: HttpServer | None = None
         self._deliverer_thread: threading.Thread | None = None
         self._fingerprint = config_fingerprint(config_paths)
         self._scheduler: BackgroundScheduler | None = None
@@ -109,10 +132,14 @@ class Daemon:
             report = self.reconciler.run_pass()
         except Exception:
             # A pass that breaks (store down, a bug) is logged and the loop lives on to the next tick.
+            self.metrics.pass_failures.inc()
             log.exception("pass_crashed")
             raise
         self.last_pass = report
         self.last_pass_completed_at = time.monotonic()
+        self.liveness.last_pass_completed_at = self.last_pass_completed_at
+        self.last_success_wall = time.time()
+        self.metrics.pass_duration.observe(self.last_pass_completed_at - started)
         self.passes += 1
         log.debug(
             "pass_done",
@@ -224,6 +251,13 @@ class Daemon:
             executor="config",
             next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.reload_poll_seconds),
         )
+        if self.settings.http_port is not None:
+            self.http = HttpServer(
+                build_web_app(self.liveness, self.metrics.registry, self.store.ping),
+                host=self.settings.http_host,
+                port=self.settings.http_port,
+            )
+            self.http.start()
         scheduler.start()
         self._deliverer_thread = threading.Thread(
             target=self.deliverer.run, args=(self.stopping,), name="hfwarden-alerts", daemon=True
@@ -236,6 +270,7 @@ class Daemon:
             tick_seconds=self.settings.tick_seconds,
             dry_run=self.settings.dry_run,
             state=repr(self.store),
+            http=self.http.base_url if self.http else None,
         )
 
     def request_stop(self) -> None:
@@ -257,6 +292,8 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self.reconciler.close()
+        if self.http is not None:
+            self.http.stop()
         if self._deliverer_thread is not None:
             self._deliverer_thread.join(10)
         self.deliverer.close()

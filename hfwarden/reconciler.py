@@ -82,6 +82,7 @@ class PassReport:
     endpoints: list[EndpointFigures] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     latched: set[str] = field(default_factory=set)
+    always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
 
     @property
     def ok(self) -> bool:
@@ -102,6 +103,7 @@ class Reconciler:
         max_concurrency: int = 16,
         gap_after: timedelta = timedelta(minutes=5),
         on_decision: Callable[[Decision], None] | None = None,
+        on_action: Callable[[str, str], None] | None = None,
     ) -> None:
         self.config = config
         self.hub = hub
@@ -112,6 +114,7 @@ class Reconciler:
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
         self._on_decision = on_decision
+        self._on_action = on_action
         # What was last said per endpoint, so a waiting or broken endpoint is logged once, not every tick.
         self._announced: dict[str, tuple[str | None, Verdict]] = {}
         self._last_seen: dict[str, tuple[str, int]] = {}
@@ -444,6 +447,9 @@ class Reconciler:
         if self.dry_run:
             return
         guard_alerts = [a for a in alerts if a.kind == AlertKind.GUARD_ACTION]
+        if self._on_action is not None:
+            for stop in new:
+                self._on_action(stop.action.value, "latched")
         self.store.commit(
             audit=[
                 AuditEntry(now, s.endpoint, s.action.value, s.reason, "latched", f"saves ${s.saved_usd:.2f}", False)
@@ -484,6 +490,9 @@ class Reconciler:
             future = future_cost(
                 schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=latched
             )
+            if observed is not None and price is not None:
+                floor = max(observed.min_replica, 1)
+                report.always_on_usd += floor * price * max(0.0, (now - day_start).total_seconds()) / 3600
             figures.append(
                 EndpointFigures(
                     endpoint=key,
@@ -533,6 +542,9 @@ class Reconciler:
         self.store.record_applied(decision.endpoint, transition.key, transition.at, self.clock.now(), entry)
 
     def _entry(self, decision: Decision, action: str, result: str, detail: str) -> AuditEntry:
+        if self._on_action is not None:
+            kind = decision.transition.action.kind.value if decision.transition else decision.steps[-1].kind.value
+            self._on_action(kind, result)
         return AuditEntry(
             at=self.clock.now(),
             endpoint=decision.endpoint,

@@ -116,9 +116,13 @@ def run_sandbox(*, seconds: float = 150.0) -> int:
             tick_seconds=3,
             log_format="console",
             backoff_base_seconds=0.2,
+            http_host="127.0.0.1",
+            http_port=0,
         )
         daemon = Daemon(settings, [schedule], load_config([schedule]))
         daemon.start()
+        if daemon.http is not None:
+            print(f"metrics: {daemon.http.base_url}/metrics   health: {daemon.http.base_url}/healthz")
         stop.wait(seconds)
         daemon.stop()
         bill = httpx.get(f"{emulator.base_url}/_emulator/billing").json()

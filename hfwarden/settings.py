@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     backoff_max_seconds: float = Field(default=30.0, ge=0)
     max_concurrency: int = Field(default=16, ge=1, le=64)
     reload_poll_seconds: float = Field(default=5.0, gt=0)
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=9090, ge=0, le=65535)
+    health_stale_seconds: float | None = Field(default=None, gt=0)
+
+    @property
+    def stale_after_seconds(self) -> float:
+        """How long without a completed pass before /healthz turns red."""
+        if self.health_stale_seconds is not None:
+            return self.health_stale_seconds
+        return max(3 * self.tick_seconds, 120.0)
 
     @field_validator("endpoints_api_url", "hub_url")
     @classmethod

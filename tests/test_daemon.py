@@ -49,6 +49,8 @@ def env_for(emulator: Emulator, tmp_path: Path, **extra: str) -> dict[str, str]:
             "HFWARDEN_STATE_DIR": str(tmp_path / "state"),
             "HFWARDEN_LOG_FORMAT": "json",
             "HFWARDEN_BACKOFF_BASE_SECONDS": "0.01",
+            "HFWARDEN_HTTP_HOST": "127.0.0.1",
+            "HFWARDEN_HTTP_PORT": "0",
             **extra,
         }
     )

@@ -13,6 +13,7 @@ import json
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,6 +146,7 @@ class Deliverer:
         policy: DeliveryPolicy | None = None,
         client: httpx.Client | None = None,
         rng: random.Random | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.targets = targets
@@ -153,6 +155,7 @@ class Deliverer:
         self._client = client or httpx.Client(timeout=self.policy.timeout_seconds)
         self._rng = rng or random.Random()
         self.failures = 0
+        self._on_failure = on_failure
 
     def __repr__(self) -> str:
         return f"Deliverer(sinks={list(self.targets.sinks)})"
@@ -186,17 +189,22 @@ class Deliverer:
             return True
         if response.status_code == 429 or response.status_code >= 500:
             return self._later(item, f"HTTP {response.status_code}", _retry_after(response), now)
-        self.failures += 1
+        self._failed(item.sink)
         self.store.give_up(item, f"HTTP {response.status_code}: {response.text[:200]}", now)
         log.error("alert_rejected", alert_id=item.alert_id, sink=item.sink, status=response.status_code)
         return False
 
     def _later(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> bool:
-        self.failures += 1
+        self._failed(item.sink)
         wait = self.policy.delay(item.attempts, retry_after, self._rng)
         self.store.retry_later(item.id, now + timedelta(seconds=wait), error)
         log.warning("alert_retry", alert_id=item.alert_id, sink=item.sink, error=error, wait_s=round(wait, 1))
         return False
+
+    def _failed(self, sink: str) -> None:
+        self.failures += 1
+        if self._on_failure is not None:
+            self._on_failure(sink)
 
     def _request(self, item: OutboxItem, now: datetime) -> tuple[str, bytes, dict[str, str]] | None:
         document = json.loads(item.payload)

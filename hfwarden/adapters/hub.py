@@ -142,6 +142,7 @@ class Hub:
         retry: RetryPolicy | None = None,
         cancel: threading.Event | None = None,
         observer: CallObserver | None = None,
+        retry_observer: Callable[[str], None] | None = None,
         hub_url: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -150,6 +151,7 @@ class Hub:
         self._retry = retry or RetryPolicy()
         self._cancel = cancel or threading.Event()
         self._observer = observer
+        self._retry_observer = retry_observer
         self._rng = rng or random.Random()
 
     def __repr__(self) -> str:
@@ -183,6 +185,8 @@ class Hub:
                 self._observe(operation, "200")
                 return result
             log.warning("hub_retry", operation=operation, target=target, attempt=attempt, wait_s=round(wait, 3))
+            if self._retry_observer is not None:
+                self._retry_observer(operation)
             if self._cancel.wait(wait):
                 raise Cancelled(f"{operation} {target}: shutting down during back-off")
 

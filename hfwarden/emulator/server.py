@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import socket
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 import yaml
 
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.emulator.app import ALL_NAMESPACES, EmulatorState, build_app
 from hfwarden.emulator.world import STATES, ApiError, Timings, World
+from hfwarden.serving import BindError, HttpServer
 
 DEFAULT_TOKEN = "hf_emulator_token"  # noqa: S105 - the emulator's public demo token, not a secret
 
@@ -125,39 +120,6 @@ def seed_world(world: World, seeds: list[SeedEndpoint]) -> None:
                 raise EmulatorError(f"seed {seed.namespace}/{seed.name}: {exc.message}") from None
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Take the port now, so that a clash is one clear error before anything starts."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this; without it small answers wait on delayed ACKs (~40 ms each).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise EmulatorError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
-
-
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM after a graceful stop (exit -15); a stopped emulator exits 0."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
 class Emulator:
     """An emulator bound to a port; `start()` serves it from a background thread."""
 
@@ -174,20 +136,11 @@ class Emulator:
         self.world = World(clock or SystemClock(), timings)
         self.state = EmulatorState(world=self.world, tokens=tokens or parse_tokens([]))
         seed_world(self.world, seeds or [])
-        self._socket = bind(host, port)
-        bound_host, bound_port = self._socket.getsockname()[:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self.base_url = f"http://{shown}:{bound_port}"
-        config = uvicorn.Config(
-            build_app(self.state),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            http="httptools",
-            timeout_keep_alive=30,
-        )
-        self._server = _Server(config)
-        self._thread: threading.Thread | None = None
+        try:
+            self._http = HttpServer(build_app(self.state), host=host, port=port)
+        except BindError as exc:
+            raise EmulatorError(str(exc)) from None
+        self.base_url = self._http.base_url
 
     @property
     def api_url(self) -> str:
@@ -196,22 +149,14 @@ class Emulator:
 
     def serve_forever(self) -> None:
         """Serve in this thread until SIGINT/SIGTERM."""
-        self._server.run(sockets=[self._socket])
+        self._http.serve_forever()
 
     def start(self) -> Emulator:
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise EmulatorError("the emulator thread stopped while starting")
-            self._thread.join(0.01)
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-        self._socket.close()
+        self._http.stop()
 
     def __enter__(self) -> Emulator:
         return self.start()

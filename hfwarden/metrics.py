@@ -1,0 +1,169 @@
+"""Prometheus metrics: counters updated as things happen, gauges read from the latest pass at scrape time.
+
+Labels are bounded: endpoint names (the endpoints of the observed namespaces), budget names,
+states, action kinds, results, operations, status codes and sink names. No URL, token or message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from hfwarden.policy.observation import EndpointState
+from hfwarden.reconciler import PassReport
+
+
+class Metrics:
+    """Every metric hfwarden exports, in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.actions = Counter(
+            "hfwarden_actions_total",
+            "Mutating actions decided, by kind and result",
+            ["kind", "result"],
+            registry=self.registry,
+        )
+        self.api_calls = Counter(
+            "hfwarden_hub_api_calls_total",
+            "Inference Endpoints API calls, by operation and HTTP status (error: no answer)",
+            ["operation", "status"],
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "hfwarden_hub_retries_total",
+            "API calls retried after a 429, 5xx or connection error",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.pass_duration = Histogram(
+            "hfwarden_pass_duration_seconds",
+            "Wall time of one reconcile pass",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        self.pass_failures = Counter(
+            "hfwarden_pass_failures_total", "Reconcile passes that broke before finishing", registry=self.registry
+        )
+        self.alert_failures = Counter(
+            "hfwarden_alert_delivery_failures_total",
+            "Alert deliveries that failed, by sink",
+            ["sink"],
+            registry=self.registry,
+        )
+
+    def observe_call(self, operation: str, outcome: str) -> None:
+        """The Hub adapter's observer hook: every answer (or none) counted."""
+        self.api_calls.labels(operation=operation, status=outcome).inc()
+
+    def observe_retry(self, operation: str) -> None:
+        self.retries.labels(operation=operation).inc()
+
+    def observe_action(self, kind: str, result: str) -> None:
+        self.actions.labels(kind=kind, result=result).inc()
+
+    def observe_delivery_failure(self, sink: str) -> None:
+        self.alert_failures.labels(sink=sink).inc()
+
+
+class PassCollector(Collector):
+    """Gauges computed from the most recent pass report, so that a vanished endpoint's series vanish too."""
+
+    def __init__(
+        self,
+        latest: Callable[[], PassReport | None],
+        last_success: Callable[[], float | None],
+        outbox_depth: Callable[[], int],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._latest = latest
+        self._last_success = last_success
+        self._outbox_depth = outbox_depth
+        self._now = now
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        report = self._latest()
+        last = GaugeMetricFamily(
+            "hfwarden_last_successful_pass_timestamp_seconds", "Unix time the last reconcile pass completed"
+        )
+        success = self._last_success()
+        if success is not None:
+            last.add_metric([], success)
+        yield last
+        depth = GaugeMetricFamily("hfwarden_alert_outbox_depth", "Alert deliveries waiting in the outbox")
+        try:
+            depth.add_metric([], float(self._outbox_depth()))
+        except Exception:  # a store hiccup must not break the whole scrape
+            depth.add_metric([], float("nan"))
+        yield depth
+        if report is None:
+            return
+        by_state = GaugeMetricFamily("hfwarden_endpoints", "Observed endpoints by state", labels=["state"])
+        counts = {state.value: 0 for state in EndpointState}
+        for observed in report.observations.values():
+            counts[observed.state] = counts.get(observed.state, 0) + 1
+        for state, count in sorted(counts.items()):
+            by_state.add_metric([state], count)
+        yield by_state
+
+        replicas = GaugeMetricFamily(
+            "hfwarden_endpoint_billed_replicas",
+            "Replicas billed now (max of ready and target while billed)",
+            labels=["endpoint"],
+        )
+        spent = GaugeMetricFamily(
+            "hfwarden_endpoint_spend_today_usd", "Spend today in the endpoint's zone", labels=["endpoint"]
+        )
+        projected = GaugeMetricFamily(
+            "hfwarden_endpoint_projected_today_usd", "Projected spend by the end of today", labels=["endpoint"]
+        )
+        price = GaugeMetricFamily(
+            "hfwarden_endpoint_price_per_hour_usd", "Price of one replica-hour", labels=["endpoint"]
+        )
+        latched = GaugeMetricFamily(
+            "hfwarden_endpoint_latched", "1 while a budget latch holds the endpoint", labels=["endpoint"]
+        )
+        for figures in report.endpoints:
+            replicas.add_metric([figures.endpoint], figures.billed_replicas)
+            spent.add_metric([figures.endpoint], figures.spent_usd)
+            projected.add_metric([figures.endpoint], figures.projected_usd)
+            if figures.price_per_hour is not None:
+                price.add_metric([figures.endpoint], figures.price_per_hour)
+            latched.add_metric([figures.endpoint], 1.0 if figures.latched else 0.0)
+        yield from (replicas, spent, projected, price, latched)
+
+        latched_total = GaugeMetricFamily("hfwarden_latched_endpoints", "Endpoints held by a budget latch")
+        latched_total.add_metric([], len(report.latched))
+        yield latched_total
+
+        daily = GaugeMetricFamily("hfwarden_budget_daily_usd", "Budget size", labels=["budget"])
+        b_spent = GaugeMetricFamily(
+            "hfwarden_budget_spend_today_usd", "Spend in the budget day so far", labels=["budget"]
+        )
+        b_projected = GaugeMetricFamily(
+            "hfwarden_budget_projected_today_usd", "Projected spend by the end of the budget day", labels=["budget"]
+        )
+        burn = GaugeMetricFamily(
+            "hfwarden_budget_burn_usd_per_hour", "Burn rate of the budget's scope now", labels=["budget"]
+        )
+        for status in report.budgets:
+            name = status.budget.name
+            daily.add_metric([name], status.budget.daily_usd)
+            b_spent.add_metric([name], status.spent_usd)
+            b_projected.add_metric([name], status.projected_usd)
+            burn.add_metric([name], status.hourly_usd)
+        yield from (daily, b_spent, b_projected, burn)
+
+        saved = GaugeMetricFamily(
+            "hfwarden_saved_today_usd",
+            "Dollars saved so far today against the same endpoints always on at their minimum replicas",
+        )
+        saved.add_metric([], max(0.0, report.always_on_usd - sum(f.spent_usd for f in report.endpoints)))
+        yield saved

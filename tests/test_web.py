@@ -1,0 +1,183 @@
+"""The daemon's HTTP surface against the emulator: metrics that move, health that turns red when stuck."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from huggingface_hub import HfApi, constants
+from prometheus_client.parser import text_string_to_metric_families
+
+from hfwarden.config import load_config
+from hfwarden.daemon import Daemon
+from hfwarden.emulator.server import Emulator, SeedEndpoint
+from hfwarden.emulator.world import Timings
+from hfwarden.reconciler import PassReport
+from hfwarden.settings import Settings
+
+TOKEN = "hf_WebTestTokenValue1234567"
+SCHEDULE = """version: 1
+endpoints:
+  - {namespace: acme, name: chat, priority: 1}
+budgets:
+  - {name: prod, daily_usd: 1000, scope: {namespace: acme}}
+"""
+
+
+@pytest.fixture
+def live() -> Iterator[Emulator]:
+    seeds = [
+        SeedEndpoint("acme", "chat", "aws/us-east-1/nvidia-l4/x1", "running"),
+        SeedEndpoint("acme", "other", "aws/us-east-1/nvidia-t4/x1", "paused"),
+    ]
+    with Emulator(
+        timings=Timings(pending_seconds=0.1, init_seconds=0.2, update_seconds=0.2),
+        tokens={TOKEN: frozenset({"acme"})},
+        seeds=seeds,
+    ) as emu:
+        yield emu
+
+
+@pytest.fixture
+def daemon(live: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
+    monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(SCHEDULE)
+    settings = Settings(
+        hf_token=TOKEN,
+        endpoints_api_url=live.api_url,
+        hub_url=live.base_url,
+        state_dir=tmp_path,
+        tick_seconds=0.3,
+        follow_up_seconds=0.1,
+        http_host="127.0.0.1",
+        http_port=0,
+        health_stale_seconds=1.5,
+    )
+    running = Daemon(settings, [schedule], load_config([schedule]))
+    running.start()
+    yield running
+    running.stop()
+
+
+def scrape(daemon: Daemon) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    assert daemon.http is not None
+    text = httpx.get(f"{daemon.http.base_url}/metrics").text
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return values
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def test_metrics_move_as_endpoints_change_state(daemon: Daemon, live: Emulator) -> None:
+    eventually(lambda: daemon.passes >= 1)
+    first = scrape(daemon)
+    assert first[("hfwarden_endpoints", (("state", "running"),))] == 1
+    assert first[("hfwarden_endpoints", (("state", "paused"),))] == 1
+    assert first[("hfwarden_endpoint_billed_replicas", (("endpoint", "acme/chat"),))] == 1
+    assert first[("hfwarden_endpoint_price_per_hour_usd", (("endpoint", "acme/chat"),))] == 0.8
+    assert first[("hfwarden_budget_daily_usd", (("budget", "prod"),))] == 1000
+    assert ("hfwarden_budget_projected_today_usd", (("budget", "prod"),)) in first
+    assert first[("hfwarden_last_successful_pass_timestamp_seconds", ())] > 0
+    assert first[("hfwarden_alert_outbox_depth", ())] == 0
+    calls = first[("hfwarden_hub_api_calls_total", (("operation", "list"), ("status", "200")))]
+
+    api = HfApi(endpoint=live.base_url, token=TOKEN)
+    api.pause_inference_endpoint("chat", namespace="acme")  # a human
+    api.resume_inference_endpoint("other", namespace="acme")
+
+    def moved() -> bool:
+        now = scrape(daemon)
+        return (
+            now.get(("hfwarden_endpoint_billed_replicas", (("endpoint", "acme/chat"),))) == 0
+            and now.get(("hfwarden_endpoints", (("state", "running"),))) == 1
+            and now.get(("hfwarden_endpoint_billed_replicas", (("endpoint", "acme/other"),))) == 1
+        )
+
+    eventually(moved)
+    later = scrape(daemon)
+    assert later[("hfwarden_hub_api_calls_total", (("operation", "list"), ("status", "200")))] > calls
+    assert later[("hfwarden_endpoint_spend_today_usd", (("endpoint", "acme/chat"),))] > 0
+    assert later[("hfwarden_pass_duration_seconds_count", ())] >= 2
+    assert later[("hfwarden_saved_today_usd", ())] >= 0
+    assert later[("hfwarden_latched_endpoints", ())] == 0
+
+
+def test_metrics_show_no_secret_and_no_route_changes_anything(daemon: Daemon) -> None:
+    assert daemon.http is not None
+    eventually(lambda: daemon.passes >= 1)
+    base = daemon.http.base_url
+    for path in ("/metrics", "/healthz", "/readyz"):
+        body = httpx.get(base + path).text
+        assert TOKEN not in body
+        assert httpx.post(base + path).status_code == 405
+        assert httpx.delete(base + path).status_code == 405
+    assert httpx.get(base + "/release").status_code == 404
+
+
+def test_ready_after_the_first_pass(daemon: Daemon) -> None:
+    assert daemon.http is not None
+    eventually(lambda: httpx.get(f"{daemon.http.base_url}/readyz").status_code == 200)  # type: ignore[union-attr]
+    body = httpx.get(f"{daemon.http.base_url}/readyz").json()
+    assert body == {"status": "ready", "config_loaded": True, "store_reachable": True, "first_pass_done": True}
+
+
+def test_healthz_turns_red_when_the_loop_is_stuck_and_green_again(daemon: Daemon) -> None:
+    assert daemon.http is not None
+    url = f"{daemon.http.base_url}/healthz"
+    eventually(lambda: daemon.passes >= 1)
+    assert httpx.get(url).status_code == 200
+    assert healthcheck(url).returncode == 0
+
+    release = threading.Event()
+    real_pass = daemon.reconciler.run_pass
+
+    def stuck() -> PassReport:
+        release.wait(30)  # a hung API call, a deadlock: the pass never completes
+        return real_pass()
+
+    daemon.reconciler.run_pass = stuck  # type: ignore[method-assign]
+    eventually(lambda: httpx.get(url).status_code == 503, timeout=10)
+    body = httpx.get(url).json()
+    assert body["status"] == "unhealthy"
+    assert "stuck" in body["reason"]
+    result = healthcheck(url)
+    assert result.returncode == 1
+    assert "unhealthy" in result.stderr
+
+    daemon.reconciler.run_pass = real_pass  # type: ignore[method-assign]
+    release.set()
+    eventually(lambda: httpx.get(url).status_code == 200, timeout=10)
+
+
+def healthcheck(url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hfwarden", "healthcheck", "--url", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_healthcheck_with_nothing_listening() -> None:
+    result = healthcheck("http://127.0.0.1:9/healthz")
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr
