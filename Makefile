@@ -21,11 +21,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict hfwarden
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/kubernetes-validate --strict --quiet $$(find deploy/kubernetes -name '*.yaml' ! -name kustomization.yaml ! -path '*servicemonitor*')
 
 bench: $(STAMP)
 	$(BIN)/python bench/emulator_throughput.py
 	$(BIN)/python bench/daemon_schedules.py
 	$(BIN)/python bench/guard_and_ledger.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
