@@ -9,7 +9,7 @@ RUN python -m venv /opt/hfwarden
 COPY pyproject.toml constraints.txt README.md ./
 COPY hfwarden ./hfwarden
 # The test suite (tests/test_container.py) runs this same install in a fresh virtual environment.
-RUN /opt/hfwarden/bin/pip install --no-cache-dir -c constraints.txt .
+RUN /opt/hfwarden/bin/pip install --no-cache-dir -c constraints.txt ".[postgres]"
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="hfwarden" \

@@ -58,3 +58,12 @@ def control(emulator: Emulator) -> Iterator[httpx.Client]:
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL for the whole session."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from huggingface_hub import HfApi, constants
+from sqlalchemy import create_engine, text
 
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.store import Store
@@ -39,8 +41,17 @@ def _client_at_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite by default; `postgresql` (indirect parameter) gives a fresh database on a real server."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    server: str = request.getfixturevalue("postgres_url")
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {database}"))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{database}"
 
 
 Factory = Callable[[str], Reconciler]
@@ -165,6 +176,7 @@ def test_a_breach_pauses_the_right_endpoints_within_one_pass_and_the_bill_stops(
     assert outbox == []  # no sinks configured: alerts are logged and marked, nothing is queued
 
 
+@pytest.mark.parametrize("state_url", ["sqlite", "postgresql"], indirect=True)
 def test_latch_survives_a_restart_undoes_a_human_resume_and_lifts_at_the_next_budget_day(
     api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory, state_url: str
 ) -> None:

@@ -4,13 +4,14 @@ image's entry command. (No container engine runs on the build machines.)"""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-INSTALL = "pip install --no-cache-dir -c constraints.txt ."
+INSTALL = 'pip install --no-cache-dir -c constraints.txt ".[postgres]"'
 
 
 def dockerfile_install_line() -> str:
@@ -32,7 +33,7 @@ def test_the_image_install_works_and_its_entrypoint_runs(tmp_path: Path) -> None
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     install = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", *INSTALL.split()],
+        [str(venv / "bin" / "python"), "-m", *shlex.split(INSTALL)],
         cwd=context,
         env=env,
         capture_output=True,
