@@ -144,7 +144,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from hfwarden.adapters.prices import PriceBook
+
     config = _load(args.paths)
+    prices = PriceBook(store=None, overrides=config.pricing)
+    for endpoint, instance in sorted(config.instances.items()):
+        if prices.price(instance) is None:
+            print(
+                f"warning: endpoint {endpoint}: no price known for {instance}; add it under pricing: "
+                "(the API's hardware list may still have it at run time)",
+                file=sys.stderr,
+            )
     rules = sum(len(e.rules) for e in config.endpoints)
     print(f"ok: {len(config.endpoints)} endpoints, {rules} rules in {len(config.sources)} files")
     return 0

@@ -145,8 +145,7 @@ class Reconciler:
         report = PassReport(started_at=now)
         alerts: list[Alert] = []
         unobservable = self._observe(config, report)
-        if not read_only:
-            self.prices.refresh(self.hub, config.namespaces, now)
+        self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
         for observed in report.observations.values():
             self._fold(observed, now, alerts)
         latches = self.store.latches()

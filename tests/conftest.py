@@ -49,6 +49,16 @@ def api(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> HfApi:
 
 
 @pytest.fixture
+def client_at_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hfwarden's own client configuration (timeouts, URLs) pointed at the emulator, restored afterwards."""
+    from hfwarden.adapters.hub import configure_client
+
+    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
+    monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
+    configure_client(endpoints_api_url=emulator.api_url, hub_url=emulator.base_url, timeout_seconds=10)
+
+
+@pytest.fixture
 def control(emulator: Emulator) -> Iterator[httpx.Client]:
     """A plain HTTP client for the emulator's `/_emulator` routes and the data plane."""
     with httpx.Client(base_url=emulator.base_url, timeout=10) as client:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import textwrap
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import HfApi, constants
-from sqlalchemy import create_engine, text
+from huggingface_hub import HfApi
 
-from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
+from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
@@ -23,9 +21,13 @@ from hfwarden.policy.observation import EndpointState
 from hfwarden.policy.schedule import next_transition
 from hfwarden.reconciler import PassReport, Reconciler
 from tests.helpers import create
+from tests.postgres import fresh_database
 
 MIDNIGHT = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
 MOVING = {EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING}
+
+
+pytestmark = pytest.mark.usefixtures("client_at_emulator")
 
 
 @pytest.fixture
@@ -33,25 +35,12 @@ def clock() -> ManualClock:
     return ManualClock(MIDNIGHT)
 
 
-@pytest.fixture(autouse=True)
-def _client_at_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
-    monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
-    configure_client(endpoints_api_url=emulator.api_url, hub_url=emulator.base_url, timeout_seconds=10)
-
-
 @pytest.fixture
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """SQLite by default; `postgresql` (indirect parameter) gives a fresh database on a real server."""
     if getattr(request, "param", "sqlite") == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
-    server: str = request.getfixturevalue("postgres_url")
-    database = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {database}"))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + f"/{database}"
+    return fresh_database(request.getfixturevalue("postgres_url"))
 
 
 Factory = Callable[[str], Reconciler]

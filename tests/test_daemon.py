@@ -337,3 +337,13 @@ def test_plan_prices_the_schedule_and_warns_over_budget(tmp_path: Path) -> None:
     assert plan["budgets"][0]["over_budget"] is True
     assert "the schedules alone cost $60.00, over budget prod ($50.00)" in result.stderr
     assert not (tmp_path / "no-state-here").exists()  # plan reads state, never creates it
+
+
+def test_validate_warns_about_an_instance_without_a_price(tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(
+        "version: 1\nendpoints:\n  - {namespace: acme, name: x, instance: aws/us-east-1/nvidia-b300/x1}\n"
+    )
+    result = hfwarden("validate", str(schedule), env=dict(os.environ))
+    assert result.returncode == 0
+    assert "warning: endpoint acme/x: no price known for aws/us-east-1/nvidia-b300/x1" in result.stderr

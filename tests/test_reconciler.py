@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import HfApi, constants
+from huggingface_hub import HfApi
 
-from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
+from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
@@ -37,16 +37,12 @@ endpoints:
 MUTATING = ("/pause", "/resume", "/scale-to-zero")
 
 
+pytestmark = pytest.mark.usefixtures("client_at_emulator")
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
-
-
-@pytest.fixture(autouse=True)
-def _client_at_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
-    monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
-    configure_client(endpoints_api_url=emulator.api_url, hub_url=emulator.base_url, timeout_seconds=10)
 
 
 @pytest.fixture

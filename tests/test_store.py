@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import AuditEntry, Latch, Store
 from hfwarden.policy.cost import OpenSegment, Segment
 from hfwarden.policy.guard import Alert, AlertKind
+from tests.postgres import fresh_database
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -23,13 +22,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'state.db'}"
     else:
-        server: str = request.getfixturevalue("postgres_url")
-        database = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {database}"))
-        admin.dispose()
-        url = server.rsplit("/", 1)[0] + f"/{database}"
+        url = fresh_database(request.getfixturevalue("postgres_url"))
     s = Store(url)
     yield s
     s.close()

@@ -38,7 +38,7 @@ class PriceBook:
         self._fetched: dict[str, float] = store.cached_prices() if store is not None else {}
         self._next_refresh: dict[str, datetime] = {}
 
-    def refresh(self, hub: Hub, namespaces: tuple[str, ...], now: datetime) -> None:
+    def refresh(self, hub: Hub, namespaces: tuple[str, ...], now: datetime, *, persist: bool = True) -> None:
         """Fetch the hardware list of namespaces whose cache is stale; keep the last good one on failure."""
         for namespace in namespaces:
             due = self._next_refresh.get(namespace)
@@ -54,7 +54,7 @@ class PriceBook:
                 f"{h.vendor}/{h.region}/{h.instance_type}/{h.instance_size}": float(h.price_per_hour) for h in hardware
             }
             self._fetched.update(prices)
-            if self.store is not None:
+            if self.store is not None and persist:
                 self.store.save_prices(prices, now)
             self._next_refresh[namespace] = now + self.refresh_every
 

@@ -157,23 +157,45 @@ def future_cost(
         replicas = max(observed.min_replica, 1)  # not billed yet, but about to be
     if conservative and observed is not None and replicas > 0:
         replicas = max(replicas, observed.max_replica)
-    running = replicas > 0
-    total, since = 0.0, now
-    if schedule is not None:
-        for transition in transitions_between(schedule, now + timedelta(microseconds=1), day_end):
-            total += usd(replicas, price_per_hour, since, transition.at)
-            action = transition.action
-            replicas = replicas_after(
-                action.kind,
-                action.min_replicas,
-                action.max_replicas,
-                running=running,
-                current=replicas,
-                conservative=conservative,
-            )
-            running = replicas > 0
-            since = transition.at
-    return total + usd(replicas, price_per_hour, since, day_end)
+    if schedule is None:
+        return usd(replicas, price_per_hour, now, day_end)
+    return _through_schedule(
+        schedule,
+        replicas,
+        start=now + timedelta(microseconds=1),
+        billed_from=now,
+        end=day_end,
+        price_per_hour=price_per_hour,
+        conservative=conservative,
+    )
+
+
+def _through_schedule(
+    schedule: EndpointSchedule,
+    replicas: int,
+    *,
+    start: datetime,
+    billed_from: datetime,
+    end: datetime,
+    price_per_hour: float,
+    conservative: bool,
+) -> float:
+    """Dollars from `billed_from` to `end`, starting at `replicas` and following the schedule's
+    transitions in [start, end)."""
+    total, since = 0.0, billed_from
+    for transition in transitions_between(schedule, start, end):
+        total += usd(replicas, price_per_hour, since, transition.at)
+        action = transition.action
+        replicas = replicas_after(
+            action.kind,
+            action.min_replicas,
+            action.max_replicas,
+            running=replicas > 0,
+            current=replicas,
+            conservative=conservative,
+        )
+        since = transition.at
+    return total + usd(replicas, price_per_hour, since, end)
 
 
 def hourly_burn(observed: Observation | None, price_per_hour: float) -> float:
@@ -202,17 +224,12 @@ def scheduled_cost(
             current=max(action.min_replicas or 1, 1),
             conservative=conservative,
         )
-    total, since = 0.0, day_start
-    for transition in transitions_between(schedule, day_start, day_end):
-        total += usd(replicas, price_per_hour, since, transition.at)
-        action = transition.action
-        replicas = replicas_after(
-            action.kind,
-            action.min_replicas,
-            action.max_replicas,
-            running=replicas > 0,
-            current=replicas,
-            conservative=conservative,
-        )
-        since = transition.at
-    return total + usd(replicas, price_per_hour, since, day_end)
+    return _through_schedule(
+        schedule,
+        replicas,
+        start=day_start,
+        billed_from=day_start,
+        end=day_end,
+        price_per_hour=price_per_hour,
+        conservative=conservative,
+    )
