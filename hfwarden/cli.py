@@ -6,14 +6,14 @@ import argparse
 import json
 import sys
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
 from pydantic import ValidationError
 
 from hfwarden import __version__, logs
-from hfwarden.adapters.store import Store
+from hfwarden.adapters.store import Store, lease_holder_id
 from hfwarden.clock import SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.serving import BindError
@@ -124,6 +124,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.once:
         cancel = threading.Event()
         store = Store(settings.database_url)
+        holder = lease_holder_id()
+        ttl = timedelta(seconds=settings.lease_ttl_seconds)
+        if not store.take_lease(holder, now=datetime.now(UTC), ttl=ttl):
+            print(f"another hfwarden ({store.lease_holder()}) is acting on this state; not acting", file=sys.stderr)
+            store.close()
+            return 1
         reconciler = Reconciler(
             config=config,
             hub=build_hub(settings, cancel),
@@ -136,6 +142,7 @@ def _run(args: argparse.Namespace) -> int:
             report = reconciler.run_pass()
         finally:
             reconciler.close()
+            store.release_lease(holder)
             store.close()
         for endpoint, why in report.failed.items():
             print(f"failed: {endpoint}: {why}", file=sys.stderr)

@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
-from hfwarden.adapters.store import Store
+from hfwarden.adapters.store import Store, lease_holder_id
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
@@ -113,6 +113,8 @@ class Daemon:
             )
         )
         self.http: HttpServer | None = None
+        self.holder = lease_holder_id()
+        self.leader: bool | None = None  # unknown until the first pass
         self._deliverer_thread: threading.Thread | None = None
         self._fingerprint = config_fingerprint(config_paths)
         self._scheduler: BackgroundScheduler | None = None
@@ -129,7 +131,8 @@ class Daemon:
     def run_pass(self) -> PassReport:
         started = time.monotonic()
         try:
-            report = self.reconciler.run_pass()
+            leader = self._hold_lease()
+            report = self.reconciler.run_pass() if leader else self.reconciler.assess()
         except Exception:
             # A pass that breaks (store down, a bug) is logged and the loop lives on to the next tick.
             self.metrics.pass_failures.inc()
@@ -151,6 +154,23 @@ class Daemon:
         self._schedule_wake()
         self._schedule_follow_up(report)
         return report
+
+    def _hold_lease(self) -> bool:
+        """Take or renew the lease; only its holder acts, another process on the same state stands by.
+
+        Real time, not the injected clock: the lease is shared between processes."""
+        ttl = timedelta(seconds=self.settings.lease_ttl_seconds)
+        leader = self.store.take_lease(self.holder, now=datetime.now(UTC), ttl=ttl)
+        if leader != self.leader:
+            if leader:
+                log.info("lease_acquired", holder=self.holder)
+            else:
+                log.warning(
+                    "lease_standby", holder=self.holder, held_by=self.store.lease_holder(), action="observe only"
+                )
+        self.leader = leader
+        self.metrics.leader.set(1 if leader else 0)
+        return leader
 
     def _safe_pass(self) -> None:
         if self.stopping.is_set():
@@ -292,6 +312,7 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self.reconciler.close()
+        self.store.release_lease(self.holder)
         if self.http is not None:
             self.http.stop()
         if self._deliverer_thread is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -48,6 +48,9 @@ class Metrics:
         )
         self.pass_failures = Counter(
             "hfwarden_pass_failures_total", "Reconcile passes that broke before finishing", registry=self.registry
+        )
+        self.leader = Gauge(
+            "hfwarden_leader", "1 while this process holds the lease and acts; 0 on standby", registry=self.registry
         )
         self.alert_failures = Counter(
             "hfwarden_alert_delivery_failures_total",

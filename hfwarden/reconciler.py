@@ -102,7 +102,6 @@ class Reconciler:
         dry_run: bool = False,
         max_concurrency: int = 16,
         gap_after: timedelta = timedelta(minutes=5),
-        on_decision: Callable[[Decision], None] | None = None,
         on_action: Callable[[str, str], None] | None = None,
     ) -> None:
         self.config = config
@@ -113,7 +112,6 @@ class Reconciler:
         self.prices = PriceBook(store=store, overrides=config.pricing)
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
-        self._on_decision = on_decision
         self._on_action = on_action
         # What was last said per endpoint, so a waiting or broken endpoint is logged once, not every tick.
         self._announced: dict[str, tuple[str | None, Verdict]] = {}
@@ -225,8 +223,6 @@ class Reconciler:
                 self._suppress(schedule.key, latest_transition(schedule, now), last_applied.get(key), latches[key])
                 continue
             decision = decide(schedule, observed, now=now, last_applied_key=last_applied.get(key))
-            if self._on_decision is not None:
-                self._on_decision(decision)
             match decision.verdict:
                 case Verdict.ACT:
                     to_act.append(decision)

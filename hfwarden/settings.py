@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=9090, ge=0, le=65535)
     health_stale_seconds: float | None = Field(default=None, gt=0)
+    lease_seconds: float | None = Field(default=None, gt=0)
+
+    @property
+    def lease_ttl_seconds(self) -> float:
+        """How long the lease outlives its holder's last pass before another process may take over."""
+        if self.lease_seconds is not None:
+            return self.lease_seconds
+        return max(3 * self.tick_seconds, 60.0)
 
     @property
     def stale_after_seconds(self) -> float:

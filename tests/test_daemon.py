@@ -347,3 +347,36 @@ def test_validate_warns_about_an_instance_without_a_price(tmp_path: Path) -> Non
     result = hfwarden("validate", str(schedule), env=dict(os.environ))
     assert result.returncode == 0
     assert "warning: endpoint acme/x: no price known for aws/us-east-1/nvidia-b300/x1" in result.stderr
+
+
+def test_a_second_daemon_on_the_same_state_stands_by(live_emulator: Emulator, tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(ALWAYS_PAUSE)
+    env = env_for(live_emulator, tmp_path, HFWARDEN_TICK_SECONDS="0.5")
+    httpx.delete(f"{live_emulator.base_url}/_emulator/requests")
+    first = Running(["--config", str(schedule)], env)
+    try:
+        first.wait_for("lease_acquired")
+        first.wait_for("action_applied", count=30)
+        second = Running(["--config", str(schedule)], env)
+        try:
+            second.wait_for("lease_standby")
+            once = hfwarden("run", "--once", "--config", str(schedule), env=env)
+            assert once.returncode == 1
+            assert "is acting on this state; not acting" in once.stderr
+            # The leader stops cleanly and releases the lease: the standby takes over without waiting it out.
+            first.process.send_signal(signal.SIGTERM)
+            assert first.process.wait(10) == 0
+            second.wait_for("lease_acquired")
+        finally:
+            second.process.send_signal(signal.SIGTERM)
+            second.process.wait(10)
+            second.stop()
+    finally:
+        first.stop()
+    pauses = [
+        c
+        for c in httpx.get(f"{live_emulator.base_url}/_emulator/requests").json()["requests"]
+        if c["path"].endswith("/pause")
+    ]
+    assert len(pauses) == 30  # nobody acted twice

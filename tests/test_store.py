@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -87,3 +88,30 @@ def test_price_cache(store: Store) -> None:
     store.save_prices({"aws/us-east-1/nvidia-l4/x1": 0.8}, NOW)
     store.save_prices({"aws/us-east-1/nvidia-l4/x1": 0.85, "gcp/us-east4/nvidia-l4/x1": 0.7}, NOW)
     assert store.cached_prices() == {"aws/us-east-1/nvidia-l4/x1": 0.85, "gcp/us-east4/nvidia-l4/x1": 0.7}
+
+
+LEASE = timedelta(seconds=90)
+
+
+def test_one_holder_at_a_time(store: Store) -> None:
+    assert store.take_lease("host-a:1:x", now=NOW, ttl=LEASE)
+    assert not store.take_lease("host-b:2:y", now=NOW + timedelta(seconds=30), ttl=LEASE)
+    assert store.take_lease("host-a:1:x", now=NOW + timedelta(seconds=30), ttl=LEASE)  # renewal
+    assert not store.take_lease("host-b:2:y", now=NOW + timedelta(seconds=119), ttl=LEASE)
+    assert store.take_lease("host-b:2:y", now=NOW + timedelta(seconds=121), ttl=LEASE)  # expired: taken over
+    assert store.lease_holder() == "host-b:2:y"
+    assert not store.take_lease("host-a:1:x", now=NOW + timedelta(seconds=122), ttl=LEASE)
+    store.release_lease("host-b:2:y")
+    assert store.lease_holder() is None
+    assert store.take_lease("host-a:1:x", now=NOW + timedelta(seconds=123), ttl=LEASE)
+
+
+def test_a_dead_process_on_this_host_is_not_waited_out(store: Store) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    assert store.take_lease(f"{socket.gethostname()}:{dead_pid}:x", now=NOW, ttl=LEASE)
+    assert store.take_lease(f"{socket.gethostname()}:{os.getpid()}:z", now=NOW + timedelta(seconds=1), ttl=LEASE)
