@@ -316,7 +316,9 @@ class Daemon:
         if self.http is not None:
             self.http.stop()
         if self._deliverer_thread is not None:
-            self._deliverer_thread.join(10)
+            # A delivery hanging on a dead sink is not waited out: its row stays in the outbox and is
+            # sent again after the restart (receivers drop repeats by X-Hfwarden-Delivery).
+            self._deliverer_thread.join(2)
         self.deliverer.close()
         self.store.close()
         log.info("daemon_stopped", passes=self.passes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -181,3 +182,39 @@ def test_healthcheck_with_nothing_listening() -> None:
     result = healthcheck("http://127.0.0.1:9/healthz")
     assert result.returncode == 1
     assert "cannot reach" in result.stderr
+
+
+def test_a_dead_alert_sink_never_delays_passes(live: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
+    monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
+    # A sink that accepts connections and never answers: every delivery hangs until its timeout.
+    blackhole = socket.socket()
+    blackhole.bind(("127.0.0.1", 0))
+    blackhole.listen(16)
+    monkeypatch.setenv("HOOK_URL", f"http://127.0.0.1:{blackhole.getsockname()[1]}/hook")
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(
+        SCHEDULE.replace("daily_usd: 1000", "daily_usd: 0.0001")
+        + "alerts:\n  webhooks: [{name: ops, url: '${HOOK_URL}', secret: 0123456789abcdef}]\n"
+    )
+    settings = Settings(
+        hf_token=TOKEN,
+        endpoints_api_url=live.api_url,
+        hub_url=live.base_url,
+        state_dir=tmp_path,
+        tick_seconds=0.2,
+        http_host="127.0.0.1",
+        http_port=0,
+    )
+    running = Daemon(settings, [schedule], load_config([schedule]))
+    try:
+        running.start()
+        eventually(lambda: running.store.outbox_depth() > 0)
+        passes = running.passes
+        started = time.monotonic()
+        eventually(lambda: running.passes >= passes + 5, timeout=5)
+        assert time.monotonic() - started < 5  # passes went on at their own pace while the sink hung
+        assert running.store.outbox_depth() > 0  # and nothing was dropped
+    finally:
+        running.stop()
+        blackhole.close()
