@@ -186,3 +186,13 @@ def test_emulator_command_serves_until_stopped(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_dropped_connections_reach_the_client_as_transport_errors(api: HfApi, control: httpx.Client) -> None:
+    import httpx2
+
+    create(api, "chat")
+    control.post("/_emulator/faults", json={"drop_next": 1})
+    with pytest.raises(httpx2.TransportError):
+        api.get_inference_endpoint("chat", namespace="acme")
+    assert api.get_inference_endpoint("chat", namespace="acme").name == "chat"

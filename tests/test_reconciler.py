@@ -177,6 +177,18 @@ def test_retries_through_injected_5xx(
     assert states(api)["chat"] == "paused"
 
 
+def test_retries_through_dropped_connections(
+    api: HfApi, control: httpx.Client, clock: ManualClock, make_reconciler: ReconcilerFactory
+) -> None:
+    create(api, "chat")
+    advance(control, 70)
+    at_paris(control, clock, 18, 1)
+    control.post("/_emulator/faults", json={"drop_next": 2, "match": "/pause"})
+    report = make_reconciler().run_pass()
+    assert report.ok
+    assert states(api)["chat"] == "paused"
+
+
 def test_retries_through_a_rate_limit_honouring_retry_after(
     api: HfApi, control: httpx.Client, clock: ManualClock, make_reconciler: ReconcilerFactory
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import secrets
 import string
@@ -45,6 +46,7 @@ class Faults:
     error_rate: float = 0.0
     error_status: int = 503
     fail_next: int = 0
+    drop_next: int = 0  # connections cut mid-answer, as a proxy or a crashing server does
     match: str | None = None  # errors only for paths containing this, e.g. "/pause"
     rate_limit: RateLimit | None = None
     rng: random.Random = field(default_factory=random.Random)
@@ -56,6 +58,7 @@ class Faults:
             "error_rate": self.error_rate,
             "error_status": self.error_status,
             "fail_next": self.fail_next,
+            "drop_next": self.drop_next,
             "match": self.match,
             "rate_limit": None if limit is None else {"limit": limit.limit, "window_s": limit.window_s},
         }
@@ -69,6 +72,33 @@ class EmulatorState:
     tokens: dict[str, frozenset[str]]
     faults: Faults = field(default_factory=Faults)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+
+
+class _DroppedConnection(Response):
+    """Starts an answer, then fails: uvicorn closes the connection with the body incomplete, which the
+    client sees as a protocol error, exactly as a connection cut mid-answer."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, headers={"content-length": "1000"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": b'{"items": [', "more_body": True})
+        raise ConnectionAbortedError("injected: connection dropped")
+
+
+DROP = _DroppedConnection()
+
+
+class _QuietInjectedDrops(logging.Filter):
+    """uvicorn logs a traceback for the injected drop; it is the fault asked for, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, ConnectionAbortedError) and "injected" in str(error))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())
 
 
 def _request_id() -> str:
@@ -164,6 +194,9 @@ def build_app(state: EmulatorState) -> ASGIApp:
                 )
         if faults.match is not None and faults.match not in request.url.path:
             return None
+        if faults.drop_next > 0:
+            faults.drop_next -= 1
+            return DROP
         if faults.fail_next > 0:
             faults.fail_next -= 1
             return error(faults.error_status, "Injected failure")
@@ -349,7 +382,7 @@ def _float_header(request: Request, name: str) -> float:
 def _parse_faults(body: Any) -> Faults:
     if not isinstance(body, dict):
         raise ApiError(400, "faults: expected a JSON object")
-    known = {"latency_ms", "error_rate", "error_status", "fail_next", "match", "rate_limit", "seed"}
+    known = {"latency_ms", "error_rate", "error_status", "fail_next", "drop_next", "match", "rate_limit", "seed"}
     unknown = set(body) - known
     if unknown:
         raise ApiError(400, f"faults: unknown keys {sorted(unknown)}")
@@ -359,6 +392,7 @@ def _parse_faults(body: Any) -> Faults:
             error_rate=float(body.get("error_rate", 0.0)),
             error_status=int(body.get("error_status", 503)),
             fail_next=int(body.get("fail_next", 0)),
+            drop_next=int(body.get("drop_next", 0)),
             match=None if body.get("match") is None else str(body["match"]),
             rng=random.Random(body.get("seed")),
         )
