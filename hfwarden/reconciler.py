@@ -12,7 +12,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.hub import Hub, HubError
@@ -22,13 +21,11 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.ledger import Ledger
 from hfwarden.logs import get_logger
-from hfwarden.policy.cost import future_cost, hourly_burn
 from hfwarden.policy.guard import (
     Alert,
     AlertKind,
     BreachAction,
     BudgetStatus,
-    EndpointCost,
     StopDecision,
     evaluate,
 )
@@ -41,29 +38,13 @@ from hfwarden.policy.schedule import (
     Verdict,
     decide,
     latest_transition,
-    local_day_bounds,
 )
+from hfwarden.spend import EndpointFigures, SpendView
 
 log = get_logger("hfwarden.reconciler")
-UTC_ZONE = ZoneInfo("UTC")
-# A paused endpoint can still be latched: that is what keeps its schedule from resuming it.
-UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
 STARTING_OR_BILLING = frozenset(
     {EndpointState.RUNNING, EndpointState.INITIALIZING, EndpointState.PENDING, EndpointState.UPDATING}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointFigures:
-    """What `status` shows for one endpoint."""
-
-    endpoint: str
-    state: str | None
-    billed_replicas: int
-    price_per_hour: float | None
-    spent_usd: float
-    projected_usd: float
-    latched: bool
 
 
 @dataclass
@@ -111,6 +92,7 @@ class Reconciler:
         self.dry_run = dry_run
         self.prices = PriceBook(store=store, overrides=config.pricing)
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
+        self.spend = SpendView(self.ledger, self.prices)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
         self._on_action = on_action
         # What was last said per endpoint, so a waiting or broken endpoint is logged once, not every tick.
@@ -156,13 +138,15 @@ class Reconciler:
             to_act += self._latch_enforcement(report, latches, now, alerts)
             self._execute(to_act, report, alerts)
 
-        outcome = evaluate(config.budgets, self._costs(config, report, latches, now), now=now)
+        outcome = evaluate(
+            config.budgets, self.spend.budget_costs(config, report.observations, set(latches), now), now=now
+        )
         report.budgets = outcome.statuses
         alerts.extend(outcome.alerts)
         if not read_only:
             self._guard(outcome.stops, report, latches, now, alerts)
             report.latched = set(self.store.latches())
-        report.endpoints = self._figures(config, report, now)
+        report.endpoints, report.always_on_usd = self.spend.figures(config, report.observations, report.latched, now)
         report.alerts = alerts
         if not read_only:
             self._raise(alerts, now)
@@ -375,48 +359,6 @@ class Reconciler:
 
     # -- budgets ------------------------------------------------------------------------------------
 
-    def _costs(
-        self, config: Config, report: PassReport, latches: dict[str, Latch], now: datetime
-    ) -> dict[str, list[EndpointCost]]:
-        costs: dict[str, list[EndpointCost]] = {}
-        known = set(report.observations) | self.ledger.endpoints()
-        for budget in config.budgets:
-            day_start, day_end = budget.day_bounds(now)
-            rows = []
-            for key in sorted(k for k in known if budget.scope.covers(k)):
-                observed = report.observations.get(key)
-                schedule = config.endpoint(key)
-                price = self._price_of(key, observed)
-                rows.append(
-                    EndpointCost(
-                        endpoint=key,
-                        spent_usd=self.ledger.spent(key, day_start, now),
-                        future_usd=future_cost(
-                            schedule,
-                            observed,
-                            now=now,
-                            day_end=day_end,
-                            price_per_hour=price or 0.0,
-                            conservative=budget.conservative,
-                            latched=key in latches,
-                        ),
-                        hourly_usd=hourly_burn(observed, price or 0.0),
-                        billed_replicas=observed.billed_replicas if observed else 0,
-                        priority=schedule.priority if schedule else 0,
-                        protected=schedule.protected if schedule else False,
-                        latched=key in latches,
-                        stoppable=observed is not None and observed.state not in UNSTOPPABLE,
-                    )
-                )
-            costs[budget.name] = rows
-        return costs
-
-    def _price_of(self, key: str, observed: Observation | None) -> float | None:
-        if observed is not None:
-            return self.prices.price(observed.instance)
-        current = self.ledger.open.get(key)
-        return current.price_per_hour if current else None
-
     def _guard(
         self,
         stops: list[StopDecision],
@@ -470,36 +412,6 @@ class Reconciler:
         before = set(report.acted)
         self._execute(decisions, report, alerts)
         report.stopped = [e for e in report.acted if e not in before]
-
-    def _figures(self, config: Config, report: PassReport, now: datetime) -> list[EndpointFigures]:
-        figures = []
-        for key in sorted(set(report.observations) | {e.key for e in config.endpoints}):
-            observed = report.observations.get(key)
-            schedule = config.endpoint(key)
-            # An endpoint's own day: its schedule's zone, or UTC for one nobody declared.
-            zone = schedule.zone if schedule else UTC_ZONE
-            day_start, day_end = local_day_bounds(now.astimezone(zone).date(), zone)
-            price = self._price_of(key, observed)
-            spent = self.ledger.spent(key, day_start, now)
-            latched = key in report.latched
-            future = future_cost(
-                schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=latched
-            )
-            if observed is not None and price is not None:
-                floor = max(observed.min_replica, 1)
-                report.always_on_usd += floor * price * max(0.0, (now - day_start).total_seconds()) / 3600
-            figures.append(
-                EndpointFigures(
-                    endpoint=key,
-                    state=observed.state if observed else None,
-                    billed_replicas=observed.billed_replicas if observed else 0,
-                    price_per_hour=price,
-                    spent_usd=spent,
-                    projected_usd=spent + future,
-                    latched=latched,
-                )
-            )
-        return figures
 
     # -- alerts -------------------------------------------------------------------------------------
 

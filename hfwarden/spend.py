@@ -1,0 +1,118 @@
+"""Spend as budgets and `status` see it: per-endpoint figures and per-budget costs from the ledger,
+the prices and the schedules. Reads only; the reconciler decides what to do with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hfwarden.adapters.prices import PriceBook
+from hfwarden.config import Config
+from hfwarden.ledger import Ledger
+from hfwarden.policy.cost import future_cost, hourly_burn, usd
+from hfwarden.policy.guard import EndpointCost
+from hfwarden.policy.observation import EndpointState, Observation
+from hfwarden.policy.schedule import local_day_bounds
+
+UTC_ZONE = ZoneInfo("UTC")
+# A paused endpoint can still be latched: that is what keeps its schedule from resuming it.
+UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointFigures:
+    """What `status` shows for one endpoint."""
+
+    endpoint: str
+    state: str | None
+    billed_replicas: int
+    price_per_hour: float | None
+    spent_usd: float
+    projected_usd: float
+    latched: bool
+
+
+class SpendView:
+    """The ledger and the prices, read for one pass."""
+
+    def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
+        self.ledger = ledger
+        self.prices = prices
+
+    def price_of(self, key: str, observed: Observation | None) -> float | None:
+        """The current price, or the last one the ledger used for an endpoint not seen this pass."""
+        if observed is not None:
+            return self.prices.price(observed.instance)
+        current = self.ledger.open.get(key)
+        return current.price_per_hour if current else None
+
+    def budget_costs(
+        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+    ) -> dict[str, list[EndpointCost]]:
+        """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
+        of the day projected, burn now. Endpoints that spent today but are gone count too."""
+        costs: dict[str, list[EndpointCost]] = {}
+        known = set(observations) | self.ledger.endpoints()
+        for budget in config.budgets:
+            day_start, day_end = budget.day_bounds(now)
+            rows = []
+            for key in sorted(k for k in known if budget.scope.covers(k)):
+                observed = observations.get(key)
+                schedule = config.endpoint(key)
+                price = self.price_of(key, observed) or 0.0
+                rows.append(
+                    EndpointCost(
+                        endpoint=key,
+                        spent_usd=self.ledger.spent(key, day_start, now),
+                        future_usd=future_cost(
+                            schedule,
+                            observed,
+                            now=now,
+                            day_end=day_end,
+                            price_per_hour=price,
+                            conservative=budget.conservative,
+                            latched=key in latched,
+                        ),
+                        hourly_usd=hourly_burn(observed, price),
+                        billed_replicas=observed.billed_replicas if observed else 0,
+                        priority=schedule.priority if schedule else 0,
+                        protected=schedule.protected if schedule else False,
+                        latched=key in latched,
+                        stoppable=observed is not None and observed.state not in UNSTOPPABLE,
+                    )
+                )
+            costs[budget.name] = rows
+        return costs
+
+    def figures(
+        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+    ) -> tuple[list[EndpointFigures], float]:
+        """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared),
+        and what the observed ones would have cost today always on at their minimum replicas."""
+        figures = []
+        always_on = 0.0
+        for key in sorted(set(observations) | {e.key for e in config.endpoints}):
+            observed = observations.get(key)
+            schedule = config.endpoint(key)
+            zone = schedule.zone if schedule else UTC_ZONE
+            day_start, day_end = local_day_bounds(now.astimezone(zone).date(), zone)
+            price = self.price_of(key, observed)
+            spent = self.ledger.spent(key, day_start, now)
+            future = future_cost(
+                schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=key in latched
+            )
+            if observed is not None and price is not None:
+                always_on += usd(max(observed.min_replica, 1), price, day_start, now)
+            figures.append(
+                EndpointFigures(
+                    endpoint=key,
+                    state=observed.state if observed else None,
+                    billed_replicas=observed.billed_replicas if observed else 0,
+                    price_per_hour=price,
+                    spent_usd=spent,
+                    projected_usd=spent + future,
+                    latched=key in latched,
+                )
+            )
+        return figures, always_on
