@@ -211,10 +211,8 @@ def test_sigterm_during_a_pass_finishes_it_and_exits_zero(live_emulator: Emulato
     daemon = Running(["--config", str(schedule)], env_for(live_emulator, tmp_path, HFWARDEN_MAX_CONCURRENCY="2"))
     try:
         daemon.wait_for("action_applied")  # in the middle of the pass: 30 pauses, 2 at a time, 300 ms each
-        started = time.monotonic()
         daemon.process.send_signal(signal.SIGTERM)
-        assert daemon.process.wait(10) == 0
-        assert time.monotonic() - started < 10
+        assert daemon.process.wait(10) == 0  # the contract: exit 0 within 10 s
         daemon.wait_for("daemon_stopped")
     finally:
         daemon.stop()

@@ -211,10 +211,11 @@ def test_a_dead_alert_sink_never_delays_passes(live: Emulator, tmp_path: Path, m
         running.start()
         eventually(lambda: running.store.outbox_depth() > 0)
         passes = running.passes
-        started = time.monotonic()
-        eventually(lambda: running.passes >= passes + 5, timeout=5)
-        assert time.monotonic() - started < 5  # passes went on at their own pace while the sink hung
-        assert running.store.outbox_depth() > 0  # and nothing was dropped
+        eventually(lambda: running.passes >= passes + 5)
+        # Five passes completed while the first delivery is still hanging (it has not even failed yet),
+        # and the alert waits in the outbox: nothing was dropped.
+        assert running.deliverer.failures == 0
+        assert running.store.outbox_depth() > 0
     finally:
         running.stop()
         blackhole.close()
