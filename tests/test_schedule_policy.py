@@ -316,3 +316,12 @@ def test_scale_to_zero_never_wakes_a_paused_endpoint(tmp_path: Path) -> None:
     s = window(tmp_path, "mon-fri 09:00-18:00")
     decision = decide(s, seen("paused", min_replica=0), now=MONDAY_19, last_applied_key=None)
     assert decision.verdict == Verdict.SATISFIED
+
+
+def test_scale_to_zero_sets_min_replicas_to_zero_first(tmp_path: Path) -> None:
+    s = window(tmp_path, "mon-fri 09:00-18:00")
+    decision = decide(s, seen("running", min_replica=1), now=MONDAY_19, last_applied_key=None)
+    assert [(st.kind, st.min_replicas) for st in decision.steps] == [
+        (StepKind.UPDATE, 0),
+        (StepKind.SCALE_TO_ZERO, None),
+    ]

@@ -243,6 +243,10 @@ def steps_towards(action: Action, observed: Observation) -> tuple[Step, ...]:
 
 def _scaling_update(action: Action, observed: Observation) -> Step | None:
     wanted_min = action.min_replicas if action.min_replicas is not None else observed.min_replica
+    if action.kind == ActionKind.SCALE_TO_ZERO:
+        # Scale to zero needs minReplica 0 (the API's rule); it also lets the endpoint idle back to
+        # zero after traffic has woken it.
+        wanted_min = 0
     wanted_max = action.max_replicas if action.max_replicas is not None else observed.max_replica
     # A rule that names only one bound must not produce min > max against the other, observed one.
     if action.min_replicas is not None and action.max_replicas is None:
