@@ -22,7 +22,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._http import hf_request_event_hook
 
 from hfwarden.logs import get_logger, masker
-from hfwarden.policy.observation import Observation
+from hfwarden.policy.observation import BILLED_STATES, Observation
 from hfwarden.policy.schedule import Step, StepKind
 
 T = TypeVar("T")
@@ -101,13 +101,18 @@ def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
         )
     )
     timeout = scaling.get("scaleToZeroTimeout")
+    min_replica = int(scaling.get("minReplica") or 0)
+    target = int(status.get("targetReplica") or 0)
+    if "readyReplica" not in status and "targetReplica" not in status and status["state"] in BILLED_STATES:
+        # Older answers carry no replica counts: a billed endpoint runs at least its minimum, at least one.
+        target = max(min_replica, 1)
     return Observation(
         namespace=namespace,
         name=raw["name"],
         state=status["state"],
         ready_replicas=int(status.get("readyReplica") or 0),
-        target_replicas=int(status.get("targetReplica") or 0),
-        min_replica=int(scaling.get("minReplica") or 0),
+        target_replicas=target,
+        min_replica=min_replica,
         max_replica=int(scaling.get("maxReplica") or 1),
         scale_to_zero_timeout=int(timeout) if timeout is not None else None,
         instance=instance,
