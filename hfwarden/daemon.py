@@ -96,6 +96,7 @@ class Daemon:
             dry_run=settings.dry_run,
             max_concurrency=settings.max_concurrency,
             on_action=self.metrics.observe_action,
+            stopping=self.stopping,
         )
         self.deliverer = Deliverer(
             self.store, config.alerts, self.clock, on_failure=self.metrics.observe_delivery_failure

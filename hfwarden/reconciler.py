@@ -8,6 +8,7 @@ transaction.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ from hfwarden.policy.schedule import (
 from hfwarden.spend import EndpointFigures, SpendView
 
 log = get_logger("hfwarden.reconciler")
+# After SIGTERM, actions already under way finish; ones not started after this long wait for the next start.
+SHUTDOWN_GRACE_S = 4.0
+DEFERRED = "deferred: shutting down"
 STARTING_OR_BILLING = frozenset(
     {EndpointState.RUNNING, EndpointState.INITIALIZING, EndpointState.PENDING, EndpointState.UPDATING}
 )
@@ -84,6 +88,7 @@ class Reconciler:
         max_concurrency: int = 16,
         gap_after: timedelta = timedelta(minutes=5),
         on_action: Callable[[str, str], None] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.config = config
         self.hub = hub
@@ -95,6 +100,8 @@ class Reconciler:
         self.spend = SpendView(self.ledger, self.prices)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
         self._on_action = on_action
+        self._stopping = stopping
+        self._stop_seen: float | None = None
         # What was last said per endpoint, so a waiting or broken endpoint is logged once, not every tick.
         self._announced: dict[str, tuple[str | None, Verdict]] = {}
         self._last_seen: dict[str, tuple[str, int]] = {}
@@ -308,6 +315,8 @@ class Reconciler:
         futures = {d.endpoint: self._pool.submit(self._act, d, report.observations.get(d.endpoint)) for d in decisions}
         for endpoint, future in futures.items():
             error, answer = future.result()
+            if error is DEFERRED:
+                continue
             if answer is not None:
                 report.observations[endpoint] = answer  # what the API said after the action: newer
             if error is None:
@@ -324,6 +333,10 @@ class Reconciler:
             if self._announce(decision, observed, level="info"):
                 self.store.audit(self._entry(decision, action, "dry-run", "no call made"))
             return None, None
+        if self._past_shutdown_grace():
+            # Not started, not recorded: the next start catches it up. SIGTERM must end in seconds.
+            log.warning("action_deferred", endpoint=decision.endpoint, action=action, reason="shutting down")
+            return DEFERRED, None
         answer: Observation | None = None
         try:
             for step in decision.steps:
@@ -356,6 +369,14 @@ class Reconciler:
         else:
             self.store.audit(self._entry(decision, action, "ok", ""))
         return None, answer
+
+    def _past_shutdown_grace(self) -> bool:
+        if self._stopping is None or not self._stopping.is_set():
+            return False
+        now = time.monotonic()
+        if self._stop_seen is None:
+            self._stop_seen = now
+        return now - self._stop_seen > SHUTDOWN_GRACE_S
 
     # -- budgets ------------------------------------------------------------------------------------
 

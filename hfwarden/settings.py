@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     endpoints_api_url: str = REAL_ENDPOINTS_API
     hub_url: str = REAL_HUB
-    http_timeout_seconds: float = Field(default=20.0, gt=0)
+    http_timeout_seconds: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, le=20)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)

@@ -207,7 +207,8 @@ def test_dry_run_process_mutates_nothing(live_emulator: Emulator, tmp_path: Path
 def test_sigterm_during_a_pass_finishes_it_and_exits_zero(live_emulator: Emulator, tmp_path: Path) -> None:
     schedule = tmp_path / "s.yaml"
     schedule.write_text(ALWAYS_PAUSE)
-    httpx.post(f"{live_emulator.base_url}/_emulator/faults", json={"latency_ms": 300})
+    httpx.post(f"{live_emulator.base_url}/_emulator/faults", json={"latency_ms": 600})
+    httpx.delete(f"{live_emulator.base_url}/_emulator/requests")
     daemon = Running(["--config", str(schedule)], env_for(live_emulator, tmp_path, HFWARDEN_MAX_CONCURRENCY="2"))
     try:
         daemon.wait_for("action_applied")  # in the middle of the pass: 30 pauses, 2 at a time, 300 ms each
@@ -216,8 +217,17 @@ def test_sigterm_during_a_pass_finishes_it_and_exits_zero(live_emulator: Emulato
         daemon.wait_for("daemon_stopped")
     finally:
         daemon.stop()
-    applied = [e["endpoint"] for e in daemon.events() if e.get("event") == "action_applied"]
-    assert len(applied) == 30  # the pass in flight was finished, not abandoned
+    applied = {e["endpoint"] for e in daemon.events() if e.get("event") == "action_applied"}
+    deferred = {e["endpoint"] for e in daemon.events() if e.get("event") == "action_deferred"}
+    # The pass in flight was finished: every action either done or, past the grace, left for next time.
+    assert applied | deferred == {f"acme/ep-{i:02d}" for i in range(30)}
+    assert not applied & deferred
+    httpx.post(f"{live_emulator.base_url}/_emulator/faults", json={})
+    again = hfwarden("run", "--once", "--config", str(schedule), env=env_for(live_emulator, tmp_path))
+    assert again.returncode == 0, again.stderr
+    calls = httpx.get(f"{live_emulator.base_url}/_emulator/requests").json()["requests"]
+    pauses = [c["path"] for c in calls if c["path"].endswith("/pause")]
+    assert len(pauses) == len(set(pauses)) == 30  # the deferred ones caught up, nothing repeated
 
 
 def test_reload_keeps_the_good_config_when_the_new_one_is_bad(live_emulator: Emulator, tmp_path: Path) -> None:
