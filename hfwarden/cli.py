@@ -104,10 +104,14 @@ def _settings(**overrides: object) -> Settings:
         raise SettingsError(problems) from None
 
 
-def _load(paths: list[Path]) -> Config:
+def _load(paths: list[Path], *, structured: bool = False) -> Config:
+    """Load schedule files; warnings go to stderr, as log events when the daemon's logs are set up."""
     config = load_config(paths)
     for warning in config.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        if structured:
+            logs.get_logger("hfwarden.config").warning("config_warning", problem=str(warning))
+        else:
+            print(f"warning: {warning}", file=sys.stderr)
     return config
 
 
@@ -119,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(**overrides)
     logs.configure(settings.effective_log_format, level=settings.log_level, secrets=settings.secrets())
     paths = [args.config or settings.config]
-    config = _load(paths)
+    config = _load(paths, structured=True)
     settings.token()  # fail before starting anything if there is none
     if args.once:
         cancel = threading.Event()
