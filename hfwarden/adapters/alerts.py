@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
 from hfwarden.adapters.store import OutboxItem, PendingAlert, Store
 from hfwarden.clock import Clock, to_z
 from hfwarden.config.loader import AlertTargets
@@ -130,8 +131,10 @@ class DeliveryPolicy:
     timeout_seconds: float = 10.0
 
     def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
-        step = min(self.max_seconds, self.base_seconds * 2.0**attempts)
-        return max(step * (0.5 + rng.random() / 2), retry_after or 0.0)
+        """Wait after a failure of a row that had failed `attempts` times before."""
+        return backoff_seconds(
+            attempts + 1, base_seconds=self.base_seconds, max_seconds=self.max_seconds, retry_after=retry_after, rng=rng
+        )
 
 
 class Deliverer:
@@ -188,7 +191,9 @@ class Deliverer:
             log.info("alert_delivered", alert_id=item.alert_id, sink=item.sink, attempts=item.attempts + 1)
             return True
         if response.status_code == 429 or response.status_code >= 500:
-            return self._later(item, f"HTTP {response.status_code}", _retry_after(response), now)
+            return self._later(
+                item, f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")), now
+            )
         self._failed(item.sink)
         self.store.give_up(item, f"HTTP {response.status_code}: {response.text[:200]}", now)
         log.error("alert_rejected", alert_id=item.alert_id, sink=item.sink, status=response.status_code)
@@ -235,10 +240,3 @@ class Deliverer:
             except Exception:  # the loop must outlive a broken sweep (store hiccup, bad row)
                 log.exception("alert_sweep_failed")
             stop.wait(interval_seconds)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx2
@@ -21,6 +20,7 @@ from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_fact
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._http import hf_request_event_hook
 
+from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
 from hfwarden.logs import get_logger, masker
 from hfwarden.policy.observation import BILLED_STATES, Observation
 from hfwarden.policy.schedule import Step, StepKind
@@ -57,10 +57,10 @@ class RetryPolicy:
     max_seconds: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Exponential back-off with jitter (50-100% of the step), never less than `Retry-After`."""
-        step = min(self.max_seconds, self.base_seconds * 2.0 ** (attempt - 1))
-        jittered = step * (0.5 + rng.random() / 2)
-        return float(max(jittered, retry_after or 0.0))
+        """Wait after failed attempt `attempt` (1, 2, ...)."""
+        return backoff_seconds(
+            attempt, base_seconds=self.base_seconds, max_seconds=self.max_seconds, retry_after=retry_after, rng=rng
+        )
 
 
 CallObserver = Callable[[str, str], None]  # (operation, outcome) where outcome is a status code or "error"
@@ -124,19 +124,6 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _retry_after(error: HfHubHTTPError) -> float | None:
-    value = error.response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None
-
-
 class Hub:
     """Inference Endpoints for one token."""
 
@@ -177,7 +164,9 @@ class Hub:
                     raise EndpointNotFound(message, status=status, request_id=exc.request_id) from None
                 if not retryable or attempt >= self._retry.max_attempts:
                     raise HubError(message, status=status, request_id=exc.request_id) from None
-                wait = self._retry.delay(attempt, _retry_after(exc), self._rng)
+                wait = self._retry.delay(
+                    attempt, retry_after_seconds(exc.response.headers.get("Retry-After")), self._rng
+                )
                 if wait > RETRY_AFTER_CEILING_S:
                     raise HubError(f"{message} (Retry-After {wait:.0f} s)", status=status) from None
             except httpx2.TransportError as exc:

@@ -1,0 +1,29 @@
+"""Back-off shared by everything that retries an HTTP call: the Hub adapter and alert delivery."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+
+def backoff_seconds(
+    retry: int, *, base_seconds: float, max_seconds: float, retry_after: float | None, rng: random.Random
+) -> float:
+    """Before the `retry`-th retry (1, 2, ...): exponential, 50-100 % jitter, never under `Retry-After`."""
+    step = min(max_seconds, base_seconds * 2.0 ** (retry - 1))
+    return float(max(step * (0.5 + rng.random() / 2), retry_after or 0.0))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header in either form it takes: delay seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
