@@ -151,8 +151,7 @@ class Reconciler:
         report.budgets = outcome.statuses
         alerts.extend(outcome.alerts)
         if not read_only:
-            self._guard(outcome.stops, report, latches, now, alerts)
-            report.latched = set(self.store.latches())
+            report.latched |= self._guard(outcome.stops, report, latches, now, alerts)
         report.endpoints, report.always_on_usd = self.spend.figures(config, report.observations, report.latched, now)
         report.alerts = alerts
         if not read_only:
@@ -263,11 +262,8 @@ class Reconciler:
             observed = report.observations.get(key)
             if observed is None:
                 continue
-            wants = Step(StepKind.SCALE_TO_ZERO if latch.action == BreachAction.SCALE_TO_ZERO else StepKind.PAUSE)
-            stopped = observed.state == EndpointState.PAUSED or (
-                wants.kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO
-            )
-            if stopped or observed.state in (EndpointState.FAILED, EndpointState.UPDATE_FAILED):
+            wants = _stop_step(latch.action)
+            if _is_stopped(observed, wants) or observed.state in (EndpointState.FAILED, EndpointState.UPDATE_FAILED):
                 continue
             reason = f"latched by budget {latch.budget} until {latch.until.isoformat()}"
             if observed.state in STARTING_OR_BILLING and latch.latched_at < report.started_at:
@@ -387,11 +383,12 @@ class Reconciler:
         latches: dict[str, Latch],
         now: datetime,
         alerts: list[Alert],
-    ) -> None:
-        """Latch and audit the stops (with their alerts, in one transaction), then stop the endpoints."""
+    ) -> set[str]:
+        """Latch and audit the stops (with their alerts, in one transaction), then stop the endpoints;
+        returns the endpoints latched."""
         new = [s for s in stops if s.endpoint not in latches]
         if not new:
-            return
+            return set()
         for stop in new:
             log.warning(
                 "guard_stop",
@@ -403,7 +400,7 @@ class Reconciler:
                 dry_run=self.dry_run,
             )
         if self.dry_run:
-            return
+            return set()
         guard_alerts = [a for a in alerts if a.kind == AlertKind.GUARD_ACTION]
         if self._on_action is not None:
             for stop in new:
@@ -424,15 +421,14 @@ class Reconciler:
         decisions = []
         for stop in new:
             observed = report.observations.get(stop.endpoint)
-            if observed is None or observed.state == EndpointState.PAUSED:
+            step = _stop_step(stop.action)
+            if observed is None or _is_stopped(observed, step):
                 continue  # already stopped: the latch alone keeps its schedule from resuming it
-            kind = StepKind.SCALE_TO_ZERO if stop.action == BreachAction.SCALE_TO_ZERO else StepKind.PAUSE
-            if kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO:
-                continue
-            decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, (Step(kind),)))
+            decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, (step,)))
         before = set(report.acted)
         self._execute(decisions, report, alerts)
         report.stopped = [e for e in report.acted if e not in before]
+        return {s.endpoint for s in new}
 
     # -- alerts -------------------------------------------------------------------------------------
 
@@ -519,3 +515,15 @@ class Reconciler:
                     target=seen.target_replicas,
                 )
                 self._last_seen[key] = current
+
+
+def _stop_step(action: str) -> Step:
+    """The call that carries out a budget stop (`pause` or `scale_to_zero`)."""
+    return Step(StepKind.SCALE_TO_ZERO if action == BreachAction.SCALE_TO_ZERO else StepKind.PAUSE)
+
+
+def _is_stopped(observed: Observation, step: Step) -> bool:
+    """Paused satisfies any stop; scaled to zero satisfies only a scale-to-zero one."""
+    return observed.state == EndpointState.PAUSED or (
+        step.kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO
+    )
