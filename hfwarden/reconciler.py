@@ -235,23 +235,12 @@ class Reconciler:
         """A latched endpoint's transitions count as applied, so the latch lifting resumes nothing."""
         if transition is None or transition.key == last_key or self.dry_run:
             return
-        log.info(
-            "transition_suppressed",
-            endpoint=endpoint,
-            action=transition.action.describe(),
-            reason=f"latched by budget {latch.budget} until {latch.until.isoformat()}",
-            dry_run=False,
-        )
-        entry = AuditEntry(
-            self.clock.now(),
-            endpoint,
-            transition.action.describe(),
-            f"suppressed: latched by budget {latch.budget} until {latch.until.isoformat()}",
-            "suppressed",
-            "",
-            False,
-        )
-        self.store.record_applied(endpoint, transition.key, transition.at, self.clock.now(), entry)
+        reason = _latched_because(latch)
+        action = transition.action.describe()
+        log.info("transition_suppressed", endpoint=endpoint, action=action, reason=reason, dry_run=False)
+        now = self.clock.now()
+        entry = AuditEntry(now, endpoint, action, f"suppressed: {reason}", "suppressed", "", False)
+        self.store.record_applied(endpoint, transition.key, transition.at, now, entry)
 
     def _latch_enforcement(
         self, report: PassReport, latches: dict[str, Latch], now: datetime, alerts: list[Alert]
@@ -265,7 +254,7 @@ class Reconciler:
             wants = _stop_step(latch.action)
             if _is_stopped(observed, wants) or observed.state in (EndpointState.FAILED, EndpointState.UPDATE_FAILED):
                 continue
-            reason = f"latched by budget {latch.budget} until {latch.until.isoformat()}"
+            reason = _latched_because(latch)
             if observed.state in STARTING_OR_BILLING and latch.latched_at < report.started_at:
                 alerts.append(
                     Alert(
@@ -527,3 +516,7 @@ def _is_stopped(observed: Observation, step: Step) -> bool:
     return observed.state == EndpointState.PAUSED or (
         step.kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO
     )
+
+
+def _latched_because(latch: Latch) -> str:
+    return f"latched by budget {latch.budget} until {latch.until.isoformat()}"
