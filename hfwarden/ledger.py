@@ -51,9 +51,5 @@ class Ledger:
             segments.append(current.as_segment())
         return spend_between(segments, start, end)
 
-    def gaps(self, endpoint: str, start: datetime, end: datetime) -> bool:
-        """Whether any of the endpoint's spend in [start, end) was filled in while hfwarden was down."""
-        return any(s.gap and s.end > start and s.start < end for s in self.closed.get(endpoint, []))
-
     def endpoints(self) -> set[str]:
         return set(self.open) | set(self.closed)

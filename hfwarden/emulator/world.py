@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import math
 import re
-import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -102,7 +101,6 @@ class Endpoint:
     replicas_ready_at: float | None = None
     next_scale_check_at: float | None = None
     traffic: deque[float] = field(default_factory=deque)
-    host_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     @property
     def name(self) -> str:
