@@ -173,8 +173,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from hfwarden.adapters.prices import PriceBook
-    from hfwarden.policy.cost import scheduled_cost
-    from hfwarden.policy.schedule import local_day_bounds, transitions_between
+    from hfwarden.core.cost import scheduled_cost
+    from hfwarden.core.rules import local_day_bounds, transitions_between
 
     settings = _settings()
     config = _load([args.config or settings.config])
@@ -353,7 +353,7 @@ def _status(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from hfwarden.adapters.alerts import pending
     from hfwarden.adapters.store import AuditEntry
-    from hfwarden.policy.guard import Alert, AlertKind
+    from hfwarden.core.alerts import Alert, AlertKind
 
     settings = _settings()
     config = _load([args.config or settings.config])

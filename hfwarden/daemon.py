@@ -24,10 +24,10 @@ from hfwarden.adapters.store import Store, lease_holder_id
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
+from hfwarden.core.endpoints import EndpointState
+from hfwarden.core.rules import next_transition
 from hfwarden.logs import get_logger
 from hfwarden.metrics import Metrics, PassCollector
-from hfwarden.policy.observation import EndpointState
-from hfwarden.policy.schedule import next_transition
 from hfwarden.reconciler import PassReport, Reconciler
 from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.store import Store
-from hfwarden.policy.cost import OpenSegment, Segment, advance_ledger, spend_between
-from hfwarden.policy.observation import Observation
+from hfwarden.core.cost import OpenSegment, Segment, advance_ledger, spend_between
+from hfwarden.core.endpoints import Observation
 
 # Closed segments kept in memory: enough for any budget day (at most 25 h) that is still open.
 KEEP = timedelta(hours=50)
 
 
 class Ledger:
-    """Folds observations into segments (policy.cost) and keeps the store in step."""
+    """Folds observations into segments (core.cost) and keeps the store in step."""
 
     def __init__(self, store: Store, *, now: datetime, gap_after: timedelta) -> None:
         self.store = store

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hfwarden.policy.observation import EndpointState
+from hfwarden.core.endpoints import EndpointState
 from hfwarden.reconciler import PassReport
 
 

@@ -20,26 +20,13 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import AuditEntry, Latch, Store
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.budget import BreachAction, BudgetStatus, StopDecision, evaluate
+from hfwarden.core.decide import Decision, Step, StepKind, Verdict, decide
+from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.rules import Transition, latest_transition
 from hfwarden.ledger import Ledger
 from hfwarden.logs import get_logger
-from hfwarden.policy.guard import (
-    Alert,
-    AlertKind,
-    BreachAction,
-    BudgetStatus,
-    StopDecision,
-    evaluate,
-)
-from hfwarden.policy.observation import EndpointState, Observation
-from hfwarden.policy.schedule import (
-    Decision,
-    Step,
-    StepKind,
-    Transition,
-    Verdict,
-    decide,
-    latest_transition,
-)
 from hfwarden.spend import EndpointFigures, SpendView
 
 log = get_logger("hfwarden.reconciler")

@@ -19,7 +19,8 @@ from hfwarden.adapters.alerts import Deliverer, DeliveryPolicy, alert_document, 
 from hfwarden.adapters.store import Store
 from hfwarden.clock import ManualClock
 from hfwarden.config.loader import AlertTargets, Webhook
-from hfwarden.policy.guard import Alert, AlertKind, BreachAction, StopDecision
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.budget import BreachAction, StopDecision
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-POLICY = Path(__file__).resolve().parent.parent / "hfwarden" / "policy"
+POLICY = Path(__file__).resolve().parent.parent / "hfwarden" / "core"
 IO_MODULES = {
     "httpx",
     "httpx2",
@@ -27,7 +27,7 @@ IO_MODULES = {
     "pathlib",
     "shutil",
 }
-ALLOWED_HFWARDEN = {"hfwarden.policy", "hfwarden.clock"}
+ALLOWED_HFWARDEN = {"hfwarden.core", "hfwarden.clock"}
 
 
 @pytest.mark.parametrize("path", sorted(POLICY.glob("*.py")), ids=lambda p: p.name)

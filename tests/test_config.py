@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hfwarden.config import ConfigError, load_config
-from hfwarden.config.loader import window_intervals
+from hfwarden.core.windows import window_intervals
 
 REPO = Path(__file__).resolve().parent.parent
 

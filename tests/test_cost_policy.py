@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.config import load_config
-from hfwarden.policy.cost import OpenSegment, Segment, advance_ledger, future_cost, scheduled_cost, spend_between
-from hfwarden.policy.observation import Observation
-from hfwarden.policy.schedule import EndpointSchedule, local_day_bounds
+from hfwarden.core.cost import OpenSegment, Segment, advance_ledger, future_cost, scheduled_cost, spend_between
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.rules import EndpointSchedule, local_day_bounds
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 GAP = timedelta(minutes=5)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.policy.cron import CronError, parse_cron, resolve_wall_time
+from hfwarden.core.cron import CronError, parse_cron, resolve_wall_time
 
 PARIS = ZoneInfo("Europe/Paris")
 SYDNEY = ZoneInfo("Australia/Sydney")

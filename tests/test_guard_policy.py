@@ -7,15 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.policy.guard import (
-    AlertKind,
-    BreachAction,
-    Budget,
-    EndpointCost,
-    Scope,
-    evaluate,
-    evaluate_budget,
-)
+from hfwarden.core.alerts import AlertKind
+from hfwarden.core.budget import BreachAction, Budget, EndpointCost, Scope, evaluate, evaluate_budget
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hfwarden.config import load_config
-from hfwarden.policy.schedule import next_transition
+from hfwarden.core.rules import next_transition
 from hfwarden.sandbox import demo_schedule
 
 

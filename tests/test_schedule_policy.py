@@ -10,12 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.config import load_config
-from hfwarden.policy.observation import Observation
-from hfwarden.policy.schedule import (
+from hfwarden.core.decide import StepKind, Verdict, decide
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.rules import (
     EndpointSchedule,
-    StepKind,
-    Verdict,
-    decide,
     latest_transition,
     local_day_bounds,
     next_transition,

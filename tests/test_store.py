@@ -11,8 +11,8 @@ import pytest
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import AuditEntry, Latch, Store
-from hfwarden.policy.cost import OpenSegment, Segment
-from hfwarden.policy.guard import Alert, AlertKind
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.cost import OpenSegment, Segment
 from tests.postgres import fresh_database
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

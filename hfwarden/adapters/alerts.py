@@ -24,8 +24,8 @@ from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
 from hfwarden.adapters.store import OutboxItem, PendingAlert, Store
 from hfwarden.clock import Clock, to_z
 from hfwarden.config.loader import AlertTargets
+from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.logs import get_logger
-from hfwarden.policy.guard import Alert, AlertKind
 
 SCHEMA = "hfwarden.alert/v1"
 log = get_logger("hfwarden.alerts")

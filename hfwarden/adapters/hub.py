@@ -21,9 +21,9 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._http import hf_request_event_hook
 
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
+from hfwarden.core.decide import Step, StepKind
+from hfwarden.core.endpoints import BILLED_STATES, Observation
 from hfwarden.logs import get_logger, masker
-from hfwarden.policy.observation import BILLED_STATES, Observation
-from hfwarden.policy.schedule import Step, StepKind
 
 T = TypeVar("T")
 log = get_logger("hfwarden.hub")

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from hfwarden.clock import require_aware
-from hfwarden.policy.cost import OpenSegment, Segment
+from hfwarden.core.cost import OpenSegment, Segment
 
 
 class UTCDateTime(TypeDecorator[datetime]):

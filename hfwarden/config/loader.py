@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,22 +12,12 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import SecretStr, ValidationError
 
-from hfwarden.config.models import (
-    WINDOW,
-    ActionSpec,
-    BudgetSpec,
-    CronRuleSpec,
-    EndpointSpec,
-    ScheduleFileSpec,
-    WindowRuleSpec,
-    parse_duration_minutes,
-    parse_minute_of_day,
-    window_days,
-)
+from hfwarden.config.models import ActionSpec, BudgetSpec, CronRuleSpec, EndpointSpec, ScheduleFileSpec
+from hfwarden.core.budget import BreachAction, Budget, Scope
+from hfwarden.core.cron import parse_cron
+from hfwarden.core.rules import Action, EndpointSchedule, Rule
+from hfwarden.core.windows import parse_duration_minutes, rule_id, same_minute_clashes, window_rules
 from hfwarden.logs import masker
-from hfwarden.policy.cron import Cron, parse_cron
-from hfwarden.policy.guard import BreachAction, Budget, Scope
-from hfwarden.policy.schedule import Action, EndpointSchedule, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,72 +213,11 @@ def _message(error: Any) -> str:
     return message
 
 
-# -- compiling into policy objects -----------------------------------------------------------------
+# -- compiling into core values -----------------------------------------------------------------
 
 
 def _action(spec: ActionSpec) -> Action:
     return Action(spec.action, spec.min_replicas, spec.max_replicas, spec.scale_to_zero_timeout)
-
-
-def _rule_id(endpoint: str, *parts: object) -> str:
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
-    return f"{endpoint}:{digest}"
-
-
-WEEK_MINUTES = 7 * 24 * 60
-
-
-def window_intervals(days: frozenset[int], start: int, end: int, prewarm: int) -> list[tuple[int, int]]:
-    """The weekly on-intervals of a window, in minutes from Sunday 00:00, merged where they touch.
-
-    Merging matters: `sat,sun 00:00-24:00` with a prewarm is one stretch from Friday 23:30 to Monday
-    00:00, not two windows with a pause at Sunday midnight between them.
-    """
-    length = (end - start) % (24 * 60) or 24 * 60
-    raw = sorted(((d * 24 * 60 + start - prewarm) % WEEK_MINUTES, length + prewarm) for d in days)
-    merged: list[list[int]] = []
-    for begin, span in raw:
-        if merged and begin <= merged[-1][0] + merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], begin + span - merged[-1][0])
-        else:
-            merged.append([begin, span])
-    if len(merged) > 1 and merged[-1][0] + merged[-1][1] >= WEEK_MINUTES + merged[0][0]:
-        # The last stretch runs over the end of the week into the first one.
-        last = merged.pop()
-        first = merged[0]
-        merged[0] = [last[0], max(last[1], first[0] + first[1] + WEEK_MINUTES - last[0])]
-    return [(begin, min(span, WEEK_MINUTES)) for begin, span in merged]
-
-
-def _crons_at(minutes_of_week: list[int]) -> list[Cron]:
-    """Cron expressions firing at each minute of the week, grouped by time of day."""
-    by_time: dict[int, set[int]] = {}
-    for moment in minutes_of_week:
-        day, minute_of_day = divmod(moment % WEEK_MINUTES, 24 * 60)
-        by_time.setdefault(minute_of_day, set()).add(day)
-    crons = []
-    for minute_of_day, on in sorted(by_time.items()):
-        hour, minute = divmod(minute_of_day, 60)
-        crons.append(parse_cron(f"{minute} {hour} * * {','.join(str(d) for d in sorted(on))}"))
-    return crons
-
-
-def _window_rules(key: str, number: int, spec: WindowRuleSpec, zone: ZoneInfo) -> list[Rule]:
-    match = WINDOW.match(spec.window)
-    assert match is not None  # validated by the model
-    intervals = window_intervals(
-        window_days(match.group("days")),
-        parse_minute_of_day(match.group("start")),
-        parse_minute_of_day(match.group("end")),
-        parse_duration_minutes(spec.prewarm or 0),
-    )
-    during, outside = _action(spec.during), _action(spec.outside)
-    always_on = len(intervals) == 1 and intervals[0][1] >= WEEK_MINUTES
-    openings = _crons_at([begin for begin, _ in intervals])
-    closings = [] if always_on else _crons_at([begin + span for begin, span in intervals])
-    rules = [Rule(_rule_id(key, c.expression, str(zone), during), number, c, zone, during) for c in openings]
-    rules += [Rule(_rule_id(key, c.expression, str(zone), outside), number, c, zone, outside) for c in closings]
-    return rules
 
 
 def _compile(spec: EndpointSpec, file_zone: str) -> EndpointSchedule:
@@ -301,9 +228,19 @@ def _compile(spec: EndpointSpec, file_zone: str) -> EndpointSchedule:
         zone = ZoneInfo(rule.timezone) if rule.timezone else endpoint_zone
         if isinstance(rule, CronRuleSpec):
             action = _action(rule)
-            rules.append(Rule(_rule_id(key, rule.cron, str(zone), action), number, parse_cron(rule.cron), zone, action))
+            rules.append(Rule(rule_id(key, rule.cron, str(zone), action), number, parse_cron(rule.cron), zone, action))
         else:
-            rules.extend(_window_rules(key, number, rule, zone))
+            rules.extend(
+                window_rules(
+                    key,
+                    number,
+                    rule.window,
+                    prewarm=parse_duration_minutes(rule.prewarm or 0),
+                    zone=zone,
+                    during=_action(rule.during),
+                    outside=_action(rule.outside),
+                )
+            )
     return EndpointSchedule(
         namespace=spec.namespace,
         name=spec.name,
@@ -313,30 +250,6 @@ def _compile(spec: EndpointSpec, file_zone: str) -> EndpointSchedule:
         protected=spec.protected,
         enforce=spec.enforce,
     )
-
-
-def _same_minute_warnings(schedule: EndpointSchedule, file: str, lines: dict[int, int]) -> list[Problem]:
-    """Two rules of one endpoint firing in the same minute: legal (the later wins) but likely a slip."""
-    warnings: list[Problem] = []
-    start = date(2026, 1, 1)
-    for i, first in enumerate(schedule.rules):
-        for second in schedule.rules[i + 1 :]:
-            if first.number == second.number or first.zone != second.zone:
-                continue
-            a, b = first.cron, second.cron
-            if not (set(a.minutes) & set(b.minutes) and set(a.hours) & set(b.hours)):
-                continue
-            if any(a.matches_day(d) and b.matches_day(d) for d in (start + timedelta(days=n) for n in range(400))):
-                warnings.append(
-                    Problem(
-                        file,
-                        lines.get(second.number, 0),
-                        f"fires in the same minute as rule {first.number}; rule {second.number} wins",
-                        schedule.key,
-                        second.number,
-                    )
-                )
-    return warnings
 
 
 def _duplicates(raw: Any, path: Path, seen: dict[str, str]) -> list[Problem]:
@@ -412,7 +325,16 @@ def load_config(paths: list[Path]) -> Config:
             rule_lines = {
                 n + 1: _line_for(raw, ("endpoints", index, "schedule", n)) for n in range(len(endpoint_spec.schedule))
             }
-            warnings.extend(_same_minute_warnings(compiled, str(path), rule_lines))
+            warnings.extend(
+                Problem(
+                    str(path),
+                    rule_lines.get(later, 0),
+                    f"fires in the same minute as rule {earlier}; rule {later} wins",
+                    compiled.key,
+                    later,
+                )
+                for earlier, later in same_minute_clashes(compiled)
+            )
             endpoints.append(compiled)
             if endpoint_spec.instance:
                 instances[compiled.key] = endpoint_spec.instance

@@ -17,8 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from hfwarden.policy.cron import DAY_OF_WEEK, CronError, parse_cron, parse_field
-from hfwarden.policy.schedule import ActionKind
+from hfwarden.core.cron import CronError, parse_cron
+from hfwarden.core.rules import ActionKind
+from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -92,36 +93,6 @@ class CronRuleSpec(ActionSpec):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else check_zone(value)
-
-
-WINDOW = re.compile(r"^\s*(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
-DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
-
-
-def parse_minute_of_day(text: str) -> int:
-    hours, minutes = (int(p) for p in text.split(":"))
-    if not (0 <= hours <= 24 and 0 <= minutes <= 59) or (hours == 24 and minutes):
-        raise ValueError(f"{text!r} is not a time of day")
-    return hours * 60 + minutes
-
-
-def parse_duration_minutes(text: str | int) -> int:
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    match = DURATION.match(str(text).strip())
-    if not text or match is None or not (match.group("h") or match.group("m")):
-        raise ValueError(f"{text!r} is not a duration like 5m, 1h or 1h30m")
-    return int(match.group("h") or 0) * 60 + int(match.group("m") or 0)
-
-
-def window_days(text: str) -> frozenset[int]:
-    """`mon-fri`, `sat,sun`, `1-5`, `daily` or `*`, as cron day-of-week numbers (0 = Sunday)."""
-    if text.lower() in ("daily", "*", "everyday"):
-        return frozenset(range(7))
-    try:
-        return frozenset(d % 7 for d in parse_field(text, DAY_OF_WEEK))
-    except CronError as exc:
-        raise ValueError(f"window days {text!r}: {exc}") from None
 
 
 class WindowRuleSpec(_Strict):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from hfwarden.policy.observation import EndpointState, Observation
-from hfwarden.policy.schedule import ActionKind, EndpointSchedule, latest_transition, transitions_between
+from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.rules import ActionKind, EndpointSchedule, latest_transition, transitions_between
 
 HOUR = 3600.0
 
