@@ -352,8 +352,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace) -> int:
     from hfwarden.adapters.alerts import pending
-    from hfwarden.adapters.store import AuditEntry
     from hfwarden.core.alerts import Alert, AlertKind
+    from hfwarden.core.records import AuditEntry
 
     settings = _settings()
     config = _load([args.config or settings.config])

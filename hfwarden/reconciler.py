@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.hub import Hub, HubError
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.adapters.store import AuditEntry, Latch, Store
+from hfwarden.adapters.store import Store
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import BreachAction, BudgetStatus, StopDecision, evaluate
 from hfwarden.core.decide import Decision, Step, StepKind, Verdict, decide
 from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.records import AuditEntry, Latch
 from hfwarden.core.rules import Transition, latest_transition
 from hfwarden.ledger import Ledger
 from hfwarden.logs import get_logger

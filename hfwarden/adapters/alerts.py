@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
-from hfwarden.adapters.store import OutboxItem, PendingAlert, Store
+from hfwarden.adapters.store import OutboxItem, Store
 from hfwarden.clock import Clock, to_z
 from hfwarden.config.loader import AlertTargets
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.records import PendingAlert
 from hfwarden.logs import get_logger
 
 SCHEMA = "hfwarden.alert/v1"
