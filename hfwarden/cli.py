@@ -116,8 +116,8 @@ def _load(paths: list[Path], *, structured: bool = False) -> Config:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from hfwarden.app.reconcile import Reconciler
     from hfwarden.daemon import Daemon, build_hub
-    from hfwarden.reconciler import Reconciler
 
     overrides: dict[str, object] = {"dry_run": True} if args.dry_run else {}
     settings = _settings(**overrides)
@@ -287,8 +287,8 @@ def _round(value: float | None) -> float | None:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from hfwarden.app.reconcile import Reconciler
     from hfwarden.daemon import build_hub
-    from hfwarden.reconciler import Reconciler
 
     settings = _settings()
     logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())

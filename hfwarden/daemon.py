@@ -21,6 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hfwarden.adapters.alerts import Deliverer
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
@@ -28,7 +30,6 @@ from hfwarden.core.endpoints import EndpointState
 from hfwarden.core.rules import next_transition
 from hfwarden.logs import get_logger
 from hfwarden.metrics import Metrics, PassCollector
-from hfwarden.reconciler import PassReport, Reconciler
 from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
 from hfwarden.web import Liveness

@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from hfwarden.app.report import PassReport
 from hfwarden.core.endpoints import EndpointState
-from hfwarden.reconciler import PassReport
 
 
 class Metrics:

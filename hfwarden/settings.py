@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     http_port: int = Field(default=9090, ge=0, le=65535)
     health_stale_seconds: float | None = Field(default=None, gt=0)
     lease_seconds: float | None = Field(default=None, gt=0)
+    # `run --once` waits at most this long for its alerts to be taken by their sinks.
+    once_delivery_seconds: float = Field(default=30.0, ge=0)
 
     @property
     def lease_ttl_seconds(self) -> float:

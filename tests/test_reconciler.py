@@ -13,10 +13,10 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.reconciler import Reconciler
 from tests.helpers import advance, create
 
 # Monday 2026-01-05 08:50 Paris time.

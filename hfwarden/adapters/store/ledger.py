@@ -2,52 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from hfwarden.adapters.store._base import StoreBase
 from hfwarden.adapters.store.tables import ledger_open, ledger_segments
 from hfwarden.core.cost import OpenSegment, Segment
 
 
+def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[OpenSegment]) -> None:
+    """Closed segments (one statement) and the open ones as of this pass, on `conn`'s transaction."""
+    if closed:
+        conn.execute(
+            insert(ledger_segments),
+            [
+                {
+                    "endpoint": s.endpoint,
+                    "start": s.start,
+                    "end": s.end,
+                    "replicas": s.replicas,
+                    "price_per_hour": s.price_per_hour,
+                    "usd": s.usd,
+                    "gap": s.gap,
+                }
+                for s in closed
+            ],
+        )
+    endpoints = [o.endpoint for o in opened]
+    for chunk in range(0, len(endpoints), 500):
+        conn.execute(delete(ledger_open).where(ledger_open.c.endpoint.in_(endpoints[chunk : chunk + 500])))
+    if opened:
+        conn.execute(
+            insert(ledger_open),
+            [
+                {
+                    "endpoint": o.endpoint,
+                    "start": o.start,
+                    "observed_at": o.observed_at,
+                    "state": o.state,
+                    "replicas": o.replicas,
+                    "price_per_hour": o.price_per_hour,
+                    "gap": o.gap,
+                }
+                for o in opened
+            ],
+        )
+
+
 class LedgerRecords(StoreBase):
-    def save_ledger(self, closed: list[Segment], opened: list[OpenSegment]) -> None:
+    def save_ledger(self, closed: Sequence[Segment], opened: Sequence[OpenSegment]) -> None:
         """Closed segments and the open ones as of this pass, in one transaction."""
         if not closed and not opened:
             return
         with self.engine.begin() as conn:
-            for segment in closed:
-                conn.execute(
-                    insert(ledger_segments).values(
-                        endpoint=segment.endpoint,
-                        start=segment.start,
-                        end=segment.end,
-                        replicas=segment.replicas,
-                        price_per_hour=segment.price_per_hour,
-                        usd=segment.usd,
-                        gap=segment.gap,
-                    )
-                )
-            endpoints = [o.endpoint for o in opened]
-            for chunk in range(0, len(endpoints), 500):
-                conn.execute(delete(ledger_open).where(ledger_open.c.endpoint.in_(endpoints[chunk : chunk + 500])))
-            if opened:
-                conn.execute(
-                    insert(ledger_open),
-                    [
-                        {
-                            "endpoint": o.endpoint,
-                            "start": o.start,
-                            "observed_at": o.observed_at,
-                            "state": o.state,
-                            "replicas": o.replicas,
-                            "price_per_hour": o.price_per_hour,
-                            "gap": o.gap,
-                        }
-                        for o in opened
-                    ],
-                )
+            write_ledger(conn, closed, opened)
 
     def open_segments(self) -> dict[str, OpenSegment]:
         with self.engine.connect() as conn:

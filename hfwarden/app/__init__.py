@@ -1,0 +1,3 @@
+"""Operations shared by the CLI and the daemon: a pass, status, plan, release.
+
+Each gathers inputs, calls the core, carries out what it decides and records it."""
