@@ -5,19 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
 
 from hfwarden import __version__, logs
-from hfwarden.adapters.store import Store, lease_holder_id
 from hfwarden.clock import SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.serving import BindError
 from hfwarden.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from hfwarden.app.plan import DayPlan
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,42 +117,31 @@ def _load(paths: list[Path], *, structured: bool = False) -> Config:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hfwarden.app.reconcile import Reconciler
-    from hfwarden.daemon import Daemon, build_hub
-
     overrides: dict[str, object] = {"dry_run": True} if args.dry_run else {}
     settings = _settings(**overrides)
     logs.configure(settings.effective_log_format, level=settings.log_level, secrets=settings.secrets())
     paths = [args.config or settings.config]
     config = _load(paths, structured=True)
     settings.token()  # fail before starting anything if there is none
-    if args.once:
-        cancel = threading.Event()
-        store = Store(settings.database_url)
-        holder = lease_holder_id()
-        ttl = timedelta(seconds=settings.lease_ttl_seconds)
-        if not store.take_lease(holder, now=datetime.now(UTC), ttl=ttl):
-            print(f"another hfwarden ({store.lease_holder()}) is acting on this state; not acting", file=sys.stderr)
-            store.close()
-            return 1
-        reconciler = Reconciler(
-            config=config,
-            hub=build_hub(settings, cancel),
-            store=store,
-            clock=SystemClock(),
-            dry_run=settings.dry_run,
-            max_concurrency=settings.max_concurrency,
+    if not args.once:
+        from hfwarden.daemon import Daemon
+
+        return Daemon(settings, paths, config).run_forever()
+    from hfwarden.app.operations import run_once
+
+    result = run_once(settings, config, clock=SystemClock())
+    if result.report is None:
+        print(f"another hfwarden ({result.held_by}) is acting on this state; not acting", file=sys.stderr)
+        return 1
+    for endpoint, why in result.report.failed.items():
+        print(f"failed: {endpoint}: {why}", file=sys.stderr)
+    if result.undelivered:
+        print(
+            f"{result.undelivered} alert deliveries still waiting in the outbox (a sink did not take them); "
+            "the daemon will retry them",
+            file=sys.stderr,
         )
-        try:
-            report = reconciler.run_pass()
-        finally:
-            reconciler.close()
-            store.release_lease(holder)
-            store.close()
-        for endpoint, why in report.failed.items():
-            print(f"failed: {endpoint}: {why}", file=sys.stderr)
-        return 0 if report.ok else 1
-    return Daemon(settings, paths, config).run_forever()
+    return 0 if result.report.ok and not result.undelivered else 1
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -172,92 +162,41 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from hfwarden.adapters.prices import PriceBook
-    from hfwarden.core.cost import scheduled_cost
-    from hfwarden.core.rules import local_day_bounds, transitions_between
+    from hfwarden.app.operations import plan
+    from hfwarden.app.plan import plan_document
 
     settings = _settings()
     config = _load([args.config or settings.config])
-    # Read what the daemon learnt (API prices, observed instances) if it has a state store; create none.
-    store = Store(settings.database_url) if settings.state_exists else None
-    prices = PriceBook(store=store, overrides=config.pricing)
-    open_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
-    rows = []
-    costs: dict[str, float | None] = {}
-    for endpoint in config.endpoints:
-        day = args.date or datetime.now(endpoint.zone).date()
-        start, end = local_day_bounds(day, endpoint.zone)
-        for t in transitions_between(endpoint, start, end):
-            rows.append((endpoint, t))
-        instance = config.instances.get(endpoint.key)
-        price = prices.price(instance) if instance else open_prices.get(endpoint.key)
-        costs[endpoint.key] = (
-            None if price is None else scheduled_cost(endpoint, day_start=start, day_end=end, price_per_hour=price)
-        )
-    budget_rows = []
-    for budget in config.budgets:
-        covered = [k for k in costs if budget.scope.covers(k)]
-        known = [costs[k] for k in covered if costs[k] is not None]
-        total = sum(c for c in known if c is not None)
-        unknown = [k for k in covered if costs[k] is None]
-        budget_rows.append((budget, total, unknown))
-    warnings = [
-        f"warning: the schedules alone cost ${total:.2f}, over budget {budget.name} (${budget.daily_usd:.2f})"
-        for budget, total, _unknown in budget_rows
-        if total > budget.daily_usd
-    ]
+    day_plan = plan(settings, config, day=args.date, clock=SystemClock())
     if args.json:
-        day_text = (args.date or datetime.now(UTC).date()).isoformat()
-        transitions = [
-            {
-                "endpoint": endpoint.key,
-                "at": t.at.astimezone(t.rule.zone).isoformat(),
-                "at_utc": t.at.astimezone(UTC).isoformat(),
-                "action": t.action.kind.value,
-                "min_replicas": t.action.min_replicas,
-                "max_replicas": t.action.max_replicas,
-                "scale_to_zero_timeout": t.action.scale_to_zero_timeout,
-                "rule": t.rule.number,
-            }
-            for endpoint, t in rows
-        ]
-        document = {
-            "date": day_text,
-            "transitions": transitions,
-            "endpoints": [{"endpoint": k, "projected_usd": _round(v)} for k, v in costs.items()],
-            "budgets": [
-                {
-                    "name": b.name,
-                    "daily_usd": b.daily_usd,
-                    "projected_usd": round(total, 4),
-                    "unpriced_endpoints": unknown,
-                    "over_budget": total > b.daily_usd,
-                }
-                for b, total, unknown in budget_rows
-            ],
-        }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(plan_document(day_plan), indent=2))
     else:
-        current = None
-        for endpoint, t in rows:
-            if endpoint.key != current:
-                current = endpoint.key
-                cost = costs.get(endpoint.key)
-                priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
-                print(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
-            local = t.at.astimezone(t.rule.zone)
-            utc = t.at.astimezone(UTC)
-            print(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
-        if not rows:
-            print("no transitions that day")
-        for budget, total, unknown in budget_rows:
-            extra = f" (+ {len(unknown)} unpriced endpoints)" if unknown else ""
-            print(f"budget {budget.name}: schedules alone ${total:.2f} of ${budget.daily_usd:.2f}{extra}")
-    for warning in warnings:
-        print(warning, file=sys.stderr)
-    if store is not None:
-        store.close()
+        for line in _plan_lines(day_plan):
+            print(line)
+    for warning in day_plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _plan_lines(day_plan: DayPlan) -> list[str]:
+    lines = []
+    current = None
+    for endpoint, t in day_plan.transitions:
+        if endpoint.key != current:
+            current = endpoint.key
+            cost = day_plan.costs.get(endpoint.key)
+            priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
+            lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
+        local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
+        lines.append(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
+    if not day_plan.transitions:
+        lines.append("no transitions that day")
+    for b in day_plan.budgets:
+        extra = f" (+ {len(b.unpriced)} unpriced endpoints)" if b.unpriced else ""
+        lines.append(
+            f"budget {b.budget.name}: schedules alone ${b.projected_usd:.2f} of ${b.budget.daily_usd:.2f}{extra}"
+        )
+    return lines
 
 
 def _healthcheck(args: argparse.Namespace) -> int:
@@ -282,110 +221,34 @@ def _healthcheck(args: argparse.Namespace) -> int:
     return 1
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
 def _status(args: argparse.Namespace) -> int:
-    from hfwarden.app.reconcile import Reconciler
-    from hfwarden.daemon import build_hub
+    from hfwarden.app.operations import assess
+    from hfwarden.app.status import status_document, status_lines
 
     settings = _settings()
     logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
     config = _load([args.config or settings.config])
     settings.token()
-    store = Store(settings.database_url)
-    reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event()), store=store, clock=SystemClock(), dry_run=True
-    )
-    try:
-        report = reconciler.assess()
-    finally:
-        reconciler.close()
-        store.close()
+    report = assess(settings, config, clock=SystemClock())
     if args.json:
-        document = {
-            "as_of": report.started_at.isoformat(),
-            "endpoints": [
-                {
-                    "endpoint": e.endpoint,
-                    "state": e.state,
-                    "billed_replicas": e.billed_replicas,
-                    "price_per_hour": e.price_per_hour,
-                    "spent_usd": round(e.spent_usd, 4),
-                    "projected_usd": round(e.projected_usd, 4),
-                    "latched": e.latched,
-                }
-                for e in report.endpoints
-            ],
-            "budgets": [
-                {
-                    "name": b.budget.name,
-                    "daily_usd": b.budget.daily_usd,
-                    "spent_usd": round(b.spent_usd, 4),
-                    "projected_usd": round(b.projected_usd, 4),
-                    "headroom_usd": round(b.headroom_usd, 4),
-                }
-                for b in report.budgets
-            ],
-            "failed": report.failed,
-        }
-        print(json.dumps(document, indent=2))
-        return 0 if report.ok else 1
-    print(f"as of {report.started_at:%Y-%m-%d %H:%M:%S %Z}")
-    print(f"{'endpoint':<40} {'state':<13} {'replicas':>8} {'$/h':>8} {'spent':>9} {'projected':>10}  latched")
-    for e in report.endpoints:
-        price = "unknown" if e.price_per_hour is None else f"{e.price_per_hour:.3f}"
-        print(
-            f"{e.endpoint:<40} {e.state or 'missing':<13} {e.billed_replicas:>8} {price:>8} "
-            f"{e.spent_usd:>9.2f} {e.projected_usd:>10.2f}  {'yes' if e.latched else ''}"
-        )
-    for b in report.budgets:
-        print(
-            f"budget {b.budget.name}: daily ${b.budget.daily_usd:.2f}, spent ${b.spent_usd:.2f}, "
-            f"projected ${b.projected_usd:.2f}, headroom ${b.headroom_usd:.2f}"
-        )
+        print(json.dumps(status_document(report), indent=2))
+    else:
+        for line in status_lines(report):
+            print(line)
     for endpoint, why in report.failed.items():
         print(f"failed: {endpoint}: {why}", file=sys.stderr)
     return 0 if report.ok else 1
 
 
 def _release(args: argparse.Namespace) -> int:
-    from hfwarden.adapters.alerts import pending
-    from hfwarden.core.alerts import Alert, AlertKind
-    from hfwarden.core.records import AuditEntry
+    from hfwarden.app.operations import release
 
     settings = _settings()
     config = _load([args.config or settings.config])
-    store = Store(settings.database_url)
-    try:
-        latch = store.latches().get(args.endpoint)
-        if latch is None:
-            print(f"{args.endpoint} is not latched; nothing to release")
-            return 0
-        now = SystemClock().now()
-        message = f"{args.endpoint}: latch of budget {latch.budget} released by an operator"
-        store.commit(
-            audit=[AuditEntry(now, args.endpoint, "release", message, "ok", "hfwarden release", False)],
-            remove_latches=[args.endpoint],
-            alerts=[
-                pending(
-                    Alert(
-                        AlertKind.LATCH_LIFTED,
-                        args.endpoint,
-                        now.date(),
-                        message,
-                        endpoint=args.endpoint,
-                        budget=latch.budget,
-                    ),
-                    created_at=now,
-                )
-            ],
-            sinks=config.alerts.sinks,
-            now=now,
-        )
-    finally:
-        store.close()
+    latch = release(settings, config, args.endpoint, clock=SystemClock())
+    if latch is None:
+        print(f"{args.endpoint} is not latched; nothing to release")
+        return 0
     print(
         f"released {args.endpoint} (was latched by budget {latch.budget}); it stays stopped until its next "
         "scheduled transition or a manual resume"

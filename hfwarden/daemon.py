@@ -19,14 +19,14 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
-from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
-from hfwarden.core.endpoints import EndpointState
+from hfwarden.core.endpoints import MOVING_STATES
 from hfwarden.core.rules import next_transition
 from hfwarden.logs import get_logger
 from hfwarden.metrics import Metrics, PassCollector
@@ -38,7 +38,6 @@ from hfwarden.web import build_app as build_web_app
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
 MAX_EARLY_WAKE_S = 1.0
-MOVING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING})
 
 
 def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
@@ -51,22 +50,6 @@ def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
         except OSError:
             found.append((str(file), 0.0, -1))
     return tuple(found)
-
-
-def build_hub(settings: Settings, cancel: threading.Event, metrics: Metrics | None = None) -> Hub:
-    configure_client(
-        endpoints_api_url=settings.endpoints_api_url,
-        hub_url=settings.hub_url,
-        timeout_seconds=settings.http_timeout_seconds,
-    )
-    return Hub(
-        settings.token(),
-        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
-        cancel=cancel,
-        hub_url=settings.hub_url,
-        observer=metrics.observe_call if metrics else None,
-        retry_observer=metrics.observe_retry if metrics else None,
-    )
 
 
 class Daemon:
@@ -143,7 +126,7 @@ class Daemon:
         self.last_pass = report
         self.last_pass_completed_at = time.monotonic()
         self.liveness.last_pass_completed_at = self.last_pass_completed_at
-        self.last_success_wall = time.time()
+        self.last_success_wall = self.clock.now().timestamp()
         self.metrics.pass_duration.observe(self.last_pass_completed_at - started)
         self.passes += 1
         log.debug(
@@ -158,11 +141,9 @@ class Daemon:
         return report
 
     def _hold_lease(self) -> bool:
-        """Take or renew the lease; only its holder acts, another process on the same state stands by.
-
-        Real time, not the injected clock: the lease is shared between processes."""
+        """Take or renew the lease; only its holder acts, another process on the same state stands by."""
         ttl = timedelta(seconds=self.settings.lease_ttl_seconds)
-        leader = self.store.take_lease(self.holder, now=datetime.now(UTC), ttl=ttl)
+        leader = self.store.take_lease(self.holder, now=self.clock.now(), ttl=ttl)
         if leader != self.leader:
             if leader:
                 log.info("lease_acquired", holder=self.holder)
@@ -213,13 +194,13 @@ class Daemon:
         scheduler = self._scheduler
         if scheduler is None or self.stopping.is_set():
             return
-        if not any(o.state in MOVING for o in report.observations.values()):
+        if not any(o.state in MOVING_STATES for o in report.observations.values()):
             return
         if self.settings.follow_up_seconds >= self.settings.tick_seconds:
             return
         scheduler.add_job(
             self._safe_pass,
-            DateTrigger(run_date=datetime.now(UTC) + timedelta(seconds=self.settings.follow_up_seconds)),
+            DateTrigger(run_date=self.clock.now() + timedelta(seconds=self.settings.follow_up_seconds)),
             id="follow-up",
             replace_existing=True,
             misfire_grace_time=None,
@@ -263,7 +244,7 @@ class Daemon:
             self._safe_pass,
             IntervalTrigger(seconds=self.settings.tick_seconds, timezone=UTC),
             id="tick",
-            next_run_time=datetime.now(UTC),
+            next_run_time=self.clock.now(),
             misfire_grace_time=None,
         )
         scheduler.add_job(
@@ -271,7 +252,7 @@ class Daemon:
             IntervalTrigger(seconds=self.settings.reload_poll_seconds, timezone=UTC),
             id="config-poll",
             executor="config",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.reload_poll_seconds),
+            next_run_time=self.clock.now() + timedelta(seconds=self.settings.reload_poll_seconds),
         )
         if self.settings.http_port is not None:
             self.http = HttpServer(

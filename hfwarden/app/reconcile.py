@@ -113,6 +113,8 @@ class Reconciler:
                 report.observations.update((o.key, o) for o in listing.result())
             except HubError as exc:
                 unobservable[namespace] = str(exc)
+                # Reported as a failure in every view: an unreadable namespace is not an empty one.
+                report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))
         report.observed = len(report.observations)
         self.logbook.observations(report.observations)
