@@ -71,7 +71,9 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
-        self.hub = build_hub(settings, self.stopping, self.metrics)
+        self.hub = build_hub(
+            settings, self.stopping, observer=self.metrics.observe_call, retry_observer=self.metrics.observe_retry
+        )
         self.reconciler = Reconciler(
             config=config,
             hub=self.hub,

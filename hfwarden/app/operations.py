@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,15 +20,20 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.records import AuditEntry, Latch
-from hfwarden.metrics import Metrics
 from hfwarden.settings import Settings
 
 # How often `run --once` sweeps the outbox while it waits for its alerts to be taken.
 DELIVERY_SWEEP_S = 0.2
 
 
-def build_hub(settings: Settings, cancel: threading.Event, metrics: Metrics | None = None) -> Hub:
-    """The Hub adapter as the settings describe it (URLs, timeouts, retries)."""
+def build_hub(
+    settings: Settings,
+    cancel: threading.Event,
+    *,
+    observer: Callable[[str, str], None] | None = None,
+    retry_observer: Callable[[str], None] | None = None,
+) -> Hub:
+    """The Hub adapter as the settings describe it (URLs, timeouts, retries); the observers count calls."""
     configure_client(
         endpoints_api_url=settings.endpoints_api_url,
         hub_url=settings.hub_url,
@@ -38,8 +44,8 @@ def build_hub(settings: Settings, cancel: threading.Event, metrics: Metrics | No
         retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
         cancel=cancel,
         hub_url=settings.hub_url,
-        observer=metrics.observe_call if metrics else None,
-        retry_observer=metrics.observe_retry if metrics else None,
+        observer=observer,
+        retry_observer=retry_observer,
     )
 
 
