@@ -20,6 +20,7 @@ from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_fact
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._http import hf_request_event_hook
 
+import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
 from hfwarden.core.decide import Step, StepKind
 from hfwarden.core.endpoints import BILLED_STATES, Observation
