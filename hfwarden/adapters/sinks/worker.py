@@ -116,7 +116,8 @@ class SinkWorker:
                 outcome = self._deliver(item)
                 if outcome in (Outcome.FAILED, Outcome.GONE):
                     return delivered
-                delivered += outcome is Outcome.SENT
+                if outcome is Outcome.SENT:
+                    delivered += 1
                 progressed |= outcome in (Outcome.SENT, Outcome.REFUSED)
             if not progressed:  # nothing due, or all of it another's
                 break
