@@ -18,6 +18,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.clock import ManualClock
 from hfwarden.config.loader import AlertTargets
 from hfwarden.core.alerts import Alert, AlertKind
+from tests.postgres import fresh_database
 from tests.test_alerts import HOOK, NOW, SLACK, TARGETS, deliverer, enqueue
 
 # Bounded waits on the delivery threads: a safety net for a broken build, never a measure of time.
@@ -117,6 +118,35 @@ def test_a_claim_is_exclusive_until_it_expires(store: Store) -> None:
     assert not store.claim_alert(row.id, "a", now=NOW + timedelta(seconds=121), ttl=ttl)
     store.delivered(row.id)
     assert not store.claim_alert(row.id, "a", now=NOW + timedelta(days=1), ttl=ttl)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_racing_claims_have_one_winner_per_row(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Processes (one engine each) claiming the same rows at once: each row goes to exactly one."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    stores = [Store(url) for _ in range(4)]
+    enqueue_many(stores[0], 5)
+    rows = [r.id for r in stores[0].due_alerts(NOW)]
+    start = threading.Barrier(len(stores))
+    won: dict[int, list[str]] = {row: [] for row in rows}
+
+    def claim_all(store: Store, holder: str) -> None:
+        start.wait(SAFETY_S)
+        for row in rows:
+            if store.claim_alert(row, holder, now=NOW, ttl=timedelta(seconds=120)):
+                won[row].append(holder)
+
+    racers = [threading.Thread(target=claim_all, args=(s, f"p{n}")) for n, s in enumerate(stores)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(SAFETY_S)
+    assert all(len(holders) == 1 for holders in won.values())
+    for store in stores:
+        store.close()
 
 
 @respx.mock
