@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,15 +27,32 @@ SAFETY_S = 10.0
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'state.db'}")
-    yield s
-    s.close()
+def clock() -> ManualClock:
+    return ManualClock(NOW)  # when the alerts are due
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(NOW)
+def store(tmp_path: Path) -> Iterator[Store]:
+    with closing(Store(f"sqlite:///{tmp_path / 'delivery.db'}")) as opened:
+        yield opened
+
+
+@contextmanager
+def running(sender: Deliverer) -> Iterator[None]:
+    """The deliverer as the daemon runs it: a supervisor thread and a worker thread per sink."""
+    stop = threading.Event()
+    supervisor = threading.Thread(target=sender.run, args=(stop, 0.01))
+    supervisor.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        supervisor.join(SAFETY_S)
+    assert not supervisor.is_alive()
+
+
+def with_default_policy(store: Store, clock: ManualClock) -> Deliverer:
+    return Deliverer(store, TARGETS, clock, is_leader=lambda: True, client=httpx.Client())
 
 
 def failing(n: int) -> Alert:
@@ -209,19 +227,13 @@ def test_one_hung_sink_starves_the_others(store: Store, clock: ManualClock) -> N
     respx.post(SLACK).mock(side_effect=hang)
     respx.post(HOOK).mock(side_effect=accept)
     enqueue_many(store, 5)
-    stop = threading.Event()
-    sender = deliverer(store, clock)
-    supervisor = threading.Thread(target=sender.run, args=(stop, 0.01))
-    supervisor.start()
-    try:
-        assert slack_hangs.wait(SAFETY_S)
-        assert hook_has_all.wait(SAFETY_S)  # while Slack still hangs on its first post
-        assert len(set(accepted)) == 5
-    finally:
-        release.set()
-        stop.set()
-        supervisor.join(SAFETY_S)
-    assert not supervisor.is_alive()
+    with running(deliverer(store, clock)):
+        try:
+            assert slack_hangs.wait(SAFETY_S)
+            assert hook_has_all.wait(SAFETY_S)  # while Slack still hangs on its first post
+            assert len(set(accepted)) == 5
+        finally:
+            release.set()
 
 
 @respx.mock
@@ -230,7 +242,7 @@ def test_backoff_is_capped_at_a_few_minutes(store: Store, clock: ManualClock) ->
     respx.post(SLACK).mock(return_value=httpx.Response(200))
     hook = respx.post(HOOK).mock(return_value=httpx.Response(503))
     enqueue(store)
-    sender = Deliverer(store, TARGETS, clock, is_leader=lambda: True, client=httpx.Client())  # default policy
+    sender = with_default_policy(store, clock)
     for _ in range(12):
         sender.deliver_due()
         clock.advance(300)
@@ -244,7 +256,7 @@ def test_a_recovered_sink_drains_its_backlog(store: Store, clock: ManualClock) -
     respx.post(SLACK).mock(return_value=httpx.Response(200))
     hook = respx.post(HOOK).mock(side_effect=receiver(lambda: 200 if up.is_set() else 503))
     enqueue_many(store, 5)
-    sender = Deliverer(store, TARGETS, clock, is_leader=lambda: True, client=httpx.Client())
+    sender = with_default_policy(store, clock)
     for _ in range(10):
         sender.deliver_due()
         clock.advance(300)
@@ -262,17 +274,11 @@ def test_a_reload_starts_and_stops_sink_workers(store: Store, clock: ManualClock
     respx.post(HOOK).mock(side_effect=receiver(lambda: hook_got_it.set() or 200))
     sender = deliverer(store, clock)
     sender.targets = AlertTargets(slack_webhook_url=TARGETS.slack_webhook_url)
-    stop = threading.Event()
-    supervisor = threading.Thread(target=sender.run, args=(stop, 0.01))
-    supervisor.start()
-    try:
+    with running(sender):
         sender.targets = TARGETS  # a reload adds the webhook: its worker starts
         enqueue(store)
         assert hook_got_it.wait(SAFETY_S)
         sender.targets = AlertTargets()  # and removes both: rows for them can no longer be sent
         enqueue(store, failing(1))
         assert eventually(lambda: len(store.dead_letters()) == 2)
-    finally:
-        stop.set()
-        supervisor.join(SAFETY_S)
     assert {d[2] for d in store.dead_letters()} == {"sink no longer configured"}
