@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
 
 import httpx
 import pytest
 
-from hfwarden.adapters.hub import Hub, HubError, RetryPolicy, observation_from
+from hfwarden.adapters.hub import Cancelled, Hub, HubError, RetryPolicy, observation_from
 from hfwarden.clock import ManualClock
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 
@@ -74,12 +75,27 @@ def test_a_retry_after_longer_than_the_pass_interval_is_honoured_across_passes(
         hub.list_endpoints("acme")
     assert first.value.status == 429
     assert "rate limited until 2026-01-05T08:02:00.000Z" in str(first.value)
-    for _ in range(4):  # passes every 29 s: each fails, none calls
-        clock.advance(29)
+    for _ in range(4):  # passes every 25 s: each fails at once, none calls
+        clock.advance(25)
         with pytest.raises(HubError, match=r"rate limited until 2026-01-05T08:02:00\.000Z; not called"):
             hub.list_endpoints("acme")
     assert list_calls(control) == 1
-    clock.advance(4)  # 120 s after the 429
+    clock.advance(20)  # 120 s after the 429
     control.post("/_emulator/faults", json={})
     assert hub.list_endpoints("acme") == []
     assert list_calls(control) == 2
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_call_inside_a_short_retry_after_waits_it_out_without_calling(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    control.post("/_emulator/faults", json={"rate_limit": {"limit": 0, "window_s": 5}})  # 429, Retry-After: 5
+    shutting_down = threading.Event()
+    shutting_down.set()  # so that a wait ends at once, and shows as Cancelled
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, cancel=shutting_down)
+    with pytest.raises(Cancelled, match="during back-off"):
+        hub.list_endpoints("acme")
+    with pytest.raises(Cancelled, match="while rate limited"):  # waiting, not failing at once
+        hub.list_endpoints("acme")
+    assert list_calls(control) == 1

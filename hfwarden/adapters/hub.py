@@ -56,8 +56,9 @@ class RetryPolicy:
     max_attempts: int = 5
     base_seconds: float = 0.5
     max_seconds: float = 30.0
-    # The longest Retry-After waited out within a call. A longer one fails the call, and calls of that
-    # operation fail fast until it has passed, across passes: a pass never sleeps through a long window.
+    # The longest Retry-After waited out (by the call that got it, or by a call starting inside it). A
+    # longer one fails the call, and calls of that operation fail fast until it has passed, across
+    # passes: a pass never sleeps through a long window.
     max_retry_after_seconds: float = 10.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -161,7 +162,7 @@ class Hub:
 
     def _call(self, operation: str, target: str, fn: Callable[[], T]) -> T:
         key = (urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc, operation)
-        self._refuse_while_rate_limited(key, target)
+        self._respect_rate_limit(key, target)
         attempt = 0
         while True:
             attempt += 1
@@ -213,12 +214,18 @@ class Hub:
             self._not_before[key] = max(until, self._not_before.get(key, until))
             return self._not_before[key]
 
-    def _refuse_while_rate_limited(self, key: tuple[str, str], target: str) -> None:
-        """A call inside a Retry-After window fails at once: a failure for its pass, not a silent skip."""
+    def _respect_rate_limit(self, key: tuple[str, str], target: str) -> None:
+        """A call inside a Retry-After window waits out a short rest of it, as a retry would, and fails at
+        once, without calling, when the rest is long: a failure for its pass, not a silent skip."""
         with self._not_before_lock:
             until = self._not_before.get(key)
-        if until is not None and self._clock.now() < until:
+        if until is None:
+            return
+        rest = (until - self._clock.now()).total_seconds()
+        if rest > self._retry.max_retry_after_seconds:
             raise HubError(f"{key[1]} {target}: rate limited until {to_z(until)}; not called", status=429)
+        if rest > 0 and self._cancel.wait(rest):
+            raise Cancelled(f"{key[1]} {target}: shutting down while rate limited")
 
     def _observe(self, operation: str, outcome: str) -> None:
         if self._observer is not None:
