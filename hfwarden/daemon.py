@@ -85,7 +85,11 @@ class Daemon:
             stopping=self.stopping,
         )
         self.deliverer = Deliverer(
-            self.store, config.alerts, self.clock, on_failure=self.metrics.observe_delivery_failure
+            self.store,
+            config.alerts,
+            self.clock,
+            is_leader=lambda: self.leader is True,  # the lease state each pass renews: a standby sends nothing
+            on_failure=self.metrics.observe_delivery_failure,
         )
         self.liveness = Liveness(
             tick_seconds=settings.tick_seconds,

@@ -90,7 +90,7 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
 
 def deliver_waiting(store: Store, config: Config, clock: Clock, within_seconds: float) -> int:
     """Sweep the outbox until it is empty or `within_seconds` have passed; how many rows are left."""
-    deliverer = Deliverer(store, config.alerts, clock)
+    deliverer = Deliverer(store, config.alerts, clock, is_leader=lambda: True)  # called while holding the lease
     deadline = time.monotonic() + within_seconds
     try:
         while store.outbox_depth() and time.monotonic() < deadline:

@@ -105,6 +105,9 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
     Column("last_error", Text, nullable=False, default=""),
+    # Who is sending the row and until when: a claim that outlives a crashed sender expires.
+    Column("claimed_by", String(300), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
 )
 
 alert_dead = Table(
