@@ -215,3 +215,16 @@ def test_plan_of_a_far_date_is_one_line_exit_2() -> None:
     assert result.stderr.count("\n") == 1, result.stderr
     assert "--date" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "validate"], ids=["plan", "validate"])
+def test_plan_and_validate_need_no_alert_secrets(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "version: 1\nendpoints: []\nalerts:\n  slack: {webhook_url: '${HFWARDEN_TEST_UNSET_URL}'}\n"
+        "  webhooks: [{name: ops, url: '${HFWARDEN_TEST_UNSET_URL}', secret: '${HFWARDEN_TEST_UNSET_SECRET}'}]\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HFWARDEN_")}
+    args = ["plan", "--config", str(path), "--date", "2026-03-30"] if command == "plan" else ["validate", str(path)]
+    result = hfwarden(*args, env=env)
+    assert result.returncode == 0, result.stderr

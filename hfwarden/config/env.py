@@ -47,7 +47,7 @@ class Expansion:
     def _string(self, text: str, line: int) -> str:
         if "${" in _REFERENCE.sub("", text):
             self.problems.append(Problem(self.file, line, "malformed ${...}: write ${NAME}"))
-            return text
+            return placeholder("malformed")
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
