@@ -151,9 +151,12 @@ def test_every_problem_is_capped_too(tmp_path: Path) -> None:
     rules = "".join(f"      - {{cron: 'bad {n}', action: pause}}\n" for n in range(120))
     path = tmp_path / "s.yaml"
     path.write_text(f"version: 1\nendpoints:\n  - namespace: acme\n    name: chat\n    schedule:\n{rules}")
-    found = problems(path)
+    with pytest.raises(ConfigError) as caught:
+        load_config([path])
+    found = [str(p) for p in caught.value.problems]
     assert len(found) == MAX_REPORTED + 1
     assert found[-1] == f"… and {120 - MAX_REPORTED} more problems"
+    assert caught.value.total == 120
 
 
 @pytest.mark.parametrize(

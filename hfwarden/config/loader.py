@@ -282,7 +282,7 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
     for path in files:
         loading.read(path)
     if loading.problems:
-        raise ConfigError(capped(loading.problems, "problems"))
+        raise ConfigError(capped(loading.problems, "problems"), total=len(loading.problems))
     masker.add(loading.alerts.secrets())
     return Config(
         endpoints=tuple(loading.endpoints),

@@ -41,8 +41,10 @@ def capped(found: list[Problem], kind: str) -> list[Problem]:
 
 
 class ConfigError(Exception):
-    """Schedule files that must not be used; `problems` lists every one (capped, see `capped`)."""
+    """Schedule files that must not be used; `problems` lists them (capped, see `capped`) and
+    `total` counts them all."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, total: int | None = None) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.total = len(problems) if total is None else total
