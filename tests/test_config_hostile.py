@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hfwarden.config import ConfigError, load_config
+from hfwarden.config import ConfigError, load_config, loader
 from hfwarden.config.models import MAX_REPLICAS, MAX_RULES_PER_ENDPOINT
 from hfwarden.config.problems import MAX_REPORTED
 from hfwarden.config.source import MAX_ALIAS_NODES, MAX_FILE_BYTES, MAX_YAML_DEPTH
@@ -231,3 +231,23 @@ def test_plan_and_validate_need_no_alert_secrets(tmp_path: Path, command: str) -
     args = ["plan", "--config", str(path), "--date", "2026-03-30"] if command == "plan" else ["validate", str(path)]
     result = hfwarden(*args, env=env)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("bound", "files", "message"),
+    [
+        ("MAX_ENDPOINTS", 1, "more than 3 endpoints in all; refused"),
+        ("MAX_FILES", 5, "more than 3 schedule files; refused"),
+    ],
+    ids=["endpoints", "files"],
+)
+def test_file_sets_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: str, files: int, message: str
+) -> None:
+    monkeypatch.setattr(loader, bound, 3)  # the real bounds, 5,000 and 100, take longer to reach
+    endpoints = "".join(f"  - {{namespace: acme, name: e{n}}}\n" for n in range(4))
+    for n in range(files):
+        (tmp_path / f"{n}.yaml").write_text(f"version: 1\nendpoints:\n{endpoints.replace('name: e', f'name: f{n}-')}")
+    found = problems(tmp_path)
+    assert len(found) == 1, found
+    assert message in found[0]
