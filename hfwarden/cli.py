@@ -47,6 +47,16 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--start-time", help="with --manual-clock: the emulated start, ISO 8601 with offset")
 
 
+def _plan_day(text: str) -> date:
+    """`--date`: a bad or far-off day is one line and exit 2, not a traceback."""
+    from hfwarden.core.rules import plannable_day
+
+    try:
+        return plannable_day(date.fromisoformat(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="hfwarden", description="Schedules, spend and budget guards for Inference Endpoints.")
     parser.add_argument("--version", action="version", version=f"hfwarden {__version__}")
@@ -64,7 +74,7 @@ def _build_parser() -> _Parser:
     plan.add_argument(
         "--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
     )
-    plan.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD, local to each endpoint (default today)")
+    plan.add_argument("--date", type=_plan_day, help="YYYY-MM-DD, local to each endpoint (default today)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
 
     status = sub.add_parser("status", help="per endpoint and budget: state, spend and projection today")

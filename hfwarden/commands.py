@@ -32,9 +32,10 @@ def _settings(**overrides: object) -> Settings:
         raise SettingsError(problems) from None
 
 
-def _load(paths: list[Path], *, structured: bool = False) -> Config:
-    """Load schedule files; warnings go to stderr, as log events when the daemon's logs are set up."""
-    config = load_config(paths)
+def _load(paths: list[Path], *, structured: bool = False, need_secrets: bool = True) -> Config:
+    """Load schedule files; warnings go to stderr, as log events when the daemon's logs are set up.
+    `need_secrets=False` for commands that send no alerts: an unset `${VAR}` is then no error."""
+    config = load_config(paths, need_secrets=need_secrets)
     for warning in config.warnings:
         if structured:
             logs.get_logger("hfwarden.config").warning("config_warning", problem=str(warning))
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def validate(args: argparse.Namespace) -> int:
     from hfwarden.adapters.prices import PriceBook
 
-    config = _load(args.paths)
+    config = _load(args.paths, need_secrets=False)
     prices = PriceBook(store=None, overrides=config.pricing)
     for endpoint, instance in sorted(config.instances.items()):
         if prices.price(instance) is None:
@@ -93,7 +94,7 @@ def plan(args: argparse.Namespace) -> int:
     from hfwarden.app.plan import plan_document
 
     settings = _settings()
-    config = _load([args.config or settings.config])
+    config = _load([args.config or settings.config], need_secrets=False)
     day_plan = operations.plan(settings, config, day=args.date, clock=SystemClock())
     if args.json:
         print(json.dumps(plan_document(day_plan), indent=2))

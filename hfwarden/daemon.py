@@ -216,10 +216,27 @@ class Daemon:
 
     def reload(self, reason: str) -> bool:
         """Swap in the schedule files as they are now; keep the running config if they are invalid."""
-        try:
-            config = load_config(self.config_paths)
-        except ConfigError as exc:
-            log.error("reload_refused", reason=reason, problems=[str(p) for p in exc.problems], kept="previous")
+        # Loaded on a helper thread, so that SIGTERM during a slow load still stops the daemon: the
+        # main thread keeps watching `stopping`, and an abandoned load is a daemon thread.
+        outcome: list[Config | Exception] = []
+
+        def load() -> None:
+            try:
+                outcome.append(load_config(self.config_paths))
+            except Exception as exc:  # any failure to load keeps the running config
+                outcome.append(exc)
+
+        loader = threading.Thread(target=load, name="hfwarden-reload", daemon=True)
+        loader.start()
+        while loader.is_alive() and not self.stopping.is_set():
+            loader.join(0.2)
+        if not outcome:
+            log.warning("reload_abandoned", reason=reason, why="stopping")
+            return False
+        config = outcome[0]
+        if isinstance(config, Exception):
+            problems = [str(p) for p in config.problems] if isinstance(config, ConfigError) else [repr(config)]
+            log.error("reload_refused", reason=reason, problems=problems, kept="previous")
             self._fingerprint = config_fingerprint(self.config_paths)
             return False
         for warning in config.warnings:
