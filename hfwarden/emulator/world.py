@@ -20,6 +20,7 @@ from typing import Any
 
 from hfwarden.catalogue import COMPUTES, REGIONS, Compute, compute_id, find_compute
 from hfwarden.clock import Clock, to_z
+from hfwarden.emulator.accounts import BillingAccount, minute_floor
 
 STATES = (
     "pending",
@@ -59,16 +60,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-@dataclass
-class BillingAccount:
-    """Ground truth for one namespace/name; it outlives a deleted endpoint."""
-
-    namespace: str
-    name: str
-    replica_seconds: float = 0.0
-    usd: float = 0.0
 
 
 @dataclass
@@ -163,9 +154,7 @@ class World:
     def _accrue(self, ep: Endpoint, until: float) -> None:
         if until <= ep.accrued_to:
             return
-        replica_seconds = ep.billed_replicas * (until - ep.accrued_to)
-        ep.account.replica_seconds += replica_seconds
-        ep.account.usd += replica_seconds * ep.compute.price_per_hour / 3600.0
+        ep.account.accrue(ep.accrued_to, until, ep.billed_replicas, ep.compute.price_per_hour)
         ep.accrued_to = until
 
     def _next_event(self, ep: Endpoint) -> tuple[float, Callable[[float], None]] | None:
@@ -248,18 +237,14 @@ class World:
         return found
 
     def billing(self, namespace: str | None = None) -> dict[str, Any]:
-        self.advance_all()
-        rows = [
-            {
-                "namespace": acc.namespace,
-                "name": acc.name,
-                "usd": acc.usd,
-                "replica_seconds": acc.replica_seconds,
-            }
-            for acc in self.accounts.values()
-            if namespace is None or acc.namespace == namespace
-        ]
-        return {"total_usd": sum(r["usd"] for r in rows), "endpoints": rows}
+        """Per-minute bill (`usd`) and the exact integral beside it, per endpoint and in total."""
+        now = self.advance_all()
+        rows = [acc.row(now) for acc in self.accounts.values() if namespace is None or acc.namespace == namespace]
+        return {
+            "total_usd": sum(float(r["usd"]) for r in rows),
+            "total_exact_usd": sum(float(r["exact_usd"]) for r in rows),
+            "endpoints": rows,
+        }
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -270,7 +255,7 @@ class World:
             raise ApiError(409, f"Endpoint {spec['name']} already exists in namespace {namespace}")
         compute = _compute_for(spec)
         now = self.now()
-        account = self.accounts.setdefault(key, BillingAccount(namespace, spec["name"]))
+        account = self.accounts.setdefault(key, BillingAccount(namespace, spec["name"], settled_to=minute_floor(now)))
         ep = Endpoint(
             namespace=namespace,
             spec=spec,
