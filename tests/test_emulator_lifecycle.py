@@ -46,7 +46,8 @@ def test_full_cycle_state_by_state_with_billing_only_in_billed_states(api: HfApi
     advance(control, 3600)
     assert replica_seconds(control, "chat") == pytest.approx(660)  # paused costs nothing
     response = control.get("/dp/acme/chat")
-    assert response.status_code == 503  # a paused endpoint is not woken by traffic
+    assert response.status_code == 400  # a paused endpoint is not woken by traffic: the real data plane's 400
+    assert response.text == "Bad Request: Invalid state"
     advance(control, 3600)
     assert state(api)[0] == "paused"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import random
 import secrets
 import string
 import time
@@ -16,52 +14,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfwarden.clock import ManualClock, to_z
-from hfwarden.emulator.world import ApiError, World
+from hfwarden.emulator.faults import Faults, api_error, error, inject, parse_faults
+from hfwarden.emulator.hardware import parse_quota
+from hfwarden.emulator.spec import ApiError, parse_error
+from hfwarden.emulator.world import World
 
 ALL_NAMESPACES = "*"
 REQUEST_LOG_SIZE = 200_000
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
-
-
-@dataclass
-class RateLimit:
-    """A fixed window per token, counted in real time: it models the service, not the emulated day."""
-
-    limit: int
-    window_s: float
-    window_started: float = 0.0
-    used: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Faults:
-    """Failures injected into `/v2` routes."""
-
-    latency_ms: float = 0.0
-    error_rate: float = 0.0
-    error_status: int = 503
-    fail_next: int = 0
-    drop_next: int = 0  # connections cut mid-answer, as a proxy or a crashing server does
-    match: str | None = None  # errors only for paths containing this, e.g. "/pause"
-    rate_limit: RateLimit | None = None
-    rng: random.Random = field(default_factory=random.Random)
-
-    def describe(self) -> dict[str, Any]:
-        limit = self.rate_limit
-        return {
-            "latency_ms": self.latency_ms,
-            "error_rate": self.error_rate,
-            "error_status": self.error_status,
-            "fail_next": self.fail_next,
-            "drop_next": self.drop_next,
-            "match": self.match,
-            "rate_limit": None if limit is None else {"limit": limit.limit, "window_s": limit.window_s},
-        }
 
 
 @dataclass
@@ -74,42 +39,8 @@ class EmulatorState:
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
 
 
-class _DroppedConnection(Response):
-    """Starts an answer, then fails: uvicorn closes the connection with the body incomplete, which the
-    client sees as a protocol error, exactly as a connection cut mid-answer."""
-
-    def __init__(self) -> None:
-        super().__init__(status_code=200, headers={"content-length": "1000"})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": b'{"items": [', "more_body": True})
-        raise ConnectionAbortedError("injected: connection dropped")
-
-
-DROP = _DroppedConnection()
-
-
-class _QuietInjectedDrops(logging.Filter):
-    """uvicorn logs a traceback for the injected drop; it is the fault asked for, not an error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        return not (isinstance(error, ConnectionAbortedError) and "injected" in str(error))
-
-
-logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())
-
-
 def _request_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Errors as the client parses them: JSON `error` and the `X-Error-Message` header."""
-    all_headers = {"X-Error-Message": message.encode("ascii", "replace").decode()}
-    all_headers.update(headers or {})
-    return JSONResponse({"error": message}, status_code=status, headers=all_headers)
 
 
 class RequestLogMiddleware:
@@ -168,62 +99,29 @@ def build_app(state: EmulatorState) -> ASGIApp:
     def authorise(request: Request, namespace: str) -> None:
         allowed = state.tokens[token_of(request)]
         if ALL_NAMESPACES not in allowed and namespace not in allowed:
-            raise ApiError(403, f"This token cannot access namespace {namespace}")
-
-    async def inject_faults(request: Request) -> Response | None:
-        faults = state.faults
-        if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000.0)
-        if faults.rate_limit is not None:
-            limit = faults.rate_limit
-            now = time.monotonic()
-            if now - limit.window_started >= limit.window_s:
-                limit.window_started, limit.used = now, {}
-            who = request.headers.get("authorization", "")
-            limit.used[who] = limit.used.get(who, 0) + 1
-            if limit.used[who] > limit.limit:
-                reset = max(1, int(limit.window_started + limit.window_s - now + 0.999))
-                return error(
-                    429,
-                    "Rate limit reached: too many requests to the api",
-                    {
-                        "RateLimit": f'"api";r=0;t={reset}',
-                        "RateLimit-Policy": f'"fixed window";"api";q={limit.limit};w={int(limit.window_s)}',
-                        "Retry-After": str(reset),
-                    },
-                )
-        if faults.match is not None and faults.match not in request.url.path:
-            return None
-        if faults.drop_next > 0:
-            faults.drop_next -= 1
-            return DROP
-        if faults.fail_next > 0:
-            faults.fail_next -= 1
-            return error(faults.error_status, "Injected failure")
-        if faults.error_rate > 0 and faults.rng.random() < faults.error_rate:
-            return error(faults.error_status, "Injected failure")
-        return None
+            # The real API answers 401, not 403, for a namespace the token may not use.
+            raise ApiError(401, f"Unauthorized: this token cannot access namespace {namespace}")
 
     async def body_json(request: Request) -> Any:
         raw = await request.body()
         try:
             return json.loads(raw)
         except ValueError as exc:
-            raise ApiError(400, f"Failed to parse the request body as JSON: {exc}") from None
+            raise parse_error(str(exc)) from None
 
     def v2(
         handler: Callable[[Request, str], Awaitable[Any]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             try:
-                injected = await inject_faults(request)
+                injected = await inject(state.faults, request)
                 if injected is not None:
                     return injected
                 namespace = request.path_params["ns"]
                 authorise(request, namespace)
                 result = await handler(request, namespace)
             except ApiError as exc:
-                return error(exc.status, exc.message)
+                return api_error(exc)
             if result is None:
                 return Response(status_code=200)
             return JSONResponse(result)
@@ -309,9 +207,21 @@ def build_app(state: EmulatorState) -> ASGIApp:
             await asyncio.sleep(0.05)
             with world.lock:
                 state_now = world.get(ns, name).state
+        if state_now == "paused":  # what the real data plane answers for a paused endpoint
+            return PlainTextResponse("Bad Request: Invalid state", status_code=400)
         if state_now in ("running", "updating"):
             return JSONResponse({"endpoint": f"{ns}/{name}", "path": "/" + request.path_params.get("path", "")})
         return error(503, f"Endpoint {name} is {state_now}: service unavailable")
+
+    async def quota(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                quota = parse_quota(await body_json(request))
+            except ApiError as exc:
+                return error(exc.status, exc.message)
+            with world.lock:
+                world.quota = quota
+        return JSONResponse(world.quota.describe())
 
     async def billing(request: Request) -> Response:
         with world.lock:
@@ -327,7 +237,7 @@ def build_app(state: EmulatorState) -> ASGIApp:
         if request.method == "GET":
             return JSONResponse(state.faults.describe())
         try:
-            state.faults = _parse_faults(await body_json(request))
+            state.faults = parse_faults(await body_json(request))
         except ApiError as exc:
             return error(exc.status, exc.message)
         return JSONResponse(state.faults.describe())
@@ -364,6 +274,7 @@ def build_app(state: EmulatorState) -> ASGIApp:
         Route("/dp/{ns}/{name}", data_plane, methods=["GET", "POST"]),
         Route("/dp/{ns}/{name}/{path:path}", data_plane, methods=["GET", "POST"]),
         Route("/_emulator/billing", billing, methods=["GET"]),
+        Route("/_emulator/quota", quota, methods=["GET", "POST"]),
         Route("/_emulator/requests", requests_log, methods=["GET", "DELETE"]),
         Route("/_emulator/faults", faults, methods=["GET", "POST"]),
         Route("/_emulator/clock", clock, methods=["GET", "POST"]),
@@ -377,30 +288,3 @@ def _float_header(request: Request, name: str) -> float:
         return max(0.0, float(request.headers.get(name, "0")))
     except ValueError:
         return 0.0
-
-
-def _parse_faults(body: Any) -> Faults:
-    if not isinstance(body, dict):
-        raise ApiError(400, "faults: expected a JSON object")
-    known = {"latency_ms", "error_rate", "error_status", "fail_next", "drop_next", "match", "rate_limit", "seed"}
-    unknown = set(body) - known
-    if unknown:
-        raise ApiError(400, f"faults: unknown keys {sorted(unknown)}")
-    try:
-        faults = Faults(
-            latency_ms=float(body.get("latency_ms", 0.0)),
-            error_rate=float(body.get("error_rate", 0.0)),
-            error_status=int(body.get("error_status", 503)),
-            fail_next=int(body.get("fail_next", 0)),
-            drop_next=int(body.get("drop_next", 0)),
-            match=None if body.get("match") is None else str(body["match"]),
-            rng=random.Random(body.get("seed")),
-        )
-        limit = body.get("rate_limit")
-        if limit is not None:
-            faults.rate_limit = RateLimit(limit=int(limit["limit"]), window_s=float(limit["window_s"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ApiError(400, f"faults: {exc}") from None
-    if not 0.0 <= faults.error_rate <= 1.0 or not 400 <= faults.error_status <= 599 or faults.latency_ms < 0:
-        raise ApiError(400, "faults: need 0 <= error_rate <= 1, 400 <= error_status <= 599, latency_ms >= 0")
-    return faults
