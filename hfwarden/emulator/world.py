@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import math
 import threading
-import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from hfwarden.catalogue import Compute, compute_id
-from hfwarden.clock import Clock, to_z
+from hfwarden.clock import Clock
 from hfwarden.emulator.accounts import BillingAccount, minute_floor
+from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
 from hfwarden.emulator.spec import ApiError, check_request, compute_for, merge, validate_spec, validated_create_body
 
@@ -34,27 +33,6 @@ STATES = (
     "scaledToZero",
 )
 BILLED_STATES = frozenset({"initializing", "running", "updating"})
-URL_STATES = frozenset({"initializing", "running", "updating", "scaledToZero", "updateFailed"})
-MESSAGES = {
-    "pending": "Endpoint waiting to be scheduled",
-    "initializing": "Endpoint is initializing",
-    "updating": "Endpoint waiting for the update",
-    "updateFailed": "Endpoint failed to update",
-    "running": "Endpoint is ready",
-    "paused": "Endpoint is paused",
-    "failed": "Endpoint failed to deploy",
-    "scaledToZero": "Endpoint is scaled to zero",
-}
-# `status.errorMessage`, present on broken endpoints only: what a human reads to fix it.
-ERROR_MESSAGES = {
-    "failed": "Endpoint failed to deploy: the container exited with code 1 (emulated)",
-    "updateFailed": "Endpoint failed to update: the new revision did not pass its health check (emulated)",
-}
-MOVING_STATES = frozenset({"pending", "initializing", "updating"})
-# When answers carry 9 fraction digits: huggingface_hub's recorded payloads show them on pending and
-# updating endpoints and milliseconds on running ones, so "moving" (the default) does the same.
-NANOSECOND_MODES = ("moving", "always", "never")
-
 # Autoscaling cadence from the reference: scale-down checked every 2 minutes after 300 s of
 # stabilisation; the traffic window is one minute.
 SCALE_DOWN_EVERY_S = 120.0
@@ -392,40 +370,7 @@ class World:
 
     def to_json(self, ep: Endpoint, base_url: str) -> dict[str, Any]:
         """The endpoint as the API answers it."""
-        # Shallow copies only: the answer is serialised at once and never mutated, and deep
-        # copies of 1,000 endpoints would cost more than the rest of a list call.
-        body = dict(ep.spec)
-        provider = ep.spec["provider"]
-        body["compute"] = {
-            "accelerator": ep.compute.accelerator,
-            **ep.spec["compute"],
-            "id": compute_id(provider["vendor"], provider["region"], ep.compute),
-        }
-        nanos = self._nanoseconds(ep)
-        status: dict[str, Any] = {
-            "createdAt": _timestamp(ep.created_at, nanos),
-            "createdBy": {"id": "65f0c0ffee0000000000e1e1", "name": ep.namespace},
-            "updatedAt": _timestamp(ep.updated_at, nanos),
-            "updatedBy": {"id": "65f0c0ffee0000000000e1e1", "name": ep.namespace},
-            "private": None,
-            "state": ep.state,
-            "message": MESSAGES[ep.state],
-            "readyReplica": ep.ready,
-            "targetReplica": ep.target,
-        }
-        if ep.state in URL_STATES:
-            status["url"] = f"{base_url}/dp/{ep.namespace}/{ep.name}"
-        if ep.state in ERROR_MESSAGES:
-            status["errorMessage"] = ERROR_MESSAGES[ep.state]
-        body["status"] = status
-        return body
-
-    def _nanoseconds(self, ep: Endpoint) -> int | None:
-        """The 3 digits past the microsecond this answer carries, or None for milliseconds."""
-        if self.nanoseconds == "never" or (self.nanoseconds == "moving" and ep.state not in MOVING_STATES):
-            return None
-        # Stable per endpoint, so the same instant is always written the same way.
-        return zlib.crc32(f"{ep.namespace}/{ep.name}".encode()) % 1000
+        return endpoint_json(ep, base_url, self.nanoseconds)
 
     def _holdings(self, namespace: str, *, but: Endpoint | None = None) -> list[Holding]:
         """The quota the namespace's endpoints hold (see emulator/hardware.py): all but paused ones."""
@@ -444,15 +389,3 @@ class World:
 def _holding(spec: dict[str, Any], compute: Compute) -> Holding:
     row_id = compute_id(spec["provider"]["vendor"], spec["provider"]["region"], compute)
     return Holding(row_id, compute.num_accelerators * int(spec["compute"]["scaling"]["maxReplica"]))
-
-
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def _timestamp(ts: float, nanos: int | None) -> str:
-    """`Z` timestamps as the API writes them: milliseconds, or 9 fraction digits."""
-    if nanos is None:
-        return to_z(_dt(ts))
-    at = _dt(ts)
-    return f"{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond:06d}{nanos:03d}Z"
