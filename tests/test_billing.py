@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hfwarden.core.cost import Segment, spend_between
 from hfwarden.core.platform.billing import Span, billed_usd, exact_usd
 
 T = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -114,3 +115,14 @@ def test_never_below_the_exact_integral_and_at_most_one_minute_per_edge_above() 
         billed, exact = billed_usd(spans, *window), exact_usd(spans, *window)
         assert billed >= exact - 1e-12
         assert billed <= exact + 2 * len(spans) * 3 * RATE / 60 + 1e-12
+
+
+def test_the_ledger_bills_each_endpoint_per_minute() -> None:
+    """spend_between (the ledger) uses the same rule, endpoint by endpoint: two endpoints' half-minutes
+    in the same minute are two minutes, not one."""
+    segments = [
+        Segment("acme/a", T + 10 * S, T + 40 * S, 1, RATE),
+        Segment("acme/b", T + 40 * S, T + 50 * S, 1, RATE),
+        Segment("acme/a", T + 40 * S, T + 90 * S, 2, RATE),  # a scales up mid-minute: 2 for 08:00 and 08:01
+    ]
+    assert round(spend_between(segments, T, T + timedelta(hours=1)) * 100, 9) == 2 + 2 + 1

@@ -32,9 +32,6 @@ class Segment:
     def usd(self) -> float:
         return usd(self.replicas, self.price_per_hour, self.start, self.end)
 
-    def usd_between(self, start: datetime, end: datetime) -> float:
-        return usd(self.replicas, self.price_per_hour, max(start, self.start), min(end, self.end))
-
 
 @dataclass(frozen=True, slots=True)
 class OpenSegment:
