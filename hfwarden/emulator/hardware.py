@@ -36,16 +36,17 @@ class Quota:
 
 
 def parse_quota(body: Any) -> Quota:
-    """`{"default": n, "rows": {"aws-us-east-1-nvidia-l4-x1": n}}`, both optional."""
+    """`{"default": n, "rows": {"aws-us-east-1-nvidia-l4-x1": n}}`, both optional: it replaces the whole quota."""
     if not isinstance(body, dict) or set(body) - {"default", "rows"} or not isinstance(body.get("rows", {}), dict):
         raise ApiError(400, "quota: expected {'default': n, 'rows': {row id: n}}")
     try:
-        quota = Quota(int(body.get("default", DEFAULT_MAX_ACCELERATORS)), {k: int(v) for k, v in body["rows"].items()})
-    except (KeyError, TypeError, ValueError):
-        quota = None
-    if quota is None or quota.default < 0 or any(v < 0 for v in quota.rows.values()):
+        default = int(body.get("default", DEFAULT_MAX_ACCELERATORS))
+        rows = {str(row_id): int(limit) for row_id, limit in body.get("rows", {}).items()}
+    except (TypeError, ValueError):
+        raise ApiError(400, "quota: limits must be whole numbers >= 0") from None
+    if default < 0 or any(limit < 0 for limit in rows.values()):
         raise ApiError(400, "quota: limits must be whole numbers >= 0")
-    return quota
+    return Quota(default, rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -382,7 +382,6 @@ class World:
 
     def hardware(self, namespace: str) -> dict[str, Any]:
         """`GET /v2/provider/{ns}`: vendors → regions → computes, with the namespace's quota use."""
-        self.advance_all()  # a state change that fell due (a failed update, say) changes what is held
         return render(self.quota, self._holdings(namespace))
 
 
