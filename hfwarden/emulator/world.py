@@ -322,6 +322,7 @@ class World:
             return ep
         if ep.state in ("failed",):
             raise ApiError(400, "VALIDATION_FAILED: a failed endpoint cannot be scaled to zero")
+        self._reacquire_quota(ep)
         self._stop(ep, "scaledToZero")
         return ep
 
@@ -339,6 +340,7 @@ class World:
             raise ApiError(400, f"Endpoint {ep.name} is already running")
         if ep.state in ("pending", "initializing", "updating"):
             return ep  # already on its way up
+        self._reacquire_quota(ep)
         now = self.now()
         ep.ready = ep.target = 0
         self._set_state(ep, "pending", now)
@@ -371,6 +373,11 @@ class World:
     def to_json(self, ep: Endpoint, base_url: str) -> dict[str, Any]:
         """The endpoint as the API answers it."""
         return endpoint_json(ep, base_url, self.nanoseconds)
+
+    def _reacquire_quota(self, ep: Endpoint) -> None:
+        """A paused endpoint holds no quota: leaving `paused` takes its share again, if there is room."""
+        if ep.state == "paused":
+            check_quota(self.quota, self._holdings(ep.namespace), _holding(ep.spec, ep.compute))
 
     def _holdings(self, namespace: str, *, but: Endpoint | None = None) -> list[Holding]:
         """The quota the namespace's endpoints hold (see emulator/hardware.py): all but paused ones."""
