@@ -270,7 +270,7 @@ def test_an_unreachable_namespace_fails_its_endpoints_only(
     report = reconciler.run_pass()
     reconciler.close()
     assert report.acted == ["acme/chat"]
-    assert "HTTP 403" in report.failed["forbidden/x"]
+    assert "HTTP 401" in report.failed["forbidden/x"]
 
 
 def test_dry_run_calls_nothing_that_mutates(
