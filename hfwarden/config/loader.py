@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,7 +103,7 @@ def _action(spec: ActionSpec) -> Action:
     return Action(spec.action, spec.min_replicas, spec.max_replicas, spec.scale_to_zero_timeout)
 
 
-def _compile(spec: EndpointSpec, file_zone: str) -> EndpointSchedule:
+def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> EndpointSchedule:
     key = f"{spec.namespace}/{spec.name}"
     endpoint_zone = ZoneInfo(spec.timezone or file_zone)
     rules: list[Rule] = []
@@ -131,6 +132,7 @@ def _compile(spec: EndpointSpec, file_zone: str) -> EndpointSchedule:
         priority=spec.priority,
         protected=spec.protected,
         enforce=spec.enforce,
+        drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
     )
 
 
@@ -218,7 +220,7 @@ class _Loading:
     def _endpoints(self, spec: ScheduleFileSpec, raw: LineDict, path: Path, skip: set[str | None]) -> None:
         before = len(self.endpoints)
         for index, endpoint_spec in enumerate(spec.endpoints):
-            compiled = _compile(endpoint_spec, spec.timezone)
+            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after)
             if compiled.key in skip:
                 continue
             rule_lines = [

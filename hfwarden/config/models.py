@@ -43,6 +43,16 @@ def check_zone(value: str) -> str:
     return value
 
 
+def check_drift_after(value: str) -> str:
+    """`15m`, `1h`, `1h30m`: how long a difference from the schedule lasts before a `drift` alert."""
+    minutes = parse_duration_minutes(value)
+    if not 1 <= minutes <= 7 * 24 * 60:
+        raise ValueError(f"drift_after {value!r} must be between 1m and 7 days")
+    return value
+
+
+# `drift_after: 15m`, per endpoint or file-wide.
+DriftAfter = Annotated[str, AfterValidator(check_drift_after)]
 # An IANA zone name, checked once here for every `timezone:` key.
 Zone = Annotated[str, AfterValidator(check_zone)]
 # `true` is not 1 and `1.0` is not a replica count: integers only, within sane bounds.
@@ -161,6 +171,7 @@ class EndpointSpec(_Strict):
     priority: StrictInt = Field(default=0, ge=-1_000_000, le=1_000_000)
     protected: bool = False
     enforce: bool = False
+    drift_after: DriftAfter | None = None
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
 
 
@@ -229,6 +240,7 @@ class ScheduleFileSpec(_Strict):
 
     version: Literal[1]
     timezone: Zone = "UTC"
+    drift_after: DriftAfter = "15m"
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     pricing: dict[str, Price] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)

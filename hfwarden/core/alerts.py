@@ -21,6 +21,9 @@ class AlertKind(StrEnum):
     ENDPOINT_FAILED = "endpoint_failed"
     UNKNOWN_PRICE = "unknown_price"
     LATCH_OVERRIDDEN = "latch_overridden"
+    DRIFT = "drift"
+    HOLD_PLACED = "hold_placed"
+    HOLD_EXPIRED = "hold_expired"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from hfwarden.core.alerts import Alert, AlertKind, endpoint_failed
+from hfwarden.core.drift import drift_alert
 from hfwarden.core.endpoints import (
     BROKEN_STATES,
     MOVING_STATES,
@@ -187,7 +188,7 @@ def decide(
     if transition is None:
         return Decision(key, Verdict.IDLE, "no rule has fired yet")
     if not schedule.enforce and transition.key == last_applied_key:
-        return Decision(key, Verdict.IDLE, "latest transition already applied", transition)
+        return _left_alone(schedule, transition, observation, now)
     if observation is None:
         return _failure(key, Verdict.MISSING, "endpoint not found in its namespace", transition, now)
     if observation.state in BROKEN_STATES:
@@ -206,6 +207,23 @@ def decide(
         entry = AuditEntry(now, key, transition.action.describe(), reason, "already", "", False)
         records = Records(applied=(_applied(transition),), audit=(entry,))
     return Decision(key, Verdict.SATISFIED, reason, transition, (), records)
+
+
+def _left_alone(
+    schedule: EndpointSchedule, transition: Transition, observed: Observation | None, now: datetime
+) -> Decision:
+    """Edge mode after the transition was applied: a human's change stands, and is alerted as `drift`
+    (once per endpoint and local day) when it has lasted `drift_after`."""
+    key = schedule.key
+    if observed is None:
+        return Decision(key, Verdict.IDLE, "latest transition already applied", transition)
+    day = now.astimezone(schedule.zone).date()
+    alert = drift_alert(transition, observed, now=now, drift_after=schedule.drift_after, day=day)
+    if alert is None:
+        return Decision(key, Verdict.IDLE, "latest transition already applied", transition)
+    reason = f"drift: {alert.message}"
+    # Still idle: nothing to send. The alert is the only consequence of a human's change.
+    return Decision(key, Verdict.IDLE, reason, transition, (), Records(alerts=(alert,)))
 
 
 def _failure(key: str, verdict: Verdict, reason: str, transition: Transition, now: datetime) -> Decision:

@@ -63,6 +63,8 @@ class EndpointSchedule:
     priority: int = 0
     protected: bool = False
     enforce: bool = False
+    # How long an observed state may differ from the schedule's (enforce off) before a `drift` alert.
+    drift_after: timedelta = timedelta(minutes=15)
 
     @property
     def key(self) -> str:

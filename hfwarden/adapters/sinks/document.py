@@ -24,6 +24,9 @@ TITLES = {
     AlertKind.ENDPOINT_FAILED: "Endpoint failing",
     AlertKind.UNKNOWN_PRICE: "Endpoint with no known price",
     AlertKind.LATCH_OVERRIDDEN: "Latched endpoint resumed by hand",
+    AlertKind.DRIFT: "Endpoint drifted from its schedule",
+    AlertKind.HOLD_PLACED: "Hold placed on an endpoint",
+    AlertKind.HOLD_EXPIRED: "Hold expired",
 }
 
 
