@@ -57,6 +57,29 @@ def _plan_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+def _hold_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
+    config_help = "schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
+    hold = sub.add_parser("hold", help="keep an endpoint in one state until a time (break-glass)")
+    hold.add_argument("endpoint", metavar="NAMESPACE/NAME")
+    hold.add_argument(
+        "--until", required=True, help="20:00 (next, in the endpoint's zone), 2h / 90m, or 2026-11-24T09:00+01:00"
+    )
+    hold.add_argument("--state", choices=("running", "paused", "current"), default="running")
+    hold.add_argument("--min", type=int, dest="min_replicas", help="with --state running: min replicas")
+    hold.add_argument("--max", type=int, dest="max_replicas", help="with --state running: max replicas")
+    hold.add_argument("--reason", default="", help="why, for the audit log and the alert")
+    hold.add_argument(
+        "--over-budget", action="store_true", help="accept the hold's cost: the budget guard will not stop it"
+    )
+    hold.add_argument("--config", type=Path, help=config_help)
+    holds = sub.add_parser("holds", help="the holds in force")
+    holds.add_argument("--json", action="store_true", help="machine-readable output")
+    holds.add_argument("--config", type=Path, help=config_help)
+    unhold = sub.add_parser("unhold", help="lift a hold now; the schedule's state is applied next pass")
+    unhold.add_argument("endpoint", metavar="NAMESPACE/NAME")
+    unhold.add_argument("--config", type=Path, help=config_help)
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="hfwarden", description="Schedules, spend and budget guards for Inference Endpoints.")
     parser.add_argument("--version", action="version", version=f"hfwarden {__version__}")
@@ -87,6 +110,8 @@ def _build_parser() -> _Parser:
     release.add_argument("endpoint", metavar="NAMESPACE/NAME")
     release.add_argument("--config", type=Path, help="schedule file or directory (for alert sinks)")
 
+    _hold_parsers(sub)
+
     health = sub.add_parser("healthcheck", help="exit 0 if the local daemon's /healthz is green, else 1")
     health.add_argument("--url", help="default: http://127.0.0.1:$HFWARDEN_HTTP_PORT/healthz")
 
@@ -101,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     # Imported after parsing: `--help` and a bad flag must not pay for pydantic, uvicorn and the rest.
     from hfwarden import commands
+    from hfwarden.app.holds import HoldError
     from hfwarden.config import ConfigError
     from hfwarden.serving import BindError
     from hfwarden.settings import SettingsError
@@ -117,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
                 return commands.status(args)
             case "release":
                 return commands.release(args)
+            case "hold":
+                return commands.hold(args)
+            case "holds":
+                return commands.list_holds(args)
+            case "unhold":
+                return commands.unhold(args)
             case "healthcheck":
                 return commands.healthcheck(args)
             case "emulator":
@@ -130,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 2
-    except (SettingsError, BindError) as exc:
+    except (SettingsError, BindError, HoldError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)
         return 2
     return 2

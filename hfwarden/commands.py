@@ -184,6 +184,59 @@ def release(args: argparse.Namespace) -> int:
     return 0
 
 
+def hold(args: argparse.Namespace) -> int:
+    from hfwarden.app.holds import HoldRequest, place_hold
+
+    settings = _settings()
+    logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
+    config = _load([args.config or settings.config])
+    settings.token()
+    request = HoldRequest(
+        args.endpoint,
+        args.until,
+        args.state,
+        args.min_replicas,
+        args.max_replicas,
+        args.reason,
+        args.over_budget,
+    )
+    placed = place_hold(settings, config, request, clock=SystemClock())
+    print(placed.quote)
+    if placed.hold.over_budget:
+        print("placed --over-budget: the budget guard will not stop it; its cost is accepted and alerted")
+    return 0
+
+
+def list_holds(args: argparse.Namespace) -> int:
+    from hfwarden.app.holds import hold_document, holds
+
+    settings = _settings()
+    found = holds(settings)
+    if args.json:
+        print(json.dumps([hold_document(h) for h in found], indent=2))
+        return 0
+    for h in found:
+        extra = " over-budget" if h.over_budget else ""
+        why = f"  ({h.reason})" if h.reason else ""
+        print(f"{h.endpoint:<40} {h.state.value:<15} until {h.until.isoformat()}{extra}{why}")
+    if not found:
+        print("no holds")
+    return 0
+
+
+def unhold(args: argparse.Namespace) -> int:
+    from hfwarden.app.holds import unhold as lift
+
+    settings = _settings()
+    config = _load([args.config or settings.config])
+    lifted = lift(settings, config, args.endpoint, clock=SystemClock())
+    if lifted is None:
+        print(f"{args.endpoint} is not held; nothing to lift")
+        return 0
+    print(f"lifted the hold on {args.endpoint}; its schedule's state is applied by the next pass")
+    return 0
+
+
 def run_emulator(args: argparse.Namespace) -> int:
     from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
     from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, EmulatorError, load_seed, parse_tokens

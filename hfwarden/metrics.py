@@ -145,6 +145,7 @@ class PassCollector(Collector):
         latched_total = GaugeMetricFamily("hfwarden_latched_endpoints", "Endpoints held by a budget latch")
         latched_total.add_metric([], len(report.latched))
         yield latched_total
+        yield from _holds(report)
 
         daily = GaugeMetricFamily("hfwarden_budget_daily_usd", "Budget size", labels=["budget"])
         b_spent = GaugeMetricFamily(
@@ -170,3 +171,15 @@ class PassCollector(Collector):
         )
         saved.add_metric([], max(0.0, report.always_on_usd - sum(f.spent_usd for f in report.endpoints)))
         yield saved
+
+
+def _holds(report: PassReport) -> Iterator[Metric]:
+    """Operators' holds in force: how many, and when each expires."""
+    total = GaugeMetricFamily("hfwarden_holds", "Endpoints under an operator's hold")
+    total.add_metric([], len(report.holds))
+    until = GaugeMetricFamily(
+        "hfwarden_hold_until_timestamp_seconds", "Unix time an operator's hold expires", labels=["endpoint", "state"]
+    )
+    for key, hold in sorted(report.holds.items()):
+        until.add_metric([key, hold.state.value], hold.until.timestamp())
+    yield from (total, until)

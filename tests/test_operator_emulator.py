@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,10 +15,14 @@ from sqlalchemy import select
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
+from hfwarden.app.holds import HoldRequest, place_hold
 from hfwarden.app.reconcile import Reconciler
+from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from hfwarden.settings import Settings
+from tests.conftest import START
 from tests.helpers import advance, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
@@ -98,3 +103,126 @@ def test_a_human_resume_is_alerted_as_drift_once(
     (alert,) = [a for a in report.alerts if a.kind == "drift"]
     assert "wants pause" in alert.message
     assert "is running since 2026-01-05 09:0" in alert.message
+
+
+HELD_DAY = """
+version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - {cron: "0 9 * * *", action: pause}
+      - {cron: "0 20 * * *", action: resume, min_replicas: 1, max_replicas: 2}
+budgets:
+  - {name: acme-prod, daily_usd: 150, scope: {namespace: acme}}
+"""
+
+
+def settings_for(emulator: Emulator, tmp_path: Path) -> Settings:
+    values: dict[str, object] = {
+        "hf_token": DEFAULT_TOKEN,
+        "endpoints_api_url": emulator.api_url,
+        "hub_url": emulator.base_url,
+        "state_dir": tmp_path / "state",
+        "max_attempts": 1,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def test_a_hold_survives_a_restart_blocks_the_pause_and_expires_into_the_schedule(
+    api: HfApi, control: httpx.Client, emulator: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    create(api, "chat", min_replica=1, max_replica=2)
+    advance(control, 120)
+    settings = settings_for(emulator, tmp_path)
+    config_path = tmp_path / "s.yaml"
+    config_path.write_text(textwrap.dedent(HELD_DAY))
+    config = load_config([config_path])
+
+    def life() -> tuple[Reconciler, Store]:
+        store = Store(settings.database_url)
+        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
+        return Reconciler(config=config, hub=hub, store=store, clock=clock), store
+
+    first, store = life()
+    first.run_pass()  # 08:02: yesterday's 20:00 resume, found already running
+    placed = place_hold(settings, config, HoldRequest("acme/chat", "10:00", reason="demo at 9"), clock=clock)
+    assert placed.quote.startswith("keeps acme/chat running until 10:00: +$")
+    assert "budget acme-prod projected $" in placed.quote
+    assert placed.quote.endswith(" of $150")
+    first.close()
+    store.close()
+
+    second, store = life()  # a restart: the hold is in the state store
+    assert list(store.holds()) == ["acme/chat"]
+    advance(control, (datetime(2026, 1, 5, 9, 0, tzinfo=UTC) - clock.now()).total_seconds())
+    report = second.run_pass()
+    assert report.acted == []
+    assert state_of(api, "chat") == "running"  # the 09:00 pause is suppressed
+    suppressed = [e for e in store.audit_entries() if e.result == "suppressed"]
+    assert [e.action for e in suppressed] == ["pause"]
+    assert "held running until" in suppressed[0].reason
+    # A human pauses the held endpoint: it is put back.
+    api.pause_inference_endpoint("chat", namespace="acme")
+    advance(control, 60)
+    assert second.run_pass().acted == ["acme/chat"]
+    advance(control, 120)
+    second.run_pass()
+    assert state_of(api, "chat") == "running"
+    # 10:00: the hold expires into the schedule's state for that moment: paused (an edge, no enforce).
+    advance(control, (datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC) - clock.now()).total_seconds())
+    report = second.run_pass()
+    assert report.acted == ["acme/chat"]
+    assert state_of(api, "chat") == "paused"
+    assert store.holds() == {}
+    assert len(raised(store, "hold_placed")) == 1
+    assert len(raised(store, "hold_expired")) == 1
+    advance(control, 300)
+    assert second.run_pass().acted == []  # and only once
+    second.close()
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "until", "problem"),
+    [
+        ("acme/nobody", "2h", "unknown endpoint acme/nobody"),
+        ("acme/chat", "2026-01-05T07:00+00:00", "in the past"),
+        ("acme/chat", "8d", "not HH:MM"),
+        ("acme/chat", "2026-01-13T09:00+00:00", "more than 7 days"),
+        ("nonsense", "2h", "not NAMESPACE/NAME"),
+    ],
+    ids=["unknown-endpoint", "past", "bad-duration", "beyond-7-days", "bad-key"],
+)
+def test_bad_hold_is_one_error_exit_2_and_nothing_stored(
+    api: HfApi,
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    endpoint: str,
+    until: str,
+    problem: str,
+) -> None:
+    create(api, "chat")
+    config_path = tmp_path / "s.yaml"
+    config_path.write_text(textwrap.dedent(HELD_DAY))
+    monkeypatch.setenv("HF_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HFWARDEN_ENDPOINTS_API_URL", emulator.api_url)
+    monkeypatch.setenv("HFWARDEN_HUB_URL", emulator.base_url)
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("HFWARDEN_MAX_ATTEMPTS", "1")
+    # The CLI reads the wall clock: its "now" is the real one, far from the emulator's 2026 day.
+    monkeypatch.setattr("hfwarden.commands.SystemClock", lambda: ManualClock(START))
+    code = main(["hold", endpoint, "--until", until, "--config", str(config_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1
+    assert problem in err[0]
+    store = Store(settings_for(emulator, tmp_path).database_url)
+    try:
+        assert store.holds() == {}
+        assert store.audit_entries() == []
+    finally:
+        store.close()

@@ -27,10 +27,11 @@ from hfwarden.core.alerts import Alert, AlertKind, unknown_price
 from hfwarden.core.budget import StopDecision, evaluate
 from hfwarden.core.decide import Decision, Verdict, carried_out, decide_endpoint, dry_run_entry
 from hfwarden.core.endpoints import Observation, namespace_of
+from hfwarden.core.holds import expire_holds
 from hfwarden.core.latches import latch_stops, lift_expired
-from hfwarden.core.records import Latch, Records
+from hfwarden.core.records import Hold, Latch, Records
 
-REPORTED = {Verdict.SATISFIED: "satisfied", Verdict.WAIT: "waiting"}
+REPORTED = {Verdict.SATISFIED: "satisfied", Verdict.WAIT: "waiting", Verdict.HELD: "satisfied"}
 
 
 class Reconciler:
@@ -86,11 +87,14 @@ class Reconciler:
         self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
         records = Records(alerts=self._fold(report.observations.values(), now))
         latches = self.store.latches()
+        holds, ended, _ = expire_holds(self.store.holds(), now=now)
         if not read_only:
             latches, lifted = lift_expired(latches, now=now)
-            records += self._kept(lifted) + self._schedules(config, report, latches, unobservable, now)
+            records += self._kept(lifted + ended)
+            records += self._schedules(config, report, latches, holds, ended, unobservable, now)
         report.latched = set(latches)
-        costs = self.spend.budget_costs(config, report.observations, report.latched, now)
+        report.holds = holds
+        costs = self.spend.budget_costs(config, report.observations, report.latched, now, holds=holds)
         outcome = evaluate(config.budgets, costs, now=now)
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
@@ -133,9 +137,18 @@ class Reconciler:
     # -- schedules and latches ----------------------------------------------------------------------
 
     def _schedules(
-        self, config: Config, report: PassReport, latches: dict[str, Latch], unobservable: dict[str, str], now: datetime
+        self,
+        config: Config,
+        report: PassReport,
+        latches: dict[str, Latch],
+        holds: dict[str, Hold],
+        ended: Records,
+        unobservable: dict[str, str],
+        now: datetime,
     ) -> Records:
-        last_applied = self.store.last_applied()
+        # A hold that ended this pass leaves its marker as the last applied transition: the schedule's
+        # state for this moment is applied now, as an edge.
+        last_applied = self.store.last_applied() | {a.endpoint: a.transition_key for a in ended.applied}
         decisions = [
             decide_endpoint(
                 key,
@@ -146,8 +159,9 @@ class Reconciler:
                 latch=latches.get(key),
                 unobservable=unobservable.get(namespace_of(key)),
                 pass_started=report.started_at,
+                hold=holds.get(key),
             )
-            for key in sorted({e.key for e in config.endpoints} | set(latches))
+            for key in sorted({e.key for e in config.endpoints} | set(latches) | set(holds))
         ]
         records = Records()
         for decision in decisions:

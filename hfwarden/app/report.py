@@ -9,6 +9,7 @@ from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.records import Hold
 
 
 @dataclass
@@ -27,6 +28,7 @@ class PassReport:
     endpoints: list[EndpointFigures] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     latched: set[str] = field(default_factory=set)
+    holds: dict[str, Hold] = field(default_factory=dict)  # operators' holds in force
     always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
 
     @property

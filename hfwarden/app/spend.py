@@ -3,6 +3,7 @@ the prices and the schedules. Reads only; the reconciler decides what to do with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,8 @@ from hfwarden.config import Config
 from hfwarden.core.budget import EndpointCost
 from hfwarden.core.cost import future_cost, hourly_burn, usd
 from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.holds import held_future_cost
+from hfwarden.core.records import Hold
 from hfwarden.core.rules import local_day_bounds
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -48,10 +51,18 @@ class SpendView:
         return current.price_per_hour if current else None
 
     def budget_costs(
-        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+        self,
+        config: Config,
+        observations: dict[str, Observation],
+        latched: set[str],
+        now: datetime,
+        *,
+        holds: Mapping[str, Hold] | None = None,
     ) -> dict[str, list[EndpointCost]]:
         """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
-        of the day projected, burn now. Endpoints that spent today but are gone count too."""
+        of the day projected (a held endpoint: its hold, then its schedule), burn now. Endpoints that
+        spent today but are gone count too; one held `--over-budget` is not the guard's to stop."""
+        holds = holds or {}
         costs: dict[str, list[EndpointCost]] = {}
         known = set(observations) | self.ledger.endpoints()
         for budget in config.budgets:
@@ -61,25 +72,31 @@ class SpendView:
                 observed = observations.get(key)
                 schedule = config.endpoint(key)
                 price = self.price_of(key, observed) or 0.0
+                hold = holds.get(key)
+                future = future_cost(
+                    schedule,
+                    observed,
+                    now=now,
+                    day_end=day_end,
+                    price_per_hour=price,
+                    conservative=budget.conservative,
+                    latched=key in latched,
+                )
+                if hold is not None and (hold.over_budget or key not in latched):
+                    future = held_future_cost(hold, schedule, observed, now=now, day_end=day_end, price_per_hour=price)
                 rows.append(
                     EndpointCost(
                         endpoint=key,
                         spent_usd=self.ledger.spent(key, day_start, now),
-                        future_usd=future_cost(
-                            schedule,
-                            observed,
-                            now=now,
-                            day_end=day_end,
-                            price_per_hour=price,
-                            conservative=budget.conservative,
-                            latched=key in latched,
-                        ),
+                        future_usd=future,
                         hourly_usd=hourly_burn(observed, price),
                         billed_replicas=observed.billed_replicas if observed else 0,
                         priority=schedule.priority if schedule else 0,
                         protected=schedule.protected if schedule else False,
                         latched=key in latched,
-                        stoppable=observed is not None and observed.state not in UNSTOPPABLE,
+                        stoppable=observed is not None
+                        and observed.state not in UNSTOPPABLE
+                        and not (hold is not None and hold.over_budget),
                     )
                 )
             costs[budget.name] = rows

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hfwarden.app.holds import hold_document
 from hfwarden.app.plan import money
 from hfwarden.app.report import PassReport
+from hfwarden.core.holds import held_because
 
 
 def status_document(report: PassReport) -> dict[str, Any]:
@@ -34,6 +36,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
             }
             for b in report.budgets
         ],
+        "holds": [hold_document(h) for _, h in sorted(report.holds.items())],
         "failed": report.failed,
     }
 
@@ -50,6 +53,8 @@ def status_lines(report: PassReport) -> list[str]:
             f"{e.endpoint:<40} {e.state or 'missing':<13} {e.billed_replicas:>8} {price:>8} "
             f"{usd(e.spent_usd):>9} {usd(e.projected_usd):>10}  {'yes' if e.latched else ''}"
         )
+    for key, hold in sorted(report.holds.items()):
+        lines.append(f"hold {key}: {held_because(hold)}")
     for b in report.budgets:
         lines.append(
             f"budget {b.budget.name}: daily {usd(b.budget.daily_usd)}, spent {usd(b.spent_usd)}, "

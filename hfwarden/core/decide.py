@@ -1,8 +1,10 @@
 """What to do about one endpoint this pass, and what follows from it: steps, records, alerts. Pure.
 
-Precedence for one endpoint, highest first: a budget latch, then its schedule, then nothing (a
-human's change stands). The pass gathers the inputs, calls `decide_endpoint`, carries out the steps
-and writes `decision.records` plus `carried_out(...)`; it decides nothing itself.
+Precedence for one endpoint, highest first: a budget latch (unless a hold was placed `--over-budget`),
+a hold, a calendar skip (its rules do not fire that day, see `rules.py`), its schedule, then nothing
+(a human's change stands; `drift` is alerted after `drift_after`). The reason names the winner. The
+pass gathers the inputs, calls `decide_endpoint`, carries out the steps and writes
+`decision.records` plus `carried_out(...)`; it decides nothing itself.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from hfwarden.core.endpoints import (
     EndpointState,
     Observation,
 )
-from hfwarden.core.records import AppliedTransition, AuditEntry, Latch, Records
+from hfwarden.core.holds import held_because, hold_action
+from hfwarden.core.records import AppliedTransition, AuditEntry, Hold, Latch, Records
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Transition, latest_transition
 
 
@@ -51,6 +54,7 @@ class Verdict(StrEnum):
     MISSING = "missing"  # the endpoint does not exist
     UNOBSERVABLE = "unobservable"  # its namespace could not be listed
     LATCHED = "latched"  # a budget latch holds it; its schedule is suppressed
+    HELD = "held"  # an operator's hold keeps it as it is; its schedule is suppressed
     IDLE = "idle"  # nothing to do
 
 
@@ -112,12 +116,15 @@ def decide_endpoint(
     latch: Latch | None = None,
     unobservable: str | None = None,
     pass_started: datetime | None = None,
+    hold: Hold | None = None,
 ) -> Decision:
     """One endpoint's decision from everything stored and observed about it, by precedence."""
-    if unobservable is not None and schedule is not None:
+    if unobservable is not None and (schedule is not None or hold is not None):
         return Decision(key, Verdict.UNOBSERVABLE, f"namespace not observable: {unobservable}")
-    if latch is not None:
+    if latch is not None and not (hold is not None and hold.over_budget):
         return _latched(key, schedule, observation, latch, now, last_applied_key, pass_started or now)
+    if hold is not None:
+        return _held(key, schedule, observation, hold, now, last_applied_key)
     if schedule is None:
         return Decision(key, Verdict.IDLE, "no schedule")
     return decide(schedule, observation, now=now, last_applied_key=last_applied_key)
@@ -151,11 +158,7 @@ def _latched(
     """A latch is level-triggered: whatever bills or starts is stopped again, and the schedule's
     transitions count as applied, so the latch lifting resumes nothing."""
     reason = latched_because(latch)
-    records = Records()
-    transition = latest_transition(schedule, now) if schedule is not None else None
-    if transition is not None and transition.key != last_applied_key:
-        entry = AuditEntry(now, key, transition.action.describe(), f"suppressed: {reason}", "suppressed", "", False)
-        records = Records(applied=(_applied(transition),), audit=(entry,))
+    transition, records = _suppressed(key, schedule, now, last_applied_key, reason)
     wants = stop_step(latch.action)
     if observed is None or is_stopped(observed, wants) or observed.state in BROKEN_STATES:
         return Decision(key, Verdict.LATCHED, reason, transition, (), records)
@@ -164,6 +167,45 @@ def _latched(
         overridden = Alert(AlertKind.LATCH_OVERRIDDEN, key, now.date(), message, endpoint=key, budget=latch.budget)
         records += Records(alerts=(overridden,))
     return Decision(key, Verdict.LATCHED, reason, transition, (wants,), records)
+
+
+def _suppressed(
+    key: str, schedule: EndpointSchedule | None, now: datetime, last_applied_key: str | None, reason: str
+) -> tuple[Transition | None, Records]:
+    """The schedule's latest transition, and if it is new, the records that count it applied and
+    audit it as suppressed (by a latch or a hold), so that lifting them resumes nothing by itself."""
+    transition = latest_transition(schedule, now) if schedule is not None else None
+    if transition is None or transition.key == last_applied_key:
+        return transition, Records()
+    entry = AuditEntry(now, key, transition.action.describe(), f"suppressed: {reason}", "suppressed", "", False)
+    return transition, Records(applied=(_applied(transition),), audit=(entry,))
+
+
+def _held(
+    key: str,
+    schedule: EndpointSchedule | None,
+    observed: Observation | None,
+    hold: Hold,
+    now: datetime,
+    last_applied_key: str | None,
+) -> Decision:
+    """A hold is level-triggered: a human (or traffic) changing a held endpoint is put back."""
+    reason = held_because(hold)
+    _, records = _suppressed(key, schedule, now, last_applied_key, reason)
+    if observed is None:
+        why = f"endpoint not found in its namespace ({reason})"
+        return Decision(key, Verdict.MISSING, why, None, (), records + _alerted(key, why, now))
+    if observed.state in BROKEN_STATES:
+        why = f"endpoint is {observed.state}; needs a human ({reason})"
+        return Decision(key, Verdict.BROKEN, why, None, (), records + _alerted(key, why, now))
+    if observed.state not in STABLE_STATES:
+        return Decision(key, Verdict.WAIT, f"endpoint is {observed.state}; {reason}", None, (), records)
+    steps = steps_towards(hold_action(hold), observed)
+    return Decision(key, Verdict.ACT if steps else Verdict.HELD, reason, None, steps, records)
+
+
+def _alerted(key: str, why: str, now: datetime) -> Records:
+    return Records(alerts=(endpoint_failed(key, why, day=now.date()),))
 
 
 def _applied(transition: Transition) -> AppliedTransition:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from hfwarden.core.alerts import Alert
 
@@ -18,6 +19,29 @@ class Latch:
     latched_at: datetime
     until: datetime
     reason: str
+
+
+class HoldState(StrEnum):
+    """The state a hold keeps an endpoint in (`--state current` is resolved to one of these when placed)."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    SCALED_TO_ZERO = "scaled_to_zero"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """An operator's break-glass override: keep an endpoint in `state` until `until`. Beats its
+    schedule and calendar; a budget latch beats it unless it was placed `over_budget`."""
+
+    endpoint: str
+    state: HoldState
+    until: datetime
+    placed_at: datetime
+    reason: str = ""
+    over_budget: bool = False
+    min_replicas: int | None = None
+    max_replicas: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +84,8 @@ class Records:
     add_latches: tuple[Latch, ...] = ()
     remove_latches: tuple[str, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    add_holds: tuple[Hold, ...] = ()
+    remove_holds: tuple[str, ...] = ()
 
     def __add__(self, other: Records) -> Records:
         return Records(
@@ -68,8 +94,18 @@ class Records:
             self.add_latches + other.add_latches,
             self.remove_latches + other.remove_latches,
             self.alerts + other.alerts,
+            self.add_holds + other.add_holds,
+            self.remove_holds + other.remove_holds,
         )
 
     @property
     def is_empty(self) -> bool:
-        return not (self.applied or self.audit or self.add_latches or self.remove_latches or self.alerts)
+        return not (
+            self.applied
+            or self.audit
+            or self.add_latches
+            or self.remove_latches
+            or self.alerts
+            or self.add_holds
+            or self.remove_holds
+        )

@@ -138,3 +138,17 @@ leases = Table(
     Column("acquired_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
 )
+
+# Operators' timed holds (`hfwarden hold`): one per endpoint; a new hold replaces the old one.
+holds = Table(
+    "holds",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("placed_at", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("over_budget", Boolean, nullable=False, default=False),
+    Column("min_replicas", Integer, nullable=True),
+    Column("max_replicas", Integer, nullable=True),
+)
