@@ -116,9 +116,14 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
             priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
             lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
         local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
-        lines.append(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
+        holiday = "  (calendar day: window outside)" if t.rule.holiday_only else ""
+        lines.append(
+            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]{holiday}"
+        )
     if not day_plan.transitions:
         lines.append("no transitions that day")
+    for key, why in sorted(day_plan.skipped.items()):
+        lines.append(f"{key}: skipped that day ({why}): its rules do not fire, its windows are outside")
     for b in day_plan.budgets:
         extra = f" (+ {len(b.unpriced)} unpriced endpoints)" if b.unpriced else ""
         lines.append(

@@ -226,3 +226,44 @@ def test_bad_hold_is_one_error_exit_2_and_nothing_stored(
         assert store.audit_entries() == []
     finally:
         store.close()
+
+
+HOLIDAY_TUESDAY = """
+version: 1
+timezone: UTC
+calendars:
+  company: {dates: [2026-01-06]}
+endpoints:
+  - namespace: acme
+    name: chat
+    skip: [company]
+    schedule:
+      - {cron: "0 9 * * 1-5", action: resume, min_replicas: 1, max_replicas: 2}
+      - {cron: "0 18 * * 1-5", action: pause}
+"""
+
+
+def at(control: httpx.Client, clock: ManualClock, day: int, hour: int, minute: int = 0) -> None:
+    advance(control, (datetime(2026, 1, day, hour, minute, tzinfo=UTC) - clock.now()).total_seconds())
+
+
+def test_a_calendar_day_skips_the_resume(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    create(api, "chat", min_replica=1, max_replica=2)
+    at(control, clock, 5, 17, 59)
+    reconciler = warden(HOLIDAY_TUESDAY)
+    reconciler.run_pass()  # Monday: the 09:00 resume, already running
+    at(control, clock, 5, 18, 0)
+    assert reconciler.run_pass().acted == ["acme/chat"]  # Monday's pause
+    at(control, clock, 6, 9, 0)
+    report = reconciler.run_pass()
+    assert report.acted == []  # Tuesday is the company's day: the resume does not fire
+    at(control, clock, 6, 12, 0)
+    reconciler.run_pass()
+    assert state_of(api, "chat") == "paused"
+    at(control, clock, 7, 9, 0)
+    assert reconciler.run_pass().acted == ["acme/chat"]  # Wednesday: back to the schedule
+    at(control, clock, 7, 9, 5)
+    reconciler.run_pass()
+    assert state_of(api, "chat") == "running"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ class DayPlan:
     transitions: tuple[tuple[EndpointSchedule, Transition], ...]
     costs: Mapping[str, float | None]
     budgets: tuple[BudgetPlan, ...]
+    skipped: Mapping[str, str] = field(default_factory=dict)  # endpoint → why its rules do not fire that day
 
     @property
     def warnings(self) -> list[str]:
@@ -50,8 +51,12 @@ def plan_day(
     what the daemon last observed (`last_prices`)."""
     rows: list[tuple[EndpointSchedule, Transition]] = []
     costs: dict[str, float | None] = {}
+    skipped: dict[str, str] = {}
     for endpoint in config.endpoints:
         local_day = day or now.astimezone(endpoint.zone).date()
+        why = endpoint.skipped(local_day)
+        if why is not None:
+            skipped[endpoint.key] = why
         start, end = local_day_bounds(local_day, endpoint.zone)
         rows.extend((endpoint, t) for t in transitions_between(endpoint, start, end))
         instance = config.instances.get(endpoint.key)
@@ -64,7 +69,7 @@ def plan_day(
         covered = [k for k in costs if budget.scope.covers(k)]
         total = sum(c for k in covered if (c := costs[k]) is not None)
         budgets.append(BudgetPlan(budget, total, tuple(k for k in covered if costs[k] is None)))
-    return DayPlan(day or now.astimezone(UTC).date(), tuple(rows), costs, tuple(budgets))
+    return DayPlan(day or now.astimezone(UTC).date(), tuple(rows), costs, tuple(budgets), skipped)
 
 
 def plan_document(plan: DayPlan) -> dict[str, Any]:
@@ -81,9 +86,11 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
                 "max_replicas": t.action.max_replicas,
                 "scale_to_zero_timeout": t.action.scale_to_zero_timeout,
                 "rule": t.rule.number,
+                "holiday": t.rule.holiday_only,
             }
             for endpoint, t in plan.transitions
         ],
+        "skipped": [{"endpoint": k, "why": why} for k, why in sorted(plan.skipped.items())],
         "endpoints": [{"endpoint": k, "projected_usd": money(v)} for k, v in plan.costs.items()],
         "budgets": [
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr, ValidationError
 
 from hfwarden.config.env import Expansion
-from hfwarden.config.models import ActionSpec, BudgetSpec, CronRuleSpec, EndpointSpec, ScheduleFileSpec
+from hfwarden.config.models import (
+    ActionSpec,
+    BudgetSpec,
+    CalendarSpec,
+    CronRuleSpec,
+    EndpointSpec,
+    ScheduleFileSpec,
+    WindowRuleSpec,
+    public_holidays,
+)
 from hfwarden.config.problems import ConfigError, Problem, capped
 from hfwarden.config.source import (
     MAX_FILES,
@@ -26,9 +35,10 @@ from hfwarden.config.source import (
     schedule_files,
 )
 from hfwarden.core.budget import BreachAction, Budget, Scope
+from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
-from hfwarden.core.windows import parse_duration_minutes, rule_id, same_minute_clashes, window_rules
+from hfwarden.core.windows import holiday_rule, parse_duration_minutes, rule_id, same_minute_clashes, window_rules
 from hfwarden.logs import masker
 
 __all__ = ["AlertTargets", "Config", "ConfigError", "Problem", "Webhook", "load_config", "schedule_files"]
@@ -124,6 +134,8 @@ def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> Endpo
                     outside=_action(rule.outside),
                 )
             )
+    if spec.skip:
+        rules.extend(_holiday_rules(spec, key, endpoint_zone))
     return EndpointSchedule(
         namespace=spec.namespace,
         name=spec.name,
@@ -134,6 +146,22 @@ def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> Endpo
         enforce=spec.enforce,
         drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
     )
+
+
+def _holiday_rules(spec: EndpointSpec, key: str, endpoint_zone: ZoneInfo) -> list[Rule]:
+    """Each window's `outside` at midnight of a skipped day: on a calendar's day a window is outside."""
+    return [
+        holiday_rule(key, number, zone=ZoneInfo(rule.timezone) if rule.timezone else endpoint_zone, outside=outside)
+        for number, rule in enumerate(spec.schedule, start=1)
+        if isinstance(rule, WindowRuleSpec)
+        for outside in (_action(rule.outside),)
+    ]
+
+
+def _calendar(name: str, spec: CalendarSpec) -> Calendar:
+    public = public_holidays(spec.country, spec.subdivision) if spec.country else None
+    source = "-".join(p for p in (spec.country, spec.subdivision) if p)
+    return Calendar(name, frozenset(spec.dates), public, source)
 
 
 def _budget(spec: BudgetSpec) -> Budget:
@@ -171,6 +199,9 @@ class _Loading:
     alerts: AlertTargets = field(default_factory=AlertTargets)
     alerts_at: str | None = None
     unset_reported: set[str] = field(default_factory=set)
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    calendars_at: dict[str, str] = field(default_factory=dict)
+    skips: list[tuple[str, list[str], str, int]] = field(default_factory=list)  # endpoint, names, file, line
 
     def read(self, path: Path) -> None:
         before = len(self.problems)
@@ -198,6 +229,29 @@ class _Loading:
         self.pricing.update(spec.pricing)
         self._budgets(spec, raw, path)
         self._alerts(spec, raw, path)
+        self._calendars(spec, raw, path)
+
+    def _calendars(self, spec: ScheduleFileSpec, raw: LineDict, path: Path) -> None:
+        line = line_for(raw, ("calendars",))
+        for name, calendar_spec in spec.calendars.items():
+            first = self.calendars_at.get(name)
+            if first is not None:
+                self.problems.append(Problem(str(path), line, f"calendar {name!r} declared twice (first at {first})"))
+                continue
+            self.calendars_at[name] = f"{path}:{line}"
+            self.calendars[name] = _calendar(name, calendar_spec)
+
+    def resolve_skips(self) -> None:
+        """Calendars named in `skip:` may be declared in any file: resolved once all are read."""
+        index = {e.key: i for i, e in enumerate(self.endpoints)}
+        for key, names, where, line in self.skips:
+            unknown = [n for n in names if n not in self.calendars]
+            for name in unknown:
+                known = ", ".join(sorted(self.calendars)) or "none declared"
+                self.problems.append(Problem(where, line, f"unknown calendar {name!r} in skip (known: {known})", key))
+            if not unknown and key in index:
+                i = index[key]
+                self.endpoints[i] = replace(self.endpoints[i], skip=tuple(self.calendars[n] for n in names))
 
     def _duplicates(self, raw: Any, path: Path) -> list[Problem]:
         """The same endpoint declared twice, in this file or an earlier one; checked on the raw data
@@ -237,6 +291,9 @@ class _Loading:
                 for earlier, later in same_minute_clashes(compiled)
             )
             self.endpoints.append(compiled)
+            if endpoint_spec.skip:
+                skip_line = line_for(raw, ("endpoints", index, "skip"))
+                self.skips.append((compiled.key, endpoint_spec.skip, str(path), skip_line))
             if endpoint_spec.instance:
                 self.instances[compiled.key] = endpoint_spec.instance
         if before <= MAX_ENDPOINTS < len(self.endpoints):
@@ -283,6 +340,7 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
         raise ConfigError([Problem(where, 0, f"more than {MAX_FILES} schedule files; refused")])
     for path in files:
         loading.read(path)
+    loading.resolve_skips()
     if loading.problems:
         raise ConfigError(capped(loading.problems, "problems"), total=len(loading.problems))
     masker.add(loading.alerts.secrets())

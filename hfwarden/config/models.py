@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -41,6 +44,18 @@ def check_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
     return value
+
+
+def public_holidays(country: str, subdivision: str | None) -> Callable[[date], str | None]:
+    """A country's (and subdivision's) public holidays as a function of a date; ValueError if the
+    `holidays` package does not know them."""
+    try:
+        source = holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError as exc:
+        raise ValueError(
+            f"no public holidays known for {country}{'-' + subdivision if subdivision else ''}: {exc}"
+        ) from None
+    return source.get
 
 
 def check_drift_after(value: str) -> str:
@@ -172,7 +187,26 @@ class EndpointSpec(_Strict):
     protected: bool = False
     enforce: bool = False
     drift_after: DriftAfter | None = None
+    skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+
+
+class CalendarSpec(_Strict):
+    """`{country: DE, subdivision: BY}` (public holidays, from the `holidays` package), `{dates: [...]}`, or both."""
+
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")
+    subdivision: str | None = Field(default=None, min_length=1, max_length=10)
+    dates: list[date] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _says_which_days(self) -> CalendarSpec:
+        if self.country is None and not self.dates:
+            raise ValueError("a calendar needs a country, dates, or both")
+        if self.subdivision is not None and self.country is None:
+            raise ValueError("a subdivision needs its country")
+        if self.country is not None:
+            public_holidays(self.country, self.subdivision)  # unknown country or subdivision: refused here
+        return self
 
 
 class ScopeSpec(_Strict):
@@ -245,6 +279,15 @@ class ScheduleFileSpec(_Strict):
     pricing: dict[str, Price] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)
     alerts: AlertsSpec | None = None
+    calendars: dict[str, CalendarSpec] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("calendars")
+    @classmethod
+    def _calendar_names(cls, value: dict[str, CalendarSpec]) -> dict[str, CalendarSpec]:
+        for name in value:
+            if not re.match(NAME, name):
+                raise ValueError(f"calendar name {name!r} must match {NAME}")
+        return value
 
     @field_validator("pricing")
     @classmethod

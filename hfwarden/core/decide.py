@@ -228,7 +228,7 @@ def decide(
     key = schedule.key
     transition = latest_transition(schedule, now)
     if transition is None:
-        return Decision(key, Verdict.IDLE, "no rule has fired yet")
+        return Decision(key, Verdict.IDLE, "no rule has fired yet" + _calendar_note(schedule, now))
     if not schedule.enforce and transition.key == last_applied_key:
         return _left_alone(schedule, transition, observation, now)
     if observation is None:
@@ -241,6 +241,7 @@ def decide(
         return Decision(key, Verdict.WAIT, f"unknown state {observation.state!r}", transition)
     steps = steps_towards(transition.action, observation)
     why = f"{transition.action.describe()} from rule {transition.rule.number} at {transition.at.isoformat()}"
+    why += _calendar_note(schedule, now)
     if steps:
         return Decision(key, Verdict.ACT, why, transition, steps)
     reason = f"already {observation.state}: {why}"
@@ -266,6 +267,12 @@ def _left_alone(
     reason = f"drift: {alert.message}"
     # Still idle: nothing to send. The alert is the only consequence of a human's change.
     return Decision(key, Verdict.IDLE, reason, transition, (), Records(alerts=(alert,)))
+
+
+def _calendar_note(schedule: EndpointSchedule, now: datetime) -> str:
+    """`; today skipped (de-by: Christmas Day)` when a calendar is why the schedule looks as it does."""
+    why = schedule.skipped(now.astimezone(schedule.zone).date()) if schedule.skip else None
+    return "" if why is None else f"; today skipped ({why}): its rules do not fire"
 
 
 def _failure(key: str, verdict: Verdict, reason: str, transition: Transition, now: datetime) -> Decision:

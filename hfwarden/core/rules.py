@@ -8,6 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hfwarden.clock import require_aware
+from hfwarden.core.calendars import Calendar, skip_reason
 from hfwarden.core.cron import Cron
 
 
@@ -50,6 +51,9 @@ class Rule:
     cron: Cron
     zone: ZoneInfo
     action: Action
+    # A window's "outside" at local midnight of each skipped (holiday) day, and on no other day: that
+    # is what makes a window count as outside all day on a calendar's day.
+    holiday_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +69,22 @@ class EndpointSchedule:
     enforce: bool = False
     # How long an observed state may differ from the schedule's (enforce off) before a `drift` alert.
     drift_after: timedelta = timedelta(minutes=15)
+    skip: tuple[Calendar, ...] = ()  # on these days (in each rule's zone) its rules do not fire
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    def skipped(self, day: date) -> str | None:
+        """Why its rules do not fire on `day`, or None."""
+        return skip_reason(self.skip, day) if self.skip else None
+
+    def fires_on_day(self, rule: Rule, instant: datetime) -> bool:
+        """Whether `rule` may fire at `instant`: ordinary rules not on skipped days, holiday-only rules
+        only on them."""
+        if not self.skip:
+            return not rule.holiday_only
+        return (self.skipped(instant.astimezone(rule.zone).date()) is not None) == rule.holiday_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +111,7 @@ def latest_transition(schedule: EndpointSchedule, at: datetime) -> Transition | 
     require_aware(at)
     best: Transition | None = None
     for rule in schedule.rules:
-        fired = rule.cron.previous_fire(at, rule.zone)
+        fired = _previous_fire(schedule, rule, at)
         if fired is not None and (best is None or fired >= best.at):
             best = Transition(schedule.key, fired, rule)
     return best
@@ -106,7 +122,7 @@ def next_transition(schedule: EndpointSchedule, after: datetime) -> Transition |
     require_aware(after)
     best: Transition | None = None
     for rule in schedule.rules:
-        fires = rule.cron.next_fire(after, rule.zone)
+        fires = _next_fire(schedule, rule, after)
         if fires is not None and (best is None or fires <= best.at):
             best = Transition(schedule.key, fires, rule)
     return best
@@ -121,11 +137,66 @@ def transitions_between(schedule: EndpointSchedule, start: datetime, end: dateti
         day = start.astimezone(rule.zone).date() - timedelta(days=1)
         last_day = end.astimezone(rule.zone).date()
         while day <= last_day:
-            for instant in rule.cron.fires_on(day, rule.zone):
+            for instant in _fires_on(schedule, rule, day):
                 if start <= instant < end:
                     by_instant[instant] = Transition(schedule.key, instant, rule)
             day += timedelta(days=1)
     return [by_instant[t] for t in sorted(by_instant)]
+
+
+# How many consecutive days a calendar may skip before a rule's fire is given up as "none": a year
+# and a bit, far beyond any real run of holidays.
+MAX_SKIPPED_DAYS = 400
+
+
+def _fires_on(schedule: EndpointSchedule, rule: Rule, day: date) -> tuple[datetime, ...]:
+    if rule.holiday_only:
+        return (_midnight(day, rule.zone),) if schedule.skipped(day) is not None else ()
+    if schedule.skip and schedule.skipped(day) is not None:
+        return ()
+    return rule.cron.fires_on(day, rule.zone)
+
+
+def _previous_fire(schedule: EndpointSchedule, rule: Rule, at: datetime) -> datetime | None:
+    """The latest fire at or before `at` on a day the rule may fire."""
+    if rule.holiday_only:
+        day = at.astimezone(rule.zone).date()
+        for back in range(MAX_SKIPPED_DAYS):
+            fires = [t for t in _fires_on(schedule, rule, day - timedelta(days=back)) if t <= at]
+            if fires:
+                return fires[-1]
+        return None
+    fired = rule.cron.previous_fire(at, rule.zone)
+    for _ in range(MAX_SKIPPED_DAYS):
+        if fired is None or schedule.fires_on_day(rule, fired):
+            return fired
+        # Skipped: look again from just before that local day began.
+        start, _ = local_day_bounds(fired.astimezone(rule.zone).date(), rule.zone)
+        fired = rule.cron.previous_fire(start - timedelta(microseconds=1), rule.zone)
+    return None
+
+
+def _next_fire(schedule: EndpointSchedule, rule: Rule, after: datetime) -> datetime | None:
+    """The first fire strictly after `after` on a day the rule may fire."""
+    if rule.holiday_only:
+        day = after.astimezone(rule.zone).date()
+        for ahead in range(MAX_SKIPPED_DAYS):
+            later = [t for t in _fires_on(schedule, rule, day + timedelta(days=ahead)) if t > after]
+            if later:
+                return later[0]
+        return None
+    upcoming = rule.cron.next_fire(after, rule.zone)
+    for _ in range(MAX_SKIPPED_DAYS):
+        if upcoming is None or schedule.fires_on_day(rule, upcoming):
+            return upcoming
+        # Skipped: look again from just before the next local day begins.
+        _, end = local_day_bounds(upcoming.astimezone(rule.zone).date(), rule.zone)
+        upcoming = rule.cron.next_fire(end - timedelta(microseconds=1), rule.zone)
+    return None
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 # The days schedules can be asked about: a rule's fires are searched up to eight years either side

@@ -105,6 +105,13 @@ def window_rules(
     return rules
 
 
+def holiday_rule(key: str, number: int, *, zone: ZoneInfo, outside: Action) -> Rule:
+    """A window's `outside` at local midnight of each day its endpoint's calendars skip, so that the
+    window counts as outside all that day (rules.py fires it on those days only)."""
+    midnight = parse_cron("0 0 * * *")
+    return Rule(rule_id(key, "holiday", str(zone), outside), number, midnight, zone, outside, holiday_only=True)
+
+
 def same_minute_clashes(schedule: EndpointSchedule) -> list[tuple[int, int]]:
     """Pairs of rule numbers (earlier, later) of one endpoint that fire in the same minute on some day:
     legal (the later wins) but likely a slip.
@@ -113,6 +120,7 @@ def same_minute_clashes(schedule: EndpointSchedule) -> list[tuple[int, int]]:
     masks = [
         (rule.number, rule.zone, _bits(rule.cron.minutes), _bits(rule.cron.hours), rule.cron.days)
         for rule in schedule.rules
+        if not rule.holiday_only  # fires only on days the others do not
     ]
     clashes: set[tuple[int, int]] = set()
     for i, (number, zone, minutes, hours, days) in enumerate(masks):
