@@ -85,7 +85,8 @@ def validate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     rules = sum(len(e.rules) for e in config.endpoints)
-    print(f"ok: {len(config.endpoints)} endpoints, {rules} rules in {len(config.sources)} files")
+    matched = f", {len(config.matches)} match entries" if config.matches else ""
+    print(f"ok: {len(config.endpoints)} endpoints{matched}, {rules} rules in {len(config.sources)} files")
     return 0
 
 
@@ -122,6 +123,9 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
         )
     if not day_plan.transitions:
         lines.append("no transitions that day")
+    for label, keys in day_plan.coverage.items():
+        covered = ", ".join(keys) if keys else "nothing (as last observed)"
+        lines.append(f"match {label} covers: {covered}")
     for key, why in sorted(day_plan.skipped.items()):
         lines.append(f"{key}: skipped that day ({why}): its rules do not fire, its windows are outside")
     for b in day_plan.budgets:

@@ -177,7 +177,7 @@ class Daemon:
 
     def next_fire_time(self) -> datetime | None:
         now = self.clock.now()
-        upcoming = [t.at for e in self.config.endpoints if (t := next_transition(e, now)) is not None]
+        upcoming = [t.at for e in self.config.timed if (t := next_transition(e, now)) is not None]
         return min(upcoming) if upcoming else None
 
     def _schedule_wake(self) -> None:

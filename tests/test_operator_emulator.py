@@ -215,6 +215,8 @@ def test_bad_hold_is_one_error_exit_2_and_nothing_stored(
     monkeypatch.setenv("HFWARDEN_MAX_ATTEMPTS", "1")
     # The CLI reads the wall clock: its "now" is the real one, far from the emulator's 2026 day.
     monkeypatch.setattr("hfwarden.commands.SystemClock", lambda: ManualClock(START))
+    # In-process: logging set up for this captured stderr would outlive the test.
+    monkeypatch.setattr("hfwarden.logs.configure", lambda *args, **kwargs: None)
     code = main(["hold", endpoint, "--until", until, "--config", str(config_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
@@ -267,3 +269,45 @@ def test_a_calendar_day_skips_the_resume(
     at(control, clock, 7, 9, 5)
     reconciler.run_pass()
     assert state_of(api, "chat") == "running"
+
+
+DEV_STAR = """
+version: 1
+timezone: UTC
+endpoints:
+  - match: {namespace: acme, name: "dev-*"}
+    exclude: [acme/dev-keep]
+    schedule:
+      - {cron: "0 9 * * *", action: pause}
+  - namespace: acme
+    name: dev-demo
+    schedule:
+      - {cron: "0 12 * * *", action: pause}
+"""
+
+
+def test_a_glob_picks_up_an_endpoint_created_after_start(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    for name in ("dev-a", "dev-keep", "dev-demo", "prod-chat"):
+        create(api, name, min_replica=1, max_replica=1)
+    at(control, clock, 5, 8, 30)
+    reconciler = warden(DEV_STAR)
+    reconciler.run_pass()  # yesterday's 09:00 pause, caught up: dev-a only
+    at(control, clock, 5, 8, 35)
+    reconciler.run_pass()
+    assert {n: state_of(api, n) for n in ("dev-a", "dev-keep", "dev-demo", "prod-chat")} == {
+        "dev-a": "paused",
+        "dev-keep": "running",  # excluded
+        "dev-demo": "paused",  # its explicit entry: yesterday's 12:00 pause
+        "prod-chat": "running",  # not matched
+    }
+    create(api, "dev-b", min_replica=1, max_replica=1)  # someone starts a new dev endpoint at 08:35
+    advance(control, 5)
+    assert "acme/dev-b" in reconciler.run_pass().waiting  # picked up; not stable yet
+    advance(control, 120)
+    assert reconciler.run_pass().acted == ["acme/dev-b"]  # the match's latest transition, caught up
+    advance(control, 60)
+    reconciler.run_pass()
+    assert state_of(api, "dev-b") == "paused"
+    assert reconciler.config.endpoint("acme/dev-b") is None  # the file's config is unchanged

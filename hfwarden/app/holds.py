@@ -62,6 +62,7 @@ def place_hold(settings: Settings, config: Config, request: HoldRequest, *, cloc
     )
     try:
         report = reconciler.assess()
+        config = config.expanded(report.observations)  # an endpoint a `match:` covers has its schedule
         hold = _checked(config, report, request, key, now=report.started_at)
         quote = _quote(reconciler, config, report, hold)
         records = hold_placed(hold, quote, now=report.started_at)

@@ -143,7 +143,9 @@ def plan(settings: Settings, config: Config, *, day: date | None, clock: Clock) 
     try:
         prices = PriceBook(store=store, overrides=config.pricing)
         last_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
-        return plan_day(config, prices=prices, last_prices=last_prices, day=day, now=clock.now())
+        # `match:` entries cover what the daemon last observed (the ledger's open segments).
+        expanded = config.expanded(last_prices)
+        return plan_day(expanded, prices=prices, last_prices=last_prices, day=day, now=clock.now())
     finally:
         if store is not None:
             store.close()

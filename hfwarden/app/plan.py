@@ -34,6 +34,7 @@ class DayPlan:
     costs: Mapping[str, float | None]
     budgets: tuple[BudgetPlan, ...]
     skipped: Mapping[str, str] = field(default_factory=dict)  # endpoint → why its rules do not fire that day
+    coverage: Mapping[str, list[str]] = field(default_factory=dict)  # match → endpoints it covers (last seen)
 
     @property
     def warnings(self) -> list[str]:
@@ -69,7 +70,9 @@ def plan_day(
         covered = [k for k in costs if budget.scope.covers(k)]
         total = sum(c for k in covered if (c := costs[k]) is not None)
         budgets.append(BudgetPlan(budget, total, tuple(k for k in covered if costs[k] is None)))
-    return DayPlan(day or now.astimezone(UTC).date(), tuple(rows), costs, tuple(budgets), skipped)
+    return DayPlan(
+        day or now.astimezone(UTC).date(), tuple(rows), costs, tuple(budgets), skipped, dict(config.coverage)
+    )
 
 
 def plan_document(plan: DayPlan) -> dict[str, Any]:
@@ -91,6 +94,7 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
             for endpoint, t in plan.transitions
         ],
         "skipped": [{"endpoint": k, "why": why} for k, why in sorted(plan.skipped.items())],
+        "matches": [{"match": label, "endpoints": keys} for label, keys in plan.coverage.items()],
         "endpoints": [{"endpoint": k, "projected_usd": money(v)} for k, v in plan.costs.items()],
         "budgets": [
             {

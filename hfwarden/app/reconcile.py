@@ -84,6 +84,7 @@ class Reconciler:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
         unobservable = self._observe(config, report)
+        config = config.expanded(report.observations)  # `match:` entries: the endpoints seen this pass
         self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
         records = Records(alerts=self._fold(report.observations.values(), now))
         latches = self.store.latches()

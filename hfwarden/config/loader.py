@@ -34,9 +34,11 @@ from hfwarden.config.source import (
     read_yaml,
     schedule_files,
 )
+from hfwarden.config.values import AlertTargets, Config, Webhook
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
+from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
 from hfwarden.core.windows import holiday_rule, parse_duration_minutes, rule_id, same_minute_clashes, window_rules
 from hfwarden.logs import masker
@@ -48,64 +50,6 @@ __all__ = ["AlertTargets", "Config", "ConfigError", "Problem", "Webhook", "load_
 MAX_ENDPOINTS = 5000
 
 
-@dataclass(frozen=True)
-class Webhook:
-    """A generic webhook sink. URL and secret are secrets: never in logs or repr."""
-
-    name: str
-    url: SecretStr
-    secret: SecretStr
-
-
-@dataclass(frozen=True)
-class AlertTargets:
-    slack_webhook_url: SecretStr | None = None
-    webhooks: tuple[Webhook, ...] = ()
-
-    def secrets(self) -> list[str]:
-        values = [w.url.get_secret_value() for w in self.webhooks] + [
-            w.secret.get_secret_value() for w in self.webhooks
-        ]
-        if self.slack_webhook_url is not None:
-            values.append(self.slack_webhook_url.get_secret_value())
-        return values
-
-    @property
-    def sinks(self) -> tuple[str, ...]:
-        """Names of the configured sinks: `slack`, `webhook:<name>`."""
-        names = ["slack"] if self.slack_webhook_url is not None else []
-        return (*names, *(f"webhook:{w.name}" for w in self.webhooks))
-
-
-@dataclass(frozen=True)
-class Config:
-    """Validated schedules, budgets, prices and alert targets, ready for policy."""
-
-    endpoints: tuple[EndpointSchedule, ...]
-    sources: tuple[Path, ...]
-    warnings: tuple[Problem, ...] = field(default=())
-    budgets: tuple[Budget, ...] = ()
-    pricing: dict[str, float] = field(default_factory=dict)
-    instances: dict[str, str] = field(default_factory=dict)  # endpoint → vendor/region/type/size, for plan
-    alerts: AlertTargets = field(default_factory=AlertTargets)
-
-    _index: dict[str, EndpointSchedule] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {e.key: e for e in self.endpoints})
-
-    def endpoint(self, key: str) -> EndpointSchedule | None:
-        return self._index.get(key)
-
-    @property
-    def namespaces(self) -> tuple[str, ...]:
-        """Every namespace to observe: those with declared endpoints and those budgets cover."""
-        found = {e.namespace for e in self.endpoints}
-        for budget in self.budgets:
-            found |= budget.scope.namespaces or set()
-        return tuple(sorted(found))
-
-
 # -- compiling into core values -----------------------------------------------------------------
 
 
@@ -113,8 +57,18 @@ def _action(spec: ActionSpec) -> Action:
     return Action(spec.action, spec.min_replicas, spec.max_replicas, spec.scale_to_zero_timeout)
 
 
+def _names(spec: EndpointSpec) -> tuple[str, str]:
+    """Namespace and name, or for a `match:` entry its namespace and glob (the template's key)."""
+    if spec.match is not None:
+        return spec.match.namespace, spec.match.name
+    assert spec.namespace is not None  # the model's validator saw to it
+    assert spec.name is not None
+    return spec.namespace, spec.name
+
+
 def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> EndpointSchedule:
-    key = f"{spec.namespace}/{spec.name}"
+    namespace, name = _names(spec)
+    key = f"{namespace}/{name}"
     endpoint_zone = ZoneInfo(spec.timezone or file_zone)
     rules: list[Rule] = []
     for number, rule in enumerate(spec.schedule, start=1):
@@ -137,8 +91,8 @@ def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> Endpo
     if spec.skip:
         rules.extend(_holiday_rules(spec, key, endpoint_zone))
     return EndpointSchedule(
-        namespace=spec.namespace,
-        name=spec.name,
+        namespace=namespace,
+        name=name,
         rules=tuple(rules),
         zone=endpoint_zone,
         priority=spec.priority,
@@ -201,7 +155,9 @@ class _Loading:
     unset_reported: set[str] = field(default_factory=set)
     calendars: dict[str, Calendar] = field(default_factory=dict)
     calendars_at: dict[str, str] = field(default_factory=dict)
-    skips: list[tuple[str, list[str], str, int]] = field(default_factory=list)  # endpoint, names, file, line
+    # (endpoint or match, its index, calendar names, file, line)
+    skips: list[tuple[str, int, list[str], str, int]] = field(default_factory=list)
+    matches: list[EndpointMatch] = field(default_factory=list)
 
     def read(self, path: Path) -> None:
         before = len(self.problems)
@@ -243,15 +199,29 @@ class _Loading:
 
     def resolve_skips(self) -> None:
         """Calendars named in `skip:` may be declared in any file: resolved once all are read."""
-        index = {e.key: i for i, e in enumerate(self.endpoints)}
-        for key, names, where, line in self.skips:
+        for kind, i, names, where, line in self.skips:
+            key = self.matches[i].label if kind == "match" else self.endpoints[i].key
             unknown = [n for n in names if n not in self.calendars]
             for name in unknown:
                 known = ", ".join(sorted(self.calendars)) or "none declared"
                 self.problems.append(Problem(where, line, f"unknown calendar {name!r} in skip (known: {known})", key))
-            if not unknown and key in index:
-                i = index[key]
-                self.endpoints[i] = replace(self.endpoints[i], skip=tuple(self.calendars[n] for n in names))
+            if unknown:
+                continue
+            skip = tuple(self.calendars[n] for n in names)
+            if kind == "match":
+                self.matches[i] = replace(self.matches[i], template=replace(self.matches[i].template, skip=skip))
+            else:
+                self.endpoints[i] = replace(self.endpoints[i], skip=skip)
+
+    def check_matches(self) -> None:
+        """Two matches that could cover one endpoint with different schedules are refused."""
+        for first, second in overlapping(self.matches):
+            where, _, line = second.where.rpartition(":")
+            message = (
+                f"match {second.label} can cover the same endpoints as match {first.label} ({first.where}) "
+                "with a different schedule; narrow a glob, exclude:, or declare those endpoints explicitly"
+            )
+            self.problems.append(Problem(where, int(line), message, second.label))
 
     def _duplicates(self, raw: Any, path: Path) -> list[Problem]:
         """The same endpoint declared twice, in this file or an earlier one; checked on the raw data
@@ -290,10 +260,19 @@ class _Loading:
                 )
                 for earlier, later in same_minute_clashes(compiled)
             )
-            self.endpoints.append(compiled)
+            kind = "match" if endpoint_spec.match is not None else "endpoint"
             if endpoint_spec.skip:
+                at = len(self.matches) if kind == "match" else len(self.endpoints)
                 skip_line = line_for(raw, ("endpoints", index, "skip"))
-                self.skips.append((compiled.key, endpoint_spec.skip, str(path), skip_line))
+                self.skips.append((kind, at, endpoint_spec.skip, str(path), skip_line))
+            if endpoint_spec.match is not None:
+                where = f"{path}:{line_for(raw, ('endpoints', index))}"
+                exclude = frozenset(endpoint_spec.exclude)
+                self.matches.append(
+                    EndpointMatch(compiled.namespace, compiled.name, exclude, compiled, len(self.matches), where)
+                )
+                continue
+            self.endpoints.append(compiled)
             if endpoint_spec.instance:
                 self.instances[compiled.key] = endpoint_spec.instance
         if before <= MAX_ENDPOINTS < len(self.endpoints):
@@ -341,6 +320,7 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
     for path in files:
         loading.read(path)
     loading.resolve_skips()
+    loading.check_matches()
     if loading.problems:
         raise ConfigError(capped(loading.problems, "problems"), total=len(loading.problems))
     masker.add(loading.alerts.secrets())
@@ -352,4 +332,5 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
         pricing=loading.pricing,
         instances=loading.instances,
         alerts=loading.alerts,
+        matches=tuple(loading.matches),
     )

@@ -176,11 +176,20 @@ RuleSpec = Annotated[
 INSTANCE = r"^[a-z0-9-]+/[a-z0-9-]+/[a-z0-9-]+/[a-z0-9]+$"
 
 
-class EndpointSpec(_Strict):
-    """One endpoint and its schedule."""
+class MatchSpec(_Strict):
+    """`{namespace: acme, name: "dev-*"}`: every observed endpoint of the namespace whose name matches the glob."""
 
     namespace: str = Field(pattern=NAME)
-    name: str = Field(pattern=NAME)
+    name: str = Field(pattern=r"^[A-Za-z0-9._*?\[\]!-]+$", max_length=200)
+
+
+class EndpointSpec(_Strict):
+    """One endpoint and its schedule, or (`match:`) every observed endpoint a glob matches."""
+
+    namespace: str | None = Field(default=None, pattern=NAME)
+    name: str | None = Field(default=None, pattern=NAME)
+    match: MatchSpec | None = None
+    exclude: list[str] = Field(default_factory=list, max_length=1000)
     instance: str | None = Field(default=None, pattern=INSTANCE, description="vendor/region/type/size, for plan")
     timezone: Zone | None = None
     priority: StrictInt = Field(default=0, ge=-1_000_000, le=1_000_000)
@@ -189,6 +198,22 @@ class EndpointSpec(_Strict):
     drift_after: DriftAfter | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+
+    @model_validator(mode="after")
+    def _named_or_matched(self) -> EndpointSpec:
+        if self.match is None:
+            for key in ("namespace", "name"):
+                if getattr(self, key) is None:
+                    raise ValueError(f"missing key {key!r} (or use match:)")
+            if self.exclude:
+                raise ValueError("exclude goes with match:, not with a named endpoint")
+            return self
+        if self.namespace is not None or self.name is not None:
+            raise ValueError("an entry names one endpoint (namespace, name) or matches many (match:), not both")
+        for item in self.exclude:
+            if item.partition("/")[0] != self.match.namespace or item.count("/") != 1:
+                raise ValueError(f"exclude {item!r} is not {self.match.namespace}/NAME")
+        return self
 
 
 class CalendarSpec(_Strict):

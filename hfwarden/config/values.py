@@ -1,0 +1,87 @@
+"""What a loaded config is: schedules, match entries, budgets, prices and alert targets, as values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from hfwarden.config.problems import Problem
+from hfwarden.core.budget import Budget
+from hfwarden.core.matching import EndpointMatch, expand
+from hfwarden.core.rules import EndpointSchedule
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A generic webhook sink. URL and secret are secrets: never in logs or repr."""
+
+    name: str
+    url: SecretStr
+    secret: SecretStr
+
+
+@dataclass(frozen=True)
+class AlertTargets:
+    slack_webhook_url: SecretStr | None = None
+    webhooks: tuple[Webhook, ...] = ()
+
+    def secrets(self) -> list[str]:
+        values = [w.url.get_secret_value() for w in self.webhooks] + [
+            w.secret.get_secret_value() for w in self.webhooks
+        ]
+        if self.slack_webhook_url is not None:
+            values.append(self.slack_webhook_url.get_secret_value())
+        return values
+
+    @property
+    def sinks(self) -> tuple[str, ...]:
+        """Names of the configured sinks: `slack`, `webhook:<name>`."""
+        names = ["slack"] if self.slack_webhook_url is not None else []
+        return (*names, *(f"webhook:{w.name}" for w in self.webhooks))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated schedules, budgets, prices and alert targets, ready for policy."""
+
+    endpoints: tuple[EndpointSchedule, ...]
+    sources: tuple[Path, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+    budgets: tuple[Budget, ...] = ()
+    pricing: dict[str, float] = field(default_factory=dict)
+    instances: dict[str, str] = field(default_factory=dict)  # endpoint → vendor/region/type/size, for plan
+    alerts: AlertTargets = field(default_factory=AlertTargets)
+    matches: tuple[EndpointMatch, ...] = ()  # `match:` entries, expanded against each pass's observations
+    coverage: dict[str, list[str]] = field(default_factory=dict)  # match label → endpoints it covers
+
+    _index: dict[str, EndpointSchedule] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {e.key: e for e in self.endpoints})
+
+    def endpoint(self, key: str) -> EndpointSchedule | None:
+        return self._index.get(key)
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """Every namespace to observe: those with declared endpoints and those budgets cover."""
+        found = {e.namespace for e in self.endpoints} | {m.namespace for m in self.matches}
+        for budget in self.budgets:
+            found |= budget.scope.namespaces or set()
+        return tuple(sorted(found))
+
+    @property
+    def timed(self) -> tuple[EndpointSchedule, ...]:
+        """Every schedule whose fire times the daemon wakes for: endpoints and match templates."""
+        return self.endpoints + tuple(m.template for m in self.matches)
+
+    def expanded(self, observed: Iterable[str]) -> Config:
+        """This config with a schedule for each observed endpoint only a match covers (explicit
+        entries win), and which endpoints each match covers."""
+        if not self.matches:
+            return self
+        added, coverage = expand(self.endpoints, self.matches, observed)
+        return replace(self, endpoints=self.endpoints + tuple(added), coverage=coverage)
