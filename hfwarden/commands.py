@@ -108,6 +108,8 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
+    from hfwarden.app.plan import ladder_text
+
     lines = []
     current = None
     for endpoint, t in day_plan.transitions:
@@ -132,6 +134,7 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
         extra = f" (+ {len(b.unpriced)} unpriced endpoints)" if b.unpriced else ""
         lines.append(
             f"budget {b.budget.name}: schedules alone ${b.projected_usd:.2f} of ${b.budget.daily_usd:.2f}{extra}"
+            f"{ladder_text(b.budget.steps, b.step)}"
         )
     return lines
 

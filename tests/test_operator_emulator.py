@@ -311,3 +311,78 @@ def test_a_glob_picks_up_an_endpoint_created_after_start(
     reconciler.run_pass()
     assert state_of(api, "dev-b") == "paused"
     assert reconciler.config.endpoint("acme/dev-b") is None  # the file's config is unchanged
+
+
+LADDER = """
+version: 1
+timezone: UTC
+pricing:
+  aws/us-east-1/nvidia-l4/x1: 1.0
+endpoints:
+  - {namespace: acme, name: chat, protected: true}
+  - {namespace: acme, name: worker, priority: 0}
+budgets:
+  - name: acme-prod
+    daily_usd: 50
+    scope: {namespace: acme}
+    steps:
+      - {at: 1.0, action: notify}
+      - {at: 1.2, action: cap, max_replicas: 1}
+      - {at: 1.5, action: pause}
+"""
+
+
+def sizes(api: HfApi, name: str) -> tuple[str, int, int]:
+    endpoint = api.get_inference_endpoint(name, namespace="acme")
+    scaling = endpoint.raw["compute"]["scaling"]
+    return str(endpoint.status), scaling["minReplica"], scaling["maxReplica"]
+
+
+def test_the_ladder_caps_then_pauses_as_the_projection_grows(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    create(api, "chat", min_replica=1, max_replica=1)
+    create(api, "worker", min_replica=3, max_replica=3)
+    advance(control, 120)
+    reconciler = warden(LADDER)
+    # 08:02 UTC: 4 replicas at $1/h for the 16 h left: $64 projected, past 120% of $50 (step 2).
+    report = reconciler.run_pass()
+    (status,) = report.budgets
+    assert status.step == 2
+    (step_alert,) = [a for a in report.alerts if a.kind == "guard_action"]
+    assert step_alert.step == 2
+    assert "(also past step 1)" in step_alert.message
+    assert "capped acme/worker at 1" in step_alert.message
+    assert list(report.caps) == ["acme/worker"]
+    advance(control, 60)
+    reconciler.run_pass()  # updating: waited out
+    advance(control, 60)
+    report = reconciler.run_pass()
+    assert sizes(api, "worker") == ("running", 1, 1)
+    assert sizes(api, "chat") == ("running", 1, 1)  # protected
+    assert report.budgets[0].step == 2  # taken once: no second cap alert, no second mark
+    assert raised(reconciler.store, "guard_action") == ["guard_action|acme-prod|1.2|2026-01-05|step2"]
+    # A human raises the cap by hand: put back.
+    api.update_inference_endpoint("worker", namespace="acme", min_replica=1, max_replica=3)
+    advance(control, 60)
+    reconciler.run_pass()
+    advance(control, 60)
+    reconciler.run_pass()
+    assert sizes(api, "worker")[1:] == (1, 1)
+
+    # Someone starts a 4-replica batch: the projection grows past 150% and the pause step is taken.
+    create(api, "batch", min_replica=4, max_replica=4)
+    advance(control, 120)
+    report = reconciler.run_pass()
+    assert report.budgets[0].step == 3
+    assert report.stopped == ["acme/batch"]
+    advance(control, 120)
+    reconciler.run_pass()
+    assert sizes(api, "batch")[0] == "paused"
+    assert sizes(api, "worker") == ("running", 1, 1)
+    steps = sorted(k for k in raised(reconciler.store, "guard_action"))
+    assert steps == ["guard_action|acme-prod|1.2|2026-01-05|step2", "guard_action|acme-prod|1.5|2026-01-05|step3"]
+    audit = [(e.endpoint, e.action, e.result) for e in reconciler.store.audit_entries()]
+    assert ("budget:acme-prod", "step 2: cap", "ok") in audit
+    assert ("acme/worker", "cap(max=1)", "capped") in audit
+    assert ("acme/batch", "pause", "latched") in audit

@@ -118,10 +118,11 @@ def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) 
     """Lift a budget latch (audited and alerted); the latch that was lifted, None if there was none."""
     store = Store(settings.database_url)
     try:
+        now = clock.now()
+        store.expire_cap(endpoint, at=now)  # a ladder cap lifts at the next pass, which restores its sizes
         latch = store.latches().get(endpoint)
         if latch is None:
             return None
-        now = clock.now()
         message = f"{endpoint}: latch of budget {latch.budget} released by an operator"
         alert = Alert(AlertKind.LATCH_LIFTED, endpoint, now.date(), message, endpoint=endpoint, budget=latch.budget)
         store.commit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -11,6 +11,7 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.config import Config
 from hfwarden.core.budget import Budget
 from hfwarden.core.cost import scheduled_cost
+from hfwarden.core.ladder import LadderStep, crossed
 from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
 
 
@@ -19,6 +20,12 @@ class BudgetPlan:
     budget: Budget
     projected_usd: float
     unpriced: tuple[str, ...]
+
+    @property
+    def step(self) -> int:
+        """The ladder step the schedules alone would reach (nothing is spent yet in a plan)."""
+        budget = self.budget
+        return crossed(budget.steps, daily_usd=budget.daily_usd, spent_usd=0.0, projected_usd=self.projected_usd)
 
     @property
     def over_budget(self) -> bool:
@@ -103,6 +110,7 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
                 "projected_usd": money(b.projected_usd),
                 "unpriced_endpoints": list(b.unpriced),
                 "over_budget": b.over_budget,
+                "step": ladder_step(b.budget.steps, b.step),
             }
             for b in plan.budgets
         ],
@@ -112,3 +120,20 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
 def money(value: float | None) -> float | None:
     """Dollars as JSON shows them: a float rounded to 4 places (never an integer `0` beside `3.0`)."""
     return None if value is None else float(round(value, 4))
+
+
+def ladder_step(steps: Sequence[LadderStep], step: int) -> dict[str, Any] | None:
+    """A budget's ladder step as JSON: `{"step": 2, "at": 1.2, "action": "cap", ...}`, None below step 1."""
+    if not steps or step == 0:
+        return None
+    rung = steps[step - 1]
+    return {"step": step, "at": rung.at, "action": rung.action.value, "max_replicas": rung.max_replicas, "on": rung.on}
+
+
+def ladder_text(steps: Sequence[LadderStep], step: int) -> str:
+    """`; ladder at step 2 of 4 (cap max_replicas 1 at 120%)`, or below step 1; nothing without a ladder."""
+    if not steps:
+        return ""
+    if step == 0:
+        return f"; ladder below step 1 of {len(steps)}"
+    return f"; ladder at step {step} of {len(steps)} ({steps[step - 1].describe()})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.alerts import pending
@@ -24,12 +25,26 @@ from hfwarden.app.spend import SpendView
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, AlertKind, unknown_price
-from hfwarden.core.budget import StopDecision, evaluate
+from hfwarden.core.budget import GuardOutcome, evaluate
 from hfwarden.core.decide import Decision, Verdict, carried_out, decide_endpoint, dry_run_entry
 from hfwarden.core.endpoints import Observation, namespace_of
 from hfwarden.core.holds import expire_holds
+from hfwarden.core.ladder import cap_calls, cap_records, lift_caps, restorations
 from hfwarden.core.latches import latch_stops, lift_expired
-from hfwarden.core.records import Hold, Latch, Records
+from hfwarden.core.records import Cap, Hold, Latch, Records
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What holds endpoints this pass beside their schedules, and the markers that make a transition
+    due again (a hold that ended, a cap lifted since its schedule fired)."""
+
+    latches: dict[str, Latch]
+    holds: dict[str, Hold]
+    caps: dict[str, Cap]
+    markers: Records
+    unobservable: dict[str, str]
+
 
 REPORTED = {Verdict.SATISFIED: "satisfied", Verdict.WAIT: "waiting", Verdict.HELD: "satisfied"}
 
@@ -87,26 +102,43 @@ class Reconciler:
         config = config.expanded(report.observations)  # `match:` entries: the endpoints seen this pass
         self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
         records = Records(alerts=self._fold(report.observations.values(), now))
-        latches = self.store.latches()
-        holds, ended, _ = expire_holds(self.store.holds(), now=now)
+        standing, lifted, restores = self._standing(config, report, unobservable, now, read_only=read_only)
         if not read_only:
-            latches, lifted = lift_expired(latches, now=now)
-            records += self._kept(lifted + ended)
-            records += self._schedules(config, report, latches, holds, ended, unobservable, now)
-        report.latched = set(latches)
-        report.holds = holds
-        costs = self.spend.budget_costs(config, report.observations, report.latched, now, holds=holds)
-        outcome = evaluate(config.budgets, costs, now=now)
+            records += self._kept(lifted) + self._schedules(config, report, standing, restores, now)
+        report.latched, report.holds, report.caps = set(standing.latches), standing.holds, standing.caps
+        costs = self.spend.budget_costs(config, report.observations, report.latched, now, holds=standing.holds)
+        outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
         records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
         if not read_only:
-            records += self._guard(outcome.stops, guard_alerts, report, latches, now)
+            records += self._guard(outcome, guard_alerts, report, standing, now)
         report.endpoints, report.always_on_usd = self.spend.figures(config, report.observations, report.latched, now)
-        report.alerts = list(records.alerts) + guard_alerts
+        report.alerts = list(records.alerts) + guard_alerts + list(outcome.records.alerts)
         if not read_only:
             self._write(records, now, with_ledger=True)
         return report
+
+    def _standing(
+        self, config: Config, report: PassReport, unobservable: dict[str, str], now: datetime, *, read_only: bool
+    ) -> tuple[Standing, Records, list[Decision]]:
+        """Latches, holds and caps in force, the records of those that ended, and the calls that give a
+        lifted cap's sizes back. Read-only (`status`) lifts nothing."""
+        latches = self.store.latches()
+        holds, ended, _ = expire_holds(self.store.holds(), now=now)
+        caps, uncapped, uncap_records = lift_caps(self.store.caps(), now=now)
+        if read_only:
+            return Standing(latches, holds, caps, Records(), unobservable), Records(), []
+        latches, lifted = lift_expired(latches, now=now)
+        restored, restores = restorations(
+            uncapped,
+            {e.key: e for e in config.endpoints},
+            report.observations,
+            overridden=set(latches) | set(holds),
+            now=now,
+        )
+        standing = Standing(latches, holds, caps, ended + restored, unobservable)
+        return standing, lifted + ended + uncap_records + restored, restores
 
     # -- gathering ----------------------------------------------------------------------------------
 
@@ -138,18 +170,13 @@ class Reconciler:
     # -- schedules and latches ----------------------------------------------------------------------
 
     def _schedules(
-        self,
-        config: Config,
-        report: PassReport,
-        latches: dict[str, Latch],
-        holds: dict[str, Hold],
-        ended: Records,
-        unobservable: dict[str, str],
-        now: datetime,
+        self, config: Config, report: PassReport, standing: Standing, restores: list[Decision], now: datetime
     ) -> Records:
-        # A hold that ended this pass leaves its marker as the last applied transition: the schedule's
-        # state for this moment is applied now, as an edge.
-        last_applied = self.store.last_applied() | {a.endpoint: a.transition_key for a in ended.applied}
+        # A hold that ended or a cap lifted this pass may leave a marker as the last applied transition:
+        # the schedule's state for this moment is then applied now, as an edge.
+        markers = {a.endpoint: a.transition_key for a in standing.markers.applied}
+        last_applied = self.store.last_applied() | markers
+        keys = {e.key for e in config.endpoints} | set(standing.latches) | set(standing.holds) | set(standing.caps)
         decisions = [
             decide_endpoint(
                 key,
@@ -157,18 +184,19 @@ class Reconciler:
                 report.observations.get(key),
                 now=now,
                 last_applied_key=last_applied.get(key),
-                latch=latches.get(key),
-                unobservable=unobservable.get(namespace_of(key)),
+                latch=standing.latches.get(key),
+                unobservable=standing.unobservable.get(namespace_of(key)),
                 pass_started=report.started_at,
-                hold=holds.get(key),
+                hold=standing.holds.get(key),
+                cap=standing.caps.get(key),
             )
-            for key in sorted({e.key for e in config.endpoints} | set(latches) | set(holds))
+            for key in sorted(keys)
         ]
         records = Records()
         for decision in decisions:
             self._note(decision, report)
             records += self._kept(decision.records)
-        return records + self._carry_out([d for d in decisions if d.steps], report)
+        return records + self._carry_out([d for d in decisions if d.steps] + restores, report)
 
     def _note(self, decision: Decision, report: PassReport) -> None:
         """The report's lists and the log, from a decision's verdict."""
@@ -216,16 +244,13 @@ class Reconciler:
     # -- budgets ------------------------------------------------------------------------------------
 
     def _guard(
-        self,
-        stops: list[StopDecision],
-        guard_alerts: list[Alert],
-        report: PassReport,
-        latches: dict[str, Latch],
-        now: datetime,
+        self, outcome: GuardOutcome, guard_alerts: list[Alert], report: PassReport, standing: Standing, now: datetime
     ) -> Records:
-        """Latch the guard's new stops, writing them before any call, then stop what still bills."""
+        """Latch the guard's new stops and record the ladder's step and caps, writing them before any
+        call, then stop (or cap) what still bills."""
+        observations = report.observations
         records, decisions = latch_stops(
-            stops, latched=latches, observations=report.observations, guard_alerts=guard_alerts, now=now
+            outcome.stops, latched=standing.latches, observations=observations, guard_alerts=guard_alerts, now=now
         )
         for latch, entry in zip(records.add_latches, records.audit, strict=True):
             log.warning(
@@ -237,6 +262,9 @@ class Reconciler:
                 until=latch.until.isoformat(),
                 dry_run=self.dry_run,
             )
+        caps = cap_records(outcome.caps, current=standing.caps, observations=observations, now=now)
+        records += outcome.records + caps
+        decisions += cap_calls(caps.add_caps, observations)
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()
@@ -244,6 +272,7 @@ class Reconciler:
         for latch in records.add_latches:
             self._count(latch.action, "latched")
         report.latched |= {latch.endpoint for latch in records.add_latches}
+        report.caps |= {cap.endpoint: cap for cap in records.add_caps}
         before = len(report.acted)
         done = self._carry_out(decisions, report)
         report.stopped = report.acted[before:]

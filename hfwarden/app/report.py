@@ -9,7 +9,7 @@ from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.records import Hold
+from hfwarden.core.records import Cap, Hold
 
 
 @dataclass
@@ -29,6 +29,7 @@ class PassReport:
     alerts: list[Alert] = field(default_factory=list)
     latched: set[str] = field(default_factory=set)
     holds: dict[str, Hold] = field(default_factory=dict)  # operators' holds in force
+    caps: dict[str, Cap] = field(default_factory=dict)  # budget ladders' caps in force
     always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hfwarden.app.holds import hold_document
-from hfwarden.app.plan import money
+from hfwarden.app.plan import ladder_step, ladder_text, money
 from hfwarden.app.report import PassReport
 from hfwarden.core.holds import held_because
 
@@ -33,10 +33,15 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "spent_usd": money(b.spent_usd),
                 "projected_usd": money(b.projected_usd),
                 "headroom_usd": money(b.headroom_usd),
+                "step": ladder_step(b.budget.steps, b.step),
             }
             for b in report.budgets
         ],
         "holds": [hold_document(h) for _, h in sorted(report.holds.items())],
+        "caps": [
+            {"endpoint": k, "budget": c.budget, "max_replicas": c.max_replicas, "until": c.until.isoformat()}
+            for k, c in sorted(report.caps.items())
+        ],
         "failed": report.failed,
     }
 
@@ -53,12 +58,14 @@ def status_lines(report: PassReport) -> list[str]:
             f"{e.endpoint:<40} {e.state or 'missing':<13} {e.billed_replicas:>8} {price:>8} "
             f"{usd(e.spent_usd):>9} {usd(e.projected_usd):>10}  {'yes' if e.latched else ''}"
         )
+    for key, cap in sorted(report.caps.items()):
+        lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}")
     for key, hold in sorted(report.holds.items()):
         lines.append(f"hold {key}: {held_because(hold)}")
     for b in report.budgets:
         lines.append(
             f"budget {b.budget.name}: daily {usd(b.budget.daily_usd)}, spent {usd(b.spent_usd)}, "
-            f"projected {usd(b.projected_usd)}, headroom {usd(b.headroom_usd)}"
+            f"projected {usd(b.projected_usd)}, headroom {usd(b.headroom_usd)}{ladder_text(b.budget.steps, b.step)}"
         )
     return lines
 

@@ -38,6 +38,7 @@ from hfwarden.config.values import AlertTargets, Config, Webhook
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
+from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
 from hfwarden.core.windows import holiday_rule, parse_duration_minutes, rule_id, same_minute_clashes, window_rules
@@ -133,6 +134,12 @@ def _budget(spec: BudgetSpec) -> Budget:
         max_hourly_usd=spec.max_hourly_usd,
         max_replicas=spec.max_replicas,
         conservative=spec.conservative,
+        steps=tuple(
+            sorted(
+                (LadderStep(s.at, StepAction(s.action), s.max_replicas, Basis(s.on)) for s in spec.steps or ()),
+                key=lambda step: step.at,
+            )
+        ),
     )
 
 

@@ -255,6 +255,31 @@ class ScopeSpec(_Strict):
         return self
 
 
+class LadderStepSpec(_Strict):
+    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent`."""
+
+    at: Price = Field(gt=0, le=10)
+    action: Literal["notify", "cap", "scale_to_zero", "pause"]
+    max_replicas: Annotated[Replicas, Field(ge=1)] | None = None
+    on: Literal["projected", "spent"] = "projected"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        # YAML 1.1 reads a bare `on:` key as the boolean true.
+        if isinstance(data, dict) and True in data:
+            return {("on" if key is True else key): value for key, value in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _cap_says_how_far(self) -> LadderStepSpec:
+        if self.action == "cap" and self.max_replicas is None:
+            raise ValueError("a cap step needs max_replicas")
+        if self.action != "cap" and self.max_replicas is not None:
+            raise ValueError(f"a {self.action} step takes no max_replicas")
+        return self
+
+
 class BudgetSpec(_Strict):
     """A daily budget and what to do when it is about to be passed."""
 
@@ -267,6 +292,17 @@ class BudgetSpec(_Strict):
     max_hourly_usd: Price | None = Field(default=None, gt=0)
     max_replicas: StrictInt | None = Field(default=None, ge=1, le=100 * MAX_REPLICAS)
     conservative: bool = False
+    steps: list[LadderStepSpec] | None = Field(default=None, min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _steps_or_on_breach(self) -> BudgetSpec:
+        if self.steps is not None and "on_breach" in self.model_fields_set:
+            raise ValueError("give steps or on_breach (its one-step shorthand), not both")
+        if self.steps is not None:
+            lines = [(step.at, step.on) for step in self.steps]
+            if len(set(lines)) != len(lines):
+                raise ValueError("two steps at the same line")
+        return self
 
     @field_validator("alert_at")
     @classmethod

@@ -42,11 +42,13 @@ class Alert:
     spent_usd: float | None = None
     projected_usd: float | None = None
     actions: tuple[StopDecision, ...] = ()
+    step: int | None = None  # the budget's ladder step (1-based) a `guard_action` took
 
     @property
     def dedupe_key(self) -> str:
         threshold = "" if self.threshold is None else f"{self.threshold:g}"
-        return f"{self.kind.value}|{self.subject}|{threshold}|{self.day.isoformat()}"
+        step = "" if self.step is None else f"|step{self.step}"
+        return f"{self.kind.value}|{self.subject}|{threshold}|{self.day.isoformat()}{step}"
 
 
 def endpoint_failed(endpoint: str, why: str, *, day: date) -> Alert:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.ladder import (
+    Basis,
+    CapDecision,
+    LadderStep,
+    Rung,
+    StepAction,
+    cap_saving,
+    crossed,
+    step_message,
+    taken_step,
+)
+from hfwarden.core.records import AuditEntry, LadderMark, Records
 from hfwarden.core.rules import local_day_bounds
 
 
@@ -53,6 +65,7 @@ class Budget:
     max_hourly_usd: float | None = None
     max_replicas: int | None = None
     conservative: bool = False
+    steps: tuple[LadderStep, ...] = ()  # the escalation ladder, in order of `at`; replaces on_breach
 
     def day_of(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -100,6 +113,7 @@ class BudgetStatus:
     projected_usd: float
     hourly_usd: float
     replicas: int
+    step: int = 0  # the ladder step taken today (1-based), 0 for none or no ladder
 
     @property
     def headroom_usd(self) -> float:
@@ -111,9 +125,11 @@ class GuardOutcome:
     statuses: list[BudgetStatus] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     stops: list[StopDecision] = field(default_factory=list)
+    caps: list[CapDecision] = field(default_factory=list)
+    records: Records = field(default_factory=Records)  # a ladder's marks, its step alerts and audit
 
 
-def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime) -> GuardOutcome:
+def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime, taken: int = 0) -> GuardOutcome:
     """Thresholds and caps to alerts; a projection over budget to the fewest stops that bring it back."""
     in_scope = [c for c in costs if budget.scope.covers(c.endpoint)]
     status = BudgetStatus(
@@ -125,6 +141,18 @@ def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datet
     )
     day = budget.day_of(now)
     outcome = GuardOutcome(statuses=[status], alerts=_notices(status, day))
+    if budget.steps:
+        rung = _climb(status, in_scope, taken=taken, now=now)
+        outcome.statuses = [replace(status, step=max(taken, rung.step))]
+        _, day_end = budget.day_bounds(now)
+        action = BreachAction(budget.steps[rung.step - 1].action.value) if rung.stop else BreachAction.PAUSE
+        costs_by_key = {c.endpoint: c for c in in_scope}
+        outcome.stops = [
+            StopDecision(k, action, budget.name, rung.records.audit[0].reason, costs_by_key[k].future_usd, day_end)
+            for k in rung.stop
+        ]
+        outcome.caps, outcome.records = list(rung.cap), rung.records
+        return outcome
     if budget.on_breach == BreachAction.ALERT_ONLY:
         return outcome
     chosen, why = _stops(status, in_scope)
@@ -154,6 +182,7 @@ def _alert(
     threshold: float | None = None,
     subject: str | None = None,
     stops: Iterable[StopDecision] = (),
+    step: int | None = None,
 ) -> Alert:
     budget = status.budget
     return Alert(
@@ -167,6 +196,7 @@ def _alert(
         spent_usd=status.spent_usd,
         projected_usd=status.projected_usd,
         actions=tuple(stops),
+        step=step,
     )
 
 
@@ -194,18 +224,71 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
     return alerts
 
 
+def _candidates(in_scope: Iterable[EndpointCost]) -> list[EndpointCost]:
+    """What the guard may act on: unprotected, not latched, stable, with something left to bill."""
+    return [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
+
+
+def _guard_order(candidates: Iterable[EndpointCost]) -> list[EndpointCost]:
+    """Lowest priority first, then the biggest burners, then by name."""
+    return sorted(candidates, key=lambda c: (c.priority, -c.hourly_usd, -c.future_usd, c.endpoint))
+
+
+def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, now: datetime) -> Rung:
+    """The ladder's step for this pass, if its figure reached a line above the step already taken."""
+    budget = status.budget
+    top = crossed(
+        budget.steps, daily_usd=budget.daily_usd, spent_usd=status.spent_usd, projected_usd=status.projected_usd
+    )
+    if top <= taken:
+        return Rung()
+    step, day = budget.steps[top - 1], budget.day_of(now)
+    _, day_end = budget.day_bounds(now)
+    line = step.at * budget.daily_usd
+    candidates = _guard_order(
+        c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0
+    )
+    remaining = status.projected_usd
+    caps: list[CapDecision] = []
+    stops: list[EndpointCost] = []
+    figure = (
+        f"spent ${status.spent_usd:.2f}" if step.on == Basis.SPENT else f"projected ${status.projected_usd:.2f}"
+    ) + f" reached ${line:.2f}"
+    reason = f"budget {budget.name}: step {top} ({step.describe()}): {figure}"
+    for cost in candidates:
+        if step.action == StepAction.NOTIFY or (step.on == Basis.PROJECTED and remaining <= line):
+            break
+        if step.action == StepAction.CAP:
+            assert step.max_replicas is not None  # the config requires it for a cap
+            saved = cap_saving(cost.future_usd, cost.billed_replicas, step.max_replicas)
+            if saved > 0:
+                caps.append(CapDecision(cost.endpoint, budget.name, step.max_replicas, reason, saved, day_end))
+                remaining -= saved
+        else:
+            stops.append(cost)
+            remaining -= cost.future_usd
+    acted = [f"capped {c.endpoint} at {c.max_replicas}" for c in caps] + [
+        f"{step.action.value} {c.endpoint}" for c in stops
+    ]
+    message = step_message(budget.name, top, step, figure, list(range(taken + 1, top)), "; ".join(acted) or "no action")
+    alert = _alert(status, day, AlertKind.GUARD_ACTION, message, threshold=step.at, subject=budget.name, step=top)
+    entry = AuditEntry(now, f"budget:{budget.name}", f"step {top}: {step.action.value}", message, "ok", "", False)
+    records = Records(audit=(entry,), alerts=(alert,), ladder=(LadderMark(budget.name, day, top, now),))
+    return Rung(top, tuple(caps), tuple(c.endpoint for c in stops), records)
+
+
 def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[EndpointCost], str]:
     """Which endpoints to stop and why: all it can once spent reaches the budget; else, while the
     projection passes it, lowest priority first, then the biggest burners, then by name."""
     budget = status.budget
-    candidates = [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
+    candidates = _candidates(in_scope)
     if status.spent_usd >= budget.daily_usd:
         return candidates, f"spent ${status.spent_usd:.2f} reached the daily budget ${budget.daily_usd:.2f}"
     if status.projected_usd <= budget.daily_usd:
         return [], ""
     chosen = []
     remaining = status.projected_usd
-    for cost in sorted(candidates, key=lambda c: (c.priority, -c.hourly_usd, -c.future_usd, c.endpoint)):
+    for cost in _guard_order(candidates):
         if remaining <= budget.daily_usd:
             break
         chosen.append(cost)
@@ -213,19 +296,33 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
     return chosen, f"projected ${status.projected_usd:.2f} passes the daily budget ${budget.daily_usd:.2f}"
 
 
-def evaluate(budgets: Iterable[Budget], costs: dict[str, list[EndpointCost]], *, now: datetime) -> GuardOutcome:
-    """Every budget; an endpoint in several budgets is stopped by the strictest (pause beats scale to zero)."""
+def evaluate(
+    budgets: Iterable[Budget],
+    costs: dict[str, list[EndpointCost]],
+    *,
+    now: datetime,
+    ladder: Mapping[str, LadderMark] | None = None,
+) -> GuardOutcome:
+    """Every budget; an endpoint in several budgets is stopped by the strictest (pause beats scale to
+    zero) and capped by the lowest cap. `ladder`: the step each budget's ladder last took."""
     total = GuardOutcome()
     by_endpoint: dict[str, StopDecision] = {}
+    caps: dict[str, CapDecision] = {}
     for budget in budgets:
-        outcome = evaluate_budget(budget, costs.get(budget.name, []), now=now)
+        taken = taken_step(ladder or {}, budget.name, budget.day_of(now))
+        outcome = evaluate_budget(budget, costs.get(budget.name, []), now=now, taken=taken)
         total.statuses.extend(outcome.statuses)
         total.alerts.extend(outcome.alerts)
+        total.records += outcome.records
+        for cap in outcome.caps:
+            if cap.endpoint not in caps or cap.max_replicas < caps[cap.endpoint].max_replicas:
+                caps[cap.endpoint] = cap
         for stop in outcome.stops:
             known = by_endpoint.get(stop.endpoint)
             if known is None or _strictness(stop) > _strictness(known):
                 by_endpoint[stop.endpoint] = stop
     total.stops = sorted(by_endpoint.values(), key=lambda s: s.endpoint)
+    total.caps = [c for k, c in sorted(caps.items()) if k not in by_endpoint]  # a stop beats a cap
     return total
 
 

@@ -25,7 +25,7 @@ from hfwarden.core.endpoints import (
     Observation,
 )
 from hfwarden.core.holds import held_because, hold_action
-from hfwarden.core.records import AppliedTransition, AuditEntry, Hold, Latch, Records
+from hfwarden.core.records import AppliedTransition, AuditEntry, Cap, Hold, Latch, Records
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Transition, latest_transition
 
 
@@ -117,17 +117,54 @@ def decide_endpoint(
     unobservable: str | None = None,
     pass_started: datetime | None = None,
     hold: Hold | None = None,
+    cap: Cap | None = None,
 ) -> Decision:
-    """One endpoint's decision from everything stored and observed about it, by precedence."""
+    """One endpoint's decision from everything stored and observed about it, by precedence. A ladder's
+    cap is a budget step too: it bounds whatever the hold or schedule decided (unless the hold was
+    placed over budget)."""
     if unobservable is not None and (schedule is not None or hold is not None):
         return Decision(key, Verdict.UNOBSERVABLE, f"namespace not observable: {unobservable}")
-    if latch is not None and not (hold is not None and hold.over_budget):
+    over_budget = hold is not None and hold.over_budget
+    if latch is not None and not over_budget:
         return _latched(key, schedule, observation, latch, now, last_applied_key, pass_started or now)
     if hold is not None:
-        return _held(key, schedule, observation, hold, now, last_applied_key)
-    if schedule is None:
-        return Decision(key, Verdict.IDLE, "no schedule")
-    return decide(schedule, observation, now=now, last_applied_key=last_applied_key)
+        decision = _held(key, schedule, observation, hold, now, last_applied_key)
+    elif schedule is None:
+        decision = Decision(key, Verdict.IDLE, "no schedule")
+    else:
+        decision = decide(schedule, observation, now=now, last_applied_key=last_applied_key)
+    return decision if cap is None or over_budget else capped(decision, cap, observation)
+
+
+def capped(decision: Decision, cap: Cap, observed: Observation | None) -> Decision:
+    """A decision bounded by a ladder cap: its sizes clamped, and a size above the cap put back down
+    (level-triggered, like a latch) on anything that could bill."""
+    why = f"capped at max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}"
+    steps = [_clamp(step, cap.max_replicas) for step in decision.steps]
+    stopping = bool(steps) and steps[-1].kind in (StepKind.PAUSE, StepKind.SCALE_TO_ZERO)
+    above = observed is not None and max(observed.max_replica, observed.min_replica) > cap.max_replicas
+    movable = observed is not None and observed.state in STABLE_STATES and observed.state != EndpointState.PAUSED
+    updates_max = any(s.kind == StepKind.UPDATE and s.max_replicas is not None for s in steps)
+    if above and movable and not stopping and not updates_max:
+        assert observed is not None
+        low = cap.max_replicas if observed.min_replica > cap.max_replicas else None
+        steps = [s for s in steps if s.kind != StepKind.UPDATE]  # one PUT, at the cap
+        steps.insert(0, Step(StepKind.UPDATE, min_replicas=low, max_replicas=cap.max_replicas))
+    if not steps:
+        return decision
+    verdict = decision.verdict if decision.steps else Verdict.ACT
+    transition = decision.transition if decision.steps else None  # only a sent transition counts as applied
+    reason = f"{decision.reason}; {why}" if decision.steps else why
+    return Decision(decision.endpoint, verdict, reason, transition, tuple(steps), decision.records)
+
+
+def _clamp(step: Step, cap: int) -> Step:
+    if step.kind != StepKind.UPDATE:
+        return step
+    # None is "leave as it is": the level check in `capped` deals with a size already above the cap.
+    high = step.max_replicas if step.max_replicas is None else min(step.max_replicas, cap)
+    low = step.min_replicas if step.min_replicas is None else min(step.min_replicas, cap)
+    return Step(StepKind.UPDATE, min_replicas=low, max_replicas=high, scale_to_zero_timeout=step.scale_to_zero_timeout)
 
 
 def stop_step(action: str) -> Step:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from hfwarden.core.alerts import Alert
@@ -42,6 +42,31 @@ class Hold:
     over_budget: bool = False
     min_replicas: int | None = None
     max_replicas: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """A ladder `cap` step on one endpoint: `max_replicas` at most `max_replicas` until `until` (the
+    next budget day) or a release; the sizes it had before, to restore when the cap lifts."""
+
+    endpoint: str
+    budget: str
+    max_replicas: int
+    previous_min: int
+    previous_max: int
+    capped_at: datetime
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LadderMark:
+    """The highest step of a budget's ladder taken on a budget day: each step is taken once a day."""
+
+    budget: str
+    day: date
+    step: int  # 1-based, in order of `at`
+    taken_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +111,9 @@ class Records:
     alerts: tuple[Alert, ...] = ()
     add_holds: tuple[Hold, ...] = ()
     remove_holds: tuple[str, ...] = ()
+    add_caps: tuple[Cap, ...] = ()
+    remove_caps: tuple[str, ...] = ()
+    ladder: tuple[LadderMark, ...] = ()
 
     def __add__(self, other: Records) -> Records:
         return Records(
@@ -96,6 +124,9 @@ class Records:
             self.alerts + other.alerts,
             self.add_holds + other.add_holds,
             self.remove_holds + other.remove_holds,
+            self.add_caps + other.add_caps,
+            self.remove_caps + other.remove_caps,
+            self.ladder + other.ladder,
         )
 
     @property
@@ -108,4 +139,7 @@ class Records:
             or self.alerts
             or self.add_holds
             or self.remove_holds
+            or self.add_caps
+            or self.remove_caps
+            or self.ladder
         )

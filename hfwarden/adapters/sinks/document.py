@@ -52,6 +52,7 @@ def alert_document(alert: Alert, *, created_at: datetime, alert_id: str | None =
         "budget": alert.budget,
         "endpoint": alert.endpoint,
         "threshold": alert.threshold,
+        "step": alert.step,
         "daily_usd": _money(alert.daily_usd),
         "spent_usd": _money(alert.spent_usd),
         "projected_usd": _money(alert.projected_usd),

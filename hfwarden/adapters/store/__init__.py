@@ -1,4 +1,4 @@
-"""Durable state behind SQLAlchemy: transitions applied, audit log, ledger, latches, holds, alert outbox, lease.
+"""Durable state behind SQLAlchemy: applied transitions, audit, ledger, latches, holds, caps, outbox, lease.
 
 SQLite (WAL) by default, PostgreSQL by URL. Every write is a committed transaction, so a `kill -9`
 loses nothing already recorded. One module per concern; `Store` puts them together.
@@ -12,6 +12,7 @@ from hfwarden.adapters.store.audit import AuditLog
 from hfwarden.adapters.store.decisions import Decisions
 from hfwarden.adapters.store.engine import open_engine
 from hfwarden.adapters.store.holds import HoldRecords
+from hfwarden.adapters.store.ladder import LadderRecords
 from hfwarden.adapters.store.lease import Leases, lease_holder_id
 from hfwarden.adapters.store.ledger import LedgerRecords
 from hfwarden.adapters.store.outbox import Outbox, OutboxItem
@@ -22,7 +23,9 @@ from hfwarden.adapters.store.transitions import AppliedTransitions
 __all__ = ["OutboxItem", "Store", "lease_holder_id"]
 
 
-class Store(AppliedTransitions, AuditLog, Decisions, HoldRecords, Leases, LedgerRecords, Outbox, PriceCache):
+class Store(
+    AppliedTransitions, AuditLog, Decisions, HoldRecords, LadderRecords, Leases, LedgerRecords, Outbox, PriceCache
+):
     """The state store. Thread-safe through the engine's pool."""
 
     def __init__(self, url: str) -> None:

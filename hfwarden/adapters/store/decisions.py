@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, insert, select
 from hfwarden.adapters.store._base import StoreBase
 from hfwarden.adapters.store.audit import audit_row
 from hfwarden.adapters.store.holds import write_holds
+from hfwarden.adapters.store.ladder import write_ladder
 from hfwarden.adapters.store.ledger import write_ledger
 from hfwarden.adapters.store.tables import alert_marks, applied_transitions, audit_log, latches, outbox
 from hfwarden.core.cost import OpenSegment, Segment
@@ -97,6 +98,7 @@ class Decisions(StoreBase):
                 conn.execute(delete(latches).where(latches.c.endpoint == latch.endpoint))
                 conn.execute(insert(latches).values(**_latch_row(latch)))
             write_holds(conn, records)
+            write_ladder(conn, records)
             write_ledger(conn, *ledger)
             return enqueue(conn, alerts, sinks, now)
 

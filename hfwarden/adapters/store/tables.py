@@ -152,3 +152,27 @@ holds = Table(
     Column("min_replicas", Integer, nullable=True),
     Column("max_replicas", Integer, nullable=True),
 )
+
+# A budget ladder's `cap` steps: one per endpoint, with the sizes to restore when it lifts.
+ladder_caps = Table(
+    "ladder_caps",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("budget", String(200), nullable=False),
+    Column("max_replicas", Integer, nullable=False),
+    Column("previous_min", Integer, nullable=False),
+    Column("previous_max", Integer, nullable=False),
+    Column("capped_at", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# The highest ladder step each budget took on its budget day: each step is taken once a day.
+ladder_marks = Table(
+    "ladder_marks",
+    metadata,
+    Column("budget", String(200), primary_key=True),
+    Column("day", String(10), nullable=False),  # ISO date of the budget day
+    Column("step", Integer, nullable=False),
+    Column("taken_at", UTCDateTime(), nullable=False),
+)
