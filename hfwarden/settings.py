@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=20)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
-    max_concurrency: int = Field(default=16, ge=1, le=64)
+    max_concurrency: int = Field(default=32, ge=1, le=64)
     reload_poll_seconds: float = Field(default=5.0, gt=0)
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=9090, ge=0, le=65535)

@@ -55,8 +55,9 @@ class Reconciler:
         self.clock = clock
         self.dry_run = dry_run
         self.prices = PriceBook(store=store, overrides=config.pricing)
+        self.gap_after = gap_after
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
-        self.spend = SpendView(self.ledger, self.prices)
+        self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
         self.executor = Executor(hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping)
         self.logbook = Logbook(dry_run=dry_run)
         self._on_action = on_action
@@ -82,6 +83,7 @@ class Reconciler:
     def _pass(self, *, read_only: bool) -> PassReport:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
+        self._take_up_ledger(now, read_only=read_only)
         unobservable = self._observe(config, report)
         self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
         records = Records(alerts=self._fold(report.observations.values(), now))
@@ -90,18 +92,27 @@ class Reconciler:
             latches, lifted = lift_expired(latches, now=now)
             records += self._kept(lifted) + self._schedules(config, report, latches, unobservable, now)
         report.latched = set(latches)
-        costs = self.spend.budget_costs(config, report.observations, report.latched, now)
+        spend = SpendView(self.ledger, self.prices)
+        costs = spend.budget_costs(config, report.observations, report.latched, now)
         outcome = evaluate(config.budgets, costs, now=now)
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
         records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
         if not read_only:
             records += self._guard(outcome.stops, guard_alerts, report, latches, now)
-        report.endpoints, report.always_on_usd = self.spend.figures(config, report.observations, report.latched, now)
+        report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts
         if not read_only:
             self._write(records, now, with_ledger=True)
         return report
+
+    def _take_up_ledger(self, now: datetime, *, read_only: bool) -> None:
+        """A read-only pass (a standby, `status`) folds into a scratch ledger read from the store and
+        never writes it; the first acting pass after one continues the ledger from the store, so a
+        process that takes over never writes segments of its own for a stretch the leader recorded."""
+        if read_only or not self._ledger_is_ours:
+            self.ledger = Ledger(self.store, now=now, gap_after=self.gap_after)
+        self._ledger_is_ours = not read_only
 
     # -- gathering ----------------------------------------------------------------------------------
 
