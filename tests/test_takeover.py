@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -66,7 +67,7 @@ def test_spend_counted_twice_after_a_takeover(
         stretches = sorted(
             (s.start, s.end) for s in standby.store.segments_since(start) if s.endpoint == f"acme/{name}"
         )
-        overlaps = [(a, b) for a, b in zip(stretches, stretches[1:], strict=False) if b[0] < a[1]]
+        overlaps = [(a, b) for a, b in pairwise(stretches) if b[0] < a[1]]
         assert overlaps == [], name  # the standby wrote stretches the leader had recorded
         truth = billed_usd(control, name)
         ledger = stored_spend(standby.store, clock, f"acme/{name}", start)
