@@ -6,11 +6,17 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
 REAL_HUB = "https://huggingface.co"
+
+
+def default_state_dir() -> Path:
+    """The per-user state directory: `$XDG_STATE_HOME/hfwarden`, by default `~/.local/state/hfwarden`."""
+    return Path(user_state_dir("hfwarden"))
 
 
 class SettingsError(ValueError):

@@ -1,4 +1,8 @@
-"""The schema: every table of the state store, in one SQLAlchemy `MetaData`. Alembic migrates it."""
+"""The schema: every table of the state store, in one SQLAlchemy `MetaData`.
+
+The code reads and writes through these definitions; the database gets them through the Alembic revisions in
+`migrations/versions` (a change here needs a new revision there: tests/test_migrations.py compares the two).
+"""
 
 from __future__ import annotations
 
