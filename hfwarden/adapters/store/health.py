@@ -75,11 +75,13 @@ class StoreHealth:
         committing = context.connection is not None and context.connection.info.pop(_COMMITTING, False)
         statement = (context.statement or "").lstrip().upper()
         writing = committing or statement.startswith(("INSERT", "UPDATE", "DELETE"))
-        # Constraint violations and the like are the caller's business; failing to write at all is ours.
-        if writing and isinstance(context.sqlalchemy_exception, OperationalError):
-            first = str(context.original_exception).strip().splitlines()
-            self.commit_failure = first[0] if first else type(context.original_exception).__name__
-            log.error("state_commit_failed", error=self.commit_failure)
+        first = str(context.original_exception).strip().splitlines()
+        message = first[0] if first else type(context.original_exception).__name__
+        # Constraint violations are the caller's business, and a lock wait that timed out (a standby behind a
+        # fenced transaction) is contention, not a store that cannot write; failing to write at all is ours.
+        if writing and isinstance(context.sqlalchemy_exception, OperationalError) and "lock" not in message.lower():
+            self.commit_failure = message
+            log.error("state_commit_failed", error=message)
 
     def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
         # A connection goes back to the pool after its transaction: a commit with no error since succeeded.
