@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -10,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from huggingface_hub import HfApi
 
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from tests.helpers import create
 
 PASSWORD = "s3cretPassw0rd"
 SCHEDULE = (
@@ -35,9 +38,15 @@ def env(emulator: Emulator, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def hfwarden(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def hfwarden(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hfwarden", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "hfwarden", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -116,3 +125,35 @@ def test_only_the_last_level_of_the_state_dir_is_created(env: dict[str, str], tm
     assert "Traceback" not in result.stderr
     assert (tmp_path / "new-state" / "hfwarden.db").is_file()
     assert sqlite3.connect(tmp_path / "new-state" / "hfwarden.db").execute("select 1").fetchone() == (1,)
+
+
+def test_status_from_another_directory_does_not_create_an_empty_state(
+    env: dict[str, str], tmp_path: Path, api: HfApi
+) -> None:
+    """The default state URL was relative: `status` elsewhere made an empty database and reported all well."""
+    create(api, "chat")
+    env = {k: v for k, v in env.items() if k != "HFWARDEN_STATE_DIR"} | {"XDG_STATE_HOME": str(tmp_path / "xdg")}
+    database = tmp_path / "xdg" / "hfwarden" / "hfwarden.db"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for command in (("status",), ("release", "acme/chat")):
+        one_line_exit_2(hfwarden(*command, env=env, cwd=elsewhere), f"no state yet at {database}")
+    assert not database.exists()
+    assert list(elsewhere.iterdir()) == []
+    assert hfwarden("run", "--once", env=env, cwd=tmp_path).returncode == 0
+    assert database.is_file()  # the per-user default, wherever the command ran
+    status = hfwarden("status", "--json", env=env, cwd=elsewhere)
+    assert status.returncode == 0, status.stderr
+    assert [e["endpoint"] for e in json.loads(status.stdout)["endpoints"]] == ["acme/chat"]
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_open_existing_on_postgresql_says_when_there_is_no_state(postgres_url: str) -> None:
+    from hfwarden.adapters.store import Store, StoreError
+    from tests.postgres import fresh_database
+
+    url = fresh_database(postgres_url)
+    with pytest.raises(StoreError, match="no state yet at postgresql"):
+        Store.open_existing(url)
+    Store(url).close()
+    Store.open_existing(url).close()

@@ -7,7 +7,7 @@ One module per concern; `Store` puts them together.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hfwarden.adapters.store import migrate
@@ -25,6 +25,18 @@ from hfwarden.adapters.store.transitions import AppliedTransitions
 __all__ = ["LeaseLost", "OutboxItem", "StateLost", "Store", "StoreError", "lease_holder_id"]
 
 
+def _no_state(where: str) -> str:
+    return (
+        f"no state yet at {where}: nothing has run on it (start `hfwarden run`, or point HFWARDEN_STATE_DIR or "
+        "HFWARDEN_STATE_URL at the daemon's state)"
+    )
+
+
+def _has_state(engine: Engine) -> bool:
+    names = set(inspect(engine).get_table_names())
+    return "alembic_version" in names or "leases" in names
+
+
 class Store(AppliedTransitions, AuditLog, Decisions, Leases, LedgerRecords, Outbox, PriceCache):
     """The state store. Thread-safe through the engine's pool.
 
@@ -32,16 +44,27 @@ class Store(AppliedTransitions, AuditLog, Decisions, Leases, LedgerRecords, Outb
     is a `StoreError` with one printable line.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         parsed = parse_url(url)
-        self.engine = open_engine(parsed)
         path = sqlite_file(parsed)
+        if not create and path is not None and not path.is_file():
+            raise StoreError(_no_state(str(path)))
+        self.engine = open_engine(parsed)
         try:
+            if not create and path is None and not _has_state(self.engine):
+                raise StoreError(_no_state(parsed.render_as_string(hide_password=True)))
             migrate.upgrade(self.engine, path)
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, StoreError) as exc:
             self.engine.dispose()
-            raise StoreError(describe(exc, parsed)) from None
+            raise exc if isinstance(exc, StoreError) else StoreError(describe(exc, parsed)) from None
         self.health_state = StoreHealth(self.engine, path)
+
+    @classmethod
+    def open_existing(cls, url: str) -> Store:
+        """The store at `url` if hfwarden has ever written there; else a `StoreError` that says so. For commands
+        that only read state (`status`, `release`): an empty database made on the spot would report no latches
+        and no spend, as if all were well."""
+        return cls(url, create=False)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)})"
