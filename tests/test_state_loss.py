@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import resource
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
 from hfwarden.web import Liveness, build_app
 from tests.test_daemon import TOKEN, Running, env_for
+from tests.test_web import eventually
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SCHEDULE = (
@@ -39,15 +39,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(f"sqlite:///{tmp_path / 'state' / 'hfwarden.db'}")
     yield s
     s.close()
-
-
-def eventually(check: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def test_deleting_the_state_file_is_detected_not_written_into(store: Store, tmp_path: Path) -> None:

@@ -51,12 +51,15 @@ class Store(AppliedTransitions, AuditLog, Decisions, Leases, LedgerRecords, Outb
             raise StoreError(_no_state(str(path)))
         self.engine = open_engine(parsed)
         try:
-            if not create and path is None and not _has_state(self.engine):
-                raise StoreError(_no_state(parsed.render_as_string(hide_password=True)))
-            migrate.upgrade(self.engine, path)
-        except (SQLAlchemyError, OSError, StoreError) as exc:
+            missing = not create and path is None and not _has_state(self.engine)
+            if not missing:
+                migrate.upgrade(self.engine, path)
+        except (SQLAlchemyError, OSError) as exc:
             self.engine.dispose()
-            raise exc if isinstance(exc, StoreError) else StoreError(describe(exc, parsed)) from None
+            raise StoreError(describe(exc, parsed)) from None
+        if missing:
+            self.engine.dispose()
+            raise StoreError(_no_state(parsed.render_as_string(hide_password=True)))
         self.health_state = StoreHealth(self.engine, path)
 
     @classmethod

@@ -86,7 +86,8 @@ def open_engine(parsed: URL) -> Engine:
 
 def describe(exc: BaseException, url: URL) -> str:
     """One line for a failure to open or migrate the store: where, what, and what to do; no password."""
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    detail = lines[0] if lines else type(exc).__name__
     if url.password:
         detail = detail.replace(str(url.password), "***")
     path = sqlite_file(url)

@@ -21,6 +21,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
+from hfwarden.logs import get_logger
+
+log = get_logger("hfwarden.store")
 # Any constant shared by every hfwarden process: "hfwarden" in ASCII.
 _PG_LOCK_KEY = 0x6866776172646E
 _SCRIPTS = str(Path(__file__).with_name("migrations"))
@@ -69,8 +72,10 @@ def _upgrade_locked(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        if current_revision(conn) == head_revision():
-            return
+        before = current_revision(conn)
+        if before == head_revision():
+            return  # another process migrated it while this one waited for the lock
         config = _config()
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+    log.info("state_migrated", from_revision=before or "none", to_revision=head_revision())
