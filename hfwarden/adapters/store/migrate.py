@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -78,4 +79,5 @@ def _upgrade_locked(engine: Engine) -> None:
         config = _config()
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-    log.info("state_migrated", from_revision=before or "none", to_revision=head_revision())
+    if structlog.is_configured():  # the daemon's log; unconfigured, structlog would print to a CLI's stdout
+        log.info("state_migrated", from_revision=before or "none", to_revision=head_revision())
