@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
@@ -87,6 +87,9 @@ def test_a_full_disk_turns_readyz_not_ready_until_a_commit_succeeds(store: Store
     assert response.status_code == 503
     assert "full" in response.json()["store_reason"]
     assert store.ping()  # reads still work: only readiness can tell
+    with store.engine.begin() as conn:
+        conn.execute(text("SELECT 1"))  # a transaction that wrote nothing proves nothing
+    assert client.get("/readyz").status_code == 503
     full["now"] = False
     store.audit(entry("x" * 100_000))
     assert client.get("/readyz").status_code == 200

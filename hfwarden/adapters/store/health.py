@@ -22,7 +22,9 @@ from hfwarden.adapters.store.errors import StateLost
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.store")
+_WROTE = "hfwarden.wrote"
 _COMMITTING = "hfwarden.committing"
+_WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -42,7 +44,9 @@ class StoreHealth:
         self.commit_failure: str | None = None
         self._lost_logged = False
         self._lock = threading.Lock()
+        event.listen(engine, "after_cursor_execute", self._on_execute)
         event.listen(engine, "commit", self._on_commit)
+        event.listen(engine, "rollback", self._on_rollback)
         event.listen(engine, "handle_error", self._on_error)
         event.listen(engine, "checkin", self._on_checkin)
         if path is not None:
@@ -68,13 +72,23 @@ class StoreHealth:
         if reason is not None:
             raise StateLost(reason)
 
+    def _on_execute(self, conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith(_WRITES):
+            conn.info[_WROTE] = True
+
     def _on_commit(self, conn: Connection) -> None:
-        conn.info[_COMMITTING] = True
+        # Only a commit that wrote something proves the store can commit again: a read-only transaction
+        # "commits" fine on a full disk.
+        if conn.info.pop(_WROTE, False):
+            conn.info[_COMMITTING] = True
+
+    def _on_rollback(self, conn: Connection) -> None:
+        conn.info.pop(_WROTE, None)
 
     def _on_error(self, context: ExceptionContext) -> None:
         committing = context.connection is not None and context.connection.info.pop(_COMMITTING, False)
         statement = (context.statement or "").lstrip().upper()
-        writing = committing or statement.startswith(("INSERT", "UPDATE", "DELETE"))
+        writing = committing or statement.startswith(_WRITES)
         first = str(context.original_exception).strip().splitlines()
         message = first[0] if first else type(context.original_exception).__name__
         # Constraint violations are the caller's business, and a lock wait that timed out (a standby behind a
