@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, insert, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select, text
 
 from hfwarden.adapters.store import Store, migrate
 from hfwarden.adapters.store.tables import metadata
@@ -105,4 +105,31 @@ def test_two_processes_opening_a_fresh_database_at_once_both_succeed(url: str) -
     store = Store(url)
     with store.engine.connect() as conn:
         assert migrate.current_revision(conn) == migrate.head_revision()
+    store.close()
+
+
+def test_a_create_all_database_that_already_has_the_claim_columns_is_adopted(url: str) -> None:
+    """A build between the release and Alembic made the outbox claim columns with `create_all`."""
+    make_release_database(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE alert_outbox ADD COLUMN claimed_by VARCHAR(300)"))
+        conn.execute(text("ALTER TABLE alert_outbox ADD COLUMN claimed_until TIMESTAMP"))
+    engine.dispose()
+    store = Store(url)
+    assert store.outbox_depth() == 1
+    store.close()
+
+
+def test_duplicate_ledger_segments_already_stored_are_dropped_keeping_the_first(url: str) -> None:
+    """A takeover before the fix wrote the old leader's segments again: upgrading stops counting them twice."""
+    make_release_database(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        again = ROWS["ledger_segments"][0] | {"replicas": 5}
+        conn.execute(insert(schema_v0.metadata.tables["ledger_segments"]), [again])
+    engine.dispose()
+    store = Store(url)
+    kept = store.segments_since(datetime(2026, 1, 1, tzinfo=UTC))
+    assert sorted((s.endpoint, s.replicas) for s in kept) == [("acme/a", 1), ("acme/b", 2)]
     store.close()

@@ -16,9 +16,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A database made by `create_all` from a build that already had these columns keeps them as they are.
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("alert_outbox")}
     with op.batch_alter_table("alert_outbox") as batch:
-        batch.add_column(sa.Column("claimed_by", sa.String(300), nullable=True))
-        batch.add_column(sa.Column("claimed_until", sa.DateTime(), nullable=True))
+        if "claimed_by" not in present:
+            batch.add_column(sa.Column("claimed_by", sa.String(300), nullable=True))
+        if "claimed_until" not in present:
+            batch.add_column(sa.Column("claimed_until", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
