@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     # Imported after parsing: `--help` and a bad flag must not pay for pydantic, uvicorn and the rest.
     from hfwarden import commands
+    from hfwarden.adapters.store import StoreError
     from hfwarden.config import ConfigError
     from hfwarden.serving import BindError
     from hfwarden.settings import SettingsError
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 2
-    except (SettingsError, BindError) as exc:
+    except (SettingsError, BindError, StoreError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)
         return 2
     return 2

@@ -19,7 +19,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
-from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.adapters.store import StateLost, Store, lease_holder_id
 from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.report import PassReport
@@ -112,6 +112,7 @@ class Daemon:
         self.last_pass: PassReport | None = None
         self.last_pass_completed_at: float | None = None  # monotonic
         self.passes = 0
+        self.exit_code = 0
 
     @property
     def config(self) -> Config:
@@ -124,10 +125,13 @@ class Daemon:
         try:
             leader = self._hold_lease()
             report = self.reconciler.run_pass() if leader else self.reconciler.assess()
-        except Exception:
+        except Exception as exc:
             # A pass that breaks (store down, a bug) is logged and the loop lives on to the next tick.
             self.metrics.pass_failures.inc()
             log.exception("pass_crashed")
+            if isinstance(exc, StateLost):  # the state file is gone: stop, a supervisor restart is the safe way on
+                self.exit_code = 3
+                self.request_stop()
             raise
         self.last_pass = report
         self.last_pass_completed_at = time.monotonic()
@@ -279,7 +283,7 @@ class Daemon:
         )
         if self.settings.http_port is not None:
             self.http = HttpServer(
-                build_web_app(self.liveness, self.metrics.registry, self.store.ping),
+                build_web_app(self.liveness, self.metrics.registry, self.store.health),
                 host=self.settings.http_host,
                 port=self.settings.http_port,
             )
@@ -347,4 +351,4 @@ class Daemon:
             self.wait()
         finally:
             self.stop()
-        return 0
+        return self.exit_code

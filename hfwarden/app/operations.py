@@ -103,7 +103,7 @@ def deliver_waiting(store: Store, config: Config, clock: Clock, within_seconds: 
 
 def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
     """Observe and compute every figure `status` shows, changing nothing."""
-    store = Store(settings.database_url)
+    store = Store.open_existing(settings.database_url)
     reconciler = Reconciler(
         config=config, hub=build_hub(settings, threading.Event()), store=store, clock=clock, dry_run=True
     )
@@ -116,7 +116,7 @@ def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
 
 def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> Latch | None:
     """Lift a budget latch (audited and alerted); the latch that was lifted, None if there was none."""
-    store = Store(settings.database_url)
+    store = Store.open_existing(settings.database_url)
     try:
         latch = store.latches().get(endpoint)
         if latch is None:
