@@ -71,19 +71,7 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
-        self.hub = build_hub(
-            settings, self.stopping, observer=self.metrics.observe_call, retry_observer=self.metrics.observe_retry
-        )
-        self.reconciler = Reconciler(
-            config=config,
-            hub=self.hub,
-            store=self.store,
-            clock=self.clock,
-            dry_run=settings.dry_run,
-            max_concurrency=settings.max_concurrency,
-            on_action=self.metrics.observe_action,
-            stopping=self.stopping,
-        )
+        self.reconciler = self._reconciler(config)
         self.deliverer = Deliverer(
             self.store,
             config.alerts,
@@ -113,6 +101,25 @@ class Daemon:
         self.last_pass_completed_at: float | None = None  # monotonic
         self.passes = 0
         self.exit_code = 0
+
+    def _reconciler(self, config: Config) -> Reconciler:
+        hub = build_hub(
+            self.settings,
+            self.stopping,
+            clock=self.clock,
+            observer=self.metrics.observe_call,
+            retry_observer=self.metrics.observe_retry,
+        )
+        return Reconciler(
+            config=config,
+            hub=hub,
+            store=self.store,
+            clock=self.clock,
+            dry_run=self.settings.dry_run,
+            max_concurrency=self.settings.max_concurrency,
+            on_action=self.metrics.observe_action,
+            stopping=self.stopping,
+        )
 
     @property
     def config(self) -> Config:
@@ -153,7 +160,10 @@ class Daemon:
     def _hold_lease(self) -> bool:
         """Take or renew the lease; only its holder acts, another process on the same state stands by."""
         ttl = timedelta(seconds=self.settings.lease_ttl_seconds)
-        leader = self.store.take_lease(self.holder, now=self.clock.now(), ttl=ttl)
+        generation = self.store.acquire_lease(self.holder, now=self.clock.now(), ttl=ttl)
+        leader = generation is not None
+        # The pass checks this fencing token before each call and in the transaction that records them.
+        self.reconciler.fence = (self.holder, generation) if generation is not None else None
         if leader != self.leader:
             if leader:
                 log.info("lease_acquired", holder=self.holder)

@@ -73,3 +73,31 @@ def test_spend_counted_twice_after_a_takeover(
         ledger = stored_spend(standby.store, clock, f"acme/{name}", start)
         # Errs high by at most a minute per start seen late (no follow-up passes here), never low.
         assert truth <= ledger <= truth + 2 * 0.8 / 60 + 1e-9, name
+
+
+def test_a_stalled_leader_does_not_act_after_a_takeover(
+    api: HfApi, control: httpx.Client, clock: ManualClock, reconcilers: list[Reconciler], tmp_path: Path
+) -> None:
+    stalled, standby = reconcilers
+    create(api, "a")
+    advance(control, 70)
+    ttl = timedelta(seconds=30)
+    generation = stalled.store.acquire_lease("host-a:1:x", now=clock.now(), ttl=ttl)
+    assert generation is not None
+    stalled.fence = ("host-a:1:x", generation)
+    # The leader stalls past its lease; the standby (on another host) takes over.
+    taken = standby.store.acquire_lease("host-b:2:y", now=clock.now() + 2 * ttl, ttl=ttl)
+    assert taken == generation + 1
+    pause_now = (
+        "version: 1\nendpoints:\n  - {namespace: acme, name: a, schedule: [{cron: '* * * * *', action: pause}]}\n"
+    )
+    path = tmp_path / "pause.yaml"
+    path.write_text(pause_now)
+    stalled.set_config(load_config([path]))
+    control.delete("/_emulator/requests")
+    report = stalled.run_pass()  # wakes up and carries on as if it still led
+    mutating = [c["path"] for c in control.get("/_emulator/requests").json()["requests"] if c["method"] != "GET"]
+    assert mutating == []
+    assert report.acted == []
+    assert stalled.store.audit_entries() == []
+    assert api.get_inference_endpoint("a", namespace="acme").status == "running"

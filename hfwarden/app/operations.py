@@ -30,6 +30,7 @@ def build_hub(
     settings: Settings,
     cancel: threading.Event,
     *,
+    clock: Clock,
     observer: Callable[[str, str], None] | None = None,
     retry_observer: Callable[[str], None] | None = None,
 ) -> Hub:
@@ -44,6 +45,7 @@ def build_hub(
         retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
         cancel=cancel,
         hub_url=settings.hub_url,
+        clock=clock,
         observer=observer,
         retry_observer=retry_observer,
     )
@@ -63,17 +65,19 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
     store = Store(settings.database_url)
     holder = lease_holder_id()
     try:
-        if not store.take_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds)):
+        generation = store.acquire_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds))
+        if generation is None:
             return OnceResult(None, held_by=store.lease_holder())
         try:
             reconciler = Reconciler(
                 config=config,
-                hub=build_hub(settings, threading.Event()),
+                hub=build_hub(settings, threading.Event(), clock=clock),
                 store=store,
                 clock=clock,
                 dry_run=settings.dry_run,
                 max_concurrency=settings.max_concurrency,
             )
+            reconciler.fence = (holder, generation)
             try:
                 report = reconciler.run_pass()
             finally:
@@ -105,7 +109,7 @@ def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
     """Observe and compute every figure `status` shows, changing nothing."""
     store = Store.open_existing(settings.database_url)
     reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event()), store=store, clock=clock, dry_run=True
+        config=config, hub=build_hub(settings, threading.Event(), clock=clock), store=store, clock=clock, dry_run=True
     )
     try:
         return reconciler.assess()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.hub import Hub, HubError
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.adapters.store import Store
+from hfwarden.adapters.store import LeaseLost, Store
 from hfwarden.app.execute import Executor, Outcome
 from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook, log
@@ -58,7 +58,11 @@ class Reconciler:
         self.gap_after = gap_after
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
-        self.executor = Executor(hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping)
+        self.executor = Executor(
+            hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self._check_fence
+        )
+        # (holder, generation) of the lease this process acts under; None: acting without one (tests, tools).
+        self.fence: tuple[str, int] | None = None
         self.logbook = Logbook(dry_run=dry_run)
         self._on_action = on_action
         self._lock = threading.Lock()
@@ -84,9 +88,9 @@ class Reconciler:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
         self._take_up_ledger(now, read_only=read_only)
-        unobservable = self._observe(config, report)
+        unobservable, seen_at = self._observe(config, report)
         self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
-        records = Records(alerts=self._fold(report.observations.values(), now))
+        records = Records(alerts=self._fold(report.observations.values(), seen_at, now))
         latches = self.store.latches()
         if not read_only:
             latches, lifted = lift_expired(latches, now=now)
@@ -116,12 +120,15 @@ class Reconciler:
 
     # -- gathering ----------------------------------------------------------------------------------
 
-    def _observe(self, config: Config, report: PassReport) -> dict[str, str]:
-        """Every namespace listed once, in parallel; the namespaces that could not be, with why."""
+    def _observe(self, config: Config, report: PassReport) -> tuple[dict[str, str], dict[str, datetime]]:
+        """Every namespace listed once, in parallel; the namespaces that could not be, with why, and
+        when each listing came back (a change it shows happened before then, not before the pass)."""
         unobservable: dict[str, str] = {}
+        seen_at: dict[str, datetime] = {}
         for namespace, listing in self.executor.submit_list(config.namespaces).items():
             try:
                 report.observations.update((o.key, o) for o in listing.result())
+                seen_at[namespace] = self.clock.now()
             except HubError as exc:
                 unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
@@ -129,16 +136,19 @@ class Reconciler:
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))
         report.observed = len(report.observations)
         self.logbook.observations(report.observations)
-        return unobservable
+        return unobservable, seen_at
 
-    def _fold(self, observations: Iterable[Observation], at: datetime) -> tuple[Alert, ...]:
-        """Observations into the ledger; an alert for each one whose price is unknown."""
+    def _fold(
+        self, observations: Iterable[Observation], seen_at: dict[str, datetime], now: datetime
+    ) -> tuple[Alert, ...]:
+        """Observations into the ledger, each at the time it was seen; an alert for each one whose
+        price is unknown."""
         alerts = []
         for observed in observations:
             price = self.prices.price(observed.instance)
             if price is None:
-                alerts.append(unknown_price(observed.key, observed.instance, day=at.date()))
-            self.ledger.observe(observed, at=at, price_per_hour=price)
+                alerts.append(unknown_price(observed.key, observed.instance, day=now.date()))
+            self.ledger.observe(observed, at=seen_at[observed.namespace], price_per_hour=price)
         return tuple(alerts)
 
     # -- schedules and latches ----------------------------------------------------------------------
@@ -260,6 +270,10 @@ class Reconciler:
             self.ledger.flushed(now)
         fresh_keys = {p.dedupe_key for p in fresh}
         self.logbook.alerts((a for k, a in unique.items() if k in fresh_keys), dry_run=False)
+
+    def _check_fence(self) -> None:
+        if self.fence is not None and not self.store.check_lease(*self.fence):
+            raise LeaseLost(f"the lease moved on from {self.fence[0]} (generation {self.fence[1]}): not acting")
 
     def _kept(self, records: Records) -> Records:
         """A dry run writes only its own audit entries; the alerts it would raise are logged."""

@@ -13,10 +13,11 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from hfwarden.catalogue import Compute, compute_id
-from hfwarden.clock import Clock
+from hfwarden.clock import Clock, to_z
 from hfwarden.emulator.accounts import BillingAccount, minute_floor
 from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
@@ -225,6 +226,7 @@ class World:
         now = self.advance_all()
         rows = [acc.row(now) for acc in self.accounts.values() if namespace is None or acc.namespace == namespace]
         return {
+            "as_of": to_z(datetime.fromtimestamp(now, UTC)),  # the emulated instant these totals run to
             "total_usd": sum(float(r["usd"]) for r in rows),
             "total_exact_usd": sum(float(r["exact_usd"]) for r in rows),
             "endpoints": rows,
