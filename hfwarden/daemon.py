@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
+from hfwarden.adapters.sinks.delivery import deliver_now
 from hfwarden.adapters.store import StateLost, Store, lease_holder_id
 from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
@@ -26,6 +28,7 @@ from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
+from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.endpoints import MOVING_STATES
 from hfwarden.core.rules import next_transition
 from hfwarden.logs import get_logger
@@ -138,6 +141,7 @@ class Daemon:
             log.exception("pass_crashed")
             if isinstance(exc, StateLost):  # the state file is gone: stop, a supervisor restart is the safe way on
                 self.exit_code = 3
+                self._alert_state_lost(str(exc))
                 self.request_stop()
             raise
         self.last_pass = report
@@ -156,6 +160,15 @@ class Daemon:
         self._schedule_wake()
         self._schedule_follow_up(report)
         return report
+
+    def _alert_state_lost(self, why: str) -> None:
+        """Straight to the sinks: the outbox went with the store."""
+        now = self.clock.now()
+        message = f"hfwarden stopped: its state store is gone ({why}); latches and today's ledger went with it"
+        alert = Alert(AlertKind.STATE_LOST, "state", now.date(), message)
+        with httpx.Client(timeout=5) as client:
+            taken = deliver_now(self.config.alerts, alert, now=now, client=client)
+        log.error("state_lost_alerted", sinks=len(self.config.alerts.sinks), delivered=taken)
 
     def _hold_lease(self) -> bool:
         """Take or renew the lease; only its holder acts, another process on the same state stands by."""

@@ -4,13 +4,11 @@ they kept between them matches the emulator's bill."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pytest
@@ -20,37 +18,12 @@ from hfwarden.app.ledger import Ledger
 from hfwarden.core.platform.billing import exact_usd
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
+from tests.conftest import WebhookReceiver
 from tests.postgres import fresh_database
 from tests.test_daemon import TOKEN, Running, env_for
 
 ENDPOINTS = [f"ep-{i:02d}" for i in range(8)]
 PAUSED_BY_SCHEDULE = ENDPOINTS[:4]  # the rest keep running (and billing) through the takeover
-
-
-class Receiver(BaseHTTPRequestHandler):
-    """A webhook sink that keeps every delivery id it was sent."""
-
-    received: ClassVar[list[str]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", "0"))
-        self.rfile.read(length)
-        Receiver.received.append(self.headers.get("X-Hfwarden-Delivery", ""))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_args: Any) -> None:
-        return
-
-
-@pytest.fixture
-def receiver() -> Iterator[str]:
-    Receiver.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
 
 
 @pytest.fixture
@@ -95,10 +68,10 @@ def billing(emulator: Emulator) -> tuple[datetime, dict[str, float]]:
 
 
 def test_two_daemons_on_postgresql_survive_a_kill_9_of_the_leader(
-    emulator: Emulator, receiver: str, postgres_url: str, tmp_path: Path
+    emulator: Emulator, webhook_receiver: str, postgres_url: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text(schedule(receiver, pausing=False))
+    path.write_text(schedule(webhook_receiver, pausing=False))
     url = fresh_database(postgres_url)
     env = env_for(
         emulator,
@@ -118,7 +91,7 @@ def test_two_daemons_on_postgresql_survive_a_kill_9_of_the_leader(
         standby.wait_for("lease_standby")
         first_seen, before = billing(emulator)
         leader.wait_for("pass_done", count=3)  # the ledger is in the store before anything happens
-        path.write_text(schedule(receiver, pausing=True))  # both reload; the leader pauses four
+        path.write_text(schedule(webhook_receiver, pausing=True))  # both reload; the leader pauses four
         leader.wait_for("action_applied", count=2)
         leader.process.kill()
         leader.process.wait(10)
@@ -148,8 +121,10 @@ def test_two_daemons_on_postgresql_survive_a_kill_9_of_the_leader(
     pauses = [c["path"] for c in requests(emulator) if c["path"].endswith("/pause") and c["status"] == 200]
     assert sorted(pauses) == sorted(set(pauses)), "an endpoint was paused twice"
     assert raised, "the tiny budget raised no alert"
-    assert sorted(Receiver.received) == sorted(set(Receiver.received)), "an alert reached the webhook twice"
-    assert len(set(Receiver.received)) == raised
+    assert sorted(WebhookReceiver.received) == sorted(set(WebhookReceiver.received)), (
+        "an alert reached the webhook twice"
+    )
+    assert len(set(WebhookReceiver.received)) == raised
     truth = sum(after.values()) - sum(before.values())
     by_endpoint = {e: (round(spent[e], 6), round(after[e] - before.get(e, 0.0), 6)) for e in sorted(after)[4:]}
     assert sum(spent.values()) == pytest.approx(truth, rel=0.01), by_endpoint

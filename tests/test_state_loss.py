@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from hfwarden.core.records import AuditEntry
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
 from hfwarden.web import Liveness, build_app
+from tests.conftest import WebhookReceiver
 from tests.test_daemon import TOKEN, Running, env_for
 from tests.test_web import eventually
 
@@ -102,8 +104,8 @@ def live() -> Iterator[Emulator]:
         yield emu
 
 
-def _start(live: Emulator, tmp_path: Path) -> tuple[Running, str]:
-    (tmp_path / "s.yaml").write_text(SCHEDULE)
+def _start(live: Emulator, tmp_path: Path, schedule: str = SCHEDULE) -> tuple[Running, str]:
+    (tmp_path / "s.yaml").write_text(schedule)
     daemon = Running(["--config", str(tmp_path / "s.yaml")], env_for(live, tmp_path, HFWARDEN_TICK_SECONDS="0.3"))
     started = daemon.wait_for("daemon_started")
     return daemon, f"{started['http']}/readyz"
@@ -127,6 +129,24 @@ def test_deleting_the_state_file_while_running_stops_the_daemon_loudly(live: Emu
         lost = daemon.wait_for("state_lost")
         assert lost["level"] == "error"
         assert "deleted" in lost["reason"]
+    finally:
+        daemon.stop()
+
+
+def test_a_lost_state_store_is_alerted_straight_to_the_sinks(
+    live: Emulator, tmp_path: Path, webhook_receiver: str
+) -> None:
+    """The outbox went with the store: the alert that it is gone goes to the sinks directly."""
+    hook = f"alerts:\n  webhooks:\n    - {{name: ops, url: '{webhook_receiver}', secret: a-long-enough-test-secret}}\n"
+    daemon, readyz = _start(live, tmp_path, SCHEDULE + hook)
+    try:
+        eventually(lambda: _status(readyz) == 200)
+        for file in (tmp_path / "state").iterdir():
+            file.unlink()
+        assert daemon.process.wait(20) == 3
+        alerted = daemon.wait_for("state_lost_alerted")
+        assert alerted["delivered"] == 1
+        assert [json.loads(body)["kind"] for body in WebhookReceiver.bodies] == ["state_lost"]
     finally:
         daemon.stop()
 

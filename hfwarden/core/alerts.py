@@ -21,6 +21,7 @@ class AlertKind(StrEnum):
     ENDPOINT_FAILED = "endpoint_failed"
     UNKNOWN_PRICE = "unknown_price"
     LATCH_OVERRIDDEN = "latch_overridden"
+    STATE_LOST = "state_lost"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ TITLES = {
     AlertKind.ENDPOINT_FAILED: "Endpoint failing",
     AlertKind.UNKNOWN_PRICE: "Endpoint with no known price",
     AlertKind.LATCH_OVERRIDDEN: "Latched endpoint resumed by hand",
+    AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
 }
 
 
