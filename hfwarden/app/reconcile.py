@@ -9,28 +9,27 @@ but not yet recorded when the process dies is found "already" done by the next p
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.alerts import pending
-from hfwarden.adapters.hub import Hub, HubError
+from hfwarden.adapters.hub import Hub
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.adapters.store import LeaseLost, Store
+from hfwarden.adapters.store import Store
 from hfwarden.app.execute import Executor, Outcome
 from hfwarden.app.ledger import Ledger
-from hfwarden.app.logbook import Logbook, log
+from hfwarden.app.logbook import Logbook
+from hfwarden.app.observe import Observer
+from hfwarden.app.record import Recorder
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import SpendView
 from hfwarden.clock import Clock
 from hfwarden.config import Config
-from hfwarden.core.alerts import Alert, AlertKind, unknown_price
+from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import StopDecision, evaluate
-from hfwarden.core.decide import Decision, Verdict, carried_out, decide_endpoint, dry_run_entry
-from hfwarden.core.endpoints import Observation, namespace_of
+from hfwarden.core.decide import Decision, carried_out, decide_endpoint, dry_run_entry
+from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.latches import latch_stops, lift_expired
 from hfwarden.core.records import Latch, Records
-
-REPORTED = {Verdict.SATISFIED: "satisfied", Verdict.WAIT: "waiting"}
 
 
 class Reconciler:
@@ -55,17 +54,29 @@ class Reconciler:
         self.clock = clock
         self.dry_run = dry_run
         self.prices = PriceBook(store=store, overrides=config.pricing)
-        self.gap_after = gap_after
-        self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
-        self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
-        self.executor = Executor(
-            hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self._check_fence
-        )
-        # (holder, generation) of the lease this process acts under; None: acting without one (tests, tools).
-        self.fence: tuple[str, int] | None = None
         self.logbook = Logbook(dry_run=dry_run)
-        self._on_action = on_action
+        self.recorder = Recorder(
+            store, self.logbook, sinks=lambda: self.config.alerts.sinks, dry_run=dry_run, on_action=on_action
+        )
+        self.executor = Executor(
+            hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self.recorder.check_fence
+        )
+        self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
         self._lock = threading.Lock()
+
+    @property
+    def ledger(self) -> Ledger:
+        """The spend ledger this process keeps (a scratch copy during a read-only pass)."""
+        return self.observer.ledger
+
+    @property
+    def fence(self) -> tuple[str, int] | None:
+        """The lease (holder, generation) this process acts under: checked before each call and write."""
+        return self.recorder.fence
+
+    @fence.setter
+    def fence(self, token: tuple[str, int] | None) -> None:
+        self.recorder.fence = token
 
     def close(self) -> None:
         self.executor.close()
@@ -87,14 +98,12 @@ class Reconciler:
     def _pass(self, *, read_only: bool) -> PassReport:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
-        self._take_up_ledger(now, read_only=read_only)
-        unobservable, seen_at = self._observe(config, report)
-        self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
-        records = Records(alerts=self._fold(report.observations.values(), seen_at, now))
+        unobservable, unpriced = self.observer.observe(config, report, read_only=read_only)
+        records = Records(alerts=unpriced)
         latches = self.store.latches()
         if not read_only:
             latches, lifted = lift_expired(latches, now=now)
-            records += self._kept(lifted) + self._schedules(config, report, latches, unobservable, now)
+            records += self.recorder.kept(lifted) + self._schedules(config, report, latches, unobservable, now)
         report.latched = set(latches)
         spend = SpendView(self.ledger, self.prices)
         costs = spend.budget_costs(config, report.observations, report.latched, now)
@@ -107,49 +116,8 @@ class Reconciler:
         report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts
         if not read_only:
-            self._write(records, now, with_ledger=True)
+            self.recorder.write(records, now, ledger=self.ledger)
         return report
-
-    def _take_up_ledger(self, now: datetime, *, read_only: bool) -> None:
-        """A read-only pass (a standby, `status`) folds into a scratch ledger read from the store and
-        never writes it; the first acting pass after one continues the ledger from the store, so a
-        process that takes over never writes segments of its own for a stretch the leader recorded."""
-        if read_only or not self._ledger_is_ours:
-            self.ledger = Ledger(self.store, now=now, gap_after=self.gap_after)
-        self._ledger_is_ours = not read_only
-
-    # -- gathering ----------------------------------------------------------------------------------
-
-    def _observe(self, config: Config, report: PassReport) -> tuple[dict[str, str], dict[str, datetime]]:
-        """Every namespace listed once, in parallel; the namespaces that could not be, with why, and
-        when each listing came back (a change it shows happened before then, not before the pass)."""
-        unobservable: dict[str, str] = {}
-        seen_at: dict[str, datetime] = {}
-        for namespace, listing in self.executor.submit_list(config.namespaces).items():
-            try:
-                report.observations.update((o.key, o) for o in listing.result())
-                seen_at[namespace] = self.clock.now()
-            except HubError as exc:
-                unobservable[namespace] = str(exc)
-                # Reported as a failure in every view: an unreadable namespace is not an empty one.
-                report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
-                log.error("namespace_unobservable", namespace=namespace, error=str(exc))
-        report.observed = len(report.observations)
-        self.logbook.observations(report.observations)
-        return unobservable, seen_at
-
-    def _fold(
-        self, observations: Iterable[Observation], seen_at: dict[str, datetime], now: datetime
-    ) -> tuple[Alert, ...]:
-        """Observations into the ledger, each at the time it was seen; an alert for each one whose
-        price is unknown."""
-        alerts = []
-        for observed in observations:
-            price = self.prices.price(observed.instance)
-            if price is None:
-                alerts.append(unknown_price(observed.key, observed.instance, day=now.date()))
-            self.ledger.observe(observed, at=seen_at[observed.namespace], price_per_hour=price)
-        return tuple(alerts)
 
     # -- schedules and latches ----------------------------------------------------------------------
 
@@ -172,24 +140,10 @@ class Reconciler:
         ]
         records = Records()
         for decision in decisions:
-            self._note(decision, report)
-            records += self._kept(decision.records)
+            report.note(decision)
+            self.logbook.note(decision, report.observations.get(decision.endpoint))
+            records += self.recorder.taken(decision)
         return records + self._carry_out([d for d in decisions if d.steps], report)
-
-    def _note(self, decision: Decision, report: PassReport) -> None:
-        """The report's lists and the log, from a decision's verdict."""
-        key, observed = decision.endpoint, report.observations.get(decision.endpoint)
-        if decision.is_failure:
-            report.failed[key] = decision.reason
-        elif decision.verdict in REPORTED:
-            getattr(report, REPORTED[decision.verdict]).append(key)
-        if decision.verdict == Verdict.LATCHED:
-            if not self.dry_run:
-                self.logbook.suppressed(decision)
-        elif decision.verdict != Verdict.ACT:
-            self.logbook.decision(decision, observed)
-        if decision.verdict == Verdict.SATISFIED and decision.records.applied:
-            self._count(decision.kind, "already")
 
     def _carry_out(self, decisions: list[Decision], report: PassReport) -> Records:
         """Send the steps (none in a dry run: one audit entry per new decision instead)."""
@@ -209,14 +163,12 @@ class Reconciler:
             return Records()
         if outcome.answer is not None and outcome.answered_at is not None:
             report.observations[key] = outcome.answer  # what the API said after the action: newer
-            self.ledger.observe(
-                outcome.answer, at=outcome.answered_at, price_per_hour=self.prices.price(outcome.answer.instance)
-            )
+            self.observer.fold_answer(outcome.answer, at=outcome.answered_at)
         if outcome.error is None:
             report.acted.append(key)
         else:
             report.failed[key] = outcome.error
-        self._count(decision.kind, "ok" if outcome.error is None else "failed")
+        self.recorder.count(decision.kind, "ok" if outcome.error is None else "failed")
         return carried_out(decision, at=self.clock.now(), error=outcome.error)
 
     # -- budgets ------------------------------------------------------------------------------------
@@ -233,52 +185,15 @@ class Reconciler:
         records, decisions = latch_stops(
             stops, latched=latches, observations=report.observations, guard_alerts=guard_alerts, now=now
         )
-        for latch, entry in zip(records.add_latches, records.audit, strict=True):
-            log.warning(
-                "guard_stop",
-                endpoint=latch.endpoint,
-                action=latch.action,
-                reason=latch.reason,
-                saved=entry.detail,
-                until=latch.until.isoformat(),
-                dry_run=self.dry_run,
-            )
+        self.logbook.guard_stops(records)
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()
-        self._write(records, now, with_ledger=False)  # a crash before the calls still holds the endpoints
+        self.recorder.write(records, now, ledger=None)  # a crash before the calls still holds the endpoints
         for latch in records.add_latches:
-            self._count(latch.action, "latched")
+            self.recorder.count(latch.action, "latched")
         report.latched |= {latch.endpoint for latch in records.add_latches}
         before = len(report.acted)
         done = self._carry_out(decisions, report)
         report.stopped = report.acted[before:]
         return done
-
-    # -- writing ------------------------------------------------------------------------------------
-
-    def _write(self, records: Records, now: datetime, *, with_ledger: bool) -> None:
-        """Records, alerts (once per dedupe key) and the ledger in one transaction; logs the new alerts."""
-        unique = {a.dedupe_key: a for a in records.alerts}
-        if self.dry_run:
-            self.logbook.alerts(unique.values(), dry_run=True)
-            records = Records(audit=records.audit)
-        rendered = [] if self.dry_run else [pending(a, created_at=now) for a in unique.values()]
-        ledger = self.ledger.changes() if with_ledger else ((), ())
-        fresh = self.store.write_pass(records, alerts=rendered, sinks=self.config.alerts.sinks, ledger=ledger, now=now)
-        if with_ledger:
-            self.ledger.flushed(now)
-        fresh_keys = {p.dedupe_key for p in fresh}
-        self.logbook.alerts((a for k, a in unique.items() if k in fresh_keys), dry_run=False)
-
-    def _check_fence(self) -> None:
-        if self.fence is not None and not self.store.check_lease(*self.fence):
-            raise LeaseLost(f"the lease moved on from {self.fence[0]} (generation {self.fence[1]}): not acting")
-
-    def _kept(self, records: Records) -> Records:
-        """A dry run writes only its own audit entries; the alerts it would raise are logged."""
-        return Records(alerts=records.alerts) if self.dry_run else records
-
-    def _count(self, kind: str, result: str) -> None:
-        if self._on_action is not None and not self.dry_run:
-            self._on_action(kind, result)

@@ -8,6 +8,7 @@ from datetime import datetime
 from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.budget import BudgetStatus
+from hfwarden.core.decide import Decision, Verdict
 from hfwarden.core.endpoints import Observation
 
 
@@ -28,6 +29,15 @@ class PassReport:
     alerts: list[Alert] = field(default_factory=list)
     latched: set[str] = field(default_factory=set)
     always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
+
+    def note(self, decision: Decision) -> None:
+        """A decision into the report's lists: failed (with why), satisfied or waiting."""
+        if decision.is_failure:
+            self.failed[decision.endpoint] = decision.reason
+        elif decision.verdict == Verdict.SATISFIED:
+            self.satisfied.append(decision.endpoint)
+        elif decision.verdict == Verdict.WAIT:
+            self.waiting.append(decision.endpoint)
 
     @property
     def ok(self) -> bool:
