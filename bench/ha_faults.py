@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from _emulator import TOKEN, clear_requests, requests_log, seed_file, start_emulator
+from _emulator import TOKEN, clear_requests, daemon_env, requests_log, seed_file, start_emulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hfwarden.adapters.store import Store
@@ -94,19 +94,16 @@ def run(minutes: int, endpoints: int, tmp: Path, pg: str) -> None:
     url = fresh_database(pg)
     path = tmp / "schedule.yaml"
     path.write_text(schedule_text(endpoints, hook))
-    env = {
-        **os.environ,
-        "HF_TOKEN": TOKEN,
-        "HF_HOME": str(tmp / "hf_home"),
-        "HFWARDEN_ENDPOINTS_API_URL": f"{base}/v2",
-        "HFWARDEN_HUB_URL": base,
-        "HFWARDEN_STATE_URL": url,
-        "HFWARDEN_LOG_FORMAT": "json",
-        "HFWARDEN_TICK_SECONDS": "5",
-        "HFWARDEN_LEASE_SECONDS": "15",
-        "HFWARDEN_HTTP_PORT": "0",
-        "HFWARDEN_BACKOFF_BASE_SECONDS": "0.2",
-    }
+    env = daemon_env(
+        base,
+        tmp,
+        state_url=url,
+        log_format="json",
+        tick_seconds="5",
+        lease_seconds="15",
+        http_port="0",
+        backoff_base_seconds="0.2",
+    )
     stop = threading.Event()
     processes = [daemon(env, path)]
     time.sleep(3)
