@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -82,9 +82,7 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
                 report = reconciler.run_pass()
             finally:
                 reconciler.close()
-            undelivered = (
-                0 if settings.dry_run else deliver_waiting(store, config, clock, settings.once_delivery_seconds)
-            )
+            undelivered = deliver_waiting(store, config, clock, report.enqueued, settings.once_delivery_seconds)
             return OnceResult(report, undelivered=undelivered)
         finally:
             store.release_lease(holder)
@@ -92,15 +90,18 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
         store.close()
 
 
-def deliver_waiting(store: Store, config: Config, clock: Clock, within_seconds: float) -> int:
-    """Sweep the outbox until it is empty or `within_seconds` have passed; how many rows are left."""
+def deliver_waiting(
+    store: Store, config: Config, clock: Clock, alert_ids: Collection[str], within_seconds: float
+) -> int:
+    """Sweep the outbox until these alerts are delivered or `within_seconds` have passed; how many
+    of their deliveries are left (kept in the outbox for the daemon)."""
     deliverer = Deliverer(store, config.alerts, clock, is_leader=lambda: True)  # called while holding the lease
     deadline = time.monotonic() + within_seconds
     try:
-        while store.outbox_depth() and time.monotonic() < deadline:
+        while store.waiting(alert_ids) and time.monotonic() < deadline:
             if not deliverer.deliver_due():
                 time.sleep(DELIVERY_SWEEP_S)
-        return store.outbox_depth()
+        return store.waiting(alert_ids)
     finally:
         deliverer.close()
 

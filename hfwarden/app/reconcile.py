@@ -1,9 +1,6 @@
 """One pass: observe every namespace once, ask the core about every endpoint and budget, carry the
-decisions out, and write the pass's records in one transaction.
-
-The pass decides nothing (`core.decide`, `core.latches` and `core.budget` do): it gathers their
-inputs, sends their steps through the executor and writes what they say to write. An action done
-but not yet recorded when the process dies is found "already" done by the next pass.
+decisions out, and write the pass's records in one transaction. The pass decides nothing (the core
+does); an action done but not recorded when the process dies is found "already" done next pass.
 """
 
 from __future__ import annotations
@@ -116,7 +113,7 @@ class Reconciler:
         report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts
         if not read_only:
-            self.recorder.write(records, now, ledger=self.ledger)
+            report.enqueued += self.recorder.write(records, now, ledger=self.ledger)
         return report
 
     # -- schedules and latches ----------------------------------------------------------------------
@@ -189,7 +186,9 @@ class Reconciler:
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()
-        self.recorder.write(records, now, ledger=None)  # a crash before the calls still holds the endpoints
+        report.enqueued += self.recorder.write(
+            records, now, ledger=None
+        )  # a crash before the calls still holds the endpoints
         for latch in records.add_latches:
             self.recorder.count(latch.action, "latched")
         report.latched |= {latch.endpoint for latch in records.add_latches}

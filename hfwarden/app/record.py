@@ -55,9 +55,10 @@ class Recorder:
         if self.fence is not None and not self.store.check_lease(*self.fence):
             raise LeaseLost(f"the lease moved on from {self.fence[0]} (generation {self.fence[1]}): not acting")
 
-    def write(self, records: Records, now: datetime, *, ledger: Ledger | None) -> None:
+    def write(self, records: Records, now: datetime, *, ledger: Ledger | None) -> list[str]:
         """Records, alerts and (when given) the ledger's changes in one transaction; logs the new alerts.
-        When the lease moved on nothing is written: the new holder records what it finds done."""
+        When the lease moved on nothing is written: the new holder records what it finds done. Returns
+        the ids of the alerts it put in the outbox."""
         unique = {a.dedupe_key: a for a in records.alerts}
         if self.dry_run:
             self.logbook.alerts(unique.values(), dry_run=True)
@@ -70,8 +71,9 @@ class Recorder:
             )
         except LeaseLost as exc:
             log.error("records_fenced", reason=str(exc), audit_entries=len(records.audit))
-            return
+            return []
         if ledger is not None:
             ledger.flushed(now)
         fresh_keys = {p.dedupe_key for p in fresh}
         self.logbook.alerts((a for k, a in unique.items() if k in fresh_keys), dry_run=False)
+        return [p.alert_id for p in fresh]

@@ -28,6 +28,7 @@ class PassReport:
     endpoints: list[EndpointFigures] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     latched: set[str] = field(default_factory=set)
+    enqueued: list[str] = field(default_factory=list)  # ids of the alerts this pass put in the outbox
     always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
 
     def note(self, decision: Decision) -> None:
