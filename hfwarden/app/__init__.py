@@ -1,0 +1,1 @@
+"""Operations shared by the CLI and the daemon: backtest, recommend."""

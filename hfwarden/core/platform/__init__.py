@@ -1,0 +1,1 @@
+"""The one model of the platform: how an endpoint starts, autoscales and bills. Pure."""
