@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from hfwarden import __version__, logs
+from hfwarden import __version__, cli_predict, logs
 from hfwarden.adapters.store import Store, lease_holder_id
 from hfwarden.clock import SystemClock
 from hfwarden.config import Config, ConfigError, load_config
@@ -92,6 +92,7 @@ def _build_parser() -> _Parser:
     _emulator_parser(sub)
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
+    cli_predict.add_commands(sub)
     return parser
 
 
@@ -466,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
                 from hfwarden.sandbox import run_sandbox
 
                 return run_sandbox(seconds=args.seconds)
+            case "backtest" | "recommend":
+                return int(args.handler(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
