@@ -113,18 +113,15 @@ def _instant(text: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=zone)
 
 
-def progress_bar(total: int, policies: int) -> Callable[[Policy, int], None] | None:
+def progress_bar(total: int) -> Callable[[Policy, int], None] | None:
     """A one-line bar on stderr for long traces on a terminal; nothing otherwise."""
     if total < LONG_TRACE_MINUTES or not sys.stderr.isatty():
         return None
     order = {p: i for i, p in enumerate(ALL_POLICIES)}
 
     def draw(policy: Policy, minute: int) -> None:
-        done = (order[policy] * total + minute) / (policies * total)
-        bar = "#" * int(30 * done)
-        sys.stderr.write(f"\rbacktest [{bar:<30}] {policy.value:<14}")
-        if done >= (policies - 1) / policies and minute + 10_000 >= total:
-            sys.stderr.write("\r" + " " * 60 + "\r")
+        done = (order[policy] * total + minute) / (len(ALL_POLICIES) * total)
+        sys.stderr.write(f"\rbacktest [{'#' * int(30 * done):<30}] {policy.value:<14}")
         sys.stderr.flush()
 
     return draw
@@ -159,9 +156,10 @@ def _backtest(args: argparse.Namespace) -> int:
         default=max(1, replicas_needed(max(trace.requests), args.capacity_rpm)),
     )
     setup = Setup(args.endpoint, ReplicaModel(args.capacity_rpm, args.cold_start), price, top)
-    result = run_backtest(
-        trace, setup, schedule, keep_series=args.report is not None, progress=progress_bar(len(trace.requests), 5)
-    )
+    bar = progress_bar(len(trace.requests))
+    result = run_backtest(trace, setup, schedule, keep_series=args.report is not None, progress=bar)
+    if bar is not None:
+        sys.stderr.write("\r" + " " * 48 + "\r")
     if args.report is not None:
         from hfwarden.app.report import write_report
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import textwrap
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.rules import EndpointSchedule
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, 00:00 UTC
+PARIS_WINTER = timezone(timedelta(hours=1))
 # 10 requests/minute per replica, 2-minute cold start, $6 an hour: a replica-minute is 10 cents.
 SETUP = Setup("acme/chat", ReplicaModel(capacity_rpm=10, cold_start_minutes=2), price_per_hour=6.0, max_replicas=3)
 
@@ -182,3 +183,15 @@ def test_report_charts_a_typical_week() -> None:
     page = render_report(result)
     assert page.count("<svg") == 2
     assert "Mon 09 Mar" in page  # the middle week of three
+
+
+def test_cli_from_to_cut_the_trace_in_its_own_offset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    paris = [((START + timedelta(minutes=m)).astimezone(PARIS_WINTER).isoformat(), 1) for m in range(3 * 1440)]
+    trace = write_trace(tmp_path / "three-days.csv", paris)
+    args = ["backtest", "--trace", str(trace), "--config", str(config), "--endpoint", "acme/chat"]
+    assert main([*args, "--capacity-rpm", "10", "--json", "--from", "2026-03-03", "--to", "2026-03-03"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["from"], document["to"]) == ("2026-03-03T00:00:00+01:00", "2026-03-04T00:00:00+01:00")
+    assert document["minutes"] == document["requests"] == 1440

@@ -37,7 +37,7 @@ class Trace:
         return next(iter(self.offsets)) if len(self.offsets) == 1 else None
 
     def fixed_zone(self) -> timezone:
-        """The zone to read `--from`/`--to` dates in: the first offset of the file."""
+        """The zone to read `--from`/`--to` dates in: the file's offset (its smallest, if it changes)."""
         return timezone(self.single_offset or min(self.offsets))
 
     def window(self, start: datetime | None, end: datetime | None) -> Trace:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -74,7 +74,7 @@ class Backtest:
     def policy(self, name: Policy) -> PolicyResult:
         return next(p for p in self.policies if p.name == name)
 
-    def to_json(self, zone: Any = None) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         """The `--json` document; instants in the trace's own offset when given."""
         return {
             "endpoint": self.endpoint,
