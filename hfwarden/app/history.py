@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 from hfwarden.adapters.trace import Trace
 from hfwarden.app.backtest import BacktestError, Setup
-from hfwarden.config import ConfigError
 from hfwarden.core.cost import Segment
 from hfwarden.core.platform.autoscaling import ReplicaModel
 
@@ -37,8 +36,8 @@ def replica_trace(segments: list[Segment]) -> Trace:
 
 def recommend_from_history(args: argparse.Namespace) -> int:
     from hfwarden.adapters.store import Store
-    from hfwarden.app.recommend import emit
-    from hfwarden.cli_predict import load_schedules, price_for
+    from hfwarden.app.recommend import emit, optional_config
+    from hfwarden.cli_predict import price_for
     from hfwarden.settings import Settings
 
     store = Store(Settings().database_url)
@@ -55,8 +54,8 @@ def recommend_from_history(args: argparse.Namespace) -> int:
     weeks = len(trace.requests) // (7 * 1440)
     args.holdout_weeks = min(args.holdout_weeks, max(0, weeks - 1))  # a week to learn from comes first
     try:
-        instance, price = price_for(args.endpoint, args.instance, load_schedules(args.config))
-    except (BacktestError, ConfigError):
+        instance, price = price_for(args.endpoint, args.instance, optional_config(args))
+    except BacktestError:
         instance, price = args.instance, segments[-1].price_per_hour  # what the daemon last paid
     top = args.max_replicas or max(1, max(trace.requests))
     setup = Setup(args.endpoint, ReplicaModel(1, args.cold_start), price, top)

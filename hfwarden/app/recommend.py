@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.trace import Trace, read_trace
 from hfwarden.app.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
-from hfwarden.config import load_config
+from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.predict import DAY_NAMES, PAUSE, ZERO, Change, Recommendation, local_minutes_of_week, recommend
 from hfwarden.core.rules import EndpointSchedule
@@ -168,8 +168,20 @@ def emit(trace: Trace, setup: Setup, args: argparse.Namespace, instance: str | N
     return 0
 
 
+def optional_config(args: argparse.Namespace) -> Config | None:
+    """`--config`, or the default schedules when they load: only a source of instance and prices here."""
+    from hfwarden.cli_predict import load_schedules
+
+    if args.config:
+        return load_schedules(args.config)
+    try:
+        return load_schedules(None)
+    except ConfigError:
+        return None
+
+
 def run_recommend(args: argparse.Namespace) -> int:
-    from hfwarden.cli_predict import load_schedules, price_for
+    from hfwarden.cli_predict import price_for
 
     if args.from_history:
         from hfwarden.app.history import recommend_from_history
@@ -177,8 +189,7 @@ def run_recommend(args: argparse.Namespace) -> int:
         return recommend_from_history(args)
     if args.trace is None or args.capacity_rpm is None:
         raise BacktestError("recommend needs --trace and --capacity-rpm (or --from-history)")
-    config = load_schedules(args.config) if args.config or not args.instance else None
-    instance, price = price_for(args.endpoint, args.instance, config)
+    instance, price = price_for(args.endpoint, args.instance, optional_config(args))
     trace = read_trace(args.trace)
     training, _holdout = split(trace, args.holdout_weeks)
     top = args.max_replicas or max(1, replicas_needed(max(training.requests), args.capacity_rpm))
