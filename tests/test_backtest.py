@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import tests.test_boundaries as boundaries
 from hfwarden.adapters.trace import Trace, TraceError, read_trace
 from hfwarden.app.backtest import Policy, Setup, run_backtest
 from hfwarden.app.report import render_report
@@ -195,3 +196,9 @@ def test_cli_from_to_cut_the_trace_in_its_own_offset(tmp_path: Path, capsys: pyt
     document = json.loads(capsys.readouterr().out)
     assert (document["from"], document["to"]) == ("2026-03-03T00:00:00+01:00", "2026-03-04T00:00:00+01:00")
     assert document["minutes"] == document["requests"] == 1440
+
+
+@pytest.mark.parametrize("path", sorted((boundaries.POLICY / "platform").glob("*.py")), ids=lambda p: p.name)
+def test_the_platform_model_is_pure_core(path: Path) -> None:
+    boundaries.test_policy_imports_no_io(path)
+    boundaries.test_policy_never_reads_the_clock(path)
