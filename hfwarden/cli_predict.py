@@ -161,7 +161,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if bar is not None:
         sys.stderr.write("\r" + " " * 48 + "\r")
     if args.report is not None:
-        from hfwarden.app.report import write_report
+        from hfwarden.app.backtest_report import write_report
 
         write_report(args.report, result, zone)
     print(json.dumps(result.to_json(zone), indent=2) if args.json else render_table(result))

@@ -13,7 +13,7 @@ import pytest
 import tests.test_boundaries as boundaries
 from hfwarden.adapters.trace import Trace, TraceError, read_trace
 from hfwarden.app.backtest import Policy, Setup, run_backtest
-from hfwarden.app.report import render_report
+from hfwarden.app.backtest_report import render_report
 from hfwarden.cli import main
 from hfwarden.config import load_config
 from hfwarden.core.platform.autoscaling import ReplicaModel
