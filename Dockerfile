@@ -16,10 +16,14 @@ LABEL org.opencontainers.image.title="hfwarden" \
       org.opencontainers.image.description="Schedules, spend ledger and budget guards for Hugging Face Inference Endpoints" \
       org.opencontainers.image.licenses="Apache-2.0"
 # Read-only root filesystem: state lives in the volume, huggingface_hub's cache in /tmp, no .pyc written.
+# No Hub calls but hfwarden's own: huggingface_hub's telemetry (its /api/agent-harnesses fetch at every
+# start) and the `hf` command's update checks are off (hfwarden also sets both itself, hub_env.py).
 ENV PATH=/opt/hfwarden/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HF_HOME=/tmp/huggingface \
+    HF_HUB_DISABLE_TELEMETRY=1 \
+    HF_HUB_DISABLE_UPDATE_CHECK=1 \
     HFWARDEN_CONFIG=/etc/hfwarden/schedules \
     HFWARDEN_STATE_DIR=/var/lib/hfwarden \
     HFWARDEN_LOG_FORMAT=json \

@@ -21,8 +21,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict hfwarden
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/kubernetes-validate --strict --quiet $$(find deploy/kubernetes -name '*.yaml' ! -name kustomization.yaml ! -path '*servicemonitor*')
+	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/base/secret.example.yaml
+	set -e; out=$$(mktemp); trap 'rm -f "$$out"' EXIT; for k in deploy/kubernetes/base deploy/kubernetes/overlays/*/; do \
+		$(BIN)/kubectl kustomize "$$k" > "$$out"; $(BIN)/kubernetes-validate --strict --quiet "$$out"; done
 
 bench: $(STAMP)
 	$(BIN)/python bench/emulator_throughput.py

@@ -26,9 +26,9 @@ from _emulator import TOKEN, clear_requests, requests_log, seed_file, set_latenc
 from hfwarden import logs
 from hfwarden.adapters.hub import Hub, configure_client
 from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
-from hfwarden.reconciler import Reconciler
 
 NAMESPACES, PER_NAMESPACE, TRANSITIONS = 10, 100, 200
 

@@ -1,91 +1,88 @@
-"""Inference Endpoints hardware: published prices where known, sensible extensions elsewhere.
+"""Inference Endpoints hardware as Hugging Face publishes it: `data/hardware.csv`, one row per instance.
 
-The emulator serves it as its catalogue; hfwarden falls back to it when neither the API nor the
-schedule file gives a price.
+The emulator serves it as its catalogue; hfwarden falls back to its prices when neither the API nor the
+schedule file gives one. Every price is a published figure with its source and date, never an
+extrapolation: the real table is not linear in the accelerator count.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+
+STATUSES = frozenset({"available", "low_availability", "not_available", "reserved", "deprecated"})
+ACCELERATORS = frozenset({"cpu", "gpu", "neuron"})
 
 
 @dataclass(frozen=True, slots=True)
 class Compute:
-    """One instance type and size, as `GET /v2/provider/{ns}` describes it."""
+    """One instance type and size of one vendor, as `GET /v2/provider/{ns}` describes it."""
 
+    vendor: str
     accelerator: str  # cpu | gpu | neuron
     instance_type: str
     instance_size: str
     architecture: str
     num_accelerators: int
-    num_cpus: int | None
+    num_cpus: int | None  # the API leaves `numCpus` out on CPU rows
     memory_gb: float
     gpu_memory_gb: int | None
     price_per_hour: float
-    status: str = "available"
+    status: str
+    price_source: str
+    checked: date
+    specs: str  # where num_cpus and memory_gb come from (see the file's header)
 
 
-def _cpu(instance_type: str, size: str, vcpus: int, price: float, arch: str) -> Compute:
-    return Compute("cpu", instance_type, size, arch, vcpus, None, vcpus * 2.0, None, price)
+def _optional_int(text: str) -> int | None:
+    return int(text) if text.strip() else None
 
 
-def _gpu(instance_type: str, size: str, count: int, price: float, arch: str, gpu_gb: int) -> Compute:
-    accelerator = "neuron" if instance_type.startswith("inf") else "gpu"
-    return Compute(accelerator, instance_type, size, arch, count, 4 + 4 * count, 16.0 * count, gpu_gb * count, price)
+def _row(raw: dict[str, str], line: int) -> Compute:
+    compute = Compute(
+        vendor=raw["vendor"],
+        accelerator=raw["accelerator"],
+        instance_type=raw["instance_type"],
+        instance_size=raw["instance_size"],
+        architecture=raw["architecture"],
+        num_accelerators=int(raw["num_accelerators"]),
+        num_cpus=_optional_int(raw["num_cpus"]),
+        memory_gb=float(raw["memory_gb"]),
+        gpu_memory_gb=_optional_int(raw["gpu_memory_gb"]),
+        price_per_hour=float(raw["price_per_hour"]),
+        status=raw["status"],
+        price_source=raw["price_source"],
+        checked=date.fromisoformat(raw["checked"]),
+        specs=raw["specs"],
+    )
+    if compute.status not in STATUSES or compute.accelerator not in ACCELERATORS or compute.price_per_hour <= 0:
+        raise ValueError(f"hardware.csv line {line}: bad status, accelerator or price: {raw}")
+    return compute
 
 
-# Published prices (reference: aws intel-spr x1/x2, t4, l4, a10g, l40s, a100, h200, inf2 x1; gcp l4 x1,
-# a100 x8). Larger sizes scale linearly with the accelerator count, as the published ones do.
-_AWS: tuple[Compute, ...] = (
-    _cpu("intel-spr", "x1", 1, 0.033, "Intel Sapphire Rapids"),
-    _cpu("intel-spr", "x2", 2, 0.067, "Intel Sapphire Rapids"),
-    _cpu("intel-spr", "x4", 4, 0.134, "Intel Sapphire Rapids"),
-    _cpu("intel-spr", "x8", 8, 0.268, "Intel Sapphire Rapids"),
-    _cpu("intel-icl", "x1", 1, 0.032, "Intel Ice Lake"),
-    _cpu("intel-icl", "x2", 2, 0.064, "Intel Ice Lake"),
-    _cpu("intel-icl", "x4", 4, 0.128, "Intel Ice Lake"),
-    _gpu("nvidia-t4", "x1", 1, 0.5, "Nvidia T4", 16),
-    _gpu("nvidia-t4", "x4", 4, 2.0, "Nvidia T4", 16),
-    _gpu("nvidia-l4", "x1", 1, 0.8, "Nvidia L4", 24),
-    _gpu("nvidia-l4", "x4", 4, 3.2, "Nvidia L4", 24),
-    _gpu("nvidia-a10g", "x1", 1, 1.0, "Nvidia A10G", 24),
-    _gpu("nvidia-a10g", "x4", 4, 4.0, "Nvidia A10G", 24),
-    _gpu("nvidia-l40s", "x1", 1, 1.8, "Nvidia L40S", 48),
-    _gpu("nvidia-l40s", "x4", 4, 7.2, "Nvidia L40S", 48),
-    _gpu("nvidia-l40s", "x8", 8, 14.4, "Nvidia L40S", 48),
-    _gpu("nvidia-a100", "x1", 1, 2.5, "Nvidia A100", 80),
-    _gpu("nvidia-a100", "x2", 2, 5.0, "Nvidia A100", 80),
-    _gpu("nvidia-a100", "x4", 4, 10.0, "Nvidia A100", 80),
-    _gpu("nvidia-a100", "x8", 8, 20.0, "Nvidia A100", 80),
-    _gpu("nvidia-h200", "x1", 1, 5.0, "Nvidia H200", 141),
-    _gpu("nvidia-h200", "x2", 2, 10.0, "Nvidia H200", 141),
-    _gpu("nvidia-h200", "x4", 4, 20.0, "Nvidia H200", 141),
-    _gpu("nvidia-h200", "x8", 8, 40.0, "Nvidia H200", 141),
-    _gpu("inf2", "x1", 1, 0.75, "AWS Inferentia2", 32),
-    _gpu("inf2", "x12", 12, 9.0, "AWS Inferentia2", 32),
-)
-_GCP: tuple[Compute, ...] = (
-    _cpu("intel-spr", "x4", 4, 0.134, "Intel Sapphire Rapids"),
-    _gpu("nvidia-t4", "x1", 1, 0.5, "Nvidia T4", 16),
-    _gpu("nvidia-l4", "x1", 1, 0.7, "Nvidia L4", 24),
-    _gpu("nvidia-l4", "x4", 4, 2.8, "Nvidia L4", 24),
-    _gpu("nvidia-a100", "x1", 1, 3.6, "Nvidia A100", 80),
-    _gpu("nvidia-a100", "x8", 8, 28.8, "Nvidia A100", 80),
-    _gpu("nvidia-h100", "x1", 1, 10.0, "Nvidia H100", 80),
-    _gpu("nvidia-h100", "x8", 8, 80.0, "Nvidia H100", 80),
-)
+def load_table(text: str) -> tuple[Compute, ...]:
+    """Parse the table (lines starting with `#` are its documentation)."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return tuple(_row(raw, index) for index, raw in enumerate(csv.DictReader(lines), start=2))
 
+
+TABLE: tuple[Compute, ...] = load_table(resources.files("hfwarden").joinpath("data/hardware.csv").read_text())
+
+# Regions the emulator offers. Prices are published per vendor, the same in each of its regions.
+# The azure region is an assumption: the pricing page names no azure region.
 REGIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "aws": (("us-east-1", "N. Virginia"), ("eu-west-1", "Ireland")),
     "gcp": (("us-east4", "Virginia"), ("europe-west4", "Netherlands")),
+    "azure": (("eastus", "Virginia"),),
 }
-COMPUTES: dict[str, tuple[Compute, ...]] = {"aws": _AWS, "gcp": _GCP}
+COMPUTES: dict[str, tuple[Compute, ...]] = {vendor: tuple(c for c in TABLE if c.vendor == vendor) for vendor in REGIONS}
 
 _BY_KEY: dict[tuple[str, str, str, str], Compute] = {
-    (vendor, region, c.instance_type, c.instance_size): c
-    for vendor, regions in REGIONS.items()
-    for region, _label in regions
-    for c in COMPUTES[vendor]
+    (c.vendor, region, c.instance_type, c.instance_size): c
+    for c in TABLE
+    for region, _label in REGIONS.get(c.vendor, ())
 }
 
 

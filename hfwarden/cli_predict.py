@@ -8,15 +8,17 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfwarden.adapters.trace import TraceError, read_trace
 from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.catalogue import builtin_price
-from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.windows import parse_duration_minutes
+
+if TYPE_CHECKING:
+    from hfwarden.config import Config
 
 LONG_TRACE_MINUTES = 7 * 24 * 60  # a progress bar is worth drawing from a week of minutes
 
@@ -80,6 +82,8 @@ def fail(message: str) -> int:
 
 
 def load_schedules(path: Path | None) -> Config:
+    # Imported here: `--help` and a bad flag must not pay for pydantic (as in cli.py).
+    from hfwarden.config import load_config
     from hfwarden.settings import Settings
 
     return load_config([path or Settings().config])
@@ -170,6 +174,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
 def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Every input problem is one clear message and exit 2."""
+    from hfwarden.config import ConfigError
+
     try:
         return command(args)
     except (TraceError, BacktestError) as exc:

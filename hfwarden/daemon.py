@@ -19,16 +19,17 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
-from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
-from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.adapters.store import StateLost, Store, lease_holder_id
+from hfwarden.app.operations import build_hub
+from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
-from hfwarden.core.endpoints import EndpointState
+from hfwarden.core.endpoints import MOVING_STATES
 from hfwarden.core.rules import next_transition
 from hfwarden.logs import get_logger
 from hfwarden.metrics import Metrics, PassCollector
-from hfwarden.reconciler import PassReport, Reconciler
 from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
 from hfwarden.web import Liveness
@@ -37,7 +38,6 @@ from hfwarden.web import build_app as build_web_app
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
 MAX_EARLY_WAKE_S = 1.0
-MOVING = frozenset({EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING})
 
 
 def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
@@ -50,22 +50,6 @@ def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
         except OSError:
             found.append((str(file), 0.0, -1))
     return tuple(found)
-
-
-def build_hub(settings: Settings, cancel: threading.Event, metrics: Metrics | None = None) -> Hub:
-    configure_client(
-        endpoints_api_url=settings.endpoints_api_url,
-        hub_url=settings.hub_url,
-        timeout_seconds=settings.http_timeout_seconds,
-    )
-    return Hub(
-        settings.token(),
-        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
-        cancel=cancel,
-        hub_url=settings.hub_url,
-        observer=metrics.observe_call if metrics else None,
-        retry_observer=metrics.observe_retry if metrics else None,
-    )
 
 
 class Daemon:
@@ -87,7 +71,9 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
-        self.hub = build_hub(settings, self.stopping, self.metrics)
+        self.hub = build_hub(
+            settings, self.stopping, observer=self.metrics.observe_call, retry_observer=self.metrics.observe_retry
+        )
         self.reconciler = Reconciler(
             config=config,
             hub=self.hub,
@@ -99,7 +85,11 @@ class Daemon:
             stopping=self.stopping,
         )
         self.deliverer = Deliverer(
-            self.store, config.alerts, self.clock, on_failure=self.metrics.observe_delivery_failure
+            self.store,
+            config.alerts,
+            self.clock,
+            is_leader=lambda: self.leader is True,  # the lease state each pass renews: a standby sends nothing
+            on_failure=self.metrics.observe_delivery_failure,
         )
         self.liveness = Liveness(
             tick_seconds=settings.tick_seconds,
@@ -122,6 +112,7 @@ class Daemon:
         self.last_pass: PassReport | None = None
         self.last_pass_completed_at: float | None = None  # monotonic
         self.passes = 0
+        self.exit_code = 0
 
     @property
     def config(self) -> Config:
@@ -134,15 +125,18 @@ class Daemon:
         try:
             leader = self._hold_lease()
             report = self.reconciler.run_pass() if leader else self.reconciler.assess()
-        except Exception:
+        except Exception as exc:
             # A pass that breaks (store down, a bug) is logged and the loop lives on to the next tick.
             self.metrics.pass_failures.inc()
             log.exception("pass_crashed")
+            if isinstance(exc, StateLost):  # the state file is gone: stop, a supervisor restart is the safe way on
+                self.exit_code = 3
+                self.request_stop()
             raise
         self.last_pass = report
         self.last_pass_completed_at = time.monotonic()
         self.liveness.last_pass_completed_at = self.last_pass_completed_at
-        self.last_success_wall = time.time()
+        self.last_success_wall = self.clock.now().timestamp()
         self.metrics.pass_duration.observe(self.last_pass_completed_at - started)
         self.passes += 1
         log.debug(
@@ -157,11 +151,9 @@ class Daemon:
         return report
 
     def _hold_lease(self) -> bool:
-        """Take or renew the lease; only its holder acts, another process on the same state stands by.
-
-        Real time, not the injected clock: the lease is shared between processes."""
+        """Take or renew the lease; only its holder acts, another process on the same state stands by."""
         ttl = timedelta(seconds=self.settings.lease_ttl_seconds)
-        leader = self.store.take_lease(self.holder, now=datetime.now(UTC), ttl=ttl)
+        leader = self.store.take_lease(self.holder, now=self.clock.now(), ttl=ttl)
         if leader != self.leader:
             if leader:
                 log.info("lease_acquired", holder=self.holder)
@@ -212,13 +204,13 @@ class Daemon:
         scheduler = self._scheduler
         if scheduler is None or self.stopping.is_set():
             return
-        if not any(o.state in MOVING for o in report.observations.values()):
+        if not any(o.state in MOVING_STATES for o in report.observations.values()):
             return
         if self.settings.follow_up_seconds >= self.settings.tick_seconds:
             return
         scheduler.add_job(
             self._safe_pass,
-            DateTrigger(run_date=datetime.now(UTC) + timedelta(seconds=self.settings.follow_up_seconds)),
+            DateTrigger(run_date=self.clock.now() + timedelta(seconds=self.settings.follow_up_seconds)),
             id="follow-up",
             replace_existing=True,
             misfire_grace_time=None,
@@ -228,10 +220,27 @@ class Daemon:
 
     def reload(self, reason: str) -> bool:
         """Swap in the schedule files as they are now; keep the running config if they are invalid."""
-        try:
-            config = load_config(self.config_paths)
-        except ConfigError as exc:
-            log.error("reload_refused", reason=reason, problems=[str(p) for p in exc.problems], kept="previous")
+        # Loaded on a helper thread, so that SIGTERM during a slow load still stops the daemon: the
+        # main thread keeps watching `stopping`, and an abandoned load is a daemon thread.
+        outcome: list[Config | Exception] = []
+
+        def load() -> None:
+            try:
+                outcome.append(load_config(self.config_paths))
+            except Exception as exc:  # any failure to load keeps the running config
+                outcome.append(exc)
+
+        loader = threading.Thread(target=load, name="hfwarden-reload", daemon=True)
+        loader.start()
+        while loader.is_alive() and not self.stopping.is_set():
+            loader.join(0.2)
+        if not outcome:
+            log.warning("reload_abandoned", reason=reason, why="stopping")
+            return False
+        config = outcome[0]
+        if isinstance(config, Exception):
+            problems = [str(p) for p in config.problems] if isinstance(config, ConfigError) else [repr(config)]
+            log.error("reload_refused", reason=reason, problems=problems, kept="previous")
             self._fingerprint = config_fingerprint(self.config_paths)
             return False
         for warning in config.warnings:
@@ -262,7 +271,7 @@ class Daemon:
             self._safe_pass,
             IntervalTrigger(seconds=self.settings.tick_seconds, timezone=UTC),
             id="tick",
-            next_run_time=datetime.now(UTC),
+            next_run_time=self.clock.now(),
             misfire_grace_time=None,
         )
         scheduler.add_job(
@@ -270,11 +279,11 @@ class Daemon:
             IntervalTrigger(seconds=self.settings.reload_poll_seconds, timezone=UTC),
             id="config-poll",
             executor="config",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=self.settings.reload_poll_seconds),
+            next_run_time=self.clock.now() + timedelta(seconds=self.settings.reload_poll_seconds),
         )
         if self.settings.http_port is not None:
             self.http = HttpServer(
-                build_web_app(self.liveness, self.metrics.registry, self.store.ping),
+                build_web_app(self.liveness, self.metrics.registry, self.store.health),
                 host=self.settings.http_host,
                 port=self.settings.http_port,
             )
@@ -342,4 +351,4 @@ class Daemon:
             self.wait()
         finally:
             self.stop()
-        return 0
+        return self.exit_code

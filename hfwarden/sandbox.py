@@ -5,13 +5,14 @@ from __future__ import annotations
 import signal
 import tempfile
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 import httpx
 
 from hfwarden import logs
+from hfwarden.clock import SystemClock
 from hfwarden.config import load_config
 from hfwarden.daemon import Daemon
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, SeedEndpoint
@@ -54,22 +55,13 @@ endpoints:
     schedule:
       - cron: "{at(earlier)}"
         action: pause
-      - cron: "{at(first)}"
-        action: resume
-        min_replicas: 1
-        max_replicas: 2
+      - {{cron: "{at(first)}", action: resume, min_replicas: 1, max_replicas: 2}}
   - namespace: acme
     name: chat-llama          # running; two replicas minimum at {first:%H:%M}, paused at {second:%H:%M}
     priority: 10
     schedule:
-      - cron: "{at(earlier)}"
-        action: resume
-        min_replicas: 1
-        max_replicas: 2
-      - cron: "{at(first)}"
-        action: scale
-        min_replicas: 2
-        max_replicas: 2
+      - {{cron: "{at(earlier)}", action: resume, min_replicas: 1, max_replicas: 2}}
+      - {{cron: "{at(first)}", action: scale, min_replicas: 2, max_replicas: 2}}
       - cron: "{at(second)}"
         action: pause
   - namespace: acme
@@ -100,12 +92,13 @@ def run_sandbox(*, seconds: float = 150.0) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     timings = Timings(pending_seconds=3, init_seconds=12, update_seconds=8)
+    clock = SystemClock()
     with (
         tempfile.TemporaryDirectory(prefix="hfwarden-sandbox-") as tmp,
-        Emulator(timings=timings, seeds=DEMO_ENDPOINTS) as emulator,
+        Emulator(clock=clock, timings=timings, seeds=DEMO_ENDPOINTS) as emulator,
     ):
         schedule = Path(tmp) / "demo.yaml"
-        schedule.write_text(demo_schedule(datetime.now(UTC)))
+        schedule.write_text(demo_schedule(clock.now()))
         print(f"emulator: {emulator.base_url}  (state and schedule in {tmp})")
         print(schedule.read_text())
         settings = Settings(
@@ -119,7 +112,7 @@ def run_sandbox(*, seconds: float = 150.0) -> int:
             http_host="127.0.0.1",
             http_port=0,
         )
-        daemon = Daemon(settings, [schedule], load_config([schedule]))
+        daemon = Daemon(settings, [schedule], load_config([schedule]), clock=clock)
         daemon.start()
         if daemon.http is not None:
             print(f"metrics: {daemon.http.base_url}/metrics   health: {daemon.http.base_url}/healthz")

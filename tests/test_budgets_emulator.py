@@ -14,12 +14,13 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.report import PassReport
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.endpoints import EndpointState
 from hfwarden.core.rules import next_transition
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.reconciler import PassReport, Reconciler
 from tests.helpers import create
 from tests.postgres import fresh_database
 

@@ -269,3 +269,39 @@ def test_budgets_pricing_and_alerts(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_budget_and_alert_problems(tmp_path: Path, text: str, message: str) -> None:
     found = problems(write(tmp_path, f"version: 1\nendpoints: []\n{text}\n"))
     assert any(message in p for p in found), found
+
+
+ALERTS = """
+version: 1
+endpoints: []
+alerts:
+  slack: {webhook_url: "${HFWARDEN_TEST_UNSET_URL}"}
+  webhooks:
+    - {name: ops, url: "${HFWARDEN_TEST_UNSET_URL}", secret: "${HFWARDEN_TEST_UNSET_SECRET}"}
+"""
+
+
+def test_one_unset_variable_is_one_problem(tmp_path: Path) -> None:
+    # Used twice, and its empty value used to fail the URL check too: three lines for one mistake.
+    found = problems(write(tmp_path, ALERTS))
+    assert found == [
+        f"{tmp_path / 's.yaml'}:4: environment variable HFWARDEN_TEST_UNSET_URL is not set",
+        f"{tmp_path / 's.yaml'}:6: environment variable HFWARDEN_TEST_UNSET_SECRET is not set",
+    ]
+
+
+def test_commands_that_send_no_alerts_need_no_secrets(tmp_path: Path) -> None:
+    config = load_config([write(tmp_path, ALERTS)], need_secrets=False)
+    assert config.alerts.sinks == ("slack", "webhook:ops")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("${SLACK_URL", "malformed ${...}"), ("${1URL}", "malformed ${1URL}"), ("https://x/${}", "malformed ${}")],
+    ids=["unterminated", "bad-name", "empty-name"],
+)
+def test_a_malformed_variable_is_reported_even_without_secrets(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, f'version: 1\nendpoints: []\nalerts: {{slack: {{webhook_url: "{value}"}}}}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config([path], need_secrets=False)
+    assert [p.message.split(":")[0] for p in caught.value.problems] == [message]

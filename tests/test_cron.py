@@ -167,3 +167,75 @@ def test_yearly_rule_is_found_looking_back() -> None:
 
 def test_resolve_wall_time_of_an_ordinary_time_is_plain() -> None:
     assert resolve_wall_time(datetime(2026, 6, 1, 12, 0), PARIS) == datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # noqa: DTZ001
+
+
+LORD_HOWE = ZoneInfo("Australia/Lord_Howe")  # falls back by 30 minutes
+
+
+@pytest.mark.parametrize(
+    ("expression", "zone", "at", "previous", "following"),
+    [
+        # 02:10 CET, the second time 02:10 happens in Paris: today's 02:30 fired at its first occurrence.
+        ("30 2 * * *", PARIS, "2026-10-25T01:10:00+00:00", "2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"),
+        ("0,30 2 * * *", PARIS, "2026-10-25T01:03:00+00:00", "2026-10-25T00:30:00+00:00", "2026-10-26T01:00:00+00:00"),
+        ("*/20 * * * *", SYDNEY, "2026-04-04T16:10:00+00:00", "2026-04-04T15:40:00+00:00", "2026-04-04T17:00:00+00:00"),
+        ("59 1 * * *", NEW_YORK, "2026-11-01T06:10:00+00:00", "2026-11-01T05:59:00+00:00", "2026-11-02T06:59:00+00:00"),
+        (
+            "59 1 * * *",
+            LORD_HOWE,
+            "2026-04-04T15:07:00+00:00",
+            "2026-04-04T14:59:00+00:00",
+            "2026-04-05T15:29:00+00:00",
+        ),
+        (
+            "15 1-3 * * *",
+            NEW_YORK,
+            "2026-11-01T06:10:00+00:00",
+            "2026-11-01T05:15:00+00:00",
+            "2026-11-01T07:15:00+00:00",
+        ),
+    ],
+    ids=[
+        "paris-second-pass-previous-is-todays-first",
+        "paris-second-pass-two-minutes",
+        "sydney-second-pass-every-20-minutes",
+        "new-york-second-pass",
+        "lord-howe-half-hour-fall-back",
+        "new-york-second-pass-hour-range",
+    ],
+)
+def test_from_inside_a_repeated_hour(expression: str, zone: ZoneInfo, at: str, previous: str, following: str) -> None:
+    # cronsim 2.8 reads the starting instant as a wall time without its fold: from the second pass
+    # it answers yesterday's fire going back, and a fire in the past going forward.
+    cron, instant = parse_cron(expression), datetime.fromisoformat(at)
+    assert cron.previous_fire(instant, zone) == datetime.fromisoformat(previous)
+    assert cron.next_fire(instant, zone) == datetime.fromisoformat(following)
+
+
+@pytest.mark.parametrize(
+    ("at", "previous", "following"),
+    [
+        (datetime(2027, 6, 1, tzinfo=UTC), datetime(2024, 2, 29, 9, tzinfo=UTC), datetime(2028, 2, 29, 9, tzinfo=UTC)),
+        (datetime(2101, 1, 1, tzinfo=UTC), datetime(2096, 2, 29, 9, tzinfo=UTC), datetime(2104, 2, 29, 9, tzinfo=UTC)),
+    ],
+    ids=["four-years-apart", "eight-years-apart-over-2100"],
+)
+def test_leap_day_rule_is_found_years_away(at: datetime, previous: datetime, following: datetime) -> None:
+    cron = parse_cron("0 9 29 2 *")
+    assert cron.previous_fire(at, ZoneInfo("UTC")) == previous
+    assert cron.next_fire(at, ZoneInfo("UTC")) == following
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["* * 31 2 *", "0 9 30 2 *", "0 9 31 4,6,9,11 *", "0 9 31 feb-apr/2 *"],
+    ids=["feb-31", "feb-30", "31st-of-short-months", "stepped-months"],
+)
+def test_a_cron_that_can_never_fire_is_refused(expression: str) -> None:
+    with pytest.raises(CronError, match="never fires"):
+        parse_cron(expression)
+
+
+def test_day_of_week_makes_an_impossible_day_of_month_possible() -> None:
+    # crontab(5): both restricted, either is enough, so this fires every Monday.
+    assert parse_cron("0 9 31 2 1").matches_day(date(2026, 2, 2))

@@ -196,3 +196,18 @@ def test_dropped_connections_reach_the_client_as_transport_errors(api: HfApi, co
     with pytest.raises(httpx2.TransportError):
         api.get_inference_endpoint("chat", namespace="acme")
     assert api.get_inference_endpoint("chat", namespace="acme").name == "chat"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"default": -1}, {"rows": {"aws-us-east-1-nvidia-l4-x1": "many"}}, {"rows": []}, {"limit": 3}, [1]],
+    ids=["negative", "not-a-number", "rows-not-a-mapping", "unknown-key", "not-an-object"],
+)
+def test_quota_control_refuses_bad_limits(control: httpx.Client, body: object) -> None:
+    assert control.post("/_emulator/quota", json=body).status_code == 400
+    assert control.get("/_emulator/quota").json() == {"default": 10_000, "rows": {}}
+
+
+def test_quota_control_replaces_the_whole_quota(control: httpx.Client) -> None:
+    assert control.post("/_emulator/quota", json={"default": 8}).json() == {"default": 8, "rows": {}}
+    assert control.post("/_emulator/quota", json={}).json() == {"default": 10_000, "rows": {}}

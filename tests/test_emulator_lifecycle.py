@@ -11,6 +11,13 @@ from huggingface_hub import HfApi
 from tests.helpers import advance, billed_usd, create, replica_seconds
 
 L4_PER_SECOND = 0.8 / 3600
+L4_PER_MINUTE = 0.8 / 60
+
+
+def exact_usd(control: httpx.Client, name: str) -> float:
+    """The exact integral the emulator keeps beside its per-minute bill."""
+    rows = control.get("/_emulator/billing").json()["endpoints"]
+    return next(float(r["exact_usd"]) for r in rows if r["name"] == name and r["namespace"] == "acme")
 
 
 def state(api: HfApi, name: str = "chat") -> tuple[str, int, int]:
@@ -39,7 +46,8 @@ def test_full_cycle_state_by_state_with_billing_only_in_billed_states(api: HfApi
     advance(control, 3600)
     assert replica_seconds(control, "chat") == pytest.approx(660)  # paused costs nothing
     response = control.get("/dp/acme/chat")
-    assert response.status_code == 503  # a paused endpoint is not woken by traffic
+    assert response.status_code == 400  # a paused endpoint is not woken by traffic: the real data plane's 400
+    assert response.text == "Bad Request: Invalid state"
     advance(control, 3600)
     assert state(api)[0] == "paused"
 
@@ -63,7 +71,10 @@ def test_full_cycle_state_by_state_with_billing_only_in_billed_states(api: HfApi
     assert control.get("/dp/acme/chat").status_code == 200
     assert state(api) == ("running", 1, 1)
     assert replica_seconds(control, "chat") == pytest.approx(780)
-    assert billed_usd(control, "chat") == pytest.approx(780 * L4_PER_SECOND)
+    assert exact_usd(control, "chat") == pytest.approx(780 * L4_PER_SECOND)
+    # Billed per minute, a started minute counting whole: 08:00:10-08:11:10 touches 12 minutes,
+    # 10:11:20-10:12:20 two, and the cold start from 11:12:20 two (the minute under way counts).
+    assert billed_usd(control, "chat") == pytest.approx((12 + 2 + 2) * L4_PER_MINUTE)
 
 
 def test_idle_timeout_scales_to_zero_only_with_min_replica_zero(api: HfApi, control: httpx.Client) -> None:
@@ -126,8 +137,10 @@ def test_billing_per_namespace_and_totals(api: HfApi, control: httpx.Client) -> 
     everything = control.get("/_emulator/billing").json()
     acme = control.get("/_emulator/billing", params={"namespace": "acme"}).json()
     assert [r["name"] for r in acme["endpoints"]] == ["a"]
-    assert acme["total_usd"] == pytest.approx(0.8)
-    assert everything["total_usd"] == pytest.approx(0.8 + 0.5)
+    # Running from 08:00:10 to 09:00:10: an hour of replica-time, but 61 minutes touched.
+    assert acme["total_exact_usd"] == pytest.approx(0.8)
+    assert acme["total_usd"] == pytest.approx(0.8 * 61 / 60)
+    assert everything["total_usd"] == pytest.approx((0.8 + 0.5) * 61 / 60)
 
 
 def test_billing_survives_a_delete(api: HfApi, control: httpx.Client) -> None:
@@ -135,7 +148,8 @@ def test_billing_survives_a_delete(api: HfApi, control: httpx.Client) -> None:
     advance(control, 3610)
     api.delete_inference_endpoint("chat", namespace="acme")
     advance(control, 3600)
-    assert billed_usd(control, "chat") == pytest.approx(0.8)
+    assert billed_usd(control, "chat") == pytest.approx(0.8 * 61 / 60)  # 08:00:10-09:00:10, per minute
+    assert exact_usd(control, "chat") == pytest.approx(0.8)
 
 
 def test_a_long_emulated_day_is_fast_and_exact(api: HfApi, control: httpx.Client) -> None:
@@ -144,3 +158,16 @@ def test_a_long_emulated_day_is_fast_and_exact(api: HfApi, control: httpx.Client
     for _ in range(24):
         advance(control, 3600)
     assert replica_seconds(control, "chat") == pytest.approx(2 * (60 + 24 * 3600))
+
+
+def test_the_bill_counts_each_started_minute_whole(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat")
+    advance(control, 10 + 20)  # initializing from 08:00:10, paused at 08:00:30: 20 s of replica-time
+    api.pause_inference_endpoint("chat", namespace="acme")
+    advance(control, 3600)
+    assert exact_usd(control, "chat") == pytest.approx(20 * L4_PER_SECOND)
+    assert billed_usd(control, "chat") == pytest.approx(L4_PER_MINUTE)  # the 20 s are one whole minute
+
+    api.resume_inference_endpoint("chat", namespace="acme")  # 09:00:30, pending until 09:00:40
+    advance(control, 10 + 60 + 50)  # running from 09:01:40; now 09:02:30, in the third minute billed
+    assert billed_usd(control, "chat") == pytest.approx(L4_PER_MINUTE * (1 + 3))

@@ -127,7 +127,7 @@ def test_error_answers(api: HfApi, emulator: Emulator) -> None:
 
     with pytest.raises(HfHubHTTPError) as forbidden:
         HfApi(endpoint=emulator.base_url, token="hf_acme_only").list_inference_endpoints(namespace="other")
-    assert forbidden.value.response.status_code == 403
+    assert forbidden.value.response.status_code == 401  # the real API's answer, not 403
     assert HfApi(endpoint=emulator.base_url, token="hf_acme_only").list_inference_endpoints(namespace="acme")
 
     with pytest.raises(HfHubHTTPError) as missing:
@@ -139,14 +139,11 @@ def test_error_answers(api: HfApi, emulator: Emulator) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
-        ("POST", "/v2/endpoint/acme", b"{not json", 400),
-        ("POST", "/v2/endpoint/acme", b'{"name": "x"}', 400),
-        ("PUT", "/v2/endpoint/acme/chat", b"[1, 2]", 400),
         ("GET", "/v2/endpoint/acme/ghost", b"", 404),
         ("POST", "/v2/endpoint/acme/ghost/pause", b"", 404),
         ("GET", "/v2/nonsense", b"", 404),
     ],
-    ids=["malformed-json", "missing-fields", "put-not-object", "unknown", "pause-unknown", "unknown-route"],
+    ids=["unknown", "pause-unknown", "unknown-route"],
 )
 def test_errors_carry_json_error_header_and_request_id(
     api: HfApi, emulator: Emulator, method: str, path: str, body: bytes, status: int
@@ -161,6 +158,36 @@ def test_errors_carry_json_error_header_and_request_id(
     assert response.status_code == status
     assert response.json()["error"]
     assert response.headers["X-Error-Message"] == response.json()["error"]
+    assert response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "detail"),
+    [
+        ("POST", "/v2/endpoint/acme", b"{not json", "Expecting property name"),
+        ("POST", "/v2/endpoint/acme", b'{"name": "x"}', "missing field"),
+        ("PUT", "/v2/endpoint/acme/chat", b"[1, 2]", "expected an object"),
+        ("PUT", "/v2/endpoint/acme/chat", b'{"model": {"task": null}}', "model.task"),
+        ("PUT", "/v2/endpoint/acme/chat", b'{"type": "protected"}', "unknown variant `protected`"),
+    ],
+    ids=["malformed-json", "missing-fields", "put-not-object", "task-null", "type-protected"],
+)
+def test_a_body_that_fails_to_parse_gets_a_plain_text_400(
+    api: HfApi, emulator: Emulator, method: str, path: str, body: bytes, detail: str
+) -> None:
+    """As the real API: `Failed to parse the request body as JSON: ...` in a text body, no JSON, no header."""
+    create(api, "chat")
+    response = httpx.request(
+        method,
+        emulator.base_url + path,
+        content=body,
+        headers={"Authorization": "Bearer hf_emulator_token", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("Failed to parse the request body as JSON: ")
+    assert detail in response.text
+    assert "X-Error-Message" not in response.headers
     assert response.headers["X-Request-Id"]
 
 

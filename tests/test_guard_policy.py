@@ -78,19 +78,8 @@ def test_stops_are_latched_until_the_next_budget_day() -> None:
     [
         (10, 10, []),
         (50, 0, [("spent_threshold", 0.5), ("projected_threshold", 0.5)]),
-        (10, 75, [("projected_threshold", 0.5), ("projected_threshold", 0.8)]),
-        (
-            100,
-            0,
-            [
-                ("spent_threshold", 0.5),
-                ("projected_threshold", 0.5),
-                ("spent_threshold", 0.8),
-                ("projected_threshold", 0.8),
-                ("spent_threshold", 1.0),
-                ("projected_threshold", 1.0),
-            ],
-        ),
+        (10, 75, [("projected_threshold", 0.8)]),
+        (100, 0, [("spent_threshold", 1.0), ("projected_threshold", 1.0)]),
     ],
     ids=["quiet", "half-spent", "projected-past-80", "all-reached"],
 )
@@ -98,6 +87,14 @@ def test_threshold_alerts(spent: float, future: float, kinds: list[tuple[str, fl
     outcome = evaluate_budget(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", spent, future)], now=NOW)
     assert [(a.kind.value, a.threshold) for a in outcome.alerts] == kinds
     assert outcome.stops == []
+
+
+def test_three_thresholds_crossed_at_once_send_the_highest_naming_the_others() -> None:
+    outcome = evaluate_budget(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", 100, 0)], now=NOW)
+    spent = [a for a in outcome.alerts if a.kind.value == "spent_threshold"]
+    assert len(spent) == 1
+    assert spent[0].threshold == 1.0
+    assert "also past 50%, 80%" in spent[0].message
 
 
 def test_alerts_are_keyed_per_budget_day() -> None:

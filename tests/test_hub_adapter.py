@@ -1,13 +1,17 @@
-"""The Hub adapter's own logic: observation records, retry delays. (Its calls are tested against the emulator.)"""
+"""The Hub adapter's own logic: observation records, retry delays, Retry-After across passes (against the emulator)."""
 
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
 
+import httpx
 import pytest
 
-from hfwarden.adapters.hub import Hub, RetryPolicy, observation_from
+from hfwarden.adapters.hub import Cancelled, Hub, HubError, RetryPolicy, observation_from
+from hfwarden.clock import ManualClock
+from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 
 RUNNING: dict[str, Any] = {
     "name": "chat",
@@ -54,3 +58,44 @@ def test_the_hub_never_shows_its_token() -> None:
     hub = Hub("hf_SuperSecretToken12345")
     assert "hf_SuperSecretToken12345" not in repr(hub)
     assert "hf_SuperSecretToken12345" not in str(vars(hub).get("_retry"))
+
+
+def list_calls(control: httpx.Client) -> int:
+    return sum(1 for c in control.get("/_emulator/requests").json()["requests"] if c["path"] == "/v2/endpoint/acme")
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_retry_after_longer_than_the_pass_interval_is_honoured_across_passes(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    """Fixed: a 429 with `Retry-After: 120` stops list calls for 120 s, not only within one pass."""
+    control.post("/_emulator/faults", json={"rate_limit": {"limit": 0, "window_s": 120}})  # 429, Retry-After: 120
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, retry=RetryPolicy(base_seconds=0.01))
+    with pytest.raises(HubError) as first:
+        hub.list_endpoints("acme")
+    assert first.value.status == 429
+    assert "rate limited until 2026-01-05T08:02:00.000Z" in str(first.value)
+    for _ in range(4):  # passes every 25 s: each fails at once, none calls
+        clock.advance(25)
+        with pytest.raises(HubError, match=r"rate limited until 2026-01-05T08:02:00\.000Z; not called"):
+            hub.list_endpoints("acme")
+    assert list_calls(control) == 1
+    clock.advance(20)  # 120 s after the 429
+    control.post("/_emulator/faults", json={})
+    assert hub.list_endpoints("acme") == []
+    assert list_calls(control) == 2
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_call_inside_a_short_retry_after_waits_it_out_without_calling(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    control.post("/_emulator/faults", json={"rate_limit": {"limit": 0, "window_s": 5}})  # 429, Retry-After: 5
+    shutting_down = threading.Event()
+    shutting_down.set()  # so that a wait ends at once, and shows as Cancelled
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, cancel=shutting_down)
+    with pytest.raises(Cancelled, match="during back-off"):
+        hub.list_endpoints("acme")
+    with pytest.raises(Cancelled, match="while rate limited"):  # waiting, not failing at once
+        hub.list_endpoints("acme")
+    assert list_calls(control) == 1

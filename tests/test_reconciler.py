@@ -13,10 +13,10 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.reconciler import Reconciler
 from tests.helpers import advance, create
 
 # Monday 2026-01-05 08:50 Paris time.
@@ -270,7 +270,7 @@ def test_an_unreachable_namespace_fails_its_endpoints_only(
     report = reconciler.run_pass()
     reconciler.close()
     assert report.acted == ["acme/chat"]
-    assert "HTTP 403" in report.failed["forbidden/x"]
+    assert "HTTP 401" in report.failed["forbidden/x"]
 
 
 def test_dry_run_calls_nothing_that_mutates(
@@ -305,3 +305,32 @@ def test_update_then_resume_from_paused_sets_size_first(
     raw = api.get_inference_endpoint("chat", namespace="acme").raw
     assert raw["compute"]["scaling"]["maxReplica"] == 2
     assert raw["status"]["state"] == "pending"
+
+
+def test_dry_run_counts_no_action_for_an_already_applied_state(
+    api: HfApi, control: httpx.Client, clock: ManualClock, emulator: Emulator, store: Store, tmp_path: Path
+) -> None:
+    create(api, "chat")
+    advance(control, 70)
+    api.pause_inference_endpoint("chat", namespace="acme")
+    at_paris(control, clock, 18, 1)
+    path = tmp_path / "schedule.yaml"
+    path.write_text(SCHEDULE.format(enforce="false"))
+    counted: list[tuple[str, str]] = []
+    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=2, base_seconds=0.01, max_seconds=0.05))
+    reconciler = Reconciler(
+        config=load_config([path]),
+        hub=hub,
+        store=store,
+        clock=clock,
+        dry_run=True,
+        on_action=lambda kind, result: counted.append((kind, result)),
+    )
+    try:
+        for _ in range(3):
+            assert reconciler.run_pass().satisfied == ["acme/chat"]
+    finally:
+        reconciler.close()
+    assert counted == []  # a dry run counts nothing in hfwarden_actions_total
+    assert store.audit_entries() == []
+    assert store.last_applied() == {}

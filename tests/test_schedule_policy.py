@@ -10,16 +10,22 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.config import load_config
+from hfwarden.core.cron import parse_cron
 from hfwarden.core.decide import StepKind, Verdict, decide
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.rules import (
+    Action,
+    ActionKind,
     EndpointSchedule,
+    Rule,
     latest_transition,
     local_day_bounds,
     next_transition,
     transitions_between,
 )
+from hfwarden.core.windows import parse_duration_minutes, rule_id, same_minute_clashes, window_rules
 
+UTC_ZONE = ZoneInfo("UTC")
 PARIS = ZoneInfo("Europe/Paris")
 SYDNEY = ZoneInfo("Australia/Sydney")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -50,21 +56,32 @@ def schedule(tmp_path: Path, text: str, index: int = 0) -> EndpointSchedule:
     return load_config([path]).endpoints[index]
 
 
-def window(tmp_path: Path, spec: str, zone: str = "Europe/Paris", prewarm: str | None = None) -> EndpointSchedule:
-    prewarm_line = f"prewarm: {prewarm}, " if prewarm else ""
-    return schedule(
-        tmp_path,
-        f"""
-        version: 1
-        endpoints:
-          - namespace: acme
-            name: w
-            timezone: {zone}
-            schedule:
-              - {{window: "{spec}", {prewarm_line}during: {{action: resume, min_replicas: 1, max_replicas: 2}},
-                 outside: {{action: scale_to_zero}}}}
-        """,
+RESUME_1_2 = Action(ActionKind.RESUME, min_replicas=1, max_replicas=2)
+SCALE_TO_ZERO = Action(ActionKind.SCALE_TO_ZERO)
+
+
+def window(spec: str, zone: str = "Europe/Paris", prewarm: str | None = None) -> EndpointSchedule:
+    """A window rule as core values: what the loader compiles, without a file."""
+    tz = ZoneInfo(zone)
+    rules = window_rules(
+        "acme/w",
+        1,
+        spec,
+        prewarm=parse_duration_minutes(prewarm or 0),
+        zone=tz,
+        during=RESUME_1_2,
+        outside=SCALE_TO_ZERO,
     )
+    return EndpointSchedule("acme", "w", tuple(rules), tz)
+
+
+def crons(*rules: tuple[str, Action], zone: ZoneInfo = UTC_ZONE) -> EndpointSchedule:
+    """Cron rules numbered 1, 2, ... in one zone, as core values."""
+    built = [
+        Rule(rule_id("acme/chat", expression, number), number, parse_cron(expression), zone, action)
+        for number, (expression, action) in enumerate(rules, start=1)
+    ]
+    return EndpointSchedule("acme", "chat", tuple(built), zone)
 
 
 def desired(s: EndpointSchedule, at: datetime) -> str | None:
@@ -132,8 +149,8 @@ def test_weekday_boundaries(tmp_path: Path, at: datetime, expected: str) -> None
         "daily-with-hour-prewarm",
     ],
 )
-def test_windows(tmp_path: Path, spec: str, prewarm: str | None, at: datetime, expected: str) -> None:
-    assert desired(window(tmp_path, spec, prewarm=prewarm), at) == expected
+def test_windows(spec: str, prewarm: str | None, at: datetime, expected: str) -> None:
+    assert desired(window(spec, prewarm=prewarm), at) == expected
 
 
 @pytest.mark.parametrize(
@@ -147,29 +164,19 @@ def test_windows(tmp_path: Path, spec: str, prewarm: str | None, at: datetime, e
     ],
     ids=["paris-spring-forward", "paris-fall-back", "sydney-spring-forward", "sydney-fall-back", "new-york-spring"],
 )
-def test_window_days_at_dst_changes(
-    tmp_path: Path, zone: str, day: date, expected_local: list[str], hours_in_day: int
-) -> None:
-    s = window(tmp_path, "daily 09:00-18:00", zone=zone, prewarm="5m")
+def test_window_days_at_dst_changes(zone: str, day: date, expected_local: list[str], hours_in_day: int) -> None:
+    s = window("daily 09:00-18:00", zone=zone, prewarm="5m")
     start, end = local_day_bounds(day, ZoneInfo(zone))
     assert (end - start).total_seconds() == hours_in_day * 3600
     found = [t.at.astimezone(ZoneInfo(zone)).strftime("%H:%M%z") for t in transitions_between(s, start, end)]
     assert found == expected_local
 
 
-def test_same_minute_later_rule_wins(tmp_path: Path) -> None:
-    s = schedule(
-        tmp_path,
-        """
-        version: 1
-        endpoints:
-          - namespace: acme
-            name: chat
-            schedule:
-              - {cron: "0 9 * * *", action: pause}
-              - {cron: "0 9 * * 1", action: resume}
-        """,
-    )
+PAUSE, RESUME = Action(ActionKind.PAUSE), Action(ActionKind.RESUME)
+
+
+def test_same_minute_later_rule_wins() -> None:
+    s = crons(("0 9 * * *", PAUSE), ("0 9 * * 1", RESUME))
     monday = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     assert desired(s, monday) == "resume"
     assert desired(s, datetime(2026, 1, 6, 9, 0, tzinfo=UTC)) == "pause"
@@ -177,6 +184,42 @@ def test_same_minute_later_rule_wins(tmp_path: Path) -> None:
     assert upcoming is not None
     assert upcoming.action.describe() == "resume"
     assert [t.action.describe() for t in transitions_between(s, monday, monday.replace(minute=1))] == ["resume"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "clash"),
+    [
+        ("0 9 * * *", "0 9 * * 1", True),
+        ("0 9 * * 1", "0 9 * * 2", False),
+        ("0 9 * * *", "30 9 * * *", False),
+        ("*/15 9 * * *", "30 8-10 * * *", True),
+        ("0 9 29 2 *", "0 9 * 2 *", True),
+        ("0 9 29 2 *", "0 9 * 3 *", False),
+        ("0 9 13 * 5", "0 9 1 * 2", True),
+        ("0 9 1 1 *", "0 9 * * 1", True),
+    ],
+    ids=[
+        "daily-and-monday",
+        "different-days",
+        "different-minutes",
+        "step-inside-range",
+        "leap-day-in-february",
+        "leap-day-and-march",
+        "either-day-field-friday-or-13th",
+        "new-year-on-a-monday-some-year",
+    ],
+)
+def test_same_minute_clashes(first: str, second: str, clash: bool) -> None:
+    found = same_minute_clashes(crons((first, PAUSE), (second, RESUME)))
+    assert found == ([(1, 2)] if clash else [])
+
+
+def test_same_minute_ignores_one_windows_own_rules_and_other_zones() -> None:
+    assert same_minute_clashes(window("daily 00:00-12:00")) == []
+    paris = crons(("0 9 * * *", PAUSE), zone=PARIS).rules
+    utc = crons(("0 9 * * *", PAUSE), ("0 9 * * *", RESUME)).rules
+    mixed = EndpointSchedule("acme", "chat", (paris[0], utc[1]), PARIS)
+    assert same_minute_clashes(mixed) == []
 
 
 def test_rule_timezone_overrides_endpoint_timezone(tmp_path: Path) -> None:
@@ -310,14 +353,14 @@ def test_scale_never_sends_min_above_max(
     assert (step.min_replicas, step.max_replicas) == expected
 
 
-def test_scale_to_zero_never_wakes_a_paused_endpoint(tmp_path: Path) -> None:
-    s = window(tmp_path, "mon-fri 09:00-18:00")
+def test_scale_to_zero_never_wakes_a_paused_endpoint() -> None:
+    s = window("mon-fri 09:00-18:00")
     decision = decide(s, seen("paused", min_replica=0), now=MONDAY_19, last_applied_key=None)
     assert decision.verdict == Verdict.SATISFIED
 
 
-def test_scale_to_zero_sets_min_replicas_to_zero_first(tmp_path: Path) -> None:
-    s = window(tmp_path, "mon-fri 09:00-18:00")
+def test_scale_to_zero_sets_min_replicas_to_zero_first() -> None:
+    s = window("mon-fri 09:00-18:00")
     decision = decide(s, seen("running", min_replica=1), now=MONDAY_19, last_applied_key=None)
     assert [(st.kind, st.min_replicas) for st in decision.steps] == [
         (StepKind.UPDATE, 0),

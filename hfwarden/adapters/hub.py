@@ -12,23 +12,24 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils._http import hf_request_event_hook
 
+import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
+from hfwarden.clock import Clock, SystemClock, to_z
 from hfwarden.core.decide import Step, StepKind
 from hfwarden.core.endpoints import BILLED_STATES, Observation
 from hfwarden.logs import get_logger, masker
 
 T = TypeVar("T")
 log = get_logger("hfwarden.hub")
-# Retry-After beyond this is treated as "not in this pass": the action fails and the next pass retries.
-RETRY_AFTER_CEILING_S = 120.0
 
 
 class HubError(Exception):
@@ -55,6 +56,10 @@ class RetryPolicy:
     max_attempts: int = 5
     base_seconds: float = 0.5
     max_seconds: float = 30.0
+    # The longest Retry-After waited out (by the call that got it, or by a call starting inside it). A
+    # longer one fails the call, and calls of that operation fail fast until it has passed, across
+    # passes: a pass never sleeps through a long window.
+    max_retry_after_seconds: float = 10.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Wait after failed attempt `attempt` (1, 2, ...)."""
@@ -137,6 +142,7 @@ class Hub:
         retry_observer: Callable[[str], None] | None = None,
         hub_url: str | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._token = token
         self._api = HfApi(endpoint=hub_url, token=token)
@@ -145,30 +151,25 @@ class Hub:
         self._observer = observer
         self._retry_observer = retry_observer
         self._rng = rng or random.Random()
+        self._clock = clock or SystemClock()
+        # Per (API host, operation): no call before this instant, as the last Retry-After asked.
+        # Kept across calls, so a Retry-After longer than the pass interval spans passes.
+        self._not_before: dict[tuple[str, str], datetime] = {}
+        self._not_before_lock = threading.Lock()  # namespaces are listed in parallel
 
     def __repr__(self) -> str:
         return "Hub(token=***)"
 
     def _call(self, operation: str, target: str, fn: Callable[[], T]) -> T:
+        key = (urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc, operation)
+        self._respect_rate_limit(key, target)
         attempt = 0
         while True:
             attempt += 1
             try:
                 result = fn()
             except HfHubHTTPError as exc:
-                status = exc.response.status_code
-                self._observe(operation, str(status))
-                retryable = status == 429 or status >= 500
-                message = f"{operation} {target}: HTTP {status}: {exc.server_message or 'no message'}"
-                if status == 404:
-                    raise EndpointNotFound(message, status=status, request_id=exc.request_id) from None
-                if not retryable or attempt >= self._retry.max_attempts:
-                    raise HubError(message, status=status, request_id=exc.request_id) from None
-                wait = self._retry.delay(
-                    attempt, retry_after_seconds(exc.response.headers.get("Retry-After")), self._rng
-                )
-                if wait > RETRY_AFTER_CEILING_S:
-                    raise HubError(f"{message} (Retry-After {wait:.0f} s)", status=status) from None
+                wait = self._wait_after_http_error(exc, attempt, key, target)
             except httpx2.TransportError as exc:
                 self._observe(operation, "error")
                 message = f"{operation} {target}: {type(exc).__name__}: {exc}"
@@ -181,8 +182,50 @@ class Hub:
             log.warning("hub_retry", operation=operation, target=target, attempt=attempt, wait_s=round(wait, 3))
             if self._retry_observer is not None:
                 self._retry_observer(operation)
+            # Retries within the call have waited their Retry-After: they are not refused by it.
             if self._cancel.wait(wait):
                 raise Cancelled(f"{operation} {target}: shutting down during back-off")
+
+    def _wait_after_http_error(self, exc: HfHubHTTPError, attempt: int, key: tuple[str, str], target: str) -> float:
+        """How long to wait before the next attempt; raises when there is to be none in this call."""
+        operation = key[1]
+        status = exc.response.status_code
+        self._observe(operation, str(status))
+        message = f"{operation} {target}: HTTP {status}: {exc.server_message or 'no message'}"
+        if status == 404:
+            raise EndpointNotFound(message, status=status, request_id=exc.request_id) from None
+        if not (status == 429 or status >= 500):
+            raise HubError(message, status=status, request_id=exc.request_id) from None
+        retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"), now=self._clock.now())
+        if retry_after is not None:
+            until = self._rate_limited_until(key, retry_after)
+            if retry_after > self._retry.max_retry_after_seconds:
+                # Too long to wait out in a pass: this call fails, and so does every call of this operation
+                # until then, without calling (passes in the window make no calls).
+                message = f"{message}: rate limited until {to_z(until)}"
+                raise HubError(message, status=status, request_id=exc.request_id) from None
+        if attempt >= self._retry.max_attempts:
+            raise HubError(message, status=status, request_id=exc.request_id) from None
+        return self._retry.delay(attempt, retry_after, self._rng)
+
+    def _rate_limited_until(self, key: tuple[str, str], retry_after: float) -> datetime:
+        until = self._clock.now() + timedelta(seconds=retry_after)
+        with self._not_before_lock:
+            self._not_before[key] = max(until, self._not_before.get(key, until))
+            return self._not_before[key]
+
+    def _respect_rate_limit(self, key: tuple[str, str], target: str) -> None:
+        """A call inside a Retry-After window waits out a short rest of it, as a retry would, and fails at
+        once, without calling, when the rest is long: a failure for its pass, not a silent skip."""
+        with self._not_before_lock:
+            until = self._not_before.get(key)
+        if until is None:
+            return
+        rest = (until - self._clock.now()).total_seconds()
+        if rest > self._retry.max_retry_after_seconds:
+            raise HubError(f"{key[1]} {target}: rate limited until {to_z(until)}; not called", status=429)
+        if rest > 0 and self._cancel.wait(rest):
+            raise Cancelled(f"{key[1]} {target}: shutting down while rate limited")
 
     def _observe(self, operation: str, outcome: str) -> None:
         if self._observer is not None:

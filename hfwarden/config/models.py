@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    StrictInt,
     Tag,
     ValidationInfo,
     field_validator,
@@ -22,6 +24,12 @@ from hfwarden.core.rules import ActionKind
 from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+# Bounds on what one schedule may ask for (README "Validation"). They keep a hostile or mistyped
+# file from costing minutes of CPU or a bill: no Inference Endpoint runs a thousand replicas.
+MAX_REPLICAS = 1000
+MAX_RULES_PER_ENDPOINT = 200
+MAX_TIMEOUT_MINUTES = 30 * 24 * 60
 
 
 def check_zone(value: str) -> str:
@@ -35,6 +43,13 @@ def check_zone(value: str) -> str:
     return value
 
 
+# An IANA zone name, checked once here for every `timezone:` key.
+Zone = Annotated[str, AfterValidator(check_zone)]
+# `true` is not 1 and `1.0` is not a replica count: integers only, within sane bounds.
+Replicas = Annotated[StrictInt, Field(ge=0, le=MAX_REPLICAS)]
+Price = Annotated[float, Field(allow_inf_nan=False)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,9 +58,9 @@ class ActionSpec(_Strict):
     """What happens when a rule fires."""
 
     action: ActionKind
-    min_replicas: int | None = Field(default=None, ge=0)
-    max_replicas: int | None = Field(default=None, ge=1)
-    scale_to_zero_timeout: int | None = Field(default=None, ge=1, description="minutes")
+    min_replicas: Replicas | None = None
+    max_replicas: Annotated[Replicas, Field(ge=1)] | None = None
+    scale_to_zero_timeout: StrictInt | None = Field(default=None, ge=1, le=MAX_TIMEOUT_MINUTES, description="minutes")
 
     @field_validator("min_replicas", "max_replicas", "scale_to_zero_timeout")
     @classmethod
@@ -78,7 +93,7 @@ class CronRuleSpec(ActionSpec):
     """`cron: "55 8 * * 1-5"` with an action."""
 
     cron: str
-    timezone: str | None = None
+    timezone: Zone | None = None
 
     @field_validator("cron")
     @classmethod
@@ -89,11 +104,6 @@ class CronRuleSpec(ActionSpec):
             raise ValueError(f"bad cron {value!r}: {exc}") from None
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_zone(value)
-
 
 class WindowRuleSpec(_Strict):
     """`window: "mon-fri 09:00-18:00"`: `during` at the start (less `prewarm`), `outside` at the end."""
@@ -102,7 +112,7 @@ class WindowRuleSpec(_Strict):
     prewarm: str | int | None = None
     during: ActionSpec
     outside: ActionSpec
-    timezone: str | None = None
+    timezone: Zone | None = None
 
     @field_validator("window")
     @classmethod
@@ -124,11 +134,6 @@ class WindowRuleSpec(_Strict):
             if not 0 <= minutes < 24 * 60:
                 raise ValueError(f"prewarm {value!r} must be under a day")
         return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_zone(value)
 
 
 def _rule_kind(value: Any) -> str:
@@ -152,16 +157,11 @@ class EndpointSpec(_Strict):
     namespace: str = Field(pattern=NAME)
     name: str = Field(pattern=NAME)
     instance: str | None = Field(default=None, pattern=INSTANCE, description="vendor/region/type/size, for plan")
-    timezone: str | None = None
-    priority: int = 0
+    timezone: Zone | None = None
+    priority: StrictInt = Field(default=0, ge=-1_000_000, le=1_000_000)
     protected: bool = False
     enforce: bool = False
-    schedule: list[RuleSpec] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_zone(value)
+    schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
 
 
 class ScopeSpec(_Strict):
@@ -189,19 +189,14 @@ class BudgetSpec(_Strict):
     """A daily budget and what to do when it is about to be passed."""
 
     name: str = Field(pattern=NAME)
-    daily_usd: float = Field(gt=0)
-    timezone: str = "UTC"
+    daily_usd: Price = Field(gt=0)
+    timezone: Zone = "UTC"
     scope: ScopeSpec = Field(default_factory=ScopeSpec)
-    alert_at: list[float] = Field(default_factory=lambda: [0.5, 0.8, 1.0])
+    alert_at: list[Price] = Field(default_factory=lambda: [0.5, 0.8, 1.0], max_length=20)
     on_breach: Literal["pause", "scale_to_zero", "alert_only"] = "pause"
-    max_hourly_usd: float | None = Field(default=None, gt=0)
-    max_replicas: int | None = Field(default=None, ge=1)
+    max_hourly_usd: Price | None = Field(default=None, gt=0)
+    max_replicas: StrictInt | None = Field(default=None, ge=1, le=100 * MAX_REPLICAS)
     conservative: bool = False
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return check_zone(value)
 
     @field_validator("alert_at")
     @classmethod
@@ -233,16 +228,11 @@ class ScheduleFileSpec(_Strict):
     """A whole schedule file."""
 
     version: Literal[1]
-    timezone: str = "UTC"
+    timezone: Zone = "UTC"
     endpoints: list[EndpointSpec] = Field(default_factory=list)
-    pricing: dict[str, float] = Field(default_factory=dict)
+    pricing: dict[str, Price] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)
     alerts: AlertsSpec | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return check_zone(value)
 
     @field_validator("pricing")
     @classmethod

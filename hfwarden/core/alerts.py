@@ -44,3 +44,14 @@ class Alert:
     def dedupe_key(self) -> str:
         threshold = "" if self.threshold is None else f"{self.threshold:g}"
         return f"{self.kind.value}|{self.subject}|{threshold}|{self.day.isoformat()}"
+
+
+def endpoint_failed(endpoint: str, why: str, *, day: date) -> Alert:
+    """An endpoint that needs a human: broken, missing, or an action that failed after retries."""
+    return Alert(AlertKind.ENDPOINT_FAILED, endpoint, day, f"{endpoint}: {why}", endpoint=endpoint)
+
+
+def unknown_price(endpoint: str, instance: str, *, day: date) -> Alert:
+    """An endpoint whose spend cannot be counted until someone gives its instance a price."""
+    message = f"{endpoint}: no price for {instance}; its spend is not counted until one is set under `pricing:`"
+    return Alert(AlertKind.UNKNOWN_PRICE, endpoint, day, message, endpoint=endpoint)

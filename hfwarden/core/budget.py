@@ -116,75 +116,101 @@ class GuardOutcome:
 def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime) -> GuardOutcome:
     """Thresholds and caps to alerts; a projection over budget to the fewest stops that bring it back."""
     in_scope = [c for c in costs if budget.scope.covers(c.endpoint)]
+    status = BudgetStatus(
+        budget,
+        spent_usd=sum(c.spent_usd for c in in_scope),
+        projected_usd=sum(c.projected_usd for c in in_scope),
+        hourly_usd=sum(c.hourly_usd for c in in_scope if not c.latched),
+        replicas=sum(c.billed_replicas for c in in_scope),
+    )
     day = budget.day_of(now)
-    _, day_end = budget.day_bounds(now)
-    spent = sum(c.spent_usd for c in in_scope)
-    projected = sum(c.projected_usd for c in in_scope)
-    hourly = sum(c.hourly_usd for c in in_scope if not c.latched)
-    replicas = sum(c.billed_replicas for c in in_scope)
-    status = BudgetStatus(budget, spent, projected, hourly, replicas)
-    outcome = GuardOutcome(statuses=[status])
-
-    def alert(kind: AlertKind, message: str, threshold: float | None = None, subject: str | None = None) -> Alert:
-        return Alert(
-            kind,
-            subject or budget.name,
-            day,
-            message,
-            threshold=threshold,
-            budget=budget.name,
-            daily_usd=budget.daily_usd,
-            spent_usd=spent,
-            projected_usd=projected,
-            actions=tuple(outcome.stops),
-        )
-
-    daily = f"${budget.daily_usd:.2f}"
-    for fraction in sorted(budget.alert_at):
-        line = fraction * budget.daily_usd
-        if spent >= line:
-            message = f"{budget.name}: spent ${spent:.2f} reached {fraction:.0%} of {daily}"
-            outcome.alerts.append(alert(AlertKind.SPENT_THRESHOLD, message, fraction))
-        if projected >= line:
-            message = f"{budget.name}: projected ${projected:.2f} reaches {fraction:.0%} of {daily}"
-            outcome.alerts.append(alert(AlertKind.PROJECTED_THRESHOLD, message, fraction))
-    if budget.max_hourly_usd is not None and hourly > budget.max_hourly_usd:
-        message = f"{budget.name}: burning ${hourly:.2f}/h, over ${budget.max_hourly_usd:.2f}/h"
-        outcome.alerts.append(alert(AlertKind.BURN_RATE, message, budget.max_hourly_usd))
-    if budget.max_replicas is not None and replicas > budget.max_replicas:
-        message = f"{budget.name}: {replicas} replicas billed, over the cap of {budget.max_replicas}"
-        outcome.alerts.append(alert(AlertKind.REPLICA_CAP, message, float(budget.max_replicas)))
+    outcome = GuardOutcome(statuses=[status], alerts=_notices(status, day))
     if budget.on_breach == BreachAction.ALERT_ONLY:
         return outcome
-
-    candidates = [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
-    if spent >= budget.daily_usd:
-        chosen = candidates
-        why = f"spent ${spent:.2f} reached the daily budget ${budget.daily_usd:.2f}"
-    elif projected > budget.daily_usd:
-        chosen = []
-        remaining = projected
-        # Lowest priority first, then the biggest burners, then by name so that ties are stable.
-        for cost in sorted(candidates, key=lambda c: (c.priority, -c.hourly_usd, -c.future_usd, c.endpoint)):
-            if remaining <= budget.daily_usd:
-                break
-            chosen.append(cost)
-            remaining -= cost.future_usd
-        why = f"projected ${projected:.2f} passes the daily budget ${budget.daily_usd:.2f}"
-    else:
+    chosen, why = _stops(status, in_scope)
+    if not chosen:
         return outcome
-    for cost in chosen:
-        reason = f"budget {budget.name}: {why}"
-        outcome.stops.append(
-            StopDecision(cost.endpoint, budget.on_breach, budget.name, reason, cost.future_usd, day_end)
-        )
-    if chosen:
-        saved = sum(c.future_usd for c in chosen)
-        names = ", ".join(c.endpoint for c in chosen)
-        # Keyed by the endpoints stopped too: a second stop later in the day is news, not a repeat.
-        message = f"{budget.name}: {why}; stopped {names}, saving ${saved:.2f} by end of day"
-        outcome.alerts.append(alert(AlertKind.GUARD_ACTION, message, subject=f"{budget.name}:{names}"))
+    _, day_end = budget.day_bounds(now)
+    reason = f"budget {budget.name}: {why}"
+    outcome.stops = [
+        StopDecision(c.endpoint, budget.on_breach, budget.name, reason, c.future_usd, day_end) for c in chosen
+    ]
+    saved = sum(c.future_usd for c in chosen)
+    names = ", ".join(c.endpoint for c in chosen)
+    # Keyed by the endpoints stopped too: a second stop later in the day is news, not a repeat.
+    message = f"{budget.name}: {why}; stopped {names}, saving ${saved:.2f} by end of day"
+    outcome.alerts.append(
+        _alert(status, day, AlertKind.GUARD_ACTION, message, subject=f"{budget.name}:{names}", stops=outcome.stops)
+    )
     return outcome
+
+
+def _alert(
+    status: BudgetStatus,
+    day: date,
+    kind: AlertKind,
+    message: str,
+    *,
+    threshold: float | None = None,
+    subject: str | None = None,
+    stops: Iterable[StopDecision] = (),
+) -> Alert:
+    budget = status.budget
+    return Alert(
+        kind,
+        subject or budget.name,
+        day,
+        message,
+        threshold=threshold,
+        budget=budget.name,
+        daily_usd=budget.daily_usd,
+        spent_usd=status.spent_usd,
+        projected_usd=status.projected_usd,
+        actions=tuple(stops),
+    )
+
+
+def _notices(status: BudgetStatus, day: date) -> list[Alert]:
+    """Threshold, burn-rate and replica-cap alerts. Of several thresholds crossed at once only the
+    highest is sent, naming the others: one jump is one message, not three."""
+    budget, alerts = status.budget, []
+    daily = f"${budget.daily_usd:.2f}"
+    for kind, figure, verb in (
+        (AlertKind.SPENT_THRESHOLD, status.spent_usd, "spent"),
+        (AlertKind.PROJECTED_THRESHOLD, status.projected_usd, "projected"),
+    ):
+        crossed = [f for f in sorted(budget.alert_at) if figure >= f * budget.daily_usd]
+        if crossed:
+            top, below = crossed[-1], crossed[:-1]
+            also = f" (also past {', '.join(f'{f:.0%}' for f in below)})" if below else ""
+            message = f"{budget.name}: {verb} ${figure:.2f} reached {top:.0%} of {daily}{also}"
+            alerts.append(_alert(status, day, kind, message, threshold=top))
+    if budget.max_hourly_usd is not None and status.hourly_usd > budget.max_hourly_usd:
+        message = f"{budget.name}: burning ${status.hourly_usd:.2f}/h, over ${budget.max_hourly_usd:.2f}/h"
+        alerts.append(_alert(status, day, AlertKind.BURN_RATE, message, threshold=budget.max_hourly_usd))
+    if budget.max_replicas is not None and status.replicas > budget.max_replicas:
+        message = f"{budget.name}: {status.replicas} replicas billed, over the cap of {budget.max_replicas}"
+        alerts.append(_alert(status, day, AlertKind.REPLICA_CAP, message, threshold=float(budget.max_replicas)))
+    return alerts
+
+
+def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[EndpointCost], str]:
+    """Which endpoints to stop and why: all it can once spent reaches the budget; else, while the
+    projection passes it, lowest priority first, then the biggest burners, then by name."""
+    budget = status.budget
+    candidates = [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
+    if status.spent_usd >= budget.daily_usd:
+        return candidates, f"spent ${status.spent_usd:.2f} reached the daily budget ${budget.daily_usd:.2f}"
+    if status.projected_usd <= budget.daily_usd:
+        return [], ""
+    chosen = []
+    remaining = status.projected_usd
+    for cost in sorted(candidates, key=lambda c: (c.priority, -c.hourly_usd, -c.future_usd, c.endpoint)):
+        if remaining <= budget.daily_usd:
+            break
+        chosen.append(cost)
+        remaining -= cost.future_usd
+    return chosen, f"projected ${status.projected_usd:.2f} passes the daily budget ${budget.daily_usd:.2f}"
 
 
 def evaluate(budgets: Iterable[Budget], costs: dict[str, list[EndpointCost]], *, now: datetime) -> GuardOutcome:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.platform.billing import billed_usd
 from hfwarden.core.rules import ActionKind, EndpointSchedule, latest_transition, transitions_between
 
 HOUR = 3600.0
@@ -30,9 +31,6 @@ class Segment:
     @property
     def usd(self) -> float:
         return usd(self.replicas, self.price_per_hour, self.start, self.end)
-
-    def usd_between(self, start: datetime, end: datetime) -> float:
-        return usd(self.replicas, self.price_per_hour, max(start, self.start), min(end, self.end))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +105,13 @@ def _change_time(current: OpenSegment, observed: Observation, at: datetime, repl
 
 
 def spend_between(segments: list[Segment], start: datetime, end: datetime) -> float:
-    """Dollars the segments bill within [start, end)."""
-    return sum(s.usd_between(start, end) for s in segments if s.end > start and s.start < end)
+    """Dollars the segments bill for the minutes beginning in [start, end), per minute as the platform
+    bills (core/platform/billing.py): a minute is charged whole, at the most replicas seen in it.
+    Each endpoint is billed on its own, as its own minutes."""
+    by_endpoint: dict[str, list[Segment]] = {}
+    for segment in segments:
+        by_endpoint.setdefault(segment.endpoint, []).append(segment)
+    return sum(billed_usd(own, start, end) for own in by_endpoint.values())
 
 
 # -- projection -------------------------------------------------------------------------------------

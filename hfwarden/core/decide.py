@@ -1,13 +1,27 @@
-"""What to do about one endpoint: compare desired, last applied and observed state. Pure."""
+"""What to do about one endpoint this pass, and what follows from it: steps, records, alerts. Pure.
+
+Precedence for one endpoint, highest first: a budget latch, then its schedule, then nothing (a
+human's change stands). The pass gathers the inputs, calls `decide_endpoint`, carries out the steps
+and writes `decision.records` plus `carried_out(...)`; it decides nothing itself.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import assert_never
 
-from hfwarden.core.endpoints import BROKEN_STATES, MOVING_STATES, STABLE_STATES, EndpointState, Observation
+from hfwarden.core.alerts import Alert, AlertKind, endpoint_failed
+from hfwarden.core.endpoints import (
+    BROKEN_STATES,
+    MOVING_STATES,
+    STABLE_STATES,
+    UP_STATES,
+    EndpointState,
+    Observation,
+)
+from hfwarden.core.records import AppliedTransition, AuditEntry, Latch, Records
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Transition, latest_transition
 
 
@@ -34,18 +48,125 @@ class Verdict(StrEnum):
     WAIT = "wait"  # not stable yet; try again next pass
     BROKEN = "broken"  # failed/updateFailed: alert, do nothing
     MISSING = "missing"  # the endpoint does not exist
+    UNOBSERVABLE = "unobservable"  # its namespace could not be listed
+    LATCHED = "latched"  # a budget latch holds it; its schedule is suppressed
     IDLE = "idle"  # nothing to do
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What the reconciler decided for one endpoint, and why."""
+    """What to do about one endpoint and why; `records` are written whatever the steps do."""
 
     endpoint: str
     verdict: Verdict
     reason: str
     transition: Transition | None = None
     steps: tuple[Step, ...] = ()
+    records: Records = field(default_factory=Records)
+
+    @property
+    def action(self) -> str:
+        """What the audit log and the logs call it."""
+        if self.transition is not None and self.verdict != Verdict.LATCHED:
+            return self.transition.action.describe()
+        return self.steps[-1].kind.value if self.steps else "none"
+
+    @property
+    def kind(self) -> str:
+        """The action kind metrics count it under."""
+        if self.transition is not None and self.verdict != Verdict.LATCHED:
+            return self.transition.action.kind.value
+        return self.steps[-1].kind.value if self.steps else "none"
+
+    @property
+    def is_failure(self) -> bool:
+        return self.verdict in (Verdict.BROKEN, Verdict.MISSING, Verdict.UNOBSERVABLE)
+
+
+def carried_out(decision: Decision, *, at: datetime, error: str | None) -> Records:
+    """The records of a decision's steps once sent: the transition applied and an audit entry, or
+    the failure and its alert."""
+    if error is not None:
+        entry = AuditEntry(at, decision.endpoint, decision.action, decision.reason, "failed", error, False)
+        return Records(audit=(entry,), alerts=(endpoint_failed(decision.endpoint, error, day=at.date()),))
+    entry = AuditEntry(at, decision.endpoint, decision.action, decision.reason, "ok", "", False)
+    applied: tuple[AppliedTransition, ...] = ()
+    if decision.transition is not None and decision.verdict == Verdict.ACT:
+        applied = (_applied(decision.transition),)
+    return Records(applied=applied, audit=(entry,))
+
+
+def dry_run_entry(decision: Decision, *, at: datetime) -> AuditEntry:
+    """What a dry run writes instead of acting: the decision, marked as not carried out."""
+    return AuditEntry(at, decision.endpoint, decision.action, decision.reason, "dry-run", "no call made", True)
+
+
+def decide_endpoint(
+    key: str,
+    schedule: EndpointSchedule | None,
+    observation: Observation | None,
+    *,
+    now: datetime,
+    last_applied_key: str | None,
+    latch: Latch | None = None,
+    unobservable: str | None = None,
+    pass_started: datetime | None = None,
+) -> Decision:
+    """One endpoint's decision from everything stored and observed about it, by precedence."""
+    if unobservable is not None and schedule is not None:
+        return Decision(key, Verdict.UNOBSERVABLE, f"namespace not observable: {unobservable}")
+    if latch is not None:
+        return _latched(key, schedule, observation, latch, now, last_applied_key, pass_started or now)
+    if schedule is None:
+        return Decision(key, Verdict.IDLE, "no schedule")
+    return decide(schedule, observation, now=now, last_applied_key=last_applied_key)
+
+
+def stop_step(action: str) -> Step:
+    """The call that carries out a budget stop (`pause` or `scale_to_zero`)."""
+    return Step(StepKind.SCALE_TO_ZERO if action == StepKind.SCALE_TO_ZERO else StepKind.PAUSE)
+
+
+def is_stopped(observed: Observation, step: Step) -> bool:
+    """Paused satisfies any stop; scaled to zero satisfies only a scale-to-zero one."""
+    return observed.state == EndpointState.PAUSED or (
+        step.kind == StepKind.SCALE_TO_ZERO and observed.state == EndpointState.SCALED_TO_ZERO
+    )
+
+
+def latched_because(latch: Latch) -> str:
+    return f"latched by budget {latch.budget} until {latch.until.isoformat()}"
+
+
+def _latched(
+    key: str,
+    schedule: EndpointSchedule | None,
+    observed: Observation | None,
+    latch: Latch,
+    now: datetime,
+    last_applied_key: str | None,
+    pass_started: datetime,
+) -> Decision:
+    """A latch is level-triggered: whatever bills or starts is stopped again, and the schedule's
+    transitions count as applied, so the latch lifting resumes nothing."""
+    reason = latched_because(latch)
+    records = Records()
+    transition = latest_transition(schedule, now) if schedule is not None else None
+    if transition is not None and transition.key != last_applied_key:
+        entry = AuditEntry(now, key, transition.action.describe(), f"suppressed: {reason}", "suppressed", "", False)
+        records = Records(applied=(_applied(transition),), audit=(entry,))
+    wants = stop_step(latch.action)
+    if observed is None or is_stopped(observed, wants) or observed.state in BROKEN_STATES:
+        return Decision(key, Verdict.LATCHED, reason, transition, (), records)
+    if observed.state in UP_STATES and latch.latched_at < pass_started:
+        message = f"{key} was started while {reason}; stopped again"
+        overridden = Alert(AlertKind.LATCH_OVERRIDDEN, key, now.date(), message, endpoint=key, budget=latch.budget)
+        records += Records(alerts=(overridden,))
+    return Decision(key, Verdict.LATCHED, reason, transition, (wants,), records)
+
+
+def _applied(transition: Transition) -> AppliedTransition:
+    return AppliedTransition(transition.endpoint, transition.key, transition.at)
 
 
 def decide(
@@ -68,18 +189,28 @@ def decide(
     if not schedule.enforce and transition.key == last_applied_key:
         return Decision(key, Verdict.IDLE, "latest transition already applied", transition)
     if observation is None:
-        return Decision(key, Verdict.MISSING, "endpoint not found in its namespace", transition)
+        return _failure(key, Verdict.MISSING, "endpoint not found in its namespace", transition, now)
     if observation.state in BROKEN_STATES:
-        return Decision(key, Verdict.BROKEN, f"endpoint is {observation.state}; needs a human", transition)
+        return _failure(key, Verdict.BROKEN, f"endpoint is {observation.state}; needs a human", transition, now)
     if observation.state in MOVING_STATES:
         return Decision(key, Verdict.WAIT, f"endpoint is {observation.state}; waiting for a stable state", transition)
     if observation.state not in STABLE_STATES:
         return Decision(key, Verdict.WAIT, f"unknown state {observation.state!r}", transition)
     steps = steps_towards(transition.action, observation)
     why = f"{transition.action.describe()} from rule {transition.rule.number} at {transition.at.isoformat()}"
-    if not steps:
-        return Decision(key, Verdict.SATISFIED, f"already {observation.state}: {why}", transition)
-    return Decision(key, Verdict.ACT, why, transition, steps)
+    if steps:
+        return Decision(key, Verdict.ACT, why, transition, steps)
+    reason = f"already {observation.state}: {why}"
+    records = Records()
+    if transition.key != last_applied_key:
+        entry = AuditEntry(now, key, transition.action.describe(), reason, "already", "", False)
+        records = Records(applied=(_applied(transition),), audit=(entry,))
+    return Decision(key, Verdict.SATISFIED, reason, transition, (), records)
+
+
+def _failure(key: str, verdict: Verdict, reason: str, transition: Transition, now: datetime) -> Decision:
+    alert = endpoint_failed(key, reason, day=now.date())
+    return Decision(key, verdict, reason, transition, (), Records(alerts=(alert,)))
 
 
 def steps_towards(action: Action, observed: Observation) -> tuple[Step, ...]:

@@ -126,6 +126,18 @@ def transitions_between(schedule: EndpointSchedule, start: datetime, end: dateti
     return [by_instant[t] for t in sorted(by_instant)]
 
 
+# The days schedules can be asked about: a rule's fires are searched up to eight years either side
+# of a day, which must stay inside `datetime`'s years 1 to 9999.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9990, 12, 31)
+
+
+def plannable_day(day: date) -> date:
+    """`day`, if schedules can be evaluated around it; ValueError otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day} is outside {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """Midnight to midnight of a local day as aware datetimes (23 or 25 hours long at DST changes)."""
     # In UTC: Python subtracts two datetimes of the same tzinfo as wall-clock times, which would

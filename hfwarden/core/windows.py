@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.cron import DAY_OF_WEEK, Cron, CronError, parse_cron, parse_field
@@ -108,16 +107,22 @@ def window_rules(
 
 def same_minute_clashes(schedule: EndpointSchedule) -> list[tuple[int, int]]:
     """Pairs of rule numbers (earlier, later) of one endpoint that fire in the same minute on some day:
-    legal (the later wins) but likely a slip."""
-    clashes: list[tuple[int, int]] = []
-    start = date(2026, 1, 1)
-    for i, first in enumerate(schedule.rules):
-        for second in schedule.rules[i + 1 :]:
-            if first.number == second.number or first.zone != second.zone:
+    legal (the later wins) but likely a slip.
+
+    Bit masks, not a calendar walk: with 200 rules that is 19,900 pairs, checked in milliseconds."""
+    masks = [
+        (rule.number, rule.zone, _bits(rule.cron.minutes), _bits(rule.cron.hours), rule.cron.days)
+        for rule in schedule.rules
+    ]
+    clashes: set[tuple[int, int]] = set()
+    for i, (number, zone, minutes, hours, days) in enumerate(masks):
+        for other, other_zone, other_minutes, other_hours, other_days in masks[i + 1 :]:
+            if number == other or zone != other_zone:
                 continue
-            a, b = first.cron, second.cron
-            if not (set(a.minutes) & set(b.minutes) and set(a.hours) & set(b.hours)):
-                continue
-            if any(a.matches_day(d) and b.matches_day(d) for d in (start + timedelta(days=n) for n in range(400))):
-                clashes.append((first.number, second.number))
-    return clashes
+            if minutes & other_minutes and hours & other_hours and days & other_days:
+                clashes.add((min(number, other), max(number, other)))
+    return sorted(clashes, key=lambda pair: (pair[1], pair[0]))
+
+
+def _bits(values: tuple[int, ...]) -> int:
+    return sum(1 << v for v in values)

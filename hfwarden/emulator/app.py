@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import random
 import secrets
 import string
 import time
@@ -16,52 +14,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfwarden.clock import ManualClock, to_z
-from hfwarden.emulator.world import ApiError, World
+from hfwarden.emulator.faults import Faults, api_error, error, inject, parse_faults
+from hfwarden.emulator.hardware import parse_quota
+from hfwarden.emulator.spec import ApiError, parse_error
+from hfwarden.emulator.world import Endpoint, World
 
 ALL_NAMESPACES = "*"
 REQUEST_LOG_SIZE = 200_000
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
-
-
-@dataclass
-class RateLimit:
-    """A fixed window per token, counted in real time: it models the service, not the emulated day."""
-
-    limit: int
-    window_s: float
-    window_started: float = 0.0
-    used: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Faults:
-    """Failures injected into `/v2` routes."""
-
-    latency_ms: float = 0.0
-    error_rate: float = 0.0
-    error_status: int = 503
-    fail_next: int = 0
-    drop_next: int = 0  # connections cut mid-answer, as a proxy or a crashing server does
-    match: str | None = None  # errors only for paths containing this, e.g. "/pause"
-    rate_limit: RateLimit | None = None
-    rng: random.Random = field(default_factory=random.Random)
-
-    def describe(self) -> dict[str, Any]:
-        limit = self.rate_limit
-        return {
-            "latency_ms": self.latency_ms,
-            "error_rate": self.error_rate,
-            "error_status": self.error_status,
-            "fail_next": self.fail_next,
-            "drop_next": self.drop_next,
-            "match": self.match,
-            "rate_limit": None if limit is None else {"limit": limit.limit, "window_s": limit.window_s},
-        }
 
 
 @dataclass
@@ -74,42 +39,8 @@ class EmulatorState:
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
 
 
-class _DroppedConnection(Response):
-    """Starts an answer, then fails: uvicorn closes the connection with the body incomplete, which the
-    client sees as a protocol error, exactly as a connection cut mid-answer."""
-
-    def __init__(self) -> None:
-        super().__init__(status_code=200, headers={"content-length": "1000"})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": b'{"items": [', "more_body": True})
-        raise ConnectionAbortedError("injected: connection dropped")
-
-
-DROP = _DroppedConnection()
-
-
-class _QuietInjectedDrops(logging.Filter):
-    """uvicorn logs a traceback for the injected drop; it is the fault asked for, not an error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        return not (isinstance(error, ConnectionAbortedError) and "injected" in str(error))
-
-
-logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())
-
-
 def _request_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Errors as the client parses them: JSON `error` and the `X-Error-Message` header."""
-    all_headers = {"X-Error-Message": message.encode("ascii", "replace").decode()}
-    all_headers.update(headers or {})
-    return JSONResponse({"error": message}, status_code=status, headers=all_headers)
 
 
 class RequestLogMiddleware:
@@ -149,225 +80,219 @@ class RequestLogMiddleware:
                 )
 
 
-def build_app(state: EmulatorState) -> ASGIApp:
-    """The emulator as an ASGI application."""
-    world = state.world
+async def read_json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError as exc:
+        raise parse_error(str(exc)) from None
 
-    def base_url(request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}"
 
-    def token_of(request: Request) -> str:
+def _base_url(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+Handler = Callable[[Request, str], Awaitable[Any]]
+
+
+class WireApi:
+    """The `/v2` routes, `/api/whoami-v2` and the data plane: what huggingface_hub and traffic see."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.world = state.world
+
+    def token_of(self, request: Request) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "Unauthorized: a bearer token is required")
-        if token not in state.tokens:
+        if token not in self.state.tokens:
             raise ApiError(401, "Invalid credentials in Authorization header")
         return token
 
-    def authorise(request: Request, namespace: str) -> None:
-        allowed = state.tokens[token_of(request)]
+    def authorise(self, request: Request, namespace: str) -> None:
+        allowed = self.state.tokens[self.token_of(request)]
         if ALL_NAMESPACES not in allowed and namespace not in allowed:
-            raise ApiError(403, f"This token cannot access namespace {namespace}")
+            # The real API answers 401, not 403, for a namespace the token may not use.
+            raise ApiError(401, f"Unauthorized: this token cannot access namespace {namespace}")
 
-    async def inject_faults(request: Request) -> Response | None:
-        faults = state.faults
-        if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000.0)
-        if faults.rate_limit is not None:
-            limit = faults.rate_limit
-            now = time.monotonic()
-            if now - limit.window_started >= limit.window_s:
-                limit.window_started, limit.used = now, {}
-            who = request.headers.get("authorization", "")
-            limit.used[who] = limit.used.get(who, 0) + 1
-            if limit.used[who] > limit.limit:
-                reset = max(1, int(limit.window_started + limit.window_s - now + 0.999))
-                return error(
-                    429,
-                    "Rate limit reached: too many requests to the api",
-                    {
-                        "RateLimit": f'"api";r=0;t={reset}',
-                        "RateLimit-Policy": f'"fixed window";"api";q={limit.limit};w={int(limit.window_s)}',
-                        "Retry-After": str(reset),
-                    },
-                )
-        if faults.match is not None and faults.match not in request.url.path:
-            return None
-        if faults.drop_next > 0:
-            faults.drop_next -= 1
-            return DROP
-        if faults.fail_next > 0:
-            faults.fail_next -= 1
-            return error(faults.error_status, "Injected failure")
-        if faults.error_rate > 0 and faults.rng.random() < faults.error_rate:
-            return error(faults.error_status, "Injected failure")
-        return None
+    def v2(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """Faults, then authorisation, then the handler; its result as JSON, its ApiError as the API's error."""
 
-    async def body_json(request: Request) -> Any:
-        raw = await request.body()
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise ApiError(400, f"Failed to parse the request body as JSON: {exc}") from None
-
-    def v2(
-        handler: Callable[[Request, str], Awaitable[Any]],
-    ) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             try:
-                injected = await inject_faults(request)
+                injected = await inject(self.state.faults, request)
                 if injected is not None:
                     return injected
                 namespace = request.path_params["ns"]
-                authorise(request, namespace)
+                self.authorise(request, namespace)
                 result = await handler(request, namespace)
             except ApiError as exc:
-                return error(exc.status, exc.message)
-            if result is None:
-                return Response(status_code=200)
-            return JSONResponse(result)
+                return api_error(exc)
+            return Response(status_code=200) if result is None else JSONResponse(result)
 
         return route
 
-    async def list_endpoints(request: Request, ns: str) -> Any:
-        with world.lock:
-            url = base_url(request)
-            return {"items": [world.to_json(ep, url) for ep in world.list_namespace(ns)]}
+    async def list_endpoints(self, request: Request, ns: str) -> Any:
+        with self.world.lock:
+            url = _base_url(request)
+            return {"items": [self.world.to_json(ep, url) for ep in self.world.list_namespace(ns)]}
 
-    async def create_endpoint(request: Request, ns: str) -> Any:
-        body = await body_json(request)
-        with world.lock:
-            return world.to_json(world.create(ns, body), base_url(request))
+    async def create_endpoint(self, request: Request, ns: str) -> Any:
+        body = await read_json(request)
+        with self.world.lock:
+            return self.world.to_json(self.world.create(ns, body), _base_url(request))
 
-    async def get_endpoint(request: Request, ns: str) -> Any:
-        with world.lock:
-            return world.to_json(world.get(ns, request.path_params["name"]), base_url(request))
+    async def get_endpoint(self, request: Request, ns: str) -> Any:
+        with self.world.lock:
+            return self.world.to_json(self.world.get(ns, request.path_params["name"]), _base_url(request))
 
-    async def update_endpoint(request: Request, ns: str) -> Any:
-        body = await body_json(request)
-        with world.lock:
-            return world.to_json(world.update(ns, request.path_params["name"], body), base_url(request))
+    async def update_endpoint(self, request: Request, ns: str) -> Any:
+        body = await read_json(request)
+        with self.world.lock:
+            return self.world.to_json(self.world.update(ns, request.path_params["name"], body), _base_url(request))
 
-    async def delete_endpoint(request: Request, ns: str) -> Any:
-        with world.lock:
-            world.delete(ns, request.path_params["name"])
+    async def delete_endpoint(self, request: Request, ns: str) -> Any:
+        with self.world.lock:
+            self.world.delete(ns, request.path_params["name"])
         return None
 
-    def lifecycle(action: str) -> Callable[[Request, str], Awaitable[Any]]:
+    def lifecycle(self, action: Callable[[str, str], Endpoint]) -> Handler:
         async def handler(request: Request, ns: str) -> Any:
-            name = request.path_params["name"]
-            with world.lock:
-                match action:
-                    case "pause":
-                        ep = world.pause(ns, name)
-                    case "resume":
-                        ep = world.resume(ns, name)
-                    case _:
-                        ep = world.scale_to_zero(ns, name)
-                return world.to_json(ep, base_url(request))
+            with self.world.lock:
+                return self.world.to_json(action(ns, request.path_params["name"]), _base_url(request))
 
         return handler
 
-    async def hardware(request: Request, ns: str) -> Any:
-        with world.lock:
-            return world.hardware(ns)
+    async def hardware(self, request: Request, ns: str) -> Any:
+        with self.world.lock:
+            return self.world.hardware(ns)
 
-    async def whoami(request: Request) -> Response:
+    async def whoami(self, request: Request) -> Response:
         try:
-            token = token_of(request)
+            token = self.token_of(request)
         except ApiError as exc:
             return error(exc.status, exc.message)
-        orgs = sorted(ns for ns in state.tokens[token] if ns != ALL_NAMESPACES)
-        user = orgs[0] if orgs else "emulator-user"
+        orgs = sorted(ns for ns in self.state.tokens[token] if ns != ALL_NAMESPACES)
         return JSONResponse(
             {
                 "type": "user",
                 "id": "65f0c0ffee0000000000e1e1",
-                "name": user,
+                "name": orgs[0] if orgs else "emulator-user",
                 "fullname": "Emulator User",
                 "orgs": [{"type": "org", "name": org} for org in orgs],
-                "auth": {
-                    "type": "access_token",
-                    "accessToken": {"displayName": "emulator", "role": "fineGrained"},
-                },
+                "auth": {"type": "access_token", "accessToken": {"displayName": "emulator", "role": "fineGrained"}},
             }
         )
 
-    async def data_plane(request: Request) -> Response:
+    async def data_plane(self, request: Request) -> Response:
         """The endpoint's own URL: real traffic moves the state machine, cold starts answer 503."""
         ns, name = request.path_params["ns"], request.path_params["name"]
-        hold = _float_header(request, "x-scale-up-timeout")
-        deadline = time.monotonic() + hold
-        with world.lock:
+        deadline = time.monotonic() + _float_header(request, "x-scale-up-timeout")
+        with self.world.lock:
             try:
-                ep = world.data_plane_request(ns, name)
+                state_now = self.world.data_plane_request(ns, name).state
             except ApiError as exc:
                 return error(exc.status, exc.message)
-            state_now = ep.state
-        while state_now != "running" and state_now in ("initializing", "pending") and time.monotonic() < deadline:
+        while state_now in ("initializing", "pending") and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            with world.lock:
-                state_now = world.get(ns, name).state
+            with self.world.lock:
+                state_now = self.world.get(ns, name).state
+        if state_now == "paused":  # what the real data plane answers for a paused endpoint
+            return PlainTextResponse("Bad Request: Invalid state", status_code=400)
         if state_now in ("running", "updating"):
             return JSONResponse({"endpoint": f"{ns}/{name}", "path": "/" + request.path_params.get("path", "")})
         return error(503, f"Endpoint {name} is {state_now}: service unavailable")
 
-    async def billing(request: Request) -> Response:
-        with world.lock:
-            return JSONResponse(world.billing(request.query_params.get("namespace")))
+    def routes(self) -> list[Route]:
+        v2, world = self.v2, self.world
+        lifecycle = {"pause": world.pause, "resume": world.resume, "scale-to-zero": world.scale_to_zero}
+        return [
+            Route("/v2/endpoint/{ns}", v2(self.list_endpoints), methods=["GET"]),
+            Route("/v2/endpoint/{ns}", v2(self.create_endpoint), methods=["POST"]),
+            Route("/v2/endpoint/{ns}/{name}", v2(self.get_endpoint), methods=["GET"]),
+            Route("/v2/endpoint/{ns}/{name}", v2(self.update_endpoint), methods=["PUT"]),
+            Route("/v2/endpoint/{ns}/{name}", v2(self.delete_endpoint), methods=["DELETE"]),
+            *(
+                Route(f"/v2/endpoint/{{ns}}/{{name}}/{verb}", v2(self.lifecycle(action)), methods=["POST"])
+                for verb, action in lifecycle.items()
+            ),
+            Route("/v2/provider/{ns}", v2(self.hardware), methods=["GET"]),
+            Route("/api/whoami-v2", self.whoami, methods=["GET"]),
+            Route("/dp/{ns}/{name}", self.data_plane, methods=["GET", "POST"]),
+            Route("/dp/{ns}/{name}/{path:path}", self.data_plane, methods=["GET", "POST"]),
+        ]
 
-    async def requests_log(request: Request) -> Response:
+
+class Controls:
+    """`/_emulator/...`: the ground truth and the knobs, outside `/v2` so hfwarden never calls them."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.world = state.world
+
+    async def quota(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                quota = parse_quota(await read_json(request))
+            except ApiError as exc:
+                return error(exc.status, exc.message)
+            with self.world.lock:
+                self.world.quota = quota
+        return JSONResponse(self.world.quota.describe())
+
+    async def billing(self, request: Request) -> Response:
+        with self.world.lock:
+            return JSONResponse(self.world.billing(request.query_params.get("namespace")))
+
+    async def requests_log(self, request: Request) -> Response:
         if request.method == "DELETE":
-            state.requests.clear()
+            self.state.requests.clear()
             return JSONResponse({"cleared": True})
-        return JSONResponse({"requests": list(state.requests)})
+        return JSONResponse({"requests": list(self.state.requests)})
 
-    async def faults(request: Request) -> Response:
-        if request.method == "GET":
-            return JSONResponse(state.faults.describe())
-        try:
-            state.faults = _parse_faults(await body_json(request))
-        except ApiError as exc:
-            return error(exc.status, exc.message)
-        return JSONResponse(state.faults.describe())
+    async def faults(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                self.state.faults = parse_faults(await read_json(request))
+            except ApiError as exc:
+                return error(exc.status, exc.message)
+        return JSONResponse(self.state.faults.describe())
 
-    async def clock(request: Request) -> Response:
+    async def clock(self, request: Request) -> Response:
+        world = self.world
         manual = world.clock if isinstance(world.clock, ManualClock) else None
         if request.method == "POST":
             if manual is None:
                 return error(409, "the emulator runs on the real clock; start it with --manual-clock")
             try:
-                body = await body_json(request)
-                seconds = float(body["advance_seconds"])
-                manual.advance(seconds)
+                manual.advance(float((await read_json(request))["advance_seconds"]))
             except (ApiError, KeyError, TypeError, ValueError) as exc:
                 return error(400, f"expected {{'advance_seconds': n >= 0}}: {exc}")
         with world.lock:
             world.advance_all()
         return JSONResponse({"now": to_z(world.clock.now()), "manual": manual is not None})
 
-    async def not_found(request: Request) -> Response:
-        return error(404, f"No route for {request.method} {request.url.path}")
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_emulator/billing", self.billing, methods=["GET"]),
+            Route("/_emulator/quota", self.quota, methods=["GET", "POST"]),
+            Route("/_emulator/requests", self.requests_log, methods=["GET", "DELETE"]),
+            Route("/_emulator/faults", self.faults, methods=["GET", "POST"]),
+            Route("/_emulator/clock", self.clock, methods=["GET", "POST"]),
+        ]
 
+
+async def _not_found(request: Request) -> Response:
+    return error(404, f"No route for {request.method} {request.url.path}")
+
+
+def build_app(state: EmulatorState) -> ASGIApp:
+    """The emulator as an ASGI application."""
     routes = [
-        Route("/v2/endpoint/{ns}", v2(list_endpoints), methods=["GET"]),
-        Route("/v2/endpoint/{ns}", v2(create_endpoint), methods=["POST"]),
-        Route("/v2/endpoint/{ns}/{name}", v2(get_endpoint), methods=["GET"]),
-        Route("/v2/endpoint/{ns}/{name}", v2(update_endpoint), methods=["PUT"]),
-        Route("/v2/endpoint/{ns}/{name}", v2(delete_endpoint), methods=["DELETE"]),
-        Route("/v2/endpoint/{ns}/{name}/pause", v2(lifecycle("pause")), methods=["POST"]),
-        Route("/v2/endpoint/{ns}/{name}/resume", v2(lifecycle("resume")), methods=["POST"]),
-        Route("/v2/endpoint/{ns}/{name}/scale-to-zero", v2(lifecycle("scale-to-zero")), methods=["POST"]),
-        Route("/v2/provider/{ns}", v2(hardware), methods=["GET"]),
-        Route("/api/whoami-v2", whoami, methods=["GET"]),
-        Route("/dp/{ns}/{name}", data_plane, methods=["GET", "POST"]),
-        Route("/dp/{ns}/{name}/{path:path}", data_plane, methods=["GET", "POST"]),
-        Route("/_emulator/billing", billing, methods=["GET"]),
-        Route("/_emulator/requests", requests_log, methods=["GET", "DELETE"]),
-        Route("/_emulator/faults", faults, methods=["GET", "POST"]),
-        Route("/_emulator/clock", clock, methods=["GET", "POST"]),
-        Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        *WireApi(state).routes(),
+        *Controls(state).routes(),
+        Route("/{path:path}", _not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
     return RequestLogMiddleware(Starlette(routes=routes), state)
 
@@ -377,30 +302,3 @@ def _float_header(request: Request, name: str) -> float:
         return max(0.0, float(request.headers.get(name, "0")))
     except ValueError:
         return 0.0
-
-
-def _parse_faults(body: Any) -> Faults:
-    if not isinstance(body, dict):
-        raise ApiError(400, "faults: expected a JSON object")
-    known = {"latency_ms", "error_rate", "error_status", "fail_next", "drop_next", "match", "rate_limit", "seed"}
-    unknown = set(body) - known
-    if unknown:
-        raise ApiError(400, f"faults: unknown keys {sorted(unknown)}")
-    try:
-        faults = Faults(
-            latency_ms=float(body.get("latency_ms", 0.0)),
-            error_rate=float(body.get("error_rate", 0.0)),
-            error_status=int(body.get("error_status", 503)),
-            fail_next=int(body.get("fail_next", 0)),
-            drop_next=int(body.get("drop_next", 0)),
-            match=None if body.get("match") is None else str(body["match"]),
-            rng=random.Random(body.get("seed")),
-        )
-        limit = body.get("rate_limit")
-        if limit is not None:
-            faults.rate_limit = RateLimit(limit=int(limit["limit"]), window_s=float(limit["window_s"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ApiError(400, f"faults: {exc}") from None
-    if not 0.0 <= faults.error_rate <= 1.0 or not 400 <= faults.error_status <= 599 or faults.latency_ms < 0:
-        raise ApiError(400, "faults: need 0 <= error_rate <= 1, 400 <= error_status <= 599, latency_ms >= 0")
-    return faults

@@ -10,7 +10,9 @@ import yaml
 
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.emulator.app import ALL_NAMESPACES, EmulatorState, build_app
-from hfwarden.emulator.world import STATES, ApiError, Timings, World
+from hfwarden.emulator.hardware import Quota
+from hfwarden.emulator.spec import ApiError
+from hfwarden.emulator.world import STATES, Timings, World
 from hfwarden.serving import BindError, HttpServer
 
 DEFAULT_TOKEN = "hf_emulator_token"  # noqa: S105 - the emulator's public demo token, not a secret
@@ -93,7 +95,7 @@ def endpoint_body(seed: SeedEndpoint) -> dict[str, Any]:
         scaling["scaleToZeroTimeout"] = seed.scale_to_zero_timeout
     return {
         "name": seed.name,
-        "type": "protected",
+        "type": "authenticated",
         "provider": {"vendor": vendor, "region": region},
         "compute": {
             "accelerator": accelerator,
@@ -132,8 +134,12 @@ class Emulator:
         timings: Timings | None = None,
         tokens: dict[str, frozenset[str]] | None = None,
         seeds: list[SeedEndpoint] | None = None,
+        quota: Quota | None = None,
+        nanoseconds: str = "moving",
     ) -> None:
-        self.world = World(clock or SystemClock(), timings)
+        """`quota`: accelerators per hardware row (POST /_emulator/quota changes it live); `nanoseconds`:
+        when answers carry 9-digit fractions ("moving" endpoints, "always", "never")."""
+        self.world = World(clock or SystemClock(), timings, quota=quota, nanoseconds=nanoseconds)
         self.state = EmulatorState(world=self.world, tokens=tokens or parse_tokens([]))
         seed_world(self.world, seeds or [])
         try:

@@ -8,17 +8,14 @@ manual clock moved by a day gives exactly the states and the bill that a day in 
 
 from __future__ import annotations
 
-import copy
-import re
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from hfwarden.catalogue import COMPUTES, REGIONS, Compute, compute_id, find_compute
-from hfwarden.clock import Clock, to_z
+from hfwarden.catalogue import Compute, compute_id
+from hfwarden.clock import Clock
 from hfwarden.core.platform.autoscaling import (
     SCALE_DOWN_EVERY_S,
     STABILISATION_S,
@@ -26,6 +23,10 @@ from hfwarden.core.platform.autoscaling import (
     desired_replicas,
     scaled_down,
 )
+from hfwarden.emulator.accounts import BillingAccount, minute_floor
+from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
+from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
+from hfwarden.emulator.spec import ApiError, check_request, compute_for, merge, validate_spec, validated_create_body
 
 STATES = (
     "pending",
@@ -38,40 +39,8 @@ STATES = (
     "scaledToZero",
 )
 BILLED_STATES = frozenset({"initializing", "running", "updating"})
-URL_STATES = frozenset({"initializing", "running", "updating", "scaledToZero", "updateFailed"})
-MESSAGES = {
-    "pending": "Endpoint waiting to be scheduled",
-    "initializing": "Endpoint is initializing",
-    "updating": "Endpoint waiting for the update",
-    "updateFailed": "Endpoint failed to update",
-    "running": "Endpoint is ready",
-    "paused": "Endpoint is paused",
-    "failed": "Endpoint failed to deploy",
-    "scaledToZero": "Endpoint is scaled to zero",
-}
-NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
-
 # Autoscaling (desired replicas, the one-minute traffic window, the 300 s stabilisation and the
 # 2-minute scale-down checks) is the shared platform model's, so the backtest replays what this serves.
-
-
-class ApiError(Exception):
-    """An answer the API gives instead of a result."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class BillingAccount:
-    """Ground truth for one namespace/name; it outlives a deleted endpoint."""
-
-    namespace: str
-    name: str
-    replica_seconds: float = 0.0
-    usd: float = 0.0
 
 
 @dataclass
@@ -135,9 +104,15 @@ class Endpoint:
 class World:
     """All namespaces, endpoints and bills of one emulator instance. Thread-safe."""
 
-    def __init__(self, clock: Clock, timings: Timings | None = None) -> None:
+    def __init__(
+        self, clock: Clock, timings: Timings | None = None, *, quota: Quota | None = None, nanoseconds: str = "moving"
+    ) -> None:
+        if nanoseconds not in NANOSECOND_MODES:
+            raise ValueError(f"nanoseconds must be one of {NANOSECOND_MODES}, got {nanoseconds!r}")
         self.clock = clock
         self.timings = timings or Timings()
+        self.quota = quota or Quota()
+        self.nanoseconds = nanoseconds
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
         self.accounts: dict[tuple[str, str], BillingAccount] = {}
         self.lock = threading.RLock()
@@ -166,9 +141,7 @@ class World:
     def _accrue(self, ep: Endpoint, until: float) -> None:
         if until <= ep.accrued_to:
             return
-        replica_seconds = ep.billed_replicas * (until - ep.accrued_to)
-        ep.account.replica_seconds += replica_seconds
-        ep.account.usd += replica_seconds * ep.compute.price_per_hour / 3600.0
+        ep.account.accrue(ep.accrued_to, until, ep.billed_replicas, ep.compute.price_per_hour)
         ep.accrued_to = until
 
     def _next_event(self, ep: Endpoint) -> tuple[float, Callable[[float], None]] | None:
@@ -252,29 +225,27 @@ class World:
         return found
 
     def billing(self, namespace: str | None = None) -> dict[str, Any]:
-        self.advance_all()
-        rows = [
-            {
-                "namespace": acc.namespace,
-                "name": acc.name,
-                "usd": acc.usd,
-                "replica_seconds": acc.replica_seconds,
-            }
-            for acc in self.accounts.values()
-            if namespace is None or acc.namespace == namespace
-        ]
-        return {"total_usd": sum(r["usd"] for r in rows), "endpoints": rows}
+        """Per-minute bill (`usd`) and the exact integral beside it, per endpoint and in total."""
+        now = self.advance_all()
+        rows = [acc.row(now) for acc in self.accounts.values() if namespace is None or acc.namespace == namespace]
+        return {
+            "total_usd": sum(float(r["usd"]) for r in rows),
+            "total_exact_usd": sum(float(r["exact_usd"]) for r in rows),
+            "endpoints": rows,
+        }
 
     # -- writes ---------------------------------------------------------------------------
 
     def create(self, namespace: str, body: Any, *, state: str = "pending") -> Endpoint:
-        spec = _validated_create_body(body)
+        spec = validated_create_body(body)
         key = (namespace, spec["name"])
         if key in self.endpoints:
             raise ApiError(409, f"Endpoint {spec['name']} already exists in namespace {namespace}")
-        compute = _compute_for(spec)
+        compute = compute_for(spec)
+        if state != "paused":
+            check_quota(self.quota, self._holdings(namespace), _holding(spec, compute))
         now = self.now()
-        account = self.accounts.setdefault(key, BillingAccount(namespace, spec["name"]))
+        account = self.accounts.setdefault(key, BillingAccount(namespace, spec["name"], settled_to=minute_floor(now)))
         ep = Endpoint(
             namespace=namespace,
             spec=spec,
@@ -315,13 +286,15 @@ class World:
 
     def update(self, namespace: str, name: str, body: Any) -> Endpoint:
         ep = self.get(namespace, name)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Failed to parse the request body as JSON: expected an object")
+        check_request(body)
         if "name" in body and body["name"] != ep.name:
             raise ApiError(400, "VALIDATION_FAILED: name cannot be changed")
-        merged = _merge(ep.spec, body)
-        _validate_spec(merged)
-        compute = _compute_for(merged)
+        merged = merge(ep.spec, body)
+        validate_spec(merged)
+        compute = compute_for(merged)
+        held, wanted = _holding(ep.spec, ep.compute), _holding(merged, compute)
+        if ep.state != "paused" and (wanted.row_id != held.row_id or wanted.accelerators > held.accelerators):
+            check_quota(self.quota, self._holdings(namespace, but=ep), wanted)
         changed_runtime = merged["compute"] != ep.spec["compute"] or merged["model"] != ep.spec["model"]
         ep.spec, ep.compute = merged, compute
         now = self.now()
@@ -353,6 +326,7 @@ class World:
             return ep
         if ep.state in ("failed",):
             raise ApiError(400, "VALIDATION_FAILED: a failed endpoint cannot be scaled to zero")
+        self._reacquire_quota(ep)
         self._stop(ep, "scaledToZero")
         return ep
 
@@ -370,6 +344,7 @@ class World:
             raise ApiError(400, f"Endpoint {ep.name} is already running")
         if ep.state in ("pending", "initializing", "updating"):
             return ep  # already on its way up
+        self._reacquire_quota(ep)
         now = self.now()
         ep.ready = ep.target = 0
         self._set_state(ep, "pending", now)
@@ -401,146 +376,26 @@ class World:
 
     def to_json(self, ep: Endpoint, base_url: str) -> dict[str, Any]:
         """The endpoint as the API answers it."""
-        # Shallow copies only: the answer is serialised at once and never mutated, and deep
-        # copies of 1,000 endpoints would cost more than the rest of a list call.
-        body = dict(ep.spec)
-        provider = ep.spec["provider"]
-        body["compute"] = {
-            "accelerator": ep.compute.accelerator,
-            **ep.spec["compute"],
-            "id": compute_id(provider["vendor"], provider["region"], ep.compute),
-        }
-        status: dict[str, Any] = {
-            "createdAt": to_z(_dt(ep.created_at)),
-            "createdBy": {"id": "65f0c0ffee0000000000e1e1", "name": ep.namespace},
-            "updatedAt": to_z(_dt(ep.updated_at)),
-            "updatedBy": {"id": "65f0c0ffee0000000000e1e1", "name": ep.namespace},
-            "private": None,
-            "state": ep.state,
-            "message": MESSAGES[ep.state],
-            "readyReplica": ep.ready,
-            "targetReplica": ep.target,
-        }
-        if ep.state in URL_STATES:
-            status["url"] = f"{base_url}/dp/{ep.namespace}/{ep.name}"
-        body["status"] = status
-        return body
+        return endpoint_json(ep, base_url, self.nanoseconds)
+
+    def _reacquire_quota(self, ep: Endpoint) -> None:
+        """A paused endpoint holds no quota: leaving `paused` takes its share again, if there is room."""
+        if ep.state == "paused":
+            check_quota(self.quota, self._holdings(ep.namespace), _holding(ep.spec, ep.compute))
+
+    def _holdings(self, namespace: str, *, but: Endpoint | None = None) -> list[Holding]:
+        """The quota the namespace's endpoints hold (see emulator/hardware.py): all but paused ones."""
+        return [
+            _holding(ep.spec, ep.compute)
+            for (ns, _), ep in self.endpoints.items()
+            if ns == namespace and ep.state != "paused" and ep is not but
+        ]
 
     def hardware(self, namespace: str) -> dict[str, Any]:
         """`GET /v2/provider/{ns}`: vendors → regions → computes, with the namespace's quota use."""
-        used: dict[str, int] = {}
-        for (ns, _), ep in self.endpoints.items():
-            if ns == namespace:
-                key = compute_id(ep.spec["provider"]["vendor"], ep.spec["provider"]["region"], ep.compute)
-                used[key] = used.get(key, 0) + ep.billed_replicas * ep.compute.num_accelerators
-        vendors = []
-        for vendor, regions in REGIONS.items():
-            region_rows = []
-            for region, label in regions:
-                computes = []
-                for c in COMPUTES[vendor]:
-                    cid = compute_id(vendor, region, c)
-                    row: dict[str, Any] = {
-                        "id": cid,
-                        "accelerator": c.accelerator,
-                        "numAccelerators": c.num_accelerators,
-                        "memoryGb": c.memory_gb,
-                        "gpuMemoryGb": c.gpu_memory_gb,
-                        "instanceType": c.instance_type,
-                        "instanceSize": c.instance_size,
-                        "architecture": c.architecture,
-                        "status": c.status,
-                        "pricePerHour": c.price_per_hour,
-                        "quota": {"maxAccelerators": 64, "usedAccelerators": used.get(cid, 0)},
-                    }
-                    if c.num_cpus is not None:
-                        row["numCpus"] = c.num_cpus
-                    computes.append(row)
-                region_rows.append({"name": region, "label": label, "status": "available", "computes": computes})
-            vendors.append({"name": vendor, "status": "available", "regions": region_rows})
-        return {"vendors": vendors}
+        return render(self.quota, self._holdings(namespace))
 
 
-def _dt(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """PUT semantics: sparse bodies merge into the stored object; `model.image` is replaced whole."""
-    merged = copy.deepcopy(base)
-
-    def walk(target: dict[str, Any], changes: dict[str, Any], path: str) -> None:
-        for key, value in changes.items():
-            here = f"{path}.{key}" if path else key
-            if isinstance(value, dict) and isinstance(target.get(key), dict) and here != "model.image":
-                walk(target[key], value, here)
-            else:
-                target[key] = copy.deepcopy(value)
-
-    walk(merged, patch, "")
-    return merged
-
-
-def _require(body: dict[str, Any], path: str, kind: type | tuple[type, ...]) -> Any:
-    node: Any = body
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ApiError(400, f"Failed to parse the request body as JSON: {path}: missing field `{part}`")
-        node = node[part]
-    if not isinstance(node, kind) or (isinstance(node, bool) and kind is int):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ApiError(400, f"Failed to parse the request body as JSON: {path}: expected {names}")
-    return node
-
-
-def _validate_spec(spec: dict[str, Any]) -> None:
-    for path in ("name", "type", "compute.instanceType", "compute.instanceSize"):
-        _require(spec, path, str)
-    for path in ("provider.vendor", "provider.region", "model.repository", "model.framework"):
-        _require(spec, path, str)
-    _require(spec, "model.image", dict)
-    low = _require(spec, "compute.scaling.minReplica", int)
-    high = _require(spec, "compute.scaling.maxReplica", int)
-    timeout = spec["compute"]["scaling"].get("scaleToZeroTimeout")
-    if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0):
-        raise ApiError(400, "VALIDATION_FAILED: compute.scaling.scaleToZeroTimeout must be minutes >= 0")
-    if low < 0 or high < 1 or low > high:
-        raise ApiError(
-            400,
-            f"VALIDATION_FAILED: need 0 <= minReplica <= maxReplica and maxReplica >= 1, got {low}..{high}",
-        )
-    if spec["type"] not in ("public", "protected", "authenticated", "private"):
-        raise ApiError(400, f"VALIDATION_FAILED: type must be public, authenticated or private, got {spec['type']!r}")
-
-
-def _validated_create_body(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ApiError(400, "Failed to parse the request body as JSON: expected an object")
-    spec = copy.deepcopy(body)
-    name = _require(spec, "name", str)
-    if not NAME_PATTERN.match(name):
-        raise ApiError(400, "VALIDATION_FAILED: name must be 1-32 lowercase letters, digits or hyphens, not at an end")
-    spec.setdefault("model", {}).setdefault("revision", None)
-    spec["model"].setdefault("task", None)
-    spec.setdefault("healthRoute", "/health")
-    spec.setdefault("accountId", None)
-    scaling = spec.setdefault("compute", {}).setdefault("scaling", {})
-    if isinstance(scaling, dict):
-        if scaling.get("scaleToZeroTimeout") is None:
-            scaling["scaleToZeroTimeout"] = 60
-        scaling.setdefault("metric", "hardwareUsage")
-        scaling.setdefault("measure", {"hardwareUsage": None})
-    _validate_spec(spec)
-    return spec
-
-
-def _compute_for(spec: dict[str, Any]) -> Compute:
-    vendor, region = spec["provider"]["vendor"], spec["provider"]["region"]
-    compute = find_compute(vendor, region, spec["compute"]["instanceType"], spec["compute"]["instanceSize"])
-    if compute is None:
-        raise ApiError(
-            400,
-            f"VALIDATION_FAILED: no compute {spec['compute']['instanceType']} "
-            f"{spec['compute']['instanceSize']} in {vendor}/{region}",
-        )
-    return compute
+def _holding(spec: dict[str, Any], compute: Compute) -> Holding:
+    row_id = compute_id(spec["provider"]["vendor"], spec["provider"]["region"], compute)
+    return Holding(row_id, compute.num_accelerators * int(spec["compute"]["scaling"]["maxReplica"]))

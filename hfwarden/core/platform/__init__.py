@@ -1,1 +1,2 @@
-"""The one model of the platform: how an endpoint starts, autoscales and bills. Pure."""
+"""How the Inference Endpoints platform behaves: billing (shared by the emulator and the ledger) and
+autoscaling (shared by the emulator and the backtest)."""

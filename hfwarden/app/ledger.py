@@ -25,9 +25,10 @@ class Ledger:
         self._new_closed: list[Segment] = []
         self._touched: set[str] = set()
 
-    def observe(self, observed: Observation, *, at: datetime, price_per_hour: float) -> None:
+    def observe(self, observed: Observation, *, at: datetime, price_per_hour: float | None) -> None:
+        """Fold one observation in; an unknown price counts nothing (and is alerted by the pass)."""
         closed, opened = advance_ledger(
-            self.open.get(observed.key), observed, at=at, price_per_hour=price_per_hour, gap_after=self.gap_after
+            self.open.get(observed.key), observed, at=at, price_per_hour=price_per_hour or 0.0, gap_after=self.gap_after
         )
         for segment in closed:
             self.closed.setdefault(segment.endpoint, []).append(segment)
@@ -35,9 +36,12 @@ class Ledger:
         self.open[observed.key] = opened
         self._touched.add(observed.key)
 
-    def flush(self, now: datetime) -> None:
-        """Persist this pass's changes in one transaction and forget segments no budget day needs."""
-        self.store.save_ledger(self._new_closed, [self.open[k] for k in sorted(self._touched)])
+    def changes(self) -> tuple[list[Segment], list[OpenSegment]]:
+        """What this pass changed: segments closed, and the open segment of each endpoint it saw."""
+        return list(self._new_closed), [self.open[k] for k in sorted(self._touched)]
+
+    def flushed(self, now: datetime) -> None:
+        """The changes are stored: start afresh, and forget segments no budget day needs."""
         self._new_closed, self._touched = [], set()
         horizon = now - KEEP
         for endpoint, segments in self.closed.items():

@@ -8,12 +8,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.prices import PriceBook
+from hfwarden.app.ledger import Ledger
 from hfwarden.config import Config
 from hfwarden.core.budget import EndpointCost
 from hfwarden.core.cost import future_cost, hourly_burn, usd
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.rules import local_day_bounds
-from hfwarden.ledger import Ledger
 
 UTC_ZONE = ZoneInfo("UTC")
 # A paused endpoint can still be latched: that is what keeps its schedule from resuming it.

@@ -1,0 +1,113 @@
+"""Many endpoints changing in the same minute: `hfwarden run` as a process against the emulator (in its
+own process, pinned to another core), every endpoint paused by one rule at the next minute boundary.
+
+Prints, per size: the delay from the fire time to the emulator receiving each pause (p50, p99, max),
+and the daemon's peak RSS. Targets (issue 8): 1,000 transitions p99 < 1 s, 5,000 < 3 s; peak RSS
+< 120 MB at 5,000 endpoints. Asserts nothing.
+
+    .venv/bin/python bench/transitions_at_scale.py [--endpoints 1000 5000] [--latency-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _emulator import TOKEN, clear_requests, requests_log, seed_file, set_latency, start_emulator
+
+NAMESPACES = 10
+
+
+def schedule_text(endpoints: int, fire: datetime) -> str:
+    per_namespace = endpoints // NAMESPACES
+    cron = f"{fire.minute} {fire.hour} {fire.day} {fire.month} *"
+    lines = ["version: 1", "timezone: UTC", "endpoints:"]
+    for n in range(NAMESPACES):
+        for i in range(per_namespace):
+            # A dated pause (last fired a year ago, before the 1 January resume) due at `fire`.
+            rules = f"[{{cron: '0 0 1 1 *', action: resume}}, {{cron: '{cron}', action: pause}}]"
+            lines.append(f"  - {{namespace: ns-{n:02d}, name: ep-{i:04d}, schedule: {rules}}}")
+    return "\n".join(lines) + "\n"
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def one_size(endpoints: int, latency_ms: float, tmp: Path) -> None:
+    process, base = start_emulator(seed_file(tmp, NAMESPACES, endpoints // NAMESPACES))
+    try:
+        set_latency(base, latency_ms)
+        now = datetime.now(UTC)
+        fire = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        if (fire - now).total_seconds() < 25:
+            fire += timedelta(minutes=1)  # time to start and take a first idle pass before the fire
+        path = tmp / f"scale-{endpoints}.yaml"
+        path.write_text(schedule_text(endpoints, fire))
+        env = {
+            **os.environ,
+            "HF_TOKEN": TOKEN,
+            "HF_HOME": str(tmp / "hf_home"),
+            "HFWARDEN_ENDPOINTS_API_URL": f"{base}/v2",
+            "HFWARDEN_HUB_URL": base,
+            "HFWARDEN_STATE_DIR": str(tmp / f"state-{endpoints}"),
+            "HFWARDEN_LOG_FORMAT": "json",
+            "HFWARDEN_LOG_LEVEL": "warning",
+            "HFWARDEN_HTTP_PORT": "0",
+        }
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "hfwarden", "run", "--config", str(path)], env=env, stderr=subprocess.DEVNULL
+        )
+        try:
+            time.sleep(max(0.0, (fire - datetime.now(UTC)).total_seconds() - 5))
+            clear_requests(base)
+            deadline = fire + timedelta(seconds=60)
+            while datetime.now(UTC) < deadline:
+                done = [c for c in requests_log(base) if c["method"] == "POST"]
+                if len(done) >= endpoints:
+                    break
+                time.sleep(2)
+            delays = sorted(
+                (datetime.fromisoformat(str(c["time"]).replace("Z", "+00:00")) - fire).total_seconds() for c in done
+            )
+            rss = peak_rss_mb(daemon.pid)
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+    finally:
+        process.terminate()
+        process.wait(10)
+    if not delays:
+        print(f"{endpoints} endpoints: no pause reached the emulator within 60 s")
+        return
+    p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+    print(
+        f"{endpoints} simultaneous transitions ({len(delays)} pauses): fire -> API call "
+        f"p50 {statistics.median(delays) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms; "
+        f"daemon peak RSS {rss:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoints", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    args = parser.parse_args()
+    print(f"emulator latency: {args.latency_ms:.0f} ms per API call; {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as directory:
+        for endpoints in args.endpoints:
+            one_size(endpoints, args.latency_ms, Path(directory))
+
+
+if __name__ == "__main__":
+    main()

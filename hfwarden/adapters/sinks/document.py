@@ -1,0 +1,75 @@
+"""What an alert looks like on the wire: the versioned JSON document, and one HTTP post of it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hfwarden.clock import to_z
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.records import PendingAlert
+
+SCHEMA = "hfwarden.alert/v1"
+
+TITLES = {
+    AlertKind.SPENT_THRESHOLD: "Spend threshold reached",
+    AlertKind.PROJECTED_THRESHOLD: "Projected spend threshold reached",
+    AlertKind.GUARD_ACTION: "Budget guard stopped endpoints",
+    AlertKind.LATCH_LIFTED: "Budget latch lifted",
+    AlertKind.BURN_RATE: "Hourly burn over the limit",
+    AlertKind.REPLICA_CAP: "Replica cap exceeded",
+    AlertKind.ENDPOINT_FAILED: "Endpoint failing",
+    AlertKind.UNKNOWN_PRICE: "Endpoint with no known price",
+    AlertKind.LATCH_OVERRIDDEN: "Latched endpoint resumed by hand",
+}
+
+
+@dataclass(frozen=True)
+class Post:
+    """One HTTP POST to a sink. The URL is a secret (it carries the Slack token), so repr leaves it out."""
+
+    url: str = field(repr=False)
+    body: bytes = field(repr=False)
+    headers: dict[str, str] = field(repr=False)
+
+
+def alert_document(alert: Alert, *, created_at: datetime, alert_id: str | None = None) -> dict[str, Any]:
+    """The versioned JSON document (schemas/alert-v1.schema.json) every sink is built from."""
+    return {
+        "schema": SCHEMA,
+        "id": alert_id or str(uuid.uuid4()),
+        "kind": alert.kind.value,
+        "title": TITLES[alert.kind],
+        "created_at": to_z(created_at),
+        "day": alert.day.isoformat(),
+        "message": alert.message,
+        "budget": alert.budget,
+        "endpoint": alert.endpoint,
+        "threshold": alert.threshold,
+        "daily_usd": _money(alert.daily_usd),
+        "spent_usd": _money(alert.spent_usd),
+        "projected_usd": _money(alert.projected_usd),
+        "actions": [
+            {
+                "endpoint": stop.endpoint,
+                "action": stop.action.value,
+                "budget": stop.budget,
+                "reason": stop.reason,
+                "saved_usd": _money(stop.saved_usd),
+                "latched_until": to_z(stop.until),
+            }
+            for stop in alert.actions
+        ],
+    }
+
+
+def _money(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def pending(alert: Alert, *, created_at: datetime) -> PendingAlert:
+    document = alert_document(alert, created_at=created_at)
+    return PendingAlert(document["id"], alert.dedupe_key, json.dumps(document, sort_keys=True))

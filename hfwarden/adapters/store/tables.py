@@ -1,0 +1,149 @@
+"""The schema: every table of the state store, in one SQLAlchemy `MetaData`.
+
+The code reads and writes through these definitions; the database gets them through the Alembic revisions in
+`migrations/versions` (a change here needs a new revision there: tests/test_migrations.py compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.types import TypeDecorator
+
+from hfwarden.clock import require_aware
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return require_aware(value).astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+applied_transitions = Table(
+    "applied_transitions",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("transition_key", String(300), nullable=False),
+    Column("fired_at", UTCDateTime(), nullable=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("endpoint", String(200), nullable=False, index=True),
+    Column("action", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("result", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("dry_run", Boolean, nullable=False, default=False),
+)
+
+
+ledger_segments = Table(
+    "ledger_segments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(200), nullable=False, index=True),
+    Column("start", UTCDateTime(), nullable=False),
+    Column("end", UTCDateTime(), nullable=False, index=True),
+    Column("replicas", Integer, nullable=False),
+    Column("price_per_hour", Float, nullable=False),
+    Column("usd", Float, nullable=False),
+    Column("gap", Boolean, nullable=False, default=False),
+    # One segment per endpoint and start: a second writer of the same stretch (a standby taking over) is
+    # refused by the database itself, so spend can never be counted twice.
+    Index("uq_ledger_segments_endpoint_start", "endpoint", "start", unique=True),
+)
+
+ledger_open = Table(
+    "ledger_open",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("start", UTCDateTime(), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("replicas", Integer, nullable=False),
+    Column("price_per_hour", Float, nullable=False),
+    Column("gap", Boolean, nullable=False, default=False),
+)
+
+latches = Table(
+    "latches",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("budget", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("latched_at", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+alert_marks = Table(
+    "alert_marks",
+    metadata,
+    Column("dedupe_key", String(400), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False),
+    Column("sink", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
+    Column("last_error", Text, nullable=False, default=""),
+    # Who is sending the row and until when: a claim that outlives a crashed sender expires.
+    Column("claimed_by", String(300), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+)
+
+alert_dead = Table(
+    "alert_dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False),
+    Column("sink", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("failed_at", UTCDateTime(), nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+price_cache = Table(
+    "price_cache",
+    metadata,
+    Column("instance", String(200), primary_key=True),
+    Column("price_per_hour", Float, nullable=False),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+)
+
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    # Bumped each time the holder changes: a fencing token, so a stalled former holder's write is refused.
+    Column("generation", Integer, nullable=False, server_default="1"),
+)

@@ -1,0 +1,149 @@
+"""The operations the CLI and the daemon share: one pass with its alerts delivered, an assessment,
+a release, a day's plan. The CLI parses and renders; the daemon schedules; both call these."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hfwarden.adapters.alerts import Deliverer, pending
+from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
+from hfwarden.adapters.prices import PriceBook
+from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.app.plan import DayPlan, plan_day
+from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.report import PassReport
+from hfwarden.clock import Clock
+from hfwarden.config import Config
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.records import AuditEntry, Latch
+from hfwarden.settings import Settings
+
+# How often `run --once` sweeps the outbox while it waits for its alerts to be taken.
+DELIVERY_SWEEP_S = 0.2
+
+
+def build_hub(
+    settings: Settings,
+    cancel: threading.Event,
+    *,
+    observer: Callable[[str, str], None] | None = None,
+    retry_observer: Callable[[str], None] | None = None,
+) -> Hub:
+    """The Hub adapter as the settings describe it (URLs, timeouts, retries); the observers count calls."""
+    configure_client(
+        endpoints_api_url=settings.endpoints_api_url,
+        hub_url=settings.hub_url,
+        timeout_seconds=settings.http_timeout_seconds,
+    )
+    return Hub(
+        settings.token(),
+        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
+        cancel=cancel,
+        hub_url=settings.hub_url,
+        observer=observer,
+        retry_observer=retry_observer,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OnceResult:
+    """`run --once`: the pass (None when another process holds the lease) and the alerts left undelivered."""
+
+    report: PassReport | None
+    held_by: str | None = None
+    undelivered: int = 0
+
+
+def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
+    """Take the lease, run one pass, deliver the alerts waiting in the outbox (bounded), let go."""
+    store = Store(settings.database_url)
+    holder = lease_holder_id()
+    try:
+        if not store.take_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds)):
+            return OnceResult(None, held_by=store.lease_holder())
+        try:
+            reconciler = Reconciler(
+                config=config,
+                hub=build_hub(settings, threading.Event()),
+                store=store,
+                clock=clock,
+                dry_run=settings.dry_run,
+                max_concurrency=settings.max_concurrency,
+            )
+            try:
+                report = reconciler.run_pass()
+            finally:
+                reconciler.close()
+            undelivered = (
+                0 if settings.dry_run else deliver_waiting(store, config, clock, settings.once_delivery_seconds)
+            )
+            return OnceResult(report, undelivered=undelivered)
+        finally:
+            store.release_lease(holder)
+    finally:
+        store.close()
+
+
+def deliver_waiting(store: Store, config: Config, clock: Clock, within_seconds: float) -> int:
+    """Sweep the outbox until it is empty or `within_seconds` have passed; how many rows are left."""
+    deliverer = Deliverer(store, config.alerts, clock, is_leader=lambda: True)  # called while holding the lease
+    deadline = time.monotonic() + within_seconds
+    try:
+        while store.outbox_depth() and time.monotonic() < deadline:
+            if not deliverer.deliver_due():
+                time.sleep(DELIVERY_SWEEP_S)
+        return store.outbox_depth()
+    finally:
+        deliverer.close()
+
+
+def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
+    """Observe and compute every figure `status` shows, changing nothing."""
+    store = Store.open_existing(settings.database_url)
+    reconciler = Reconciler(
+        config=config, hub=build_hub(settings, threading.Event()), store=store, clock=clock, dry_run=True
+    )
+    try:
+        return reconciler.assess()
+    finally:
+        reconciler.close()
+        store.close()
+
+
+def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> Latch | None:
+    """Lift a budget latch (audited and alerted); the latch that was lifted, None if there was none."""
+    store = Store.open_existing(settings.database_url)
+    try:
+        latch = store.latches().get(endpoint)
+        if latch is None:
+            return None
+        now = clock.now()
+        message = f"{endpoint}: latch of budget {latch.budget} released by an operator"
+        alert = Alert(AlertKind.LATCH_LIFTED, endpoint, now.date(), message, endpoint=endpoint, budget=latch.budget)
+        store.commit(
+            audit=[AuditEntry(now, endpoint, "release", message, "ok", "hfwarden release", False)],
+            remove_latches=[endpoint],
+            alerts=[pending(alert, created_at=now)],
+            sinks=config.alerts.sinks,
+            now=now,
+        )
+        return latch
+    finally:
+        store.close()
+
+
+def plan(settings: Settings, config: Config, *, day: date | None, clock: Clock) -> DayPlan:
+    """A day's plan; reads what the daemon learnt (API prices, observed instances) if there is a state
+    store, and creates none."""
+    store = Store(settings.database_url) if settings.state_exists else None
+    try:
+        prices = PriceBook(store=store, overrides=config.pricing)
+        last_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
+        return plan_day(config, prices=prices, last_prices=last_prices, day=day, now=clock.now())
+    finally:
+        if store is not None:
+            store.close()

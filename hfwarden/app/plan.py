@@ -1,0 +1,103 @@
+"""A day's plan: each endpoint's transitions on its own local day and what its schedule alone costs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hfwarden.adapters.prices import PriceBook
+from hfwarden.config import Config
+from hfwarden.core.budget import Budget
+from hfwarden.core.cost import scheduled_cost
+from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPlan:
+    budget: Budget
+    projected_usd: float
+    unpriced: tuple[str, ...]
+
+    @property
+    def over_budget(self) -> bool:
+        return self.projected_usd > self.budget.daily_usd
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """What the schedules do on a day, each endpoint on its own local day."""
+
+    day: date
+    transitions: tuple[tuple[EndpointSchedule, Transition], ...]
+    costs: Mapping[str, float | None]
+    budgets: tuple[BudgetPlan, ...]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"the schedules alone cost ${b.projected_usd:.2f}, over budget {b.budget.name} (${b.budget.daily_usd:.2f})"
+            for b in self.budgets
+            if b.over_budget
+        ]
+
+
+def plan_day(
+    config: Config, *, prices: PriceBook, last_prices: Mapping[str, float], day: date | None, now: datetime
+) -> DayPlan:
+    """The plan of `day` (default: today where each endpoint lives); priced from `instance:`, else from
+    what the daemon last observed (`last_prices`)."""
+    rows: list[tuple[EndpointSchedule, Transition]] = []
+    costs: dict[str, float | None] = {}
+    for endpoint in config.endpoints:
+        local_day = day or now.astimezone(endpoint.zone).date()
+        start, end = local_day_bounds(local_day, endpoint.zone)
+        rows.extend((endpoint, t) for t in transitions_between(endpoint, start, end))
+        instance = config.instances.get(endpoint.key)
+        price = prices.price(instance) if instance else last_prices.get(endpoint.key)
+        costs[endpoint.key] = (
+            None if price is None else scheduled_cost(endpoint, day_start=start, day_end=end, price_per_hour=price)
+        )
+    budgets = []
+    for budget in config.budgets:
+        covered = [k for k in costs if budget.scope.covers(k)]
+        total = sum(c for k in covered if (c := costs[k]) is not None)
+        budgets.append(BudgetPlan(budget, total, tuple(k for k in covered if costs[k] is None)))
+    return DayPlan(day or now.astimezone(UTC).date(), tuple(rows), costs, tuple(budgets))
+
+
+def plan_document(plan: DayPlan) -> dict[str, Any]:
+    """`plan --json` (and `/api/v1/plan`): see the README for the fields."""
+    return {
+        "date": plan.day.isoformat(),
+        "transitions": [
+            {
+                "endpoint": endpoint.key,
+                "at": t.at.astimezone(t.rule.zone).isoformat(),
+                "at_utc": t.at.astimezone(UTC).isoformat(),
+                "action": t.action.kind.value,
+                "min_replicas": t.action.min_replicas,
+                "max_replicas": t.action.max_replicas,
+                "scale_to_zero_timeout": t.action.scale_to_zero_timeout,
+                "rule": t.rule.number,
+            }
+            for endpoint, t in plan.transitions
+        ],
+        "endpoints": [{"endpoint": k, "projected_usd": money(v)} for k, v in plan.costs.items()],
+        "budgets": [
+            {
+                "name": b.budget.name,
+                "daily_usd": money(b.budget.daily_usd),
+                "projected_usd": money(b.projected_usd),
+                "unpriced_endpoints": list(b.unpriced),
+                "over_budget": b.over_budget,
+            }
+            for b in plan.budgets
+        ],
+    }
+
+
+def money(value: float | None) -> float | None:
+    """Dollars as JSON shows them: a float rounded to 4 places (never an integer `0` beside `3.0`)."""
+    return None if value is None else float(round(value, 4))

@@ -1,0 +1,34 @@
+"""What one pass saw, did and computed: the report every view (status, metrics, the page) reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hfwarden.app.spend import EndpointFigures
+from hfwarden.core.alerts import Alert
+from hfwarden.core.budget import BudgetStatus
+from hfwarden.core.endpoints import Observation
+
+
+@dataclass
+class PassReport:
+    """What one pass saw and did."""
+
+    started_at: datetime
+    observed: int = 0
+    acted: list[str] = field(default_factory=list)
+    satisfied: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    stopped: list[str] = field(default_factory=list)
+    observations: dict[str, Observation] = field(default_factory=dict)
+    budgets: list[BudgetStatus] = field(default_factory=list)
+    endpoints: list[EndpointFigures] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    latched: set[str] = field(default_factory=set)
+    always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed

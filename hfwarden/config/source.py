@@ -1,0 +1,238 @@
+"""Reading schedule files: bounded, UTF-8, YAML with line numbers, and where an error points.
+
+Schedule files are trusted to be mistaken, not to be friendly: a FIFO named `*.yaml`, a binary
+file, a 400-byte alias bomb or a file nested ten thousand levels deep must each end as one
+`file:line` problem, quickly, never as a hang or a traceback (the daemon re-reads these files
+while it runs, on its main thread).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hfwarden.config.problems import Problem
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_FILES = 100
+# Aliases (`*name`, `<<: *name`) are allowed, but may add at most this many nodes to the document
+# once expanded: a 400-byte alias bomb stands for billions, and it is the expansion (validation,
+# the env-var walk) that hangs, not the parse. The file's own size is capped by MAX_FILE_BYTES.
+MAX_ALIAS_NODES = 50_000
+MAX_YAML_DEPTH = 64
+
+
+class LineDict(dict[Any, Any]):
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    line: int = 0
+    item_lines: list[int]
+
+
+# libyaml's parser when PyYAML has it (the wheels do): a 1 MiB file parses in a fraction of a second
+# instead of several, which matters because the daemon reloads on its main thread.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    duplicate_keys: list[tuple[int, str]]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            loader.duplicate_keys.append((key_node.start_mark.line + 1, str(key)))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def schedule_files(paths: list[Path]) -> list[Path]:
+    """A path is a file, or a directory whose `*.yaml`/`*.yml` files are read in name order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            files.append(path)
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
+
+
+def _unreadable(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "cannot read: no such file or directory (name the schedules with --config or HFWARDEN_CONFIG)"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def read_text(path: Path) -> str | Problem:
+    """The file as text, or the problem with it. Never blocks: a FIFO or a device is refused
+    before it is read, and no more than `MAX_FILE_BYTES` + 1 bytes are ever read."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return Problem(str(path), 0, _unreadable(exc))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return Problem(str(path), 0, "not a regular file (a FIFO, device or directory?); refused")
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            return Problem(str(path), 0, _unreadable(exc))
+    if len(data) > MAX_FILE_BYTES:
+        return Problem(str(path), 0, f"larger than {MAX_FILE_BYTES // 1024} KiB; refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return Problem(str(path), line, f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column}")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _oversized(root: yaml.Node) -> str | None:
+    """Why the document is too big once its aliases are expanded (or too deep), or None.
+
+    Iterative and memoised by node, so a bomb is measured in time linear in its text."""
+    sizes: dict[int, int] = {}
+    limit = 10 * MAX_ALIAS_NODES + MAX_FILE_BYTES  # beyond any answer that matters; keeps sums small
+    open_nodes: set[int] = set()
+    scalars: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = min(limit, 1 + sum(sizes.get(id(c), 1) for c in _children(node)))
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            return "an alias refers to a node that contains it; refused"
+        if depth > MAX_YAML_DEPTH:
+            return f"nested deeper than {MAX_YAML_DEPTH} levels; refused"
+        open_nodes.add(key)
+        stack.append((node, depth, True))
+        # Scalars (most nodes) count 1 each and need no visit of their own.
+        for child in _children(node):
+            if isinstance(child, yaml.ScalarNode):
+                scalars.add(id(child))
+            else:
+                stack.append((child, depth + 1, False))
+    distinct = len(sizes) + len(scalars) + isinstance(root, yaml.ScalarNode)
+    if sizes.get(id(root), 1) - distinct > MAX_ALIAS_NODES:
+        return f"its aliases expand to more than {MAX_ALIAS_NODES:,} extra YAML nodes; refused"
+    return None
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """The file's YAML document, with `line` on every mapping and list; None (and a problem) if
+    it cannot be used."""
+    text = read_text(path)
+    if isinstance(text, Problem):
+        problems.append(text)
+        return None
+    loader = _Loader(text)
+    loader.duplicate_keys = []
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        too_big = _oversized(node)
+        if too_big is not None:
+            problems.append(Problem(str(path), node.start_mark.line + 1, too_big))
+            return None
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problems.append(Problem(str(path), line, f"not valid YAML: {exc.problem or exc}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(str(path), 0, f"not valid YAML: {exc}"))
+        return None
+    except RecursionError:
+        # The composer recurses per level before `_oversized` can look.
+        problems.append(Problem(str(path), 0, f"nested deeper than {MAX_YAML_DEPTH} levels; refused"))
+        return None
+    finally:
+        loader.dispose()
+    for line, key in loader.duplicate_keys:
+        problems.append(Problem(str(path), line, f"key {key!r} appears twice in one mapping"))
+    return data
+
+
+def line_for(raw: Any, loc: tuple[int | str, ...]) -> int:
+    """The line of the innermost part of `loc` (a pydantic error location) present in the data."""
+    node, line = raw, getattr(raw, "line", 1)
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if isinstance(node, LineDict) and part in node and (last or isinstance(node[part], dict | list)):
+            line, node = node.key_lines[part], node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.item_lines[part], node[part]
+        # Anything else is a pydantic tag (`cron`, `window`, ...) not present in the data: skip it.
+    return line
+
+
+def context(raw: Any, loc: tuple[int | str, ...]) -> tuple[str | None, int | None]:
+    """The endpoint (`ns/name`) and rule number an error location falls in, if any."""
+    endpoint: str | None = None
+    rule: int | None = None
+    if len(loc) >= 2 and loc[0] == "endpoints" and isinstance(loc[1], int):
+        try:
+            item = raw["endpoints"][loc[1]]
+            endpoint = f"{item.get('namespace', '?')}/{item.get('name', '?')}"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            endpoint = f"#{loc[1] + 1}"
+        if len(loc) >= 4 and loc[2] == "schedule" and isinstance(loc[3], int):
+            rule = loc[3] + 1
+    return endpoint, rule
+
+
+def message(error: Any) -> str:
+    """A pydantic error as one short phrase."""
+    kind = error["type"]
+    last = error["loc"][-1] if error["loc"] else None
+    if kind == "extra_forbidden":
+        return f"unknown key {last!r}"
+    if kind == "missing":
+        return f"missing key {last!r}"
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if isinstance(last, str) and kind not in ("value_error", "assertion_error"):
+        text = f"{last}: {text}"
+    return text

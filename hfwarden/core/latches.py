@@ -1,0 +1,66 @@
+"""Budget latches: a guard's stops become latches (with their audit entries and alert), and latches
+lift at the next budget day. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.budget import StopDecision
+from hfwarden.core.decide import Decision, Verdict, is_stopped, stop_step
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.records import AuditEntry, Latch, Records
+
+
+def lift_expired(latches: Mapping[str, Latch], *, now: datetime) -> tuple[dict[str, Latch], Records]:
+    """Latches still holding at `now`, and the records of those that lifted (a new budget day)."""
+    holding: dict[str, Latch] = {}
+    records = Records()
+    for key, latch in latches.items():
+        if now < latch.until:
+            holding[key] = latch
+            continue
+        message = f"{latch.endpoint}: latch of budget {latch.budget} lifted at the new budget day"
+        entry = AuditEntry(now, latch.endpoint, "release", message, "ok", "budget day rolled over", False)
+        alert = Alert(
+            AlertKind.LATCH_LIFTED,
+            latch.endpoint,
+            latch.until.date(),
+            message,
+            endpoint=latch.endpoint,
+            budget=latch.budget,
+        )
+        records += Records(audit=(entry,), remove_latches=(latch.endpoint,), alerts=(alert,))
+    return holding, records
+
+
+def latch_stops(
+    stops: Sequence[StopDecision],
+    *,
+    latched: Mapping[str, Latch],
+    observations: Mapping[str, Observation],
+    guard_alerts: Sequence[Alert],
+    now: datetime,
+) -> tuple[Records, list[Decision]]:
+    """The guard's new stops as latches, audit entries and its alert (to write before any call, so a
+    crash between the two still holds the endpoint), and the calls that stop what still bills."""
+    new = [s for s in stops if s.endpoint not in latched]
+    if not new:
+        return Records(), []
+    records = Records(
+        audit=tuple(
+            AuditEntry(now, s.endpoint, s.action.value, s.reason, "latched", f"saves ${s.saved_usd:.2f}", False)
+            for s in new
+        ),
+        add_latches=tuple(Latch(s.endpoint, s.budget, s.action.value, now, s.until, s.reason) for s in new),
+        alerts=tuple(guard_alerts),
+    )
+    decisions = []
+    for stop in new:
+        observed = observations.get(stop.endpoint)
+        step = stop_step(stop.action)
+        if observed is None or is_stopped(observed, step):
+            continue  # already stopped: the latch alone keeps its schedule from resuming it
+        decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, (step,)))
+    return records, decisions
