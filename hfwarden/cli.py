@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from hfwarden import __version__
+from hfwarden import __version__, cli_predict
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +93,7 @@ def _build_parser() -> _Parser:
     _emulator_parser(sub)
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
+    cli_predict.add_commands(sub)
     return parser
 
 
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 from hfwarden.sandbox import run_sandbox
 
                 return run_sandbox(seconds=args.seconds)
+            case "backtest" | "recommend":
+                return int(args.handler(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
