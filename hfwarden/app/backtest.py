@@ -9,16 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from hfwarden.adapters.trace import Trace
-from hfwarden.core.platform.autoscaling import (
-    DEFAULT_SCALE_TO_ZERO_TIMEOUT,
-    EndpointConfig,
-    Mode,
-    Outcome,
-    ReplicaModel,
-    after_action,
-    replicas_needed,
-    simulate,
-)
+from hfwarden.core.platform.autoscaling import DEFAULT_SCALE_TO_ZERO_TIMEOUT, ReplicaModel, replicas_needed
+from hfwarden.core.platform.replay import EndpointConfig, Mode, Outcome, after_action, simulate
 from hfwarden.core.rules import Action, EndpointSchedule, latest_transition, transitions_between
 
 
