@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/daemon_schedules.py
 	$(BIN)/python bench/guard_and_ledger.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/backtest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

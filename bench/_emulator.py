@@ -56,3 +56,17 @@ def requests_log(base: str) -> list[dict[str, object]]:
 
 def clear_requests(base: str) -> None:
     httpx.delete(f"{base}/_emulator/requests").raise_for_status()
+
+
+def daemon_env(base: str, tmp: Path, **settings: str) -> dict[str, str]:
+    """The environment of an `hfwarden` process pointed at the emulator at `base`; `settings` are
+    HFWARDEN_* variables without the prefix (state_dir="...")."""
+    env = {
+        **os.environ,
+        "HF_TOKEN": TOKEN,
+        "HF_HOME": str(tmp / "hf_home"),
+        "HFWARDEN_ENDPOINTS_API_URL": f"{base}/v2",
+        "HFWARDEN_HUB_URL": base,
+    }
+    env.update({f"HFWARDEN_{name.upper()}": value for name, value in settings.items()})
+    return env

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _emulator import TOKEN, clear_requests, requests_log, seed_file, set_latency, start_emulator
+from _emulator import TOKEN, clear_requests, daemon_env, requests_log, seed_file, set_latency, start_emulator
 
 from hfwarden import logs
 from hfwarden.adapters.hub import Hub, configure_client
@@ -98,16 +98,7 @@ def as_daemon(base: str, tmp: Path) -> None:
     fires = [first, first + timedelta(minutes=1)]
     path = tmp / "daemon.yaml"
     path.write_text(schedule_text(fires))
-    env = {
-        **os.environ,
-        "HF_TOKEN": TOKEN,
-        "HF_HOME": str(tmp / "hf_home"),
-        "HFWARDEN_ENDPOINTS_API_URL": f"{base}/v2",
-        "HFWARDEN_HUB_URL": base,
-        "HFWARDEN_STATE_DIR": str(tmp / "daemon-state"),
-        "HFWARDEN_LOG_FORMAT": "json",
-        "HFWARDEN_LOG_LEVEL": "warning",
-    }
+    env = daemon_env(base, tmp, state_dir=str(tmp / "daemon-state"), log_format="json", log_level="warning")
     daemon = subprocess.Popen(
         [sys.executable, "-m", "hfwarden", "run", "--config", str(path)], env=env, stderr=subprocess.DEVNULL
     )

@@ -10,7 +10,6 @@ process to /readyz answering 200 (config loaded, store reachable, first pass don
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _emulator import TOKEN, seed_file, start_emulator
+from _emulator import daemon_env, seed_file, start_emulator
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,17 +55,14 @@ def main() -> None:
         try:
             for run in range(args.runs):
                 port = free_port()
-                env = {
-                    **os.environ,
-                    "HF_TOKEN": TOKEN,
-                    "HF_HOME": str(tmp / "hf"),
-                    "HFWARDEN_ENDPOINTS_API_URL": f"{base}/v2",
-                    "HFWARDEN_HUB_URL": base,
-                    "HFWARDEN_STATE_DIR": str(tmp / f"state-{run}"),
-                    "HFWARDEN_HTTP_HOST": "127.0.0.1",
-                    "HFWARDEN_HTTP_PORT": str(port),
-                    "HFWARDEN_LOG_LEVEL": "warning",
-                }
+                env = daemon_env(
+                    base,
+                    tmp,
+                    state_dir=str(tmp / f"state-{run}"),
+                    http_host="127.0.0.1",
+                    http_port=str(port),
+                    log_level="warning",
+                )
                 started = time.perf_counter()
                 daemon = subprocess.Popen(
                     [sys.executable, "-m", "hfwarden", "run", "--config", str(schedule)],

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _emulator import TOKEN, clear_requests, requests_log, seed_file, set_latency, start_emulator
+from _emulator import clear_requests, daemon_env, requests_log, seed_file, set_latency, start_emulator
 
 NAMESPACES = 10
 
@@ -54,17 +54,9 @@ def one_size(endpoints: int, latency_ms: float, tmp: Path) -> None:
             fire += timedelta(minutes=1)  # time to start and take a first idle pass before the fire
         path = tmp / f"scale-{endpoints}.yaml"
         path.write_text(schedule_text(endpoints, fire))
-        env = {
-            **os.environ,
-            "HF_TOKEN": TOKEN,
-            "HF_HOME": str(tmp / "hf_home"),
-            "HFWARDEN_ENDPOINTS_API_URL": f"{base}/v2",
-            "HFWARDEN_HUB_URL": base,
-            "HFWARDEN_STATE_DIR": str(tmp / f"state-{endpoints}"),
-            "HFWARDEN_LOG_FORMAT": "json",
-            "HFWARDEN_LOG_LEVEL": "warning",
-            "HFWARDEN_HTTP_PORT": "0",
-        }
+        env = daemon_env(
+            base, tmp, state_dir=str(tmp / f"state-{endpoints}"), log_format="json", log_level="warning", http_port="0"
+        )
         daemon = subprocess.Popen(
             [sys.executable, "-m", "hfwarden", "run", "--config", str(path)], env=env, stderr=subprocess.DEVNULL
         )

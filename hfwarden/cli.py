@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from hfwarden import __version__
+from hfwarden import __version__, cli_predict
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +118,7 @@ def _build_parser() -> _Parser:
     _emulator_parser(sub)
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
+    cli_predict.add_commands(sub)
     return parser
 
 
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     # Imported after parsing: `--help` and a bad flag must not pay for pydantic, uvicorn and the rest.
     from hfwarden import commands
+    from hfwarden.adapters.store import StoreError
     from hfwarden.app.holds import HoldError
     from hfwarden.config import ConfigError
     from hfwarden.serving import BindError
@@ -157,12 +159,14 @@ def main(argv: list[str] | None = None) -> int:
                 from hfwarden.sandbox import run_sandbox
 
                 return run_sandbox(seconds=args.seconds)
+            case "backtest" | "recommend":
+                return int(args.handler(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
         return 2
-    except (SettingsError, BindError, HoldError) as exc:
+    except (SettingsError, BindError, StoreError, HoldError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)
         return 2
     return 2

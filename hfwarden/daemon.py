@@ -13,19 +13,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
+import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
-from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.adapters.sinks.delivery import deliver_now
+from hfwarden.adapters.store import StateLost, Store, lease_holder_id
 from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
+from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.endpoints import MOVING_STATES
 from hfwarden.core.rules import next_transition
 from hfwarden.logs import get_logger
@@ -71,19 +74,7 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
-        self.hub = build_hub(
-            settings, self.stopping, observer=self.metrics.observe_call, retry_observer=self.metrics.observe_retry
-        )
-        self.reconciler = Reconciler(
-            config=config,
-            hub=self.hub,
-            store=self.store,
-            clock=self.clock,
-            dry_run=settings.dry_run,
-            max_concurrency=settings.max_concurrency,
-            on_action=self.metrics.observe_action,
-            stopping=self.stopping,
-        )
+        self.reconciler = self._reconciler(config)
         self.deliverer = Deliverer(
             self.store,
             config.alerts,
@@ -112,6 +103,26 @@ class Daemon:
         self.last_pass: PassReport | None = None
         self.last_pass_completed_at: float | None = None  # monotonic
         self.passes = 0
+        self.exit_code = 0
+
+    def _reconciler(self, config: Config) -> Reconciler:
+        hub = build_hub(
+            self.settings,
+            self.stopping,
+            clock=self.clock,
+            observer=self.metrics.observe_call,
+            retry_observer=self.metrics.observe_retry,
+        )
+        return Reconciler(
+            config=config,
+            hub=hub,
+            store=self.store,
+            clock=self.clock,
+            dry_run=self.settings.dry_run,
+            max_concurrency=self.settings.max_concurrency,
+            on_action=self.metrics.observe_action,
+            stopping=self.stopping,
+        )
 
     @property
     def config(self) -> Config:
@@ -124,10 +135,14 @@ class Daemon:
         try:
             leader = self._hold_lease()
             report = self.reconciler.run_pass() if leader else self.reconciler.assess()
-        except Exception:
+        except Exception as exc:
             # A pass that breaks (store down, a bug) is logged and the loop lives on to the next tick.
             self.metrics.pass_failures.inc()
             log.exception("pass_crashed")
+            if isinstance(exc, StateLost):  # the state file is gone: stop, a supervisor restart is the safe way on
+                self.exit_code = 3
+                self._alert_state_lost(str(exc))
+                self.request_stop()
             raise
         self.last_pass = report
         self.last_pass_completed_at = time.monotonic()
@@ -146,10 +161,22 @@ class Daemon:
         self._schedule_follow_up(report)
         return report
 
+    def _alert_state_lost(self, why: str) -> None:
+        """Straight to the sinks: the outbox went with the store."""
+        now = self.clock.now()
+        message = f"hfwarden stopped: its state store is gone ({why}); latches and today's ledger went with it"
+        alert = Alert(AlertKind.STATE_LOST, "state", now.date(), message)
+        with httpx.Client(timeout=5) as client:
+            taken = deliver_now(self.config.alerts, alert, now=now, client=client)
+        log.error("state_lost_alerted", sinks=len(self.config.alerts.sinks), delivered=taken)
+
     def _hold_lease(self) -> bool:
         """Take or renew the lease; only its holder acts, another process on the same state stands by."""
         ttl = timedelta(seconds=self.settings.lease_ttl_seconds)
-        leader = self.store.take_lease(self.holder, now=self.clock.now(), ttl=ttl)
+        generation = self.store.acquire_lease(self.holder, now=self.clock.now(), ttl=ttl)
+        leader = generation is not None
+        # The pass checks this fencing token before each call and in the transaction that records them.
+        self.reconciler.fence = (self.holder, generation) if generation is not None else None
         if leader != self.leader:
             if leader:
                 log.info("lease_acquired", holder=self.holder)
@@ -279,7 +306,7 @@ class Daemon:
         )
         if self.settings.http_port is not None:
             self.http = HttpServer(
-                build_web_app(self.liveness, self.metrics.registry, self.store.ping),
+                build_web_app(self.liveness, self.metrics.registry, self.store.health),
                 host=self.settings.http_host,
                 port=self.settings.http_port,
             )
@@ -347,4 +374,4 @@ class Daemon:
             self.wait()
         finally:
             self.stop()
-        return 0
+        return self.exit_code

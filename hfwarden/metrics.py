@@ -14,6 +14,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hfwarden.app.report import PassReport
+from hfwarden.app.spend import EndpointFigures
+from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import EndpointState
 
 
@@ -92,7 +94,6 @@ class PassCollector(Collector):
         return iter(())
 
     def collect(self) -> Iterator[Metric]:
-        report = self._latest()
         last = GaugeMetricFamily(
             "hfwarden_last_successful_pass_timestamp_seconds", "Unix time the last reconcile pass completed"
         )
@@ -106,71 +107,72 @@ class PassCollector(Collector):
         except Exception:  # a store hiccup must not break the whole scrape
             depth.add_metric([], float("nan"))
         yield depth
+        report = self._latest()
         if report is None:
             return
-        by_state = GaugeMetricFamily("hfwarden_endpoints", "Observed endpoints by state", labels=["state"])
-        counts = {state.value: 0 for state in EndpointState}
-        for observed in report.observations.values():
-            counts[observed.state] = counts.get(observed.state, 0) + 1
-        for state, count in sorted(counts.items()):
-            by_state.add_metric([state], count)
-        yield by_state
-
-        replicas = GaugeMetricFamily(
-            "hfwarden_endpoint_billed_replicas",
-            "Replicas billed now (max of ready and target while billed)",
-            labels=["endpoint"],
-        )
-        spent = GaugeMetricFamily(
-            "hfwarden_endpoint_spend_today_usd", "Spend today in the endpoint's zone", labels=["endpoint"]
-        )
-        projected = GaugeMetricFamily(
-            "hfwarden_endpoint_projected_today_usd", "Projected spend by the end of today", labels=["endpoint"]
-        )
-        price = GaugeMetricFamily(
-            "hfwarden_endpoint_price_per_hour_usd", "Price of one replica-hour", labels=["endpoint"]
-        )
-        latched = GaugeMetricFamily(
-            "hfwarden_endpoint_latched", "1 while a budget latch holds the endpoint", labels=["endpoint"]
-        )
-        for figures in report.endpoints:
-            replicas.add_metric([figures.endpoint], figures.billed_replicas)
-            spent.add_metric([figures.endpoint], figures.spent_usd)
-            projected.add_metric([figures.endpoint], figures.projected_usd)
-            if figures.price_per_hour is not None:
-                price.add_metric([figures.endpoint], figures.price_per_hour)
-            latched.add_metric([figures.endpoint], 1.0 if figures.latched else 0.0)
-        yield from (replicas, spent, projected, price, latched)
-
+        yield _endpoint_states(report)
+        yield from _endpoint_gauges(report)
         latched_total = GaugeMetricFamily("hfwarden_latched_endpoints", "Endpoints held by a budget latch")
         latched_total.add_metric([], len(report.latched))
         yield latched_total
         yield from _holds(report)
-
-        daily = GaugeMetricFamily("hfwarden_budget_daily_usd", "Budget size", labels=["budget"])
-        b_spent = GaugeMetricFamily(
-            "hfwarden_budget_spend_today_usd", "Spend in the budget day so far", labels=["budget"]
-        )
-        b_projected = GaugeMetricFamily(
-            "hfwarden_budget_projected_today_usd", "Projected spend by the end of the budget day", labels=["budget"]
-        )
-        burn = GaugeMetricFamily(
-            "hfwarden_budget_burn_usd_per_hour", "Burn rate of the budget's scope now", labels=["budget"]
-        )
-        for status in report.budgets:
-            name = status.budget.name
-            daily.add_metric([name], status.budget.daily_usd)
-            b_spent.add_metric([name], status.spent_usd)
-            b_projected.add_metric([name], status.projected_usd)
-            burn.add_metric([name], status.hourly_usd)
-        yield from (daily, b_spent, b_projected, burn)
-
+        yield from _budget_gauges(report)
         saved = GaugeMetricFamily(
             "hfwarden_saved_today_usd",
             "Dollars saved so far today against the same endpoints always on at their minimum replicas",
         )
         saved.add_metric([], max(0.0, report.always_on_usd - sum(f.spent_usd for f in report.endpoints)))
         yield saved
+
+
+def _endpoint_states(report: PassReport) -> Metric:
+    by_state = GaugeMetricFamily("hfwarden_endpoints", "Observed endpoints by state", labels=["state"])
+    counts = {state.value: 0 for state in EndpointState}
+    for observed in report.observations.values():
+        counts[observed.state] = counts.get(observed.state, 0) + 1
+    for state, count in sorted(counts.items()):
+        by_state.add_metric([state], count)
+    return by_state
+
+
+# name, help, figure of an endpoint's EndpointFigures (None: no sample)
+ENDPOINT_GAUGES: tuple[tuple[str, str, Callable[[EndpointFigures], float | None]], ...] = (
+    (
+        "hfwarden_endpoint_billed_replicas",
+        "Replicas billed now (max of ready and target while billed)",
+        lambda f: f.billed_replicas,
+    ),
+    ("hfwarden_endpoint_spend_today_usd", "Spend today in the endpoint's zone", lambda f: f.spent_usd),
+    ("hfwarden_endpoint_projected_today_usd", "Projected spend by the end of today", lambda f: f.projected_usd),
+    ("hfwarden_endpoint_price_per_hour_usd", "Price of one replica-hour", lambda f: f.price_per_hour),
+    ("hfwarden_endpoint_latched", "1 while a budget latch holds the endpoint", lambda f: 1.0 if f.latched else 0.0),
+)
+
+# name, help, figure of a budget's BudgetStatus
+BUDGET_GAUGES: tuple[tuple[str, str, Callable[[BudgetStatus], float]], ...] = (
+    ("hfwarden_budget_daily_usd", "Budget size", lambda b: b.budget.daily_usd),
+    ("hfwarden_budget_spend_today_usd", "Spend in the budget day so far", lambda b: b.spent_usd),
+    ("hfwarden_budget_projected_today_usd", "Projected spend by the end of the budget day", lambda b: b.projected_usd),
+    ("hfwarden_budget_burn_usd_per_hour", "Burn rate of the budget's scope now", lambda b: b.hourly_usd),
+)
+
+
+def _endpoint_gauges(report: PassReport) -> Iterator[Metric]:
+    for name, help_text, figure in ENDPOINT_GAUGES:
+        gauge = GaugeMetricFamily(name, help_text, labels=["endpoint"])
+        for figures in report.endpoints:
+            value = figure(figures)
+            if value is not None:
+                gauge.add_metric([figures.endpoint], value)
+        yield gauge
+
+
+def _budget_gauges(report: PassReport) -> Iterator[Metric]:
+    for name, help_text, figure in BUDGET_GAUGES:
+        gauge = GaugeMetricFamily(name, help_text, labels=["budget"])
+        for status in report.budgets:
+            gauge.add_metric([status.budget.name], figure(status))
+        yield gauge
 
 
 def _holds(report: PassReport) -> Iterator[Metric]:

@@ -55,22 +55,13 @@ endpoints:
     schedule:
       - cron: "{at(earlier)}"
         action: pause
-      - cron: "{at(first)}"
-        action: resume
-        min_replicas: 1
-        max_replicas: 2
+      - {{cron: "{at(first)}", action: resume, min_replicas: 1, max_replicas: 2}}
   - namespace: acme
     name: chat-llama          # running; two replicas minimum at {first:%H:%M}, paused at {second:%H:%M}
     priority: 10
     schedule:
-      - cron: "{at(earlier)}"
-        action: resume
-        min_replicas: 1
-        max_replicas: 2
-      - cron: "{at(first)}"
-        action: scale
-        min_replicas: 2
-        max_replicas: 2
+      - {{cron: "{at(earlier)}", action: resume, min_replicas: 1, max_replicas: 2}}
+      - {{cron: "{at(first)}", action: scale, min_replicas: 2, max_replicas: 2}}
       - cron: "{at(second)}"
         action: pause
   - namespace: acme

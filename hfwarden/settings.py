@@ -6,11 +6,17 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
 REAL_HUB = "https://huggingface.co"
+
+
+def default_state_dir() -> Path:
+    """The per-user state directory: `$XDG_STATE_HOME/hfwarden`, by default `~/.local/state/hfwarden`."""
+    return Path(user_state_dir("hfwarden"))
 
 
 class SettingsError(ValueError):
@@ -26,7 +32,8 @@ class Settings(BaseSettings):
     hf_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "hf_token"))
     hf_token_file: Path | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN_FILE", "hf_token_file"))
     config: Path = Path("schedules")
-    state_dir: Path = Path("state")
+    # Absolute, per user: a relative default put a fresh, empty database wherever a command was run from.
+    state_dir: Path = Field(default_factory=default_state_dir)
     state_url: str | None = None
     tick_seconds: float = Field(default=30.0, gt=0)
     follow_up_seconds: float = Field(default=5.0, gt=0)
@@ -39,7 +46,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=20)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
-    max_concurrency: int = Field(default=16, ge=1, le=64)
+    max_concurrency: int = Field(default=32, ge=1, le=64)
     reload_poll_seconds: float = Field(default=5.0, gt=0)
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=9090, ge=0, le=65535)
@@ -81,7 +88,7 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        """`HFWARDEN_STATE_URL`, or a SQLite file under the state directory."""
+        """`HFWARDEN_STATE_URL`, or a SQLite file under the state directory (`$XDG_STATE_HOME/hfwarden` by default)."""
         if self.state_url:
             return self.state_url
         return f"sqlite:///{(self.state_dir / 'hfwarden.db').absolute()}"

@@ -41,20 +41,28 @@ class Liveness:
         )
 
 
-def build_app(liveness: Liveness, registry: CollectorRegistry, store_ok: Callable[[], bool]) -> Starlette:
+def build_app(
+    liveness: Liveness, registry: CollectorRegistry, store_health: Callable[[], tuple[bool, str]]
+) -> Starlette:
+    """`store_health` says whether the store can keep what is written (answers, commits, same file)."""
+
     async def healthz(_request: Request) -> Response:
         healthy, reason, age = liveness.health()
         body = {"status": "ok" if healthy else "unhealthy", "reason": reason, "last_pass_age_seconds": age}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     async def readyz(_request: Request) -> Response:
+        store_ok, store_reason = store_health()
         checks = {
             "config_loaded": liveness.config_loaded,
-            "store_reachable": store_ok(),
+            "store_reachable": store_ok,
             "first_pass_done": liveness.last_pass_completed_at is not None,
         }
         ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
+        body: dict[str, object] = {"status": "ready" if ready else "not ready", **checks}
+        if not store_ok:
+            body["store_reason"] = store_reason  # the full disk, the deleted file: what to fix
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

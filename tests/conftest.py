@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -20,10 +23,14 @@ TIMINGS = Timings(pending_seconds=10, init_seconds=60, update_seconds=30, replic
 
 
 @pytest.fixture(autouse=True)
-def _isolated_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     # huggingface_hub caches a best-effort call under HF_HOME; keep it out of the user's home.
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
     monkeypatch.delenv("HF_TOKEN", raising=False)
+    # The default state directory is per user ($XDG_STATE_HOME/hfwarden): never the real one in a test.
+    state = tmp_path_factory.mktemp("xdg_state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(state / "hfwarden"))
 
 
 @pytest.fixture
@@ -77,3 +84,31 @@ def postgres_url() -> Iterator[str]:
 
     with postgres_server() as url:
         yield url
+
+
+class WebhookReceiver(BaseHTTPRequestHandler):
+    """A webhook sink on loopback that keeps every delivery id and body it was sent."""
+
+    received: ClassVar[list[str]] = []
+    bodies: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", "0"))
+        WebhookReceiver.bodies.append(self.rfile.read(length))
+        WebhookReceiver.received.append(self.headers.get("X-Hfwarden-Delivery", ""))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[str]:
+    WebhookReceiver.received = []
+    WebhookReceiver.bodies = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookReceiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()

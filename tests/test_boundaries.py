@@ -30,7 +30,7 @@ IO_MODULES = {
 ALLOWED_HFWARDEN = {"hfwarden.core", "hfwarden.clock"}
 
 
-@pytest.mark.parametrize("path", sorted(POLICY.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(POLICY.rglob("*.py")), ids=lambda p: p.name)
 def test_policy_imports_no_io(path: Path) -> None:
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
@@ -45,7 +45,7 @@ def test_policy_imports_no_io(path: Path) -> None:
                 assert any(name.startswith(ok) for ok in ALLOWED_HFWARDEN), f"{path.name} imports {name}"
 
 
-@pytest.mark.parametrize("path", sorted(POLICY.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(POLICY.rglob("*.py")), ids=lambda p: p.name)
 def test_policy_never_reads_the_clock(path: Path) -> None:
     source = path.read_text()
     for call in ("datetime.now(", "datetime.utcnow(", "time.time(", "time.monotonic(", "date.today("):

@@ -11,6 +11,7 @@ import pytest
 import respx
 from huggingface_hub import HfApi
 
+from hfwarden.adapters.store import Store
 from hfwarden.app.operations import assess, run_once
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
@@ -77,7 +78,9 @@ def test_status_reports_a_namespace_it_cannot_read(
     advance(control, 70)
     text = "version: 1\nendpoints:\n  - {namespace: acme, name: chat}\n  - {namespace: other, name: x}\n"
     config = load_config([config_at(tmp_path, text)])
-    report = assess(settings_for(emulator, tmp_path, hf_token="hf_acme_only"), config, clock=clock)
+    settings = settings_for(emulator, tmp_path, hf_token="hf_acme_only")
+    Store(settings.database_url).close()  # status reads existing state only (the daemon made it)
+    report = assess(settings, config, clock=clock)
     assert not report.ok
     assert "other/*" in report.failed
     assert "namespace not observable" in report.failed["other/*"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 
@@ -15,7 +15,7 @@ def backoff_seconds(
     return float(max(step * (0.5 + rng.random() / 2), retry_after or 0.0))
 
 
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
     """A `Retry-After` header in either form it takes: delay seconds or an HTTP date (from `now`)."""
     if not value:
         return None
@@ -24,6 +24,6 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - (now or datetime.now(UTC))).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
     except (TypeError, ValueError):
         return None

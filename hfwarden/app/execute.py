@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hfwarden.adapters.hub import Hub, HubError
+from hfwarden.adapters.store import LeaseLost
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
@@ -60,8 +61,6 @@ class Executor:
     def carry_out(self, decisions: Sequence[Decision], observations: Mapping[str, Observation]) -> list[Outcome]:
         """Every decision with steps, in parallel; outcomes in the decisions' order."""
         acting = [d for d in decisions if d.steps and d.endpoint in observations]
-        if acting and self._before_call is not None:
-            self._before_call()  # e.g. a fencing check: raises when this process may no longer act
         futures = [self._pool.submit(self._one, d, observations[d.endpoint]) for d in acting]
         return [f.result() for f in futures]
 
@@ -70,6 +69,12 @@ class Executor:
             # Not started, not recorded: the next start catches it up. SIGTERM must end in seconds.
             log.warning("action_deferred", endpoint=decision.endpoint, action=decision.action, reason="shutting down")
             return Outcome(decision, deferred=True)
+        if self._before_call is not None:
+            try:
+                self._before_call()  # the fencing check: this process may no longer act
+            except LeaseLost as exc:
+                log.error("action_fenced", endpoint=decision.endpoint, action=decision.action, reason=str(exc))
+                return Outcome(decision, deferred=True)
         answer: Observation | None = None
         answered_at: datetime | None = None
         try:

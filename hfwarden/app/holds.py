@@ -16,6 +16,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.report import PassReport
+from hfwarden.app.spend import SpendView
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.endpoints import EndpointKey, namespace_of
@@ -58,7 +59,7 @@ def place_hold(settings: Settings, config: Config, request: HoldRequest, *, cloc
         raise HoldError(str(exc)) from None
     store = Store(settings.database_url)
     reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event()), store=store, clock=clock, dry_run=True
+        config=config, hub=build_hub(settings, threading.Event(), clock=clock), store=store, clock=clock, dry_run=True
     )
     try:
         report = reconciler.assess()
@@ -101,7 +102,7 @@ def _quote(reconciler: Reconciler, config: Config, report: PassReport, hold: Hol
     key, now = hold.endpoint, report.started_at
     observed = report.observations.get(key)
     schedule = config.endpoint(key)
-    price = reconciler.spend.price_of(key, observed) or 0.0
+    price = SpendView(reconciler.ledger, reconciler.prices).price_of(key, observed) or 0.0
     zone = schedule.zone if schedule else UTC_ZONE
     lines: list[tuple[str, float, float]] = []
     extra = 0.0

@@ -48,12 +48,17 @@ class Ledger:
             if segments and segments[0].end < horizon:
                 self.closed[endpoint] = [s for s in segments if s.end >= horizon]
 
-    def spent(self, endpoint: str, start: datetime, end: datetime) -> float:
+    def stretches(self, endpoint: str) -> list[Segment]:
+        """An endpoint's segments in time order, the open one included up to its last observation."""
         segments = list(self.closed.get(endpoint, []))
         current = self.open.get(endpoint)
         if current is not None:
             segments.append(current.as_segment())
-        return spend_between(segments, start, end)
+        return segments
+
+    def spent(self, endpoint: str, start: datetime, end: datetime) -> float:
+        """Dollars billed in [start, end), per minute as the platform bills."""
+        return spend_between(self.stretches(endpoint), start, end)
 
     def endpoints(self) -> set[str]:
         return set(self.open) | set(self.closed)

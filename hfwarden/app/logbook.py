@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from hfwarden.core.alerts import Alert
 from hfwarden.core.decide import Decision, Verdict
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.records import Records
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.app.reconcile")
@@ -48,7 +49,17 @@ class Logbook:
             return
         self._event(level, f"decision_{decision.verdict.value}", decision, observed)
 
-    def suppressed(self, decision: Decision) -> None:
+    def note(self, decision: Decision, observed: Observation | None) -> None:
+        """What a decision that sends nothing says: its verdict, or the transitions a latch suppressed.
+        Decisions that act are logged when they are carried out."""
+        if decision.verdict == Verdict.LATCHED:
+            self._suppressed(decision)
+        elif decision.verdict != Verdict.ACT:
+            self.decision(decision, observed)
+
+    def _suppressed(self, decision: Decision) -> None:
+        if self.dry_run:
+            return
         for entry in decision.records.audit:
             log.info("transition_suppressed", endpoint=entry.endpoint, action=entry.action, reason=decision.reason)
 
@@ -66,6 +77,19 @@ class Logbook:
                     target=seen.target_replicas,
                 )
                 self._last_seen[key] = current
+
+    def guard_stops(self, records: Records) -> None:
+        """The guard's new latches, each with what it saves."""
+        for latch, entry in zip(records.add_latches, records.audit, strict=True):
+            log.warning(
+                "guard_stop",
+                endpoint=latch.endpoint,
+                action=latch.action,
+                reason=latch.reason,
+                saved=entry.detail,
+                until=latch.until.isoformat(),
+                dry_run=self.dry_run,
+            )
 
     def alerts(self, alerts: Iterable[Alert], *, dry_run: bool) -> None:
         for alert in alerts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +30,7 @@ def build_hub(
     settings: Settings,
     cancel: threading.Event,
     *,
+    clock: Clock,
     observer: Callable[[str, str], None] | None = None,
     retry_observer: Callable[[str], None] | None = None,
 ) -> Hub:
@@ -44,6 +45,7 @@ def build_hub(
         retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
         cancel=cancel,
         hub_url=settings.hub_url,
+        clock=clock,
         observer=observer,
         retry_observer=retry_observer,
     )
@@ -63,24 +65,24 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
     store = Store(settings.database_url)
     holder = lease_holder_id()
     try:
-        if not store.take_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds)):
+        generation = store.acquire_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds))
+        if generation is None:
             return OnceResult(None, held_by=store.lease_holder())
         try:
             reconciler = Reconciler(
                 config=config,
-                hub=build_hub(settings, threading.Event()),
+                hub=build_hub(settings, threading.Event(), clock=clock),
                 store=store,
                 clock=clock,
                 dry_run=settings.dry_run,
                 max_concurrency=settings.max_concurrency,
             )
+            reconciler.fence = (holder, generation)
             try:
                 report = reconciler.run_pass()
             finally:
                 reconciler.close()
-            undelivered = (
-                0 if settings.dry_run else deliver_waiting(store, config, clock, settings.once_delivery_seconds)
-            )
+            undelivered = deliver_waiting(store, config, clock, report.enqueued, settings.once_delivery_seconds)
             return OnceResult(report, undelivered=undelivered)
         finally:
             store.release_lease(holder)
@@ -88,24 +90,27 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
         store.close()
 
 
-def deliver_waiting(store: Store, config: Config, clock: Clock, within_seconds: float) -> int:
-    """Sweep the outbox until it is empty or `within_seconds` have passed; how many rows are left."""
+def deliver_waiting(
+    store: Store, config: Config, clock: Clock, alert_ids: Collection[str], within_seconds: float
+) -> int:
+    """Sweep the outbox until these alerts are delivered or `within_seconds` have passed; how many
+    of their deliveries are left (kept in the outbox for the daemon)."""
     deliverer = Deliverer(store, config.alerts, clock, is_leader=lambda: True)  # called while holding the lease
     deadline = time.monotonic() + within_seconds
     try:
-        while store.outbox_depth() and time.monotonic() < deadline:
+        while store.waiting(alert_ids) and time.monotonic() < deadline:
             if not deliverer.deliver_due():
                 time.sleep(DELIVERY_SWEEP_S)
-        return store.outbox_depth()
+        return store.waiting(alert_ids)
     finally:
         deliverer.close()
 
 
 def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
     """Observe and compute every figure `status` shows, changing nothing."""
-    store = Store(settings.database_url)
+    store = Store.open_existing(settings.database_url)
     reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event()), store=store, clock=clock, dry_run=True
+        config=config, hub=build_hub(settings, threading.Event(), clock=clock), store=store, clock=clock, dry_run=True
     )
     try:
         return reconciler.assess()
@@ -116,7 +121,7 @@ def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
 
 def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> Latch | None:
     """Lift a budget latch (audited and alerted); the latch that was lifted, None if there was none."""
-    store = Store(settings.database_url)
+    store = Store.open_existing(settings.database_url)
     try:
         now = clock.now()
         store.expire_cap(endpoint, at=now)  # a ladder cap lifts at the next pass, which restores its sizes

@@ -1,52 +1,34 @@
 """One pass: observe every namespace once, ask the core about every endpoint and budget, carry the
-decisions out, and write the pass's records in one transaction.
-
-The pass decides nothing (`core.decide`, `core.latches` and `core.budget` do): it gathers their
-inputs, sends their steps through the executor and writes what they say to write. An action done
-but not yet recorded when the process dies is found "already" done by the next pass.
+decisions out, and write the pass's records in one transaction. The pass decides nothing (the core
+does); an action done but not recorded when the process dies is found "already" done next pass.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.alerts import pending
-from hfwarden.adapters.hub import Hub, HubError
+from hfwarden.adapters.hub import Hub
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.execute import Executor, Outcome
 from hfwarden.app.ledger import Ledger
-from hfwarden.app.logbook import Logbook, log
+from hfwarden.app.logbook import Logbook
+from hfwarden.app.observe import Observer
+from hfwarden.app.record import Recorder
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import SpendView
+from hfwarden.app.standing import Standing, gather_standing
 from hfwarden.clock import Clock
 from hfwarden.config import Config
-from hfwarden.core.alerts import Alert, AlertKind, unknown_price
+from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import GuardOutcome, evaluate
-from hfwarden.core.decide import Decision, Verdict, carried_out, decide_endpoint, dry_run_entry
-from hfwarden.core.endpoints import Observation, namespace_of
-from hfwarden.core.holds import expire_holds
-from hfwarden.core.ladder import cap_calls, cap_records, lift_caps, restorations
-from hfwarden.core.latches import latch_stops, lift_expired
-from hfwarden.core.records import Cap, Hold, Latch, Records
-
-
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """What holds endpoints this pass beside their schedules, and the markers that make a transition
-    due again (a hold that ended, a cap lifted since its schedule fired)."""
-
-    latches: dict[str, Latch]
-    holds: dict[str, Hold]
-    caps: dict[str, Cap]
-    markers: Records
-    unobservable: dict[str, str]
-
-
-REPORTED = {Verdict.SATISFIED: "satisfied", Verdict.WAIT: "waiting", Verdict.HELD: "satisfied"}
+from hfwarden.core.decide import Decision, carried_out, decide_endpoint, dry_run_entry
+from hfwarden.core.endpoints import namespace_of
+from hfwarden.core.ladder import cap_calls, cap_records
+from hfwarden.core.latches import latch_stops
+from hfwarden.core.records import Records
 
 
 class Reconciler:
@@ -71,12 +53,29 @@ class Reconciler:
         self.clock = clock
         self.dry_run = dry_run
         self.prices = PriceBook(store=store, overrides=config.pricing)
-        self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
-        self.spend = SpendView(self.ledger, self.prices)
-        self.executor = Executor(hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping)
         self.logbook = Logbook(dry_run=dry_run)
-        self._on_action = on_action
+        self.recorder = Recorder(
+            store, self.logbook, sinks=lambda: self.config.alerts.sinks, dry_run=dry_run, on_action=on_action
+        )
+        self.executor = Executor(
+            hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self.recorder.check_fence
+        )
+        self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
         self._lock = threading.Lock()
+
+    @property
+    def ledger(self) -> Ledger:
+        """The spend ledger this process keeps (a scratch copy during a read-only pass)."""
+        return self.observer.ledger
+
+    @property
+    def fence(self) -> tuple[str, int] | None:
+        """The lease (holder, generation) this process acts under: checked before each call and write."""
+        return self.recorder.fence
+
+    @fence.setter
+    def fence(self, token: tuple[str, int] | None) -> None:
+        self.recorder.fence = token
 
     def close(self) -> None:
         self.executor.close()
@@ -98,74 +97,28 @@ class Reconciler:
     def _pass(self, *, read_only: bool) -> PassReport:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
-        unobservable = self._observe(config, report)
+        unobservable, unpriced = self.observer.observe(config, report, read_only=read_only)
         config = config.expanded(report.observations)  # `match:` entries: the endpoints seen this pass
-        self.prices.refresh(self.hub, config.namespaces, now, persist=not read_only)
-        records = Records(alerts=self._fold(report.observations.values(), now))
-        standing, lifted, restores = self._standing(config, report, unobservable, now, read_only=read_only)
+        records = Records(alerts=unpriced)
+        standing, lifted, restores = gather_standing(
+            self.store, config, report.observations, unobservable, now, read_only=read_only
+        )
         if not read_only:
-            records += self._kept(lifted) + self._schedules(config, report, standing, restores, now)
+            records += self.recorder.kept(lifted) + self._schedules(config, report, standing, restores, now)
         report.latched, report.holds, report.caps = set(standing.latches), standing.holds, standing.caps
-        costs = self.spend.budget_costs(config, report.observations, report.latched, now, holds=standing.holds)
+        spend = SpendView(self.ledger, self.prices)
+        costs = spend.budget_costs(config, report.observations, report.latched, now, holds=standing.holds)
         outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
         records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
         if not read_only:
             records += self._guard(outcome, guard_alerts, report, standing, now)
-        report.endpoints, report.always_on_usd = self.spend.figures(config, report.observations, report.latched, now)
+        report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts + list(outcome.records.alerts)
         if not read_only:
-            self._write(records, now, with_ledger=True)
+            report.enqueued += self.recorder.write(records, now, ledger=self.ledger)
         return report
-
-    def _standing(
-        self, config: Config, report: PassReport, unobservable: dict[str, str], now: datetime, *, read_only: bool
-    ) -> tuple[Standing, Records, list[Decision]]:
-        """Latches, holds and caps in force, the records of those that ended, and the calls that give a
-        lifted cap's sizes back. Read-only (`status`) lifts nothing."""
-        latches = self.store.latches()
-        holds, ended, _ = expire_holds(self.store.holds(), now=now)
-        caps, uncapped, uncap_records = lift_caps(self.store.caps(), now=now)
-        if read_only:
-            return Standing(latches, holds, caps, Records(), unobservable), Records(), []
-        latches, lifted = lift_expired(latches, now=now)
-        restored, restores = restorations(
-            uncapped,
-            {e.key: e for e in config.endpoints},
-            report.observations,
-            overridden=set(latches) | set(holds),
-            now=now,
-        )
-        standing = Standing(latches, holds, caps, ended + restored, unobservable)
-        return standing, lifted + ended + uncap_records + restored, restores
-
-    # -- gathering ----------------------------------------------------------------------------------
-
-    def _observe(self, config: Config, report: PassReport) -> dict[str, str]:
-        """Every namespace listed once, in parallel; the namespaces that could not be, with why."""
-        unobservable: dict[str, str] = {}
-        for namespace, listing in self.executor.submit_list(config.namespaces).items():
-            try:
-                report.observations.update((o.key, o) for o in listing.result())
-            except HubError as exc:
-                unobservable[namespace] = str(exc)
-                # Reported as a failure in every view: an unreadable namespace is not an empty one.
-                report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
-                log.error("namespace_unobservable", namespace=namespace, error=str(exc))
-        report.observed = len(report.observations)
-        self.logbook.observations(report.observations)
-        return unobservable
-
-    def _fold(self, observations: Iterable[Observation], at: datetime) -> tuple[Alert, ...]:
-        """Observations into the ledger; an alert for each one whose price is unknown."""
-        alerts = []
-        for observed in observations:
-            price = self.prices.price(observed.instance)
-            if price is None:
-                alerts.append(unknown_price(observed.key, observed.instance, day=at.date()))
-            self.ledger.observe(observed, at=at, price_per_hour=price)
-        return tuple(alerts)
 
     # -- schedules and latches ----------------------------------------------------------------------
 
@@ -194,24 +147,10 @@ class Reconciler:
         ]
         records = Records()
         for decision in decisions:
-            self._note(decision, report)
-            records += self._kept(decision.records)
+            report.note(decision)
+            self.logbook.note(decision, report.observations.get(decision.endpoint))
+            records += self.recorder.taken(decision)
         return records + self._carry_out([d for d in decisions if d.steps] + restores, report)
-
-    def _note(self, decision: Decision, report: PassReport) -> None:
-        """The report's lists and the log, from a decision's verdict."""
-        key, observed = decision.endpoint, report.observations.get(decision.endpoint)
-        if decision.is_failure:
-            report.failed[key] = decision.reason
-        elif decision.verdict in REPORTED:
-            getattr(report, REPORTED[decision.verdict]).append(key)
-        if decision.verdict == Verdict.LATCHED:
-            if not self.dry_run:
-                self.logbook.suppressed(decision)
-        elif decision.verdict != Verdict.ACT:
-            self.logbook.decision(decision, observed)
-        if decision.verdict == Verdict.SATISFIED and decision.records.applied:
-            self._count(decision.kind, "already")
 
     def _carry_out(self, decisions: list[Decision], report: PassReport) -> Records:
         """Send the steps (none in a dry run: one audit entry per new decision instead)."""
@@ -231,14 +170,12 @@ class Reconciler:
             return Records()
         if outcome.answer is not None and outcome.answered_at is not None:
             report.observations[key] = outcome.answer  # what the API said after the action: newer
-            self.ledger.observe(
-                outcome.answer, at=outcome.answered_at, price_per_hour=self.prices.price(outcome.answer.instance)
-            )
+            self.observer.fold_answer(outcome.answer, at=outcome.answered_at)
         if outcome.error is None:
             report.acted.append(key)
         else:
             report.failed[key] = outcome.error
-        self._count(decision.kind, "ok" if outcome.error is None else "failed")
+        self.recorder.count(decision.kind, "ok" if outcome.error is None else "failed")
         return carried_out(decision, at=self.clock.now(), error=outcome.error)
 
     # -- budgets ------------------------------------------------------------------------------------
@@ -252,52 +189,20 @@ class Reconciler:
         records, decisions = latch_stops(
             outcome.stops, latched=standing.latches, observations=observations, guard_alerts=guard_alerts, now=now
         )
-        for latch, entry in zip(records.add_latches, records.audit, strict=True):
-            log.warning(
-                "guard_stop",
-                endpoint=latch.endpoint,
-                action=latch.action,
-                reason=latch.reason,
-                saved=entry.detail,
-                until=latch.until.isoformat(),
-                dry_run=self.dry_run,
-            )
+        self.logbook.guard_stops(records)
         caps = cap_records(outcome.caps, current=standing.caps, observations=observations, now=now)
         records += outcome.records + caps
         decisions += cap_calls(caps.add_caps, observations)
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()
-        self._write(records, now, with_ledger=False)  # a crash before the calls still holds the endpoints
+        # Written before the calls: a crash in between still holds the endpoints.
+        report.enqueued += self.recorder.write(records, now, ledger=None)
         for latch in records.add_latches:
-            self._count(latch.action, "latched")
+            self.recorder.count(latch.action, "latched")
         report.latched |= {latch.endpoint for latch in records.add_latches}
         report.caps |= {cap.endpoint: cap for cap in records.add_caps}
         before = len(report.acted)
         done = self._carry_out(decisions, report)
         report.stopped = report.acted[before:]
         return done
-
-    # -- writing ------------------------------------------------------------------------------------
-
-    def _write(self, records: Records, now: datetime, *, with_ledger: bool) -> None:
-        """Records, alerts (once per dedupe key) and the ledger in one transaction; logs the new alerts."""
-        unique = {a.dedupe_key: a for a in records.alerts}
-        if self.dry_run:
-            self.logbook.alerts(unique.values(), dry_run=True)
-            records = Records(audit=records.audit)
-        rendered = [] if self.dry_run else [pending(a, created_at=now) for a in unique.values()]
-        ledger = self.ledger.changes() if with_ledger else ((), ())
-        fresh = self.store.write_pass(records, alerts=rendered, sinks=self.config.alerts.sinks, ledger=ledger, now=now)
-        if with_ledger:
-            self.ledger.flushed(now)
-        fresh_keys = {p.dedupe_key for p in fresh}
-        self.logbook.alerts((a for k, a in unique.items() if k in fresh_keys), dry_run=False)
-
-    def _kept(self, records: Records) -> Records:
-        """A dry run writes only its own audit entries; the alerts it would raise are logged."""
-        return Records(alerts=records.alerts) if self.dry_run else records
-
-    def _count(self, kind: str, result: str) -> None:
-        if self._on_action is not None and not self.dry_run:
-            self._on_action(kind, result)

@@ -8,6 +8,7 @@ from datetime import datetime
 from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.budget import BudgetStatus
+from hfwarden.core.decide import Decision, Verdict
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.records import Cap, Hold
 
@@ -30,7 +31,17 @@ class PassReport:
     latched: set[str] = field(default_factory=set)
     holds: dict[str, Hold] = field(default_factory=dict)  # operators' holds in force
     caps: dict[str, Cap] = field(default_factory=dict)  # budget ladders' caps in force
+    enqueued: list[str] = field(default_factory=list)  # ids of the alerts this pass put in the outbox
     always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
+
+    def note(self, decision: Decision) -> None:
+        """A decision into the report's lists: failed (with why), satisfied or waiting."""
+        if decision.is_failure:
+            self.failed[decision.endpoint] = decision.reason
+        elif decision.verdict in (Verdict.SATISFIED, Verdict.HELD):  # held as asked: satisfied too
+            self.satisfied.append(decision.endpoint)
+        elif decision.verdict == Verdict.WAIT:
+            self.waiting.append(decision.endpoint)
 
     @property
     def ok(self) -> bool:

@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     DRIFT = "drift"
     HOLD_PLACED = "hold_placed"
     HOLD_EXPIRED = "hold_expired"
+    STATE_LOST = "state_lost"
 
 
 @dataclass(frozen=True, slots=True)

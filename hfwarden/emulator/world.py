@@ -8,15 +8,22 @@ manual clock moved by a day gives exactly the states and the bill that a day in 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from hfwarden.catalogue import Compute, compute_id
-from hfwarden.clock import Clock
+from hfwarden.clock import Clock, to_z
+from hfwarden.core.platform.autoscaling import (
+    SCALE_DOWN_EVERY_S,
+    STABILISATION_S,
+    TRAFFIC_WINDOW_S,
+    desired_replicas,
+    scaled_down,
+)
 from hfwarden.emulator.accounts import BillingAccount, minute_floor
 from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
@@ -33,11 +40,8 @@ STATES = (
     "scaledToZero",
 )
 BILLED_STATES = frozenset({"initializing", "running", "updating"})
-# Autoscaling cadence from the reference: scale-down checked every 2 minutes after 300 s of
-# stabilisation; the traffic window is one minute.
-SCALE_DOWN_EVERY_S = 120.0
-STABILISATION_S = 300.0
-TRAFFIC_WINDOW_S = 60.0
+# Autoscaling (desired replicas, the one-minute traffic window, the 300 s stabilisation and the
+# 2-minute scale-down checks) is the shared platform model's, so the backtest replays what this serves.
 
 
 @dataclass
@@ -193,11 +197,12 @@ class World:
     def _desired_replicas(self, ep: Endpoint, at: float) -> int:
         while ep.traffic and ep.traffic[0] <= at - TRAFFIC_WINDOW_S:
             ep.traffic.popleft()
-        wanted = math.ceil(len(ep.traffic) / self.timings.replica_capacity_rpm)
-        return min(max(wanted, ep.base_replicas), ep.max_replica)
+        return desired_replicas(len(ep.traffic), self.timings.replica_capacity_rpm, ep.min_replica, ep.max_replica)
 
     def _scale_down_check(self, ep: Endpoint, at: float) -> None:
-        desired = self._desired_replicas(ep, at)
+        # Checked only once the stabilisation has passed since the last scale-up, so every replica
+        # above what the last minute wants has been spare that long.
+        desired = scaled_down(ep.target, self._desired_replicas(ep, at))
         if desired < ep.target:
             ep.target = desired
             ep.ready = min(ep.ready, desired)
@@ -225,6 +230,7 @@ class World:
         now = self.advance_all()
         rows = [acc.row(now) for acc in self.accounts.values() if namespace is None or acc.namespace == namespace]
         return {
+            "as_of": to_z(datetime.fromtimestamp(now, UTC)),  # the emulated instant these totals run to
             "total_usd": sum(float(r["usd"]) for r in rows),
             "total_exact_usd": sum(float(r["exact_usd"]) for r in rows),
             "endpoints": rows,

@@ -11,14 +11,16 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
-from hfwarden.adapters.sinks.worker import Courier, DeliveryPolicy, SinkWorker
-from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.adapters.sinks.document import pending
+from hfwarden.adapters.sinks.worker import Courier, DeliveryPolicy, SinkWorker, post_for
+from hfwarden.adapters.store import OutboxItem, Store, lease_holder_id
 from hfwarden.clock import Clock
 from hfwarden.config.loader import AlertTargets
+from hfwarden.core.alerts import Alert
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.alerts")
@@ -126,3 +128,22 @@ class Deliverer:
             self.failures += 1
         if self._on_failure is not None:
             self._on_failure(sink)
+
+
+def deliver_now(targets: AlertTargets, alert: Alert, *, now: datetime, client: httpx.Client) -> int:
+    """Send one alert to every sink once, without the outbox: for when the store itself is gone.
+    Best effort (one try, the client's timeout); how many sinks took it."""
+    rendered = pending(alert, created_at=now)
+    taken = 0
+    for sink in targets.sinks:
+        item = OutboxItem(0, rendered.alert_id, sink, rendered.payload, 0)
+        post = post_for(targets, item, now)
+        if post is None:
+            continue
+        try:
+            response = client.post(post.url, content=post.body, headers=post.headers)
+        except httpx.HTTPError as exc:
+            log.error("alert_not_delivered", alert_id=rendered.alert_id, sink=sink, error=type(exc).__name__)
+            continue
+        taken += response.is_success
+    return taken

@@ -27,6 +27,7 @@ TITLES = {
     AlertKind.DRIFT: "Endpoint drifted from its schedule",
     AlertKind.HOLD_PLACED: "Hold placed on an endpoint",
     AlertKind.HOLD_EXPIRED: "Hold expired",
+    AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
 }
 
 

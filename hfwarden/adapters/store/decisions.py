@@ -12,6 +12,7 @@ from hfwarden.adapters.store._base import StoreBase
 from hfwarden.adapters.store.audit import audit_row
 from hfwarden.adapters.store.holds import write_holds
 from hfwarden.adapters.store.ladder import write_ladder
+from hfwarden.adapters.store.lease import fenced
 from hfwarden.adapters.store.ledger import write_ledger
 from hfwarden.adapters.store.tables import alert_marks, applied_transitions, audit_log, latches, outbox
 from hfwarden.core.cost import OpenSegment, Segment
@@ -85,10 +86,14 @@ class Decisions(StoreBase):
         sinks: tuple[str, ...],
         ledger: tuple[Sequence[Segment], Sequence[OpenSegment]] = ((), ()),
         now: datetime,
+        fence: tuple[str, int] | None = None,
     ) -> list[PendingAlert]:
         """One pass's records, its alerts (rendered; `records.alerts` is ignored) and its ledger in one
-        transaction, a statement per table; returns the alerts that were new."""
+        transaction, a statement per table; returns the alerts that were new. With a `fence` (holder,
+        generation), `LeaseLost` is raised and nothing written when the lease moved on."""
         with self.engine.begin() as conn:
+            if fence is not None:
+                fenced(conn, *fence)
             _write_applied(conn, records.applied, now)
             if records.audit:
                 conn.execute(insert(audit_log), [audit_row(entry) for entry in records.audit])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hfwarden.adapters.store._base import StoreBase
 from hfwarden.adapters.store.tables import ledger_open, ledger_segments
@@ -13,10 +14,15 @@ from hfwarden.core.cost import OpenSegment, Segment
 
 
 def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[OpenSegment]) -> None:
-    """Closed segments (one statement) and the open ones as of this pass, on `conn`'s transaction."""
+    """Closed segments (one statement) and the open ones as of this pass, on `conn`'s transaction.
+
+    A closed segment already stored (same endpoint and start) is skipped: the unique index makes a duplicate
+    unstorable, and ON CONFLICT DO NOTHING (both backends) makes one a no-op instead of an error that would
+    fail the whole pass."""
     if closed:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(
-            insert(ledger_segments),
+            dialect.insert(ledger_segments).on_conflict_do_nothing(index_elements=["endpoint", "start"]),
             [
                 {
                     "endpoint": s.endpoint,

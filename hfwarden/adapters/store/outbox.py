@@ -59,6 +59,14 @@ class Outbox(StoreBase):
             )
         return won.rowcount == 1
 
+    def waiting(self, alert_ids: Collection[str]) -> int:
+        """How many deliveries of these alerts are still in the outbox (not yet taken by their sink)."""
+        if not alert_ids:
+            return 0
+        query = select(func.count()).select_from(outbox).where(outbox.c.alert_id.in_(list(alert_ids)))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def outbox_depth(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(outbox)).scalar_one())

@@ -1,11 +1,15 @@
-"""The schema: every table of the state store, in one SQLAlchemy `MetaData`. Alembic migrates it."""
+"""The schema: every table of the state store, in one SQLAlchemy `MetaData`.
+
+The code reads and writes through these definitions; the database gets them through the Alembic revisions in
+`migrations/versions` (a change here needs a new revision there: tests/test_migrations.py compares the two).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
 from hfwarden.clock import require_aware
@@ -62,6 +66,9 @@ ledger_segments = Table(
     Column("price_per_hour", Float, nullable=False),
     Column("usd", Float, nullable=False),
     Column("gap", Boolean, nullable=False, default=False),
+    # One segment per endpoint and start: a second writer of the same stretch (a standby taking over) is
+    # refused by the database itself, so spend can never be counted twice.
+    Index("uq_ledger_segments_endpoint_start", "endpoint", "start", unique=True),
 )
 
 ledger_open = Table(
@@ -137,6 +144,8 @@ leases = Table(
     Column("holder", String(300), nullable=False),
     Column("acquired_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
+    # Bumped each time the holder changes: a fencing token, so a stalled former holder's write is refused.
+    Column("generation", Integer, nullable=False, server_default="1"),
 )
 
 # Operators' timed holds (`hfwarden hold`): one per endpoint; a new hold replaces the old one.

@@ -1,0 +1,79 @@
+"""Writing down what a pass decided: its records, its alerts (once per dedupe key) and its ledger in
+one transaction, under the lease's fencing token. A dry run writes only its own audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from hfwarden.adapters.alerts import pending
+from hfwarden.adapters.store import LeaseLost, Store
+from hfwarden.app.ledger import Ledger
+from hfwarden.app.logbook import Logbook, log
+from hfwarden.core.decide import Decision, Verdict
+from hfwarden.core.records import Records
+
+
+class Recorder:
+    """The pass's one way to the store for what it decided, and to the action counters."""
+
+    def __init__(
+        self,
+        store: Store,
+        logbook: Logbook,
+        *,
+        sinks: Callable[[], tuple[str, ...]],
+        dry_run: bool,
+        on_action: Callable[[str, str], None] | None,
+    ) -> None:
+        self.store = store
+        self.logbook = logbook
+        self.dry_run = dry_run
+        self._sinks = sinks
+        self._on_action = on_action
+        # (holder, generation) of the lease this process acts under; None: acting without one (tests, tools).
+        self.fence: tuple[str, int] | None = None
+
+    def kept(self, records: Records) -> Records:
+        """A dry run writes only its own audit entries; the alerts it would raise are logged."""
+        return Records(alerts=records.alerts) if self.dry_run else records
+
+    def taken(self, decision: Decision) -> Records:
+        """A decision's own records, as kept; one "already" action counted when it found its
+        transition done."""
+        if decision.verdict == Verdict.SATISFIED and decision.records.applied:
+            self.count(decision.kind, "already")
+        return self.kept(decision.records)
+
+    def count(self, kind: str, result: str) -> None:
+        """One action for `hfwarden_actions_total`; a dry run counts nothing."""
+        if self._on_action is not None and not self.dry_run:
+            self._on_action(kind, result)
+
+    def check_fence(self) -> None:
+        """Before a mutating call: raise `LeaseLost` when another process took the lease over."""
+        if self.fence is not None and not self.store.check_lease(*self.fence):
+            raise LeaseLost(f"the lease moved on from {self.fence[0]} (generation {self.fence[1]}): not acting")
+
+    def write(self, records: Records, now: datetime, *, ledger: Ledger | None) -> list[str]:
+        """Records, alerts and (when given) the ledger's changes in one transaction; logs the new alerts.
+        When the lease moved on nothing is written: the new holder records what it finds done. Returns
+        the ids of the alerts it put in the outbox."""
+        unique = {a.dedupe_key: a for a in records.alerts}
+        if self.dry_run:
+            self.logbook.alerts(unique.values(), dry_run=True)
+            records = Records(audit=records.audit)
+        rendered = [] if self.dry_run else [pending(a, created_at=now) for a in unique.values()]
+        changes = ledger.changes() if ledger is not None else ((), ())
+        try:
+            fresh = self.store.write_pass(
+                records, alerts=rendered, sinks=self._sinks(), ledger=changes, now=now, fence=self.fence
+            )
+        except LeaseLost as exc:
+            log.error("records_fenced", reason=str(exc), audit_entries=len(records.audit))
+            return []
+        if ledger is not None:
+            ledger.flushed(now)
+        fresh_keys = {p.dedupe_key for p in fresh}
+        self.logbook.alerts((a for k, a in unique.items() if k in fresh_keys), dry_run=False)
+        return [p.alert_id for p in fresh]

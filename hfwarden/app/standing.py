@@ -1,0 +1,56 @@
+"""What holds endpoints in a pass beside their schedules (latches, holds, caps), read from the store,
+with what ended at `now`. Gathering only: `core.latches`, `core.holds` and `core.ladder` decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hfwarden.adapters.store import Store
+from hfwarden.config import Config
+from hfwarden.core.decide import Decision
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.holds import expire_holds
+from hfwarden.core.ladder import lift_caps, restorations
+from hfwarden.core.latches import lift_expired
+from hfwarden.core.records import Cap, Hold, Latch, Records
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What holds endpoints this pass beside their schedules, and the markers that make a transition
+    due again (a hold that ended, a cap lifted since its schedule fired)."""
+
+    latches: dict[str, Latch]
+    holds: dict[str, Hold]
+    caps: dict[str, Cap]
+    markers: Records
+    unobservable: dict[str, str]
+
+
+def gather_standing(
+    store: Store,
+    config: Config,
+    observations: dict[str, Observation],
+    unobservable: dict[str, str],
+    now: datetime,
+    *,
+    read_only: bool,
+) -> tuple[Standing, Records, list[Decision]]:
+    """Latches, holds and caps in force, the records of those that ended, and the calls that give a
+    lifted cap's sizes back. Read-only (`status`) lifts nothing."""
+    latches = store.latches()
+    holds, ended, _ = expire_holds(store.holds(), now=now)
+    caps, uncapped, uncap_records = lift_caps(store.caps(), now=now)
+    if read_only:
+        return Standing(latches, holds, caps, Records(), unobservable), Records(), []
+    latches, lifted = lift_expired(latches, now=now)
+    restored, restores = restorations(
+        uncapped,
+        {e.key: e for e in config.endpoints},
+        observations,
+        overridden=set(latches) | set(holds),
+        now=now,
+    )
+    standing = Standing(latches, holds, caps, ended + restored, unobservable)
+    return standing, lifted + ended + uncap_records + restored, restores
