@@ -9,6 +9,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.rules import local_day_bounds
 
 
@@ -29,14 +30,14 @@ class Scope:
         if self.endpoints is not None:
             return endpoint in self.endpoints
         if self.namespace is not None:
-            return endpoint.split("/", 1)[0] == self.namespace
+            return namespace_of(endpoint) == self.namespace
         return True
 
     @property
     def namespaces(self) -> frozenset[str] | None:
         """Namespaces to observe for this scope; None means "all the others watch"."""
         if self.endpoints is not None:
-            return frozenset(e.split("/", 1)[0] for e in self.endpoints)
+            return frozenset(namespace_of(e) for e in self.endpoints)
         if self.namespace is not None:
             return frozenset({self.namespace})
         return None
