@@ -79,7 +79,7 @@ class Observer:
                 report.observations.update((o.key, o) for o in listing.result())
                 seen_at[namespace] = self.clock.now()
             except HubError as exc:
-                unobservable[namespace] = str(exc)
+                unobservable[namespace] = report.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
                 report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))

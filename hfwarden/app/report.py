@@ -22,6 +22,7 @@ class PassReport:
     satisfied: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    unobservable: dict[str, str] = field(default_factory=dict)  # namespace -> why it could not be listed
     stopped: list[str] = field(default_factory=list)
     observations: dict[str, Observation] = field(default_factory=dict)
     budgets: list[BudgetStatus] = field(default_factory=list)
