@@ -25,10 +25,18 @@ class Ledger:
         self._new_closed: list[Segment] = []
         self._touched: set[str] = set()
 
-    def observe(self, observed: Observation, *, at: datetime, price_per_hour: float | None) -> None:
-        """Fold one observation in; an unknown price counts nothing (and is alerted by the pass)."""
+    def observe(
+        self, observed: Observation, *, at: datetime, price_per_hour: float | None, day_start: datetime | None = None
+    ) -> None:
+        """Fold one observation in; an unknown price counts nothing (and is alerted by the pass).
+        `day_start`: from when a first sight may have billed (core.cost.billed_since)."""
         closed, opened = advance_ledger(
-            self.open.get(observed.key), observed, at=at, price_per_hour=price_per_hour or 0.0, gap_after=self.gap_after
+            self.open.get(observed.key),
+            observed,
+            at=at,
+            price_per_hour=price_per_hour or 0.0,
+            gap_after=self.gap_after,
+            day_start=day_start,
         )
         for segment in closed:
             self.closed.setdefault(segment.endpoint, []).append(segment)

@@ -20,6 +20,16 @@ UTC_ZONE = ZoneInfo("UTC")
 UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
 
 
+def earliest_day_start(config: Config, key: str, at: datetime) -> datetime:
+    """The earliest start of the day under way at `at` among the zones that judge an endpoint's spend
+    (UTC, its schedule's, its budgets'): what a first sight may have billed since, for every one of them."""
+    schedule = config.endpoint(key)
+    zones = [UTC_ZONE, *(b.zone for b in config.budgets if b.scope.covers(key))]
+    if schedule is not None:
+        zones.append(schedule.zone)
+    return min(local_day_bounds(at.astimezone(zone).date(), zone)[0] for zone in zones)
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointFigures:
     """What `status` shows for one endpoint."""
