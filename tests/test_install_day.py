@@ -15,11 +15,13 @@ from huggingface_hub import HfApi
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.report import PassReport
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.cost import billed_since
 from hfwarden.core.endpoints import Observation
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from hfwarden.metrics import PassCollector
 from tests.helpers import advance, billed_usd, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
@@ -121,3 +123,27 @@ def test_billed_since_on_first_sight(
     assert (
         billed_since(observed(state, created_at=created_at, replicas=replicas), at=NOW, day_start=MIDNIGHT) == expected
     )
+
+
+def saved_gauge(report: PassReport) -> float:
+    collector = PassCollector(lambda: report, lambda: None, lambda: 0, lambda: report.started_at)
+    (metric,) = [m for m in collector.collect() if m.name == "hfwarden_saved_today_usd"]
+    (sample,) = metric.samples
+    return float(sample.value)
+
+
+def test_saved_today_read_25_usd_one_minute_after_install(
+    api: HfApi, control: httpx.Client, clock: ManualClock, reconciler: Reconciler
+) -> None:
+    create(api, "chat", instance_type="nvidia-l4")
+    api.pause_inference_endpoint("chat", namespace="acme")
+    clock.set(datetime(2026, 1, 5, 16, 0, tzinfo=UTC))  # paused all day; hfwarden is installed at 16:00
+    reconciler.run_pass()
+    advance(control, 60)
+    assert saved_gauge(reconciler.run_pass()) == pytest.approx(L4 / 60)  # one minute watched, not 16 hours
+    advance(control, 3600 - 60)
+    assert saved_gauge(reconciler.run_pass()) == pytest.approx(L4)  # an hour watched paused: an hour saved
+    api.resume_inference_endpoint("chat", namespace="acme")
+    advance(control, 3600)
+    # Running at its minimum again: that hour saves nothing more, and takes back nothing saved before.
+    assert saved_gauge(reconciler.run_pass()) == pytest.approx(L4)

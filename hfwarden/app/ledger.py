@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.store import Store
-from hfwarden.core.cost import OpenSegment, Segment, advance_ledger, spend_between
+from hfwarden.core.cost import OpenSegment, Segment, advance_ledger, spend_between, watched_since
 from hfwarden.core.endpoints import Observation
 
 # Closed segments kept in memory: enough for any budget day (at most 25 h) that is still open.
@@ -67,6 +67,10 @@ class Ledger:
     def spent(self, endpoint: str, start: datetime, end: datetime) -> float:
         """Dollars billed in [start, end), per minute as the platform bills."""
         return spend_between(self.stretches(endpoint), start, end)
+
+    def watched_since(self, endpoint: str) -> datetime | None:
+        """Since when hfwarden has observed the endpoint itself (core.cost.watched_since)."""
+        return watched_since(self.stretches(endpoint))
 
     def endpoints(self) -> set[str]:
         return set(self.open) | set(self.closed)

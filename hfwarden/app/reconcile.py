@@ -110,7 +110,7 @@ class Reconciler:
         records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
         if not read_only:
             records += self._guard(outcome.stops, guard_alerts, report, latches, now)
-        report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
+        report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts
         if not read_only:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)

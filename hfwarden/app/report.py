@@ -30,7 +30,8 @@ class PassReport:
     alerts: list[Alert] = field(default_factory=list)
     latched: set[str] = field(default_factory=set)
     enqueued: list[str] = field(default_factory=list)  # ids of the alerts this pass put in the outbox
-    always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
+    # Saved today against the observed endpoints always on at their minimum, since hfwarden watched them.
+    saved_today_usd: float = 0.0
 
     def note(self, decision: Decision) -> None:
         """A decision into the report's lists: failed (with why), satisfied or waiting."""

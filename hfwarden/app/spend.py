@@ -99,9 +99,9 @@ class SpendView:
         self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
     ) -> tuple[list[EndpointFigures], float]:
         """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared),
-        and what the observed ones would have cost today always on at their minimum replicas."""
+        and the dollars saved today while hfwarden watched (`saved_while_watched`)."""
         figures = []
-        always_on = 0.0
+        saved = 0.0
         for key in sorted(set(observations) | {e.key for e in config.endpoints}):
             observed = observations.get(key)
             schedule = config.endpoint(key)
@@ -113,7 +113,7 @@ class SpendView:
                 schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=key in latched
             )
             if observed is not None and price is not None:
-                always_on += usd(max(observed.min_replica, 1), price, day_start, now)
+                saved += self.saved_while_watched(key, observed, price, day_start=day_start, now=now)
             figures.append(
                 EndpointFigures(
                     endpoint=key,
@@ -125,4 +125,13 @@ class SpendView:
                     latched=key in latched,
                 )
             )
-        return figures, always_on
+        return figures, max(0.0, saved)
+
+    def saved_while_watched(
+        self, key: str, observed: Observation, price: float, *, day_start: datetime, now: datetime
+    ) -> float:
+        """Today's saving on one endpoint against it always on at its minimum replicas, counted only
+        since hfwarden has watched it: the hours before its first look (install day) were neither
+        observed nor caused by it, and claiming them would read $25 saved a minute after install."""
+        since = max(day_start, self.ledger.watched_since(key) or now)
+        return usd(max(observed.min_replica, 1), price, since, now) - self.ledger.spent(key, since, now)

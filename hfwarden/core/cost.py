@@ -7,6 +7,7 @@ at the moment the change happened and opens the next one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -140,6 +141,12 @@ def spend_between(segments: list[Segment], start: datetime, end: datetime) -> fl
     for segment in segments:
         by_endpoint.setdefault(segment.endpoint, []).append(segment)
     return sum(billed_usd(own, start, end) for own in by_endpoint.values())
+
+
+def watched_since(segments: Iterable[Segment]) -> datetime | None:
+    """Since when hfwarden has watched an endpoint: the earliest segment it observed itself (not an
+    `estimated` one from before its first look); None if none."""
+    return min((s.start for s in segments if not s.estimated), default=None)
 
 
 # -- projection -------------------------------------------------------------------------------------
