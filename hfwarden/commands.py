@@ -170,17 +170,31 @@ def status(args: argparse.Namespace) -> int:
 
 def release(args: argparse.Namespace) -> int:
     from hfwarden.app import operations
+    from hfwarden.app.release import ReleaseError
 
     settings = _settings()
+    logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
     config = _load([args.config or settings.config])
-    latch = operations.release(settings, config, args.endpoint, clock=SystemClock())
+    try:
+        result = operations.release(settings, config, args.endpoint, clock=SystemClock())
+    except ReleaseError as exc:
+        print(f"hfwarden release: {exc}", file=sys.stderr)
+        return 2
+    latch = result.latch
     if latch is None:
         print(f"{args.endpoint} is not latched; nothing to release")
         return 0
     print(
-        f"released {args.endpoint} (was latched by budget {latch.budget}); it stays stopped until its next "
-        "scheduled transition or a manual resume"
+        f"released {latch.endpoint} (was latched by budget {latch.budget}): exempt from budget {latch.budget} "
+        f"until {latch.until:%Y-%m-%d %H:%M %Z}; it stays stopped until its next scheduled transition or a "
+        "manual resume"
     )
+    if result.quote is None:
+        print(f"no quote: budget {latch.budget} is no longer configured")
+    else:
+        print(f"quote: {result.quote.describe()}")
+    for where, why in result.failed.items():
+        print(f"warning: the quote could not see {where}: {why}", file=sys.stderr)
     return 0
 
 

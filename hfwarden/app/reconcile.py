@@ -103,7 +103,8 @@ class Reconciler:
             records += self.recorder.kept(lifted) + self._schedules(config, report, latches, unobservable, now)
         report.latched = set(latches)
         spend = SpendView(self.ledger, self.prices)
-        costs = spend.budget_costs(config, report.observations, report.latched, now)
+        exempt = {(e.endpoint, e.budget) for e in self.store.exemptions(now)}  # operators' releases
+        costs = spend.budget_costs(config, report.observations, report.latched, now, exempt)
         outcome = evaluate(config.budgets, costs, now=now)
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]

@@ -3,6 +3,7 @@ the prices and the schedules. Reads only; the reconciler decides what to do with
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -58,10 +59,16 @@ class SpendView:
         return current.price_per_hour if current else None
 
     def budget_costs(
-        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+        self,
+        config: Config,
+        observations: dict[str, Observation],
+        latched: set[str],
+        now: datetime,
+        exempt: Collection[tuple[str, str]] = (),
     ) -> dict[str, list[EndpointCost]]:
         """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
-        of the day projected, burn now. Endpoints that spent today but are gone count too."""
+        of the day projected, burn now. Endpoints that spent today but are gone count too.
+        `exempt`: (endpoint, budget) pairs an operator released from that budget's guard."""
         costs: dict[str, list[EndpointCost]] = {}
         known = set(observations) | self.ledger.endpoints()
         for budget in config.budgets:
@@ -90,6 +97,7 @@ class SpendView:
                         protected=schedule.protected if schedule else False,
                         latched=key in latched,
                         stoppable=observed is not None and observed.state not in UNSTOPPABLE,
+                        exempt=(key, budget.name) in exempt,
                     )
                 )
             costs[budget.name] = rows

@@ -76,6 +76,7 @@ class EndpointCost:
     protected: bool = False
     latched: bool = False
     stoppable: bool = True  # observed, in a stable state hfwarden can act on
+    exempt: bool = False  # released by an operator from this budget's guard until its next day
 
     @property
     def projected_usd(self) -> float:
@@ -199,7 +200,9 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
     """Which endpoints to stop and why: all it can once spent reaches the budget; else, while the
     projection passes it, lowest priority first, then the biggest burners, then by name."""
     budget = status.budget
-    candidates = [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
+    candidates = [
+        c for c in in_scope if not (c.protected or c.latched or c.exempt) and c.stoppable and c.future_usd > 0
+    ]
     if status.spent_usd >= budget.daily_usd:
         return candidates, f"spent ${status.spent_usd:.2f} reached the daily budget ${budget.daily_usd:.2f}"
     if status.projected_usd <= budget.daily_usd:

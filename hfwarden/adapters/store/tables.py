@@ -149,3 +149,14 @@ leases = Table(
     # Bumped each time the holder changes: a fencing token, so a stalled former holder's write is refused.
     Column("generation", Integer, nullable=False, server_default="1"),
 )
+
+# An operator's release of a budget latch: the endpoint is exempt from that budget's guard until `until`.
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("budget", String(200), primary_key=True),
+    Column("granted_at", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime(), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+)
