@@ -14,7 +14,7 @@ from hfwarden.app.report import PassReport
 from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
-from hfwarden.core.money import dollars
+from hfwarden.core.formats import dollars
 
 UNOBSERVABLE = "unobservable"
 

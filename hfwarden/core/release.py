@@ -13,7 +13,7 @@ from datetime import datetime
 
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
-from hfwarden.core.money import dollars
+from hfwarden.core.formats import dollars
 from hfwarden.core.records import AuditEntry, Exemption, Latch
 
 
