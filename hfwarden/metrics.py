@@ -118,8 +118,7 @@ class PassCollector(Collector):
         yield from _budget_gauges(report)
         saved = GaugeMetricFamily(
             "hfwarden_saved_today_usd",
-            "Dollars saved so far today against the same endpoints always on at their minimum replicas, "
-            "counted only since hfwarden has watched each one",
+            "Dollars saved today against the same endpoints always on at their minimum, since hfwarden watched each",
         )
         saved.add_metric([], report.saved_today_usd)
         yield saved

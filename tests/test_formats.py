@@ -4,7 +4,6 @@ are always floats (never an integer `0` beside `3.0`)."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,10 +14,10 @@ from hfwarden.adapters.sinks import alert_document
 from hfwarden.adapters.sinks.slack import slack_message
 from hfwarden.app.report import PassReport
 from hfwarden.app.status import status_document, status_lines
+from hfwarden.cli import main
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import Budget, BudgetStatus, evaluate_budget
 from hfwarden.core.formats import counted, dollars, json_money
-from tests.test_daemon import hfwarden
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -44,21 +43,16 @@ def test_json_money_is_always_a_float() -> None:
     assert counted(0, "file") == "0 files"
 
 
-def test_validate_says_1_files(tmp_path: Path) -> None:
-    path = tmp_path / "one.yaml"
-    path.write_text(
-        "version: 1\nendpoints:\n  - {namespace: acme, name: x, schedule: [{cron: '0 9 * * *', action: pause}]}\n"
-    )
-    result = hfwarden("validate", str(path), env=dict(os.environ))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok: 1 endpoint, 1 rule in 1 file"
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        "version: 1\nendpoints:\n  - {namespace: acme, name: x, schedule: [{cron: '0 25 * * *', action: pause}]}\n"
-    )
-    failed = hfwarden("validate", str(bad), env=dict(os.environ))
-    assert failed.returncode == 2
-    assert "1 problem; nothing was changed" in failed.stderr
+def test_validate_says_1_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rule = "{cron: '0 %s * * *', action: pause}"
+    for name, hour in (("one.yaml", 9), ("bad.yaml", 25)):
+        (tmp_path / name).write_text(
+            f"version: 1\nendpoints:\n  - {{namespace: acme, name: x, schedule: [{rule % hour}]}}\n"
+        )
+    assert main(["validate", str(tmp_path / "one.yaml")]) == 0
+    assert capsys.readouterr().out.strip() == "ok: 1 endpoint, 1 rule in 1 file"
+    assert main(["validate", str(tmp_path / "bad.yaml")]) == 2
+    assert capsys.readouterr().err.strip().endswith("\n1 problem; nothing was changed")
 
 
 def test_status_shows_negative_headroom_as_minus_dollars_and_json_zero_as_a_float() -> None:

@@ -64,7 +64,13 @@ def events(stderr: str, name: str) -> list[dict[str, object]]:
 
 def test_the_readme_path_from_validate_to_release(emulator: Emulator, tmp_path: Path) -> None:
     env = env_for(emulator, tmp_path)  # HF_TOKEN exported; HFWARDEN_CONFIG unset: schedules/ is the default
+    first_steps(emulator, env)
+    config, stopped = a_budget_latches(emulator, env, tmp_path)
+    release_and_keep_its_word(emulator, env, config, stopped)
 
+
+def first_steps(emulator: Emulator, env: dict[str, str]) -> None:
+    """validate, plan, a dry run, the daemon in dry run, status: on the shipped schedules."""
     validated = hfwarden("validate", "schedules/", env=env)
     assert validated.returncode == 0, validated.stderr
     assert validated.stdout.startswith("ok: 4 endpoints, ")
@@ -105,7 +111,9 @@ def test_the_readme_path_from_validate_to_release(emulator: Emulator, tmp_path: 
     assert text.returncode == 0
     assert "budget acme-prod: daily $150.00, spent $" in text.stdout
 
-    # The newcomer tightens the budget below one minute of spend and declares the rogue endpoint.
+
+def a_budget_latches(emulator: Emulator, env: dict[str, str], tmp_path: Path) -> tuple[Path, set[str]]:
+    """The newcomer tightens the budget below one minute of spend and declares the rogue endpoint."""
     config = tmp_path / "schedules"
     shutil.copytree(SCHEDULES, config)
     office = config / "office-hours.yaml"
@@ -121,7 +129,11 @@ def test_the_readme_path_from_validate_to_release(emulator: Emulator, tmp_path: 
     assert state_of(emulator, "rogue") == "paused"
     latched = json.loads(hfwarden("status", "--json", "--config", str(config), env=env).stdout)
     assert {e["endpoint"] for e in latched["endpoints"] if e["latched"]} == stopped
+    return config, stopped
 
+
+def release_and_keep_its_word(emulator: Emulator, env: dict[str, str], config: Path, stopped: set[str]) -> None:
+    """release refuses what it cannot mean, quotes, and the next pass leaves the released endpoint be."""
     for bad in ("rogue", "acme/rogue/x", "acme/nobody"):
         refused = hfwarden("release", bad, "--config", str(config), env=env)
         assert refused.returncode == 2, (bad, refused.stdout, refused.stderr)

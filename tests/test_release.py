@@ -23,23 +23,21 @@ from hfwarden.config import Config, load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
 from tests.helpers import advance, create
+from tests.test_budgets_emulator import GUARDED as GUARDED_BUDGET
+from tests.test_budgets_emulator import states
 from tests.test_operations import settings_for
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 
-GUARDED = """
-version: 1
-timezone: UTC
-endpoints:
-  - {namespace: acme, name: cheap-important, priority: 10}
-  - {namespace: acme, name: big-burner, priority: 0}
-  - {namespace: acme, name: untouchable, protected: true}
-budgets:
-  - {name: prod, daily_usd: 40, timezone: America/New_York, scope: {namespace: acme}}
+# The guarded budget of the guard tests, with a webhook so the release's alert lands in the outbox.
+GUARDED = (
+    GUARDED_BUDGET
+    + """
 alerts:
   webhooks:
     - {name: ops, url: "https://hooks.example.test/hfwarden", secret: a-long-enough-test-secret}
 """
+)
 
 
 @pytest.fixture
@@ -67,10 +65,6 @@ def reconciler(config: Config, emulator: Emulator, clock: ManualClock, store: St
     made = Reconciler(config=config, hub=hub, store=store, clock=clock)
     yield made
     made.close()
-
-
-def states(api: HfApi) -> dict[str, str]:
-    return {e.name: e.status for e in api.list_inference_endpoints(namespace="acme")}
 
 
 def test_release_is_undone_on_the_next_pass_while_the_projection_is_over_budget(

@@ -4,21 +4,19 @@ never a reassuring `missing`, $0 projected and full headroom."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hfwarden.adapters.store import Store
-from hfwarden.emulator.server import Emulator, SeedEndpoint
-from hfwarden.emulator.world import Timings
+from hfwarden.emulator.server import Emulator
 from hfwarden.settings import Settings
-from tests.test_daemon import TOKEN, env_for, hfwarden
+from tests.test_daemon import env_for, hfwarden, live_emulator
 
 CONFIG = """
 version: 1
 endpoints:
-  - {namespace: acme, name: chat}
+  - {namespace: acme, name: ep-00}
   - {namespace: other, name: x}
 budgets:
   - {name: everything, daily_usd: 10}
@@ -26,17 +24,9 @@ budgets:
 """
 
 
-@pytest.fixture(scope="module")
-def acme_only() -> Iterator[Emulator]:
-    """An emulator whose token may read `acme` only: `other` answers 401, as the real API does."""
-    seeds = [SeedEndpoint("acme", "chat", "aws/us-east-1/nvidia-t4/x1", "running")]
-    with Emulator(
-        timings=Timings(pending_seconds=0.2, init_seconds=0.5, update_seconds=0.3),
-        tokens={TOKEN: frozenset({"acme"})},
-        seeds=seeds,
-    ) as emu:
-        yield emu
-
+# The daemon tests' emulator, imported for pytest to find: its token may read `acme` only, and
+# `other` answers 401, as the real API does for a namespace a token may not use.
+__all__ = ["live_emulator"]
 
 CASES = {
     "wrong-token": ({"HF_TOKEN": "hf_NotTheRightToken000000"}, ["acme", "other"]),
@@ -48,11 +38,11 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_status_exits_0_and_shows_full_headroom_when_it_cannot_see_the_api(
-    case: str, acme_only: Emulator, tmp_path: Path
+    case: str, live_emulator: Emulator, tmp_path: Path
 ) -> None:
     extra, blind = CASES[case]
-    extra = {k: acme_only.base_url if v == "BASE" else v for k, v in extra.items()}
-    env = env_for(acme_only, tmp_path, HFWARDEN_MAX_ATTEMPTS="1", **extra)
+    extra = {k: live_emulator.base_url if v == "BASE" else v for k, v in extra.items()}
+    env = env_for(live_emulator, tmp_path, HFWARDEN_MAX_ATTEMPTS="1", **extra)
     config = tmp_path / "s.yaml"
     config.write_text(CONFIG)
     Store(Settings(state_dir=tmp_path / "state").database_url).close()  # status reads existing state only
