@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     from hfwarden import commands
     from hfwarden.adapters.store import StoreError
     from hfwarden.config import ConfigError
+    from hfwarden.core.formats import counted
     from hfwarden.serving import BindError
     from hfwarden.settings import SettingsError
 
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
+        print(f"{counted(len(exc.problems), 'problem')}; nothing was changed", file=sys.stderr)
         return 2
     except (SettingsError, BindError, StoreError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)

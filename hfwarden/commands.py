@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from hfwarden import logs
 from hfwarden.clock import SystemClock
 from hfwarden.config import Config, load_config
+from hfwarden.core.formats import counted, dollars
 from hfwarden.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def validate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     rules = sum(len(e.rules) for e in config.endpoints)
-    print(f"ok: {len(config.endpoints)} endpoints, {rules} rules in {len(config.sources)} files")
+    endpoints, files = counted(len(config.endpoints), "endpoint"), counted(len(config.sources), "file")
+    print(f"ok: {endpoints}, {counted(rules, 'rule')} in {files}")
     return 0
 
 
@@ -113,16 +115,17 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
         if endpoint.key != current:
             current = endpoint.key
             cost = day_plan.costs.get(endpoint.key)
-            priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
+            priced = "price unknown: add instance: or run the daemon once" if cost is None else dollars(cost)
             lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
         local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
         lines.append(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
     if not day_plan.transitions:
         lines.append("no transitions that day")
     for b in day_plan.budgets:
-        extra = f" (+ {len(b.unpriced)} unpriced endpoints)" if b.unpriced else ""
+        extra = f" (+ {counted(len(b.unpriced), 'unpriced endpoint')})" if b.unpriced else ""
         lines.append(
-            f"budget {b.budget.name}: schedules alone ${b.projected_usd:.2f} of ${b.budget.daily_usd:.2f}{extra}"
+            f"budget {b.budget.name}: schedules alone {dollars(b.projected_usd)} of "
+            f"{dollars(b.budget.daily_usd)}{extra}"
         )
     return lines
 
@@ -170,17 +173,31 @@ def status(args: argparse.Namespace) -> int:
 
 def release(args: argparse.Namespace) -> int:
     from hfwarden.app import operations
+    from hfwarden.app.release import ReleaseError
 
     settings = _settings()
+    logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
     config = _load([args.config or settings.config])
-    latch = operations.release(settings, config, args.endpoint, clock=SystemClock())
+    try:
+        result = operations.release(settings, config, args.endpoint, clock=SystemClock())
+    except ReleaseError as exc:
+        print(f"hfwarden release: {exc}", file=sys.stderr)
+        return 2
+    latch = result.latch
     if latch is None:
         print(f"{args.endpoint} is not latched; nothing to release")
         return 0
     print(
-        f"released {args.endpoint} (was latched by budget {latch.budget}); it stays stopped until its next "
-        "scheduled transition or a manual resume"
+        f"released {latch.endpoint} (was latched by budget {latch.budget}): exempt from budget {latch.budget} "
+        f"until {latch.until:%Y-%m-%d %H:%M %Z}; it stays stopped until its next scheduled transition or a "
+        "manual resume"
     )
+    if result.quote is None:
+        print(f"no quote: budget {latch.budget} is no longer configured")
+    else:
+        print(f"quote: {result.quote.describe()}")
+    for where, why in result.failed.items():
+        print(f"warning: the quote could not see {where}: {why}", file=sys.stderr)
     return 0
 
 

@@ -103,14 +103,15 @@ class Reconciler:
             records += self.recorder.kept(lifted) + self._schedules(config, report, latches, unobservable, now)
         report.latched = set(latches)
         spend = SpendView(self.ledger, self.prices)
-        costs = spend.budget_costs(config, report.observations, report.latched, now)
+        exempt = {(e.endpoint, e.budget) for e in self.store.exemptions(now)}  # operators' releases
+        costs = spend.budget_costs(config, report.observations, report.latched, now, exempt)
         outcome = evaluate(config.budgets, costs, now=now)
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
         records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
         if not read_only:
             records += self._guard(outcome.stops, guard_alerts, report, latches, now)
-        report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
+        report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts
         if not read_only:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)

@@ -3,6 +3,7 @@ the prices and the schedules. Reads only; the reconciler decides what to do with
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +19,16 @@ from hfwarden.core.rules import local_day_bounds
 UTC_ZONE = ZoneInfo("UTC")
 # A paused endpoint can still be latched: that is what keeps its schedule from resuming it.
 UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
+
+
+def earliest_day_start(config: Config, key: str, at: datetime) -> datetime:
+    """The earliest start of the day under way at `at` among the zones that judge an endpoint's spend
+    (UTC, its schedule's, its budgets'): what a first sight may have billed since, for every one of them."""
+    schedule = config.endpoint(key)
+    zones = [UTC_ZONE, *(b.zone for b in config.budgets if b.scope.covers(key))]
+    if schedule is not None:
+        zones.append(schedule.zone)
+    return min(local_day_bounds(at.astimezone(zone).date(), zone)[0] for zone in zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +59,16 @@ class SpendView:
         return current.price_per_hour if current else None
 
     def budget_costs(
-        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+        self,
+        config: Config,
+        observations: dict[str, Observation],
+        latched: set[str],
+        now: datetime,
+        exempt: Collection[tuple[str, str]] = (),
     ) -> dict[str, list[EndpointCost]]:
         """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
-        of the day projected, burn now. Endpoints that spent today but are gone count too."""
+        of the day projected, burn now. Endpoints that spent today but are gone count too.
+        `exempt`: (endpoint, budget) pairs an operator released from that budget's guard."""
         costs: dict[str, list[EndpointCost]] = {}
         known = set(observations) | self.ledger.endpoints()
         for budget in config.budgets:
@@ -80,6 +97,7 @@ class SpendView:
                         protected=schedule.protected if schedule else False,
                         latched=key in latched,
                         stoppable=observed is not None and observed.state not in UNSTOPPABLE,
+                        exempt=(key, budget.name) in exempt,
                     )
                 )
             costs[budget.name] = rows
@@ -89,9 +107,9 @@ class SpendView:
         self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
     ) -> tuple[list[EndpointFigures], float]:
         """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared),
-        and what the observed ones would have cost today always on at their minimum replicas."""
+        and the dollars saved today while hfwarden watched (`saved_while_watched`)."""
         figures = []
-        always_on = 0.0
+        saved = 0.0
         for key in sorted(set(observations) | {e.key for e in config.endpoints}):
             observed = observations.get(key)
             schedule = config.endpoint(key)
@@ -103,7 +121,7 @@ class SpendView:
                 schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=key in latched
             )
             if observed is not None and price is not None:
-                always_on += usd(max(observed.min_replica, 1), price, day_start, now)
+                saved += self.saved_while_watched(key, observed, price, day_start=day_start, now=now)
             figures.append(
                 EndpointFigures(
                     endpoint=key,
@@ -115,4 +133,13 @@ class SpendView:
                     latched=key in latched,
                 )
             )
-        return figures, always_on
+        return figures, max(0.0, saved)
+
+    def saved_while_watched(
+        self, key: str, observed: Observation, price: float, *, day_start: datetime, now: datetime
+    ) -> float:
+        """Today's saving on one endpoint against it always on at its minimum replicas, counted only
+        since hfwarden has watched it: the hours before its first look (install day) were neither
+        observed nor caused by it, and claiming them would read $25 saved a minute after install."""
+        since = max(day_start, self.ledger.watched_since(key) or now)
+        return usd(max(observed.min_replica, 1), price, since, now) - self.ledger.spent(key, since, now)

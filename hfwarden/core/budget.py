@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.endpoints import namespace_of
+from hfwarden.core.formats import dollars
 from hfwarden.core.rules import local_day_bounds
 
 
@@ -76,6 +77,7 @@ class EndpointCost:
     protected: bool = False
     latched: bool = False
     stoppable: bool = True  # observed, in a stable state hfwarden can act on
+    exempt: bool = False  # released by an operator from this budget's guard until its next day
 
     @property
     def projected_usd(self) -> float:
@@ -139,7 +141,7 @@ def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datet
     saved = sum(c.future_usd for c in chosen)
     names = ", ".join(c.endpoint for c in chosen)
     # Keyed by the endpoints stopped too: a second stop later in the day is news, not a repeat.
-    message = f"{budget.name}: {why}; stopped {names}, saving ${saved:.2f} by end of day"
+    message = f"{budget.name}: {why}; stopped {names}, saving {dollars(saved)} by end of day"
     outcome.alerts.append(
         _alert(status, day, AlertKind.GUARD_ACTION, message, subject=f"{budget.name}:{names}", stops=outcome.stops)
     )
@@ -175,7 +177,7 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
     """Threshold, burn-rate and replica-cap alerts. Of several thresholds crossed at once only the
     highest is sent, naming the others: one jump is one message, not three."""
     budget, alerts = status.budget, []
-    daily = f"${budget.daily_usd:.2f}"
+    daily = dollars(budget.daily_usd)
     for kind, figure, verb in (
         (AlertKind.SPENT_THRESHOLD, status.spent_usd, "spent"),
         (AlertKind.PROJECTED_THRESHOLD, status.projected_usd, "projected"),
@@ -184,10 +186,10 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
         if crossed:
             top, below = crossed[-1], crossed[:-1]
             also = f" (also past {', '.join(f'{f:.0%}' for f in below)})" if below else ""
-            message = f"{budget.name}: {verb} ${figure:.2f} reached {top:.0%} of {daily}{also}"
+            message = f"{budget.name}: {verb} {dollars(figure)} reached {top:.0%} of {daily}{also}"
             alerts.append(_alert(status, day, kind, message, threshold=top))
     if budget.max_hourly_usd is not None and status.hourly_usd > budget.max_hourly_usd:
-        message = f"{budget.name}: burning ${status.hourly_usd:.2f}/h, over ${budget.max_hourly_usd:.2f}/h"
+        message = f"{budget.name}: burning {dollars(status.hourly_usd)}/h, over {dollars(budget.max_hourly_usd)}/h"
         alerts.append(_alert(status, day, AlertKind.BURN_RATE, message, threshold=budget.max_hourly_usd))
     if budget.max_replicas is not None and status.replicas > budget.max_replicas:
         message = f"{budget.name}: {status.replicas} replicas billed, over the cap of {budget.max_replicas}"
@@ -199,9 +201,11 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
     """Which endpoints to stop and why: all it can once spent reaches the budget; else, while the
     projection passes it, lowest priority first, then the biggest burners, then by name."""
     budget = status.budget
-    candidates = [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
+    candidates = [
+        c for c in in_scope if not (c.protected or c.latched or c.exempt) and c.stoppable and c.future_usd > 0
+    ]
     if status.spent_usd >= budget.daily_usd:
-        return candidates, f"spent ${status.spent_usd:.2f} reached the daily budget ${budget.daily_usd:.2f}"
+        return candidates, f"spent {dollars(status.spent_usd)} reached the daily budget {dollars(budget.daily_usd)}"
     if status.projected_usd <= budget.daily_usd:
         return [], ""
     chosen = []
@@ -211,7 +215,7 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
             break
         chosen.append(cost)
         remaining -= cost.future_usd
-    return chosen, f"projected ${status.projected_usd:.2f} passes the daily budget ${budget.daily_usd:.2f}"
+    return chosen, f"projected {dollars(status.projected_usd)} passes the daily budget {dollars(budget.daily_usd)}"
 
 
 def evaluate(budgets: Iterable[Budget], costs: dict[str, list[EndpointCost]], *, now: datetime) -> GuardOutcome:

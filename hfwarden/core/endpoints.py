@@ -69,6 +69,8 @@ class Observation:
     scale_to_zero_timeout: int | None
     instance: str  # vendor/region/instanceType/instanceSize
     updated_at: datetime
+    # `status.createdAt`: nothing was billed before it (None from a record that did not carry it).
+    created_at: datetime | None = None
 
     @property
     def key(self) -> str:

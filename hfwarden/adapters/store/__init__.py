@@ -1,4 +1,5 @@
-"""Durable state behind SQLAlchemy: transitions applied, audit log, ledger, latches, alert outbox, lease.
+"""Durable state behind SQLAlchemy: transitions applied, audit log, ledger, latches, exemptions, alert
+outbox, lease.
 
 SQLite (WAL) by default, PostgreSQL by URL. Every write is a committed transaction, so a `kill -9`
 loses nothing already recorded. The schema is Alembic's (`migrations/`), brought to head at open.
@@ -15,6 +16,7 @@ from hfwarden.adapters.store.audit import AuditLog
 from hfwarden.adapters.store.decisions import Decisions
 from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
 from hfwarden.adapters.store.errors import LeaseLost, StateLost, StoreError
+from hfwarden.adapters.store.exemptions import Exemptions
 from hfwarden.adapters.store.health import StoreHealth
 from hfwarden.adapters.store.lease import Leases, lease_holder_id
 from hfwarden.adapters.store.ledger import LedgerRecords
@@ -37,7 +39,7 @@ def _has_state(engine: Engine) -> bool:
     return "alembic_version" in names or "leases" in names
 
 
-class Store(AppliedTransitions, AuditLog, Decisions, Leases, LedgerRecords, Outbox, PriceCache):
+class Store(AppliedTransitions, AuditLog, Decisions, Exemptions, Leases, LedgerRecords, Outbox, PriceCache):
     """The state store. Thread-safe through the engine's pool.
 
     Opening it creates the database if needed and migrates it to this code's schema; any failure to do so
