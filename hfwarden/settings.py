@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     lease_seconds: float | None = Field(default=None, gt=0)
     # `run --once` waits at most this long for its alerts to be taken by their sinks.
     once_delivery_seconds: float = Field(default=30.0, ge=0)
+    # The status page and /api/v1 need this token (bearer, or basic auth password) when set.
+    ui_token: SecretStr | None = None
+    ui_token_file: Path | None = None
 
     @property
     def lease_ttl_seconds(self) -> float:
@@ -86,6 +89,22 @@ class Settings(BaseSettings):
             self.hf_token = SecretStr(token)
         return self
 
+    @model_validator(mode="after")
+    def _ui_token_from_file(self) -> Settings:
+        if self.ui_token is None and self.ui_token_file is not None:
+            try:
+                token = self.ui_token_file.read_text().strip()
+            except OSError as exc:
+                raise SettingsError(f"HFWARDEN_UI_TOKEN_FILE {self.ui_token_file}: {exc.strerror or exc}") from None
+            if not token:
+                raise SettingsError(f"HFWARDEN_UI_TOKEN_FILE {self.ui_token_file} is empty")
+            self.ui_token = SecretStr(token)
+        return self
+
+    def ui_token_value(self) -> str | None:
+        """The token the page and /api/v1 require; None when neither variable is set (the page is open)."""
+        return self.ui_token.get_secret_value() if self.ui_token and self.ui_token.get_secret_value() else None
+
     @property
     def database_url(self) -> str:
         """`HFWARDEN_STATE_URL`, or a SQLite file under the state directory (`$XDG_STATE_HOME/hfwarden` by default)."""
@@ -113,4 +132,5 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values the log masker must never let through."""
-        return [self.hf_token.get_secret_value()] if self.hf_token else []
+        found = [self.hf_token.get_secret_value()] if self.hf_token else []
+        return found + ([self.ui_token.get_secret_value()] if self.ui_token else [])
