@@ -80,7 +80,7 @@ class World:
 def page_world(
     tmp_path: Path, *, ui_token: str | None = None, schedule: str = SCHEDULE, seeds: list[SeedEndpoint] | None = None
 ) -> Iterator[World]:
-    """The emulator and the daemon sharing one manual clock; the first pass (and the guard's) done."""
+    """The emulator and the daemon sharing one manual clock; the guard has acted and seen the result."""
     clock = ManualClock(future_monday_8am())
     saved = constants.INFERENCE_ENDPOINTS_ENDPOINT, constants.ENDPOINT
     with Emulator(
@@ -105,7 +105,8 @@ def page_world(
         daemon.start()
         try:
             world = World(daemon, clock, emulator)
-            world.after_next_pass()
+            world.after_next_pass()  # the guard pauses acme/batch
+            world.after_next_pass()  # and sees it paused
             yield world
         finally:
             daemon.stop()

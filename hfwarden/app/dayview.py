@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hfwarden.config import Config
 from hfwarden.core.cost import OpenSegment, Segment
 from hfwarden.core.rules import (
     Action,
@@ -199,3 +200,8 @@ def day_strip(
         now=now_position,
         next_transition=None if following is None else _mark(following, start, end, zone),
     )
+
+
+def plan_strips(config: Config, *, day: date | None, now: datetime) -> list[DayStrip]:
+    """`plan --html`: every declared endpoint's strip from its schedule alone, as `plan` lists it."""
+    return [day_strip(e.key, e, day=day, now=now) for e in config.endpoints]
