@@ -27,13 +27,14 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
-from hfwarden.web.page import render_overview, render_waiting
+from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting
 from hfwarden.web.probes import Liveness, probe_routes
 
 API_VERSION = "v1"
 MAX_AUDIT = 1000
 # Live figures: a proxy or a browser must never answer from a copy.
 NO_STORE = {"cache-control": "no-store", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
+MIN_REFRESH, MAX_REFRESH = 2, 3600
 GZIP_FROM = 16_384  # bytes; below this compressing costs more than it saves
 
 API_INDEX = {
@@ -78,16 +79,23 @@ def _html(request: Request, text: str, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, headers=headers, media_type="text/html; charset=utf-8")
 
 
+def refresh_of(request: Request) -> int:
+    """`?refresh=N` seconds (2 to 3600) for a wall screen; anything else is the default 30."""
+    text = request.query_params.get("refresh", "")
+    return min(max(int(text), MIN_REFRESH), MAX_REFRESH) if text.isdigit() else REFRESH_SECONDS
+
+
 def page_routes(source: PageSource) -> list[Route]:
-    def page_text() -> str:
+    def page_text(refresh: int) -> str:
         report = source.report()
         if report is None:
             return render_waiting()
-        return render_overview(build_overview(report, source.config(), source.store, now=source.clock.now()))
+        overview = build_overview(report, source.config(), source.store, now=source.clock.now())
+        return render_overview(overview, refresh_seconds=refresh)
 
     async def page(request: Request) -> Response:
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
-        return _html(request, await run_in_threadpool(page_text))
+        return _html(request, await run_in_threadpool(page_text, refresh_of(request)))
 
     async def api_index(_request: Request) -> Response:
         return _json(API_INDEX)

@@ -38,9 +38,10 @@ def _attr(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _document(title: str, body: str, *, refresh: bool) -> str:
+def _document(title: str, body: str, *, refresh: int | None) -> str:
+    """`refresh`: seconds between refreshes (the script, or a meta refresh without it); None: a file."""
     script = f"<script>{asset('page.js')}</script>" if refresh else ""
-    noscript = f'<noscript><meta http-equiv="refresh" content="{REFRESH_SECONDS}"></noscript>' if refresh else ""
+    noscript = f'<noscript><meta http-equiv="refresh" content="{refresh}"></noscript>' if refresh else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -232,7 +233,7 @@ LEGEND = (
 )
 
 
-def render_overview(overview: Overview) -> str:
+def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS) -> str:
     failed = overview.status["failed"]
     trouble = f'<p class="banner">{len(failed)} failing: {escape(", ".join(sorted(failed)))}</p>' if failed else ""
     budgets = "".join(budget_card(b) for b in overview.budgets) or '<p class="empty">No budget configured.</p>'
@@ -240,15 +241,15 @@ def render_overview(overview: Overview) -> str:
     body = (
         '<header class="top"><h1>hfwarden</h1><p class="meta">last pass '
         f'<span id="as-of">{_clock(datetime.fromisoformat(overview.status["as_of"]))}</span> · page '
-        f"{_clock(overview.now)} · refreshes every {REFRESH_SECONDS} s · read-only · "
+        f"{_clock(overview.now)} · refreshes every {refresh_seconds} s · read-only · "
         '<a href="api/v1">API</a></p><p id="stale" class="banner" hidden></p></header>'
-        f'<main id="content" data-refresh="{REFRESH_SECONDS}">{trouble}'
+        f'<main id="content" data-refresh="{refresh_seconds}">{trouble}'
         f'<section id="budgets"><h2>Budgets today</h2><div class="grid">{budgets}</div></section>'
         f'<section id="endpoints"><h2>Endpoints ({len(overview.endpoints)})</h2>{LEGEND}{endpoints}</section>'
         f'<section id="activity"><h2>Latest actions and alerts</h2>{activity_table(overview.activity)}</section>'
         "</main>"
     )
-    return _document("hfwarden status", body, refresh=True)
+    return _document("hfwarden status", body, refresh=refresh_seconds)
 
 
 def render_waiting() -> str:
@@ -256,7 +257,7 @@ def render_waiting() -> str:
         '<header class="top"><h1>hfwarden</h1></header><main id="content" data-refresh="5">'
         '<p class="empty">Starting: the first pass has not completed yet.</p></main>'
     )
-    return _document("hfwarden status", body, refresh=True)
+    return _document("hfwarden status", body, refresh=5)
 
 
 def render_plan(plan: DayPlan, strips: Iterable[DayStrip], *, now: datetime, sources: Iterable[str]) -> str:
@@ -280,7 +281,7 @@ def render_plan(plan: DayPlan, strips: Iterable[DayStrip], *, now: datetime, sou
         f'<section id="endpoints"><h2>Endpoints</h2>{LEGEND}{rows or "<p class=empty>No endpoint.</p>"}</section>'
         "</main>"
     )
-    return _document(f"hfwarden plan {plan.day.isoformat()}", body, refresh=False)
+    return _document(f"hfwarden plan {plan.day.isoformat()}", body, refresh=None)
 
 
 def _plan_row(view: DayStrip, cost: float | None) -> str:
