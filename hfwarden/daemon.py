@@ -311,7 +311,13 @@ class Daemon:
                     self.liveness,
                     self.metrics.registry,
                     self.store.health,
-                    PageSource(lambda: self.last_pass, lambda: self.config, self.store, self.clock),
+                    PageSource(
+                        lambda: self.last_pass,
+                        lambda: self.config,
+                        self.store,
+                        self.clock,
+                        lambda: self.reconciler.ledger,  # a standby's is a fresh scratch copy each pass
+                    ),
                     ui_token=self.settings.ui_token_value(),
                 ),
                 host=self.settings.http_host,

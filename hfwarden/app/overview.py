@@ -12,14 +12,15 @@ from typing import Any
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.sinks.document import TITLES
 from hfwarden.adapters.store import Store
-from hfwarden.app.dayview import DayStrip, day_strip
+from hfwarden.app.dayview import DayStrip, StripCache, day_strip
+from hfwarden.app.ledger import Ledger
 from hfwarden.app.plan import DayPlan, plan_day
 from hfwarden.app.report import PassReport
 from hfwarden.app.status import status_document
 from hfwarden.config import Config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.budget import BreachAction, Budget
-from hfwarden.core.cost import Segment
+from hfwarden.core.cost import OpenSegment, Segment
 from hfwarden.core.records import Latch
 
 ACTIVITY = 50  # actions and alerts on the page
@@ -96,8 +97,17 @@ def _sort_key(view: EndpointView) -> tuple[int, float, str]:
     return attention, -(view.figures["projected_usd"] or 0.0), view.figures["endpoint"]
 
 
-def build_overview(report: PassReport, config: Config, store: Store, *, now: datetime) -> Overview:
-    """The page's content as of `now`, from the last pass and the store."""
+def build_overview(
+    report: PassReport,
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    ledger: Ledger | None = None,
+    cache: StripCache | None = None,
+) -> Overview:
+    """The page's content as of `now`, from the last pass and the store. `ledger`: the daemon's own
+    (in memory, what the pass computed from) instead of reading the segments back from the store."""
     document = status_document(report)
     latches = store.latches()
     by_name = {b.name: b for b in config.budgets}
@@ -106,17 +116,26 @@ def build_overview(report: PassReport, config: Config, store: Store, *, now: dat
         for row in document["budgets"]
         if row["name"] in by_name  # a budget removed by a reload since the pass
     )
-    ledger = _ledger_by_endpoint(store, now - TODAY_REACH)
-    current = store.open_segments()
+    closed, current = _today_ledger(store, ledger, now)
     endpoints = []
     for row in document["endpoints"]:
         key = row["endpoint"]
+        schedule = config.endpoint(key)
         strip = day_strip(
-            key, config.endpoint(key), day=None, now=now, segments=ledger.get(key, ()), current=current.get(key)
+            key, schedule, day=None, now=now, segments=closed.get(key, ()), current=current.get(key), cache=cache
         )
-        declared = config.endpoint(key) is not None
-        endpoints.append(EndpointView(row, strip, latches.get(key), report.failed.get(key), declared))
+        endpoints.append(EndpointView(row, strip, latches.get(key), report.failed.get(key), schedule is not None))
     return Overview(document, now, budgets, tuple(sorted(endpoints, key=_sort_key)), tuple(activity(store, ACTIVITY)))
+
+
+def _today_ledger(
+    store: Store, ledger: Ledger | None, now: datetime
+) -> tuple[dict[str, list[Segment]], dict[str, OpenSegment]]:
+    if ledger is not None:
+        # Copies of the dicts, each made whole under the GIL: a pass may be folding observations in
+        # meanwhile. A list it appends to is read once, by iteration, by `observed_spans`.
+        return dict(ledger.closed), dict(ledger.open)
+    return _ledger_by_endpoint(store, now - TODAY_REACH), store.open_segments()
 
 
 def _ledger_by_endpoint(store: Store, since: datetime) -> dict[str, list[Segment]]:

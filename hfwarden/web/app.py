@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hfwarden.adapters.store import Store
+from hfwarden.app.dayview import StripCache
+from hfwarden.app.ledger import Ledger
 from hfwarden.app.overview import audit_document, build_overview, stored_plan
 from hfwarden.app.plan import plan_document
 from hfwarden.app.report import PassReport
@@ -49,12 +51,13 @@ API_INDEX = {
 
 @dataclass(frozen=True)
 class PageSource:
-    """What the page and the API read from the daemon: its last pass, config, store and clock."""
+    """What the page and the API read from the daemon: its last pass, config, store, clock and ledger."""
 
     report: Callable[[], PassReport | None]
     config: Callable[[], Config]
     store: Store
     clock: Clock
+    ledger: Callable[[], Ledger] | None = None  # the pass's ledger in memory; None: read the store
 
 
 def _json(body: Any, status_code: int = 200) -> JSONResponse:
@@ -86,11 +89,20 @@ def refresh_of(request: Request) -> int:
 
 
 def page_routes(source: PageSource) -> list[Route]:
+    cache = StripCache()
+
     def page_text(refresh: int) -> str:
         report = source.report()
         if report is None:
             return render_waiting()
-        overview = build_overview(report, source.config(), source.store, now=source.clock.now())
+        overview = build_overview(
+            report,
+            source.config(),
+            source.store,
+            now=source.clock.now(),
+            ledger=source.ledger() if source.ledger is not None else None,
+            cache=cache,
+        )
         return render_overview(overview, refresh_seconds=refresh)
 
     async def page(request: Request) -> Response:

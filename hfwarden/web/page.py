@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from html import escape
 from importlib.resources import files
 
@@ -34,8 +34,14 @@ def _pct(fraction: float) -> str:
     return f"{fraction * 100:.4f}%"
 
 
+@lru_cache(maxsize=8192)
+def _escaped(text: str) -> str:
+    return escape(text, quote=True)
+
+
 def _attr(value: object) -> str:
-    return escape(str(value), quote=True)
+    """Escaped for an attribute or text; labels repeat across a thousand strips, so it is cached."""
+    return _escaped(str(value))
 
 
 def _document(title: str, body: str, *, refresh: int | None) -> str:
