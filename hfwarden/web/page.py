@@ -156,12 +156,15 @@ def strip(view: DayStrip, *, observed: bool, latch: Latch | None = None) -> str:
 def _next(view: DayStrip, now: datetime | None) -> str:
     following = view.next_transition
     if following is None:
-        return '<p class="next">next transition: none scheduled</p>'
+        return f'<p class="next">next transition: none scheduled · {escape(view.zone)} time</p>'
     wait = ""
     if now is not None:
         minutes = max(int((following.at - now).total_seconds() // 60), 0)
         wait = f" (in {minutes // 60} h {minutes % 60:02d} min)" if minutes >= 60 else f" (in {minutes} min)"
-    return f'<p class="next">next: <span class="next-transition">{escape(following.label)}</span>{wait}</p>'
+    return (
+        f'<p class="next">next: <span class="next-transition">{escape(following.label)}</span>{wait} · '
+        f"{escape(view.zone)} time</p>"
+    )
 
 
 # -- endpoints -----------------------------------------------------------------------------------------
