@@ -23,6 +23,18 @@ class SettingsError(ValueError):
     """Settings that cannot work; the message names the variable and never its secret value."""
 
 
+def secret_from_file(variable: str, path: Path) -> SecretStr:
+    """A mounted secret: the file's content without surrounding whitespace; an error names the
+    variable and the file, never the content."""
+    try:
+        token = path.read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{variable} {path}: {exc.strerror or exc}") from None
+    if not token:
+        raise SettingsError(f"{variable} {path} is empty")
+    return SecretStr(token)
+
+
 class Settings(BaseSettings):
     """Everything the process reads from its environment. Field names are what the code uses; the
     variable names are in each field's alias."""
@@ -80,25 +92,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _token_from_file(self) -> Settings:
         if self.hf_token is None and self.hf_token_file is not None:
-            try:
-                token = self.hf_token_file.read_text().strip()
-            except OSError as exc:
-                raise SettingsError(f"HF_TOKEN_FILE {self.hf_token_file}: {exc.strerror or exc}") from None
-            if not token:
-                raise SettingsError(f"HF_TOKEN_FILE {self.hf_token_file} is empty")
-            self.hf_token = SecretStr(token)
+            self.hf_token = secret_from_file("HF_TOKEN_FILE", self.hf_token_file)
         return self
 
     @model_validator(mode="after")
     def _ui_token_from_file(self) -> Settings:
         if self.ui_token is None and self.ui_token_file is not None:
-            try:
-                token = self.ui_token_file.read_text().strip()
-            except OSError as exc:
-                raise SettingsError(f"HFWARDEN_UI_TOKEN_FILE {self.ui_token_file}: {exc.strerror or exc}") from None
-            if not token:
-                raise SettingsError(f"HFWARDEN_UI_TOKEN_FILE {self.ui_token_file} is empty")
-            self.ui_token = SecretStr(token)
+            self.ui_token = secret_from_file("HFWARDEN_UI_TOKEN_FILE", self.ui_token_file)
         return self
 
     def ui_token_value(self) -> str | None:

@@ -17,16 +17,18 @@ import pytest
 from prometheus_client import CollectorRegistry
 from starlette.testclient import TestClient
 
+from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.dayview import day_strip
-from hfwarden.app.plan import plan_document
+from hfwarden.app.plan import DayPlan, plan_day, plan_document
 from hfwarden.app.status import status_document, usd
 from hfwarden.clock import ManualClock
-from hfwarden.config import load_config
+from hfwarden.config import Config, load_config
 from hfwarden.core.cost import OpenSegment, Segment
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource, build_app
 from hfwarden.web.probes import Liveness
+from tests.conftest import START
 from tests.page_world import TOKEN, UI_TOKEN, World, page_world
 
 
@@ -123,18 +125,10 @@ def test_the_api_is_versioned_and_says_what_is_wrong(world: World) -> None:
         assert httpx.get(base + f"/api/v1/audit?limit={bad}").status_code == 400
 
 
-def _empty_plan():  # type: ignore[no-untyped-def]
-    from hfwarden.adapters.prices import PriceBook
-    from hfwarden.app.plan import plan_day
-    from hfwarden.config import Config
-
-    return plan_day(
-        Config(endpoints=(), sources=()),
-        prices=PriceBook(store=None, overrides={}),
-        last_prices={},
-        day=None,
-        now=datetime(2026, 1, 5, tzinfo=UTC),
-    )
+def _empty_plan() -> DayPlan:
+    """A plan of nothing: its document has every key a plan document has."""
+    prices = PriceBook(store=None, overrides={})
+    return plan_day(Config(endpoints=(), sources=()), prices=prices, last_prices={}, day=None, now=START)
 
 
 def test_nothing_mutates_and_no_secret_or_outside_url_shows(world: World) -> None:
