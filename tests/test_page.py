@@ -143,7 +143,9 @@ def test_nothing_mutates_and_no_secret_or_outside_url_shows(world: World) -> Non
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "<link" not in page
     assert "<script src" not in page
-    assert "default-src 'none'" in httpx.get(base + "/").headers["content-security-policy"]
+    policy = httpx.get(base + "/").headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'sha256-" in policy  # the page's own script, and no other
 
 
 def test_the_ui_token_guards_the_page_and_api_but_not_probes(guarded: World) -> None:

@@ -29,7 +29,7 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
-from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting
+from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting, script_hash
 from hfwarden.web.probes import Liveness, probe_routes
 
 API_VERSION = "v1"
@@ -72,8 +72,8 @@ def _html(request: Request, text: str, status_code: int = 200) -> Response:
     body = text.encode()
     headers = dict(NO_STORE)
     headers["content-security-policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-        "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        f"default-src 'none'; style-src 'unsafe-inline'; script-src {script_hash()}; "
+        "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'none'"
     )
     if len(body) >= GZIP_FROM and "gzip" in request.headers.get("accept-encoding", ""):
         body = gzip.compress(body, compresslevel=5)

@@ -4,6 +4,8 @@ the plan file opens from a pull request's artifacts as it is. Every value is esc
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -21,6 +23,12 @@ REFRESH_SECONDS = 30
 @cache
 def asset(name: str) -> str:
     return files("hfwarden.web").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def script_hash() -> str:
+    """The CSP source of the one script the page runs: no other inline or fetched script can."""
+    digest = hashlib.sha256(asset("page.js").encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
 def usd(value: float | None) -> str:
@@ -86,7 +94,8 @@ def budget_card(view: BudgetView) -> str:
     stopped = f'<p class="reason">stopped: {escape(", ".join(guard.stopped))}</p>' if guard.stopped else ""
     step = "" if guard.step is None else f' <span class="step">step {escape(guard.step)}</span>'
     return (
-        f'<article class="card budget" data-budget="{_attr(f["name"])}" data-guard-state="{_attr(guard.state)}">'
+        f'<article class="card budget" data-budget="{_attr(f["name"])}" data-guard-state="{_attr(guard.state)}" '
+        f'data-step="{_attr(guard.step or "")}">'
         f'<header><h3>{escape(f["name"])}</h3><span class="guard guard-{_attr(guard.state.replace(" ", "-"))}" '
         f'title="on breach: {_attr(guard.on_breach)}">{escape(guard.summary)}</span>{step}</header>'
         f"{_bar(f['daily_usd'], f['spent_usd'], f['projected_usd'])}"
@@ -145,8 +154,10 @@ def strip(view: DayStrip, *, observed: bool, latch: Latch | None = None) -> str:
         for m in view.ticks
         if m.position is not None
     )
+    summary = "; ".join(m.label for m in view.transitions) or "no transition"
     return (
-        f'<div class="strip" data-day="{view.day.isoformat()}" data-zone="{_attr(view.zone)}">'
+        f'<div class="strip" data-day="{view.day.isoformat()}" data-zone="{_attr(view.zone)}" role="img" '
+        f'aria-label="{_attr(f"{view.day} in {view.zone}: {summary}")}">'
         f'<div class="lane scheduled"><span class="lane-name">plan</span><div class="track">'
         f"{_spans(view.scheduled)}{_latch_span(view, latch)}{_marks(view.transitions, 'transition')}</div></div>{seen}"
         f'<div class="overlay">{now}</div><div class="ticks">{ticks}</div></div>'
