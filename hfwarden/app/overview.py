@@ -183,7 +183,8 @@ def activity(store: Store, limit: int) -> list[Activity]:
         Activity(
             e.at, "action", e.endpoint, e.action, e.result, e.reason + (f" ({e.detail})" if e.detail else ""), e.dry_run
         )
-        for e in store.audit_entries(limit=limit)
+        # Newest first before sorting: entries of one instant then stay in the order they were written.
+        for e in reversed(store.audit_entries(limit=limit))
     ]
     items += [_alert_item(at, key) for at, key in store.raised_alerts(limit)]
     return sorted(items, key=lambda a: a.at, reverse=True)[:limit]
@@ -205,13 +206,20 @@ def audit_document(store: Store, limit: int) -> dict[str, Any]:
             }
             for e in reversed(store.audit_entries(limit=limit))
         ],
-        "alerts": [
-            {"at": at.isoformat(), "kind": kind, "subject": subject, "threshold": threshold or None, "day": day}
-            for at, (kind, subject, threshold, day) in (
-                (at, alert_parts(key)) for at, key in store.raised_alerts(limit)
-            )
-        ],
+        "alerts": [_alert_row(at, key) for at, key in store.raised_alerts(limit)],
     }
+
+
+def _alert_row(at: datetime, dedupe_key: str) -> dict[str, Any]:
+    kind, subject, threshold, day = alert_parts(dedupe_key)
+    return {"at": at.isoformat(), "kind": kind, "subject": subject, "threshold": _number(threshold), "day": day}
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def stored_plan(store: Store, config: Config, *, day: date | None, now: datetime) -> DayPlan:

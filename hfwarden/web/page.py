@@ -15,6 +15,7 @@ from importlib.resources import files
 from hfwarden.app.dayview import DayStrip, Mark, Span
 from hfwarden.app.overview import Activity, BudgetView, EndpointView, Overview
 from hfwarden.app.plan import DayPlan, money
+from hfwarden.app.status import usd as status_usd
 from hfwarden.core.records import Latch
 
 REFRESH_SECONDS = 30
@@ -25,6 +26,7 @@ def asset(name: str) -> str:
     return files("hfwarden.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
+@cache
 def script_hash() -> str:
     """The CSP source of the one script the page runs: no other inline or fetched script can."""
     digest = hashlib.sha256(asset("page.js").encode()).digest()
@@ -32,10 +34,8 @@ def script_hash() -> str:
 
 
 def usd(value: float | None) -> str:
-    """Dollars as `status` prints them: `$1.14`, `-$1.14`; unknown when there is no price."""
-    if value is None:
-        return "unknown"
-    return f"-${-value:.2f}" if value < 0 else f"${value:.2f}"
+    """Dollars as `status` prints them (`$1.14`, `-$1.14`); unknown when there is no price."""
+    return "unknown" if value is None else status_usd(value)
 
 
 def _pct(fraction: float) -> str:
