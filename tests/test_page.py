@@ -25,11 +25,14 @@ from hfwarden.app.status import status_document, usd
 from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.cost import OpenSegment, Segment
+from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource, build_app
 from hfwarden.web.probes import Liveness
 from tests.conftest import START
 from tests.page_world import TOKEN, UI_TOKEN, World, page_world
+from tests.test_daemon import TOKEN as HF_TOKEN
+from tests.test_daemon import Running, env_for
 
 
 @pytest.fixture
@@ -275,3 +278,22 @@ def test_plan_html_writes_the_day_view_without_a_daemon(tmp_path: Path) -> None:
     assert "18:00 paused" in text_of(html)
     assert "<script" not in html  # a file to look at: nothing refreshes, nothing runs
     assert not (tmp_path / "state").exists()  # no daemon, no state created
+
+
+def test_the_daemon_process_reads_the_ui_token_from_a_file_and_never_logs_it(tmp_path: Path) -> None:
+    secret = tmp_path / "ui_token"
+    secret.write_text(UI_TOKEN)
+    schedule = _schedule(tmp_path)
+    seeds = [SeedEndpoint("acme", "chat", "aws/us-east-1/nvidia-l4/x1", "running")]
+    with Emulator(tokens={HF_TOKEN: frozenset({"acme"})}, seeds=seeds) as emulator:
+        daemon = Running(["--config", str(schedule)], env_for(emulator, tmp_path, HFWARDEN_UI_TOKEN_FILE=str(secret)))
+        try:
+            base = daemon.wait_for("daemon_started")["http"]
+            assert httpx.get(base + "/").status_code == 401
+            assert httpx.get(base + "/healthz").status_code in (200, 503)
+            page = httpx.get(base + "/", auth=("me", UI_TOKEN))
+            assert page.status_code == 200
+            assert UI_TOKEN not in page.text
+        finally:
+            daemon.stop()
+    assert UI_TOKEN not in "".join(daemon.lines)
