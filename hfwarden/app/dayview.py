@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from hfwarden.config import Config
@@ -169,7 +170,9 @@ def _mark(transition: Transition, start: datetime, end: datetime, zone: ZoneInfo
     return Mark(transition.at, _position(transition.at, start, end), f"{when} {describe(transition.action)}")
 
 
+@lru_cache(maxsize=1024)
 def _ticks(day: date, zone: ZoneInfo, start: datetime, end: datetime) -> tuple[Mark, ...]:
+    """The hour marks of a local day: the same for every endpoint in its zone."""
     marks = []
     for hour in TICK_HOURS:
         # Local hours, through UTC: a DST day's hours are not evenly spaced fractions of it.
