@@ -66,6 +66,9 @@ class Browser:
         """The text as rendered: hidden elements have none."""
         return str(self._call("GET", f"/element/{element}/text"))
 
+    def type(self, element: str, text: str) -> None:
+        self._call("POST", f"/element/{element}/value", {"text": text})
+
     def displayed(self, element: str) -> bool:
         return bool(self._call("GET", f"/element/{element}/displayed"))
 

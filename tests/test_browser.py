@@ -90,11 +90,16 @@ def test_the_now_line_moves_when_the_page_refreshes_itself(world: World, browser
         browser.open(world.base_url + "/?refresh=2")
         before = browser.wait_for(NOW_LINE)
         assert before == pytest.approx(9 / 24, abs=0.01)  # 09:00 in Paris
+        browser.type(browser.find("#filter"), "chat")
+        assert not browser.displayed(browser.find('[data-endpoint="acme/batch"]'))
         world.advance(2 * 3600)
         # No reload from here: the page's own refresh brings the new "now".
         after = _moved(browser, before)
         assert after - before == pytest.approx(2 / 24, abs=0.01)
         assert f"{world.clock.now():%Y-%m-%d %H:%M:%S} UTC" in browser.text(browser.find("header.top"))
+        # What was typed in the filter still applies to the refreshed list.
+        assert browser.displayed(browser.find('[data-endpoint="acme/chat"]'))
+        assert not browser.displayed(browser.find('[data-endpoint="acme/batch"]'))
 
 
 def _moved(browser: Browser, before: float) -> float:

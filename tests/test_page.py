@@ -68,6 +68,7 @@ def test_the_page_shows_the_status_documents_numbers(world: World) -> None:
         assert shown is not None, field
         assert shown.group(1) == usd(budget[field]), field
     assert "over: paused 1" in text_of(card.group(0))
+    assert "3 endpoints: 2 billing now, 1 latched, 0 failing" in text_of(page.text)
     for row in status["endpoints"]:
         assert f'data-endpoint="{row["endpoint"]}"' in page.text
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from html import escape
 from importlib.resources import files
+from typing import Any
 
 from hfwarden.app.dayview import DayStrip, Mark, Span
 from hfwarden.app.overview import Activity, BudgetView, EndpointView, Overview
@@ -253,6 +254,26 @@ LEGEND = (
 )
 
 
+def summary(status: dict[str, Any]) -> str:
+    """The day in one line, summed from the status document's own rows."""
+    rows = status["endpoints"]
+    billing = sum(1 for r in rows if r["billed_replicas"] > 0)
+    latched = sum(1 for r in rows if r["latched"])
+    spent = sum(r["spent_usd"] or 0.0 for r in rows)
+    projected = sum(r["projected_usd"] or 0.0 for r in rows)
+    return (
+        f'<p class="summary" id="summary"><strong>{len(rows)}</strong> endpoints: <strong>{billing}</strong> billing '
+        f"now, <strong>{latched}</strong> latched, <strong>{len(status['failed'])}</strong> failing · spent today "
+        f"<strong>{usd(spent)}</strong>, projected <strong>{usd(projected)}</strong></p>"
+    )
+
+
+FILTER = (
+    '<div class="tools"><input id="filter" type="search" placeholder="Filter endpoints by name" '
+    'aria-label="Filter endpoints by name" autocomplete="off"></div>'
+)
+
+
 def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS) -> str:
     failed = overview.status["failed"]
     trouble = f'<p class="banner">{len(failed)} failing: {escape(", ".join(sorted(failed)))}</p>' if failed else ""
@@ -263,7 +284,7 @@ def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECOND
         f'<span id="as-of">{_clock(datetime.fromisoformat(overview.status["as_of"]))}</span> · page '
         f"{_clock(overview.now)} · refreshes every {refresh_seconds} s · read-only · "
         '<a href="api/v1">API</a></p><p id="stale" class="banner" hidden></p></header>'
-        f'<main id="content" data-refresh="{refresh_seconds}">{trouble}'
+        f'{FILTER}<main id="content" data-refresh="{refresh_seconds}">{summary(overview.status)}{trouble}'
         f'<section id="budgets"><h2>Budgets today</h2><div class="grid">{budgets}</div></section>'
         f'<section id="endpoints"><h2>Endpoints ({len(overview.endpoints)})</h2>{LEGEND}{endpoints}</section>'
         f'<section id="activity"><h2>Latest actions and alerts</h2>{activity_table(overview.activity)}</section>'

@@ -2,6 +2,14 @@
 // position; if the daemon cannot be reached, say so instead of silently showing old figures.
 (function () {
   "use strict";
+  // The filter box sits outside <main>, so what was typed survives a refresh and is applied again.
+  function applyFilter() {
+    var box = document.getElementById("filter");
+    var query = box ? box.value.trim().toLowerCase() : "";
+    document.querySelectorAll("#endpoints article.endpoint").forEach(function (card) {
+      card.hidden = query !== "" && card.getAttribute("data-endpoint").toLowerCase().indexOf(query) < 0;
+    });
+  }
   function schedule() {
     var main = document.getElementById("content");
     var seconds = main ? parseInt(main.getAttribute("data-refresh"), 10) : 0;
@@ -26,6 +34,7 @@
         if (!header || !main) { throw new Error("unexpected answer"); }
         document.querySelector("header.top").replaceWith(header);
         document.getElementById("content").replaceWith(main);
+        applyFilter();
         stale("");
       })
       .catch(function (error) {
@@ -34,5 +43,7 @@
       })
       .then(schedule);
   }
+  var box = document.getElementById("filter");
+  if (box) { box.addEventListener("input", applyFilter); }
   schedule();
 })();
