@@ -76,6 +76,9 @@ def _build_parser() -> _Parser:
     )
     plan.add_argument("--date", type=_plan_day, help="YYYY-MM-DD, local to each endpoint (default today)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the day view (strips, costs) as one self-contained file"
+    )
 
     status = sub.add_parser("status", help="per endpoint and budget: state, spend and projection today")
     status.add_argument(

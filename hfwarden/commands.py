@@ -8,14 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from hfwarden import logs
-from hfwarden.clock import SystemClock
+from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.formats import counted, dollars
 from hfwarden.settings import Settings, SettingsError
@@ -97,7 +97,10 @@ def plan(args: argparse.Namespace) -> int:
 
     settings = _settings()
     config = _load([args.config or settings.config], need_secrets=False)
-    day_plan = operations.plan(settings, config, day=args.date, clock=SystemClock())
+    now = SystemClock().now()  # one instant for the plan and its strips
+    day_plan = operations.plan(settings, config, day=args.date, clock=ManualClock(now))
+    if args.html is not None:
+        _write_plan_html(args.html, config, day_plan, day=args.date, now=now)
     if args.json:
         print(json.dumps(plan_document(day_plan), indent=2))
     else:
@@ -106,6 +109,16 @@ def plan(args: argparse.Namespace) -> int:
     for warning in day_plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date | None, now: datetime) -> None:
+    """The same strips the status page draws, from the schedules alone: for reviewing a change."""
+    from hfwarden.app.dayview import plan_strips
+    from hfwarden.web.page import render_plan
+
+    strips = plan_strips(config, day=day, now=now)
+    path.write_text(render_plan(day_plan, strips, now=now, sources=[str(s) for s in config.sources]))
+    print(f"wrote {path}: {len(strips)} endpoints", file=sys.stderr)
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
