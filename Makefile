@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/guard_and_ledger.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/backtest.py
+	$(BIN)/python bench/page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

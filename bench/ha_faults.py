@@ -160,6 +160,7 @@ def report(
     fires = [f for f in fires if f < end - timedelta(seconds=20)]
     due = {(f"ep-{i:04d}", f) for i in range(endpoints) for f in fires}
     applied: Counter[tuple[str, datetime]] = Counter()
+    seen: dict[tuple[str, datetime], list[str]] = {}
     for call in calls:
         path, status = str(call["path"]), call["status"]
         if call["method"] != "POST" or status not in (200, 202) or not path.endswith(("/pause", "/resume")):
@@ -168,9 +169,13 @@ def report(
         fire = max((f for f in fires if f <= at), default=None)
         if fire is not None:
             applied[(path.split("/")[-2], fire)] += 1
+            seen.setdefault((path.split("/")[-2], fire), []).append(f"{call['time']} {path.rsplit('/', 1)[-1]}")
     done = set(applied) & due
     print(f"transitions due {len(due)}, done {len(done)}, lost {len(due - done)}, ", end="")
     print(f"repeated {sum(1 for n in applied.values() if n > 1)}")
+    for key, n in sorted(applied.items()):
+        if n > 1:
+            print(f"  repeated: {key[0]} fire {key[1]:%H:%M}: {', '.join(seen[key])}")
     store = Store(url)
     try:
         with store.engine.connect() as conn:

@@ -99,6 +99,9 @@ def _build_parser() -> _Parser:
     )
     plan.add_argument("--date", type=_plan_day, help="YYYY-MM-DD, local to each endpoint (default today)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the day view (strips, costs) as one self-contained file"
+    )
 
     status = sub.add_parser("status", help="per endpoint and budget: state, spend and projection today")
     status.add_argument(
@@ -130,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     from hfwarden.adapters.store import StoreError
     from hfwarden.app.holds import HoldError
     from hfwarden.config import ConfigError
+    from hfwarden.core.formats import counted
     from hfwarden.serving import BindError
     from hfwarden.settings import SettingsError
 
@@ -164,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s); nothing was changed", file=sys.stderr)
+        print(f"{counted(len(exc.problems), 'problem')}; nothing was changed", file=sys.stderr)
         return 2
     except (SettingsError, BindError, StoreError, HoldError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)

@@ -8,15 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from hfwarden import logs
-from hfwarden.clock import SystemClock
+from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
+from hfwarden.core.formats import counted, dollars
 from hfwarden.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -85,8 +86,9 @@ def validate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     rules = sum(len(e.rules) for e in config.endpoints)
+    endpoints, files = counted(len(config.endpoints), "endpoint"), counted(len(config.sources), "file")
     matched = f", {len(config.matches)} match entries" if config.matches else ""
-    print(f"ok: {len(config.endpoints)} endpoints{matched}, {rules} rules in {len(config.sources)} files")
+    print(f"ok: {endpoints}{matched}, {counted(rules, 'rule')} in {files}")
     return 0
 
 
@@ -96,7 +98,10 @@ def plan(args: argparse.Namespace) -> int:
 
     settings = _settings()
     config = _load([args.config or settings.config], need_secrets=False)
-    day_plan = operations.plan(settings, config, day=args.date, clock=SystemClock())
+    now = SystemClock().now()  # one instant for the plan and its strips
+    day_plan = operations.plan(settings, config, day=args.date, clock=ManualClock(now))
+    if args.html is not None:
+        _write_plan_html(args.html, config, day_plan, day=args.date, now=now)
     if args.json:
         print(json.dumps(plan_document(day_plan), indent=2))
     else:
@@ -105,6 +110,16 @@ def plan(args: argparse.Namespace) -> int:
     for warning in day_plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date | None, now: datetime) -> None:
+    """The same strips the status page draws, from the schedules alone: for reviewing a change."""
+    from hfwarden.app.dayview import plan_strips
+    from hfwarden.web.page import render_plan
+
+    strips = plan_strips(config, day=day, now=now)
+    path.write_text(render_plan(day_plan, strips, now=now, sources=[str(s) for s in config.sources]))
+    print(f"wrote {path}: {len(strips)} endpoints", file=sys.stderr)
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
@@ -116,7 +131,7 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
         if endpoint.key != current:
             current = endpoint.key
             cost = day_plan.costs.get(endpoint.key)
-            priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
+            priced = "price unknown: add instance: or run the daemon once" if cost is None else dollars(cost)
             lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
         local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
         holiday = "  (calendar day: window outside)" if t.rule.holiday_only else ""
@@ -131,9 +146,10 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
     for key, why in sorted(day_plan.skipped.items()):
         lines.append(f"{key}: skipped that day ({why}): its rules do not fire, its windows are outside")
     for b in day_plan.budgets:
-        extra = f" (+ {len(b.unpriced)} unpriced endpoints)" if b.unpriced else ""
+        extra = f" (+ {counted(len(b.unpriced), 'unpriced endpoint')})" if b.unpriced else ""
         lines.append(
-            f"budget {b.budget.name}: schedules alone ${b.projected_usd:.2f} of ${b.budget.daily_usd:.2f}{extra}"
+            f"budget {b.budget.name}: schedules alone {dollars(b.projected_usd)} of "
+            f"{dollars(b.budget.daily_usd)}{extra}"
             f"{ladder_text(b.budget.steps, b.step)}"
         )
     return lines
@@ -182,17 +198,31 @@ def status(args: argparse.Namespace) -> int:
 
 def release(args: argparse.Namespace) -> int:
     from hfwarden.app import operations
+    from hfwarden.app.release import ReleaseError
 
     settings = _settings()
+    logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
     config = _load([args.config or settings.config])
-    latch = operations.release(settings, config, args.endpoint, clock=SystemClock())
+    try:
+        result = operations.release(settings, config, args.endpoint, clock=SystemClock())
+    except ReleaseError as exc:
+        print(f"hfwarden release: {exc}", file=sys.stderr)
+        return 2
+    latch = result.latch
     if latch is None:
         print(f"{args.endpoint} is not latched; nothing to release")
         return 0
     print(
-        f"released {args.endpoint} (was latched by budget {latch.budget}); it stays stopped until its next "
-        "scheduled transition or a manual resume"
+        f"released {latch.endpoint} (was latched by budget {latch.budget}): exempt from budget {latch.budget} "
+        f"until {latch.until:%Y-%m-%d %H:%M %Z}; it stays stopped until its next scheduled transition or a "
+        "manual resume"
     )
+    if result.quote is None:
+        print(f"no quote: budget {latch.budget} is no longer configured")
+    else:
+        print(f"quote: {result.quote.describe()}")
+    for where, why in result.failed.items():
+        print(f"warning: the quote could not see {where}: {why}", file=sys.stderr)
     return 0
 
 

@@ -35,8 +35,9 @@ from hfwarden.logs import get_logger
 from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
-from hfwarden.web import Liveness
-from hfwarden.web import build_app as build_web_app
+from hfwarden.web.app import PageSource
+from hfwarden.web.app import build_app as build_web_app
+from hfwarden.web.probes import Liveness
 
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
@@ -306,7 +307,19 @@ class Daemon:
         )
         if self.settings.http_port is not None:
             self.http = HttpServer(
-                build_web_app(self.liveness, self.metrics.registry, self.store.health),
+                build_web_app(
+                    self.liveness,
+                    self.metrics.registry,
+                    self.store.health,
+                    PageSource(
+                        lambda: self.last_pass,
+                        lambda: self.config,
+                        self.store,
+                        self.clock,
+                        lambda: self.reconciler.ledger,  # a standby's is a fresh scratch copy each pass
+                    ),
+                    ui_token=self.settings.ui_token_value(),
+                ),
                 host=self.settings.http_host,
                 port=self.settings.http_port,
             )

@@ -119,9 +119,9 @@ class PassCollector(Collector):
         yield from _budget_gauges(report)
         saved = GaugeMetricFamily(
             "hfwarden_saved_today_usd",
-            "Dollars saved so far today against the same endpoints always on at their minimum replicas",
+            "Dollars saved today against the same endpoints always on at their minimum, since hfwarden watched each",
         )
-        saved.add_metric([], max(0.0, report.always_on_usd - sum(f.spent_usd for f in report.endpoints)))
+        saved.add_metric([], report.saved_today_usd)
         yield saved
 
 

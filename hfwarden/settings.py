@@ -23,6 +23,18 @@ class SettingsError(ValueError):
     """Settings that cannot work; the message names the variable and never its secret value."""
 
 
+def secret_from_file(variable: str, path: Path) -> SecretStr:
+    """A mounted secret: the file's content without surrounding whitespace; an error names the
+    variable and the file, never the content."""
+    try:
+        token = path.read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{variable} {path}: {exc.strerror or exc}") from None
+    if not token:
+        raise SettingsError(f"{variable} {path} is empty")
+    return SecretStr(token)
+
+
 class Settings(BaseSettings):
     """Everything the process reads from its environment. Field names are what the code uses; the
     variable names are in each field's alias."""
@@ -54,6 +66,9 @@ class Settings(BaseSettings):
     lease_seconds: float | None = Field(default=None, gt=0)
     # `run --once` waits at most this long for its alerts to be taken by their sinks.
     once_delivery_seconds: float = Field(default=30.0, ge=0)
+    # The status page and /api/v1 need this token (bearer, or basic auth password) when set.
+    ui_token: SecretStr | None = None
+    ui_token_file: Path | None = None
 
     @property
     def lease_ttl_seconds(self) -> float:
@@ -77,14 +92,18 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _token_from_file(self) -> Settings:
         if self.hf_token is None and self.hf_token_file is not None:
-            try:
-                token = self.hf_token_file.read_text().strip()
-            except OSError as exc:
-                raise SettingsError(f"HF_TOKEN_FILE {self.hf_token_file}: {exc.strerror or exc}") from None
-            if not token:
-                raise SettingsError(f"HF_TOKEN_FILE {self.hf_token_file} is empty")
-            self.hf_token = SecretStr(token)
+            self.hf_token = secret_from_file("HF_TOKEN_FILE", self.hf_token_file)
         return self
+
+    @model_validator(mode="after")
+    def _ui_token_from_file(self) -> Settings:
+        if self.ui_token is None and self.ui_token_file is not None:
+            self.ui_token = secret_from_file("HFWARDEN_UI_TOKEN_FILE", self.ui_token_file)
+        return self
+
+    def ui_token_value(self) -> str | None:
+        """The token the page and /api/v1 require; None when neither variable is set (the page is open)."""
+        return self.ui_token.get_secret_value() if self.ui_token and self.ui_token.get_secret_value() else None
 
     @property
     def database_url(self) -> str:
@@ -113,4 +132,5 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values the log masker must never let through."""
-        return [self.hf_token.get_secret_value()] if self.hf_token else []
+        found = [self.hf_token.get_secret_value()] if self.hf_token else []
+        return found + ([self.ui_token.get_secret_value()] if self.ui_token else [])

@@ -144,12 +144,13 @@ def states(api: HfApi) -> dict[str, str]:
 def test_a_breach_pauses_the_right_endpoints_within_one_pass_and_the_bill_stops(
     api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory, state_url: str
 ) -> None:
+    # Created at 07:00 in New York (what ran before hfwarden's first look is counted since creation):
+    # 17 hours left at $3.8/h is $64.6 > $40. Stopping big-burner ($42.5) is enough.
+    clock.set(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
     create(api, "cheap-important", instance_type="nvidia-l4")  # $0.8/h
     create(api, "big-burner", instance_type="nvidia-a100")  # $2.5/h
     create(api, "untouchable", instance_type="nvidia-t4")  # $0.5/h
     clock.advance(70)
-    # 07:00 in New York: 17 hours left at $3.8/h is $64.6 > $40. Stopping big-burner ($42.5) is enough.
-    clock.set(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
     reconciler = warden(GUARDED)
     report = reconciler.run_pass()
     assert report.stopped == ["acme/big-burner"]
@@ -170,10 +171,11 @@ def test_a_breach_pauses_the_right_endpoints_within_one_pass_and_the_bill_stops(
 def test_latch_survives_a_restart_undoes_a_human_resume_and_lifts_at_the_next_budget_day(
     api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory, state_url: str
 ) -> None:
+    clock.set(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))  # created then: no earlier spend to count
     create(api, "cheap-important", instance_type="nvidia-l4")
     create(api, "big-burner", instance_type="nvidia-a100")
     create(api, "untouchable", instance_type="nvidia-t4")
-    clock.set(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    clock.advance(70)
     warden(GUARDED).run_pass()
     assert states(api)["big-burner"] == "paused"
 

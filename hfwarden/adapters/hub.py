@@ -122,6 +122,7 @@ def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
         scale_to_zero_timeout=int(timeout) if timeout is not None else None,
         instance=instance,
         updated_at=_parse_time(status["updatedAt"]),
+        created_at=_parse_time(status["createdAt"]) if status.get("createdAt") else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.store import Store
-from hfwarden.core.cost import OpenSegment, Segment, advance_ledger, spend_between
+from hfwarden.core.cost import OpenSegment, Segment, advance_ledger, spend_between, watched_since
 from hfwarden.core.endpoints import Observation
 
 # Closed segments kept in memory: enough for any budget day (at most 25 h) that is still open.
@@ -25,10 +25,18 @@ class Ledger:
         self._new_closed: list[Segment] = []
         self._touched: set[str] = set()
 
-    def observe(self, observed: Observation, *, at: datetime, price_per_hour: float | None) -> None:
-        """Fold one observation in; an unknown price counts nothing (and is alerted by the pass)."""
+    def observe(
+        self, observed: Observation, *, at: datetime, price_per_hour: float | None, day_start: datetime | None = None
+    ) -> None:
+        """Fold one observation in; an unknown price counts nothing (and is alerted by the pass).
+        `day_start`: from when a first sight may have billed (core.cost.billed_since)."""
         closed, opened = advance_ledger(
-            self.open.get(observed.key), observed, at=at, price_per_hour=price_per_hour or 0.0, gap_after=self.gap_after
+            self.open.get(observed.key),
+            observed,
+            at=at,
+            price_per_hour=price_per_hour or 0.0,
+            gap_after=self.gap_after,
+            day_start=day_start,
         )
         for segment in closed:
             self.closed.setdefault(segment.endpoint, []).append(segment)
@@ -59,6 +67,10 @@ class Ledger:
     def spent(self, endpoint: str, start: datetime, end: datetime) -> float:
         """Dollars billed in [start, end), per minute as the platform bills."""
         return spend_between(self.stretches(endpoint), start, end)
+
+    def watched_since(self, endpoint: str) -> datetime | None:
+        """Since when hfwarden has observed the endpoint itself (core.cost.watched_since)."""
+        return watched_since(self.stretches(endpoint))
 
     def endpoints(self) -> set[str]:
         return set(self.open) | set(self.closed)

@@ -12,6 +12,7 @@ from hfwarden.app.execute import Executor
 from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook, log
 from hfwarden.app.report import PassReport
+from hfwarden.app.spend import earliest_day_start
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, unknown_price
@@ -54,7 +55,11 @@ class Observer:
             price = self.prices.price(observed.instance)
             if price is None:
                 alerts.append(unknown_price(observed.key, observed.instance, day=now.date()))
-            self.ledger.observe(observed, at=seen_at[observed.namespace], price_per_hour=price)
+            at = seen_at[observed.namespace]
+            # Only a first sight bills from before `at` (core.cost.billed_since).
+            first = observed.key not in self.ledger.open
+            day_start = earliest_day_start(config, observed.key, at) if first else None
+            self.ledger.observe(observed, at=at, price_per_hour=price, day_start=day_start)
         return unobservable, tuple(alerts)
 
     def fold_answer(self, answer: Observation, *, at: datetime) -> None:
@@ -79,7 +84,7 @@ class Observer:
                 report.observations.update((o.key, o) for o in listing.result())
                 seen_at[namespace] = self.clock.now()
             except HubError as exc:
-                unobservable[namespace] = str(exc)
+                unobservable[namespace] = report.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
                 report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))

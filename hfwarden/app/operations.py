@@ -12,14 +12,15 @@ from datetime import date, timedelta
 from hfwarden.adapters.alerts import Deliverer, pending
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.adapters.store import Store, lease_holder_id
+from hfwarden.adapters.store import Store, StoreError, lease_holder_id
 from hfwarden.app.plan import DayPlan, plan_day
 from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.release import ReleaseError, ReleaseResult, is_known, quote
 from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock
 from hfwarden.config import Config
-from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.records import AuditEntry, Latch
+from hfwarden.core.endpoints import EndpointKey
+from hfwarden.core.release import released
 from hfwarden.settings import Settings
 
 # How often `run --once` sweeps the outbox while it waits for its alerts to be taken.
@@ -119,25 +120,41 @@ def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
         store.close()
 
 
-def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> Latch | None:
-    """Lift a budget latch (audited and alerted); the latch that was lifted, None if there was none."""
-    store = Store.open_existing(settings.database_url)
+def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> ReleaseResult:
+    """Lift a budget latch: the endpoint becomes exempt from that budget's guard until the latch would
+    have lifted, with a quote of what that costs (one read-only pass); audited and alerted.
+    ReleaseError for a name that is not NAMESPACE/NAME or an endpoint the config does not know."""
     try:
-        now = clock.now()
-        store.expire_cap(endpoint, at=now)  # a ladder cap lifts at the next pass, which restores its sizes
-        latch = store.latches().get(endpoint)
+        key = str(EndpointKey.parse(endpoint))
+    except ValueError as exc:
+        raise ReleaseError(str(exc)) from None
+    known = is_known(config, key)
+    try:
+        store = Store.open_existing(settings.database_url)
+    except StoreError as exc:
+        if known:
+            raise
+        why = f"{key} is not an endpoint of this configuration, and no state says it is latched ({exc})"
+        raise ReleaseError(why) from None
+    try:
+        store.expire_cap(key, at=clock.now())  # a ladder cap lifts at the next pass, which restores its sizes
+        latch = store.latches().get(key)
         if latch is None:
-            return None
-        message = f"{endpoint}: latch of budget {latch.budget} released by an operator"
-        alert = Alert(AlertKind.LATCH_LIFTED, endpoint, now.date(), message, endpoint=endpoint, budget=latch.budget)
-        store.commit(
-            audit=[AuditEntry(now, endpoint, "release", message, "ok", "hfwarden release", False)],
-            remove_latches=[endpoint],
-            alerts=[pending(alert, created_at=now)],
-            sinks=config.alerts.sinks,
-            now=now,
+            if not known:
+                raise ReleaseError(f"{key} is not an endpoint of this configuration (nor latched)")
+            return ReleaseResult(None)
+        hub = build_hub(settings, threading.Event(), clock=clock)
+        reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock, dry_run=True)
+        try:
+            figures, failed = quote(reconciler, latch)
+        finally:
+            reconciler.close()
+        now = clock.now()
+        exemption, entry, alert = released(latch, figures, now=now)
+        store.release_latch(
+            exemption, audit=[entry], alerts=[pending(alert, created_at=now)], sinks=config.alerts.sinks, now=now
         )
-        return latch
+        return ReleaseResult(latch, figures, failed)
     finally:
         store.close()
 

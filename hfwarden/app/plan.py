@@ -11,6 +11,7 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.config import Config
 from hfwarden.core.budget import Budget
 from hfwarden.core.cost import scheduled_cost
+from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.ladder import LadderStep, crossed
 from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
 
@@ -46,7 +47,8 @@ class DayPlan:
     @property
     def warnings(self) -> list[str]:
         return [
-            f"the schedules alone cost ${b.projected_usd:.2f}, over budget {b.budget.name} (${b.budget.daily_usd:.2f})"
+            f"the schedules alone cost {dollars(b.projected_usd)}, over budget {b.budget.name} "
+            f"({dollars(b.budget.daily_usd)})"
             for b in self.budgets
             if b.over_budget
         ]
@@ -118,8 +120,8 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
 
 
 def money(value: float | None) -> float | None:
-    """Dollars as JSON shows them: a float rounded to 4 places (never an integer `0` beside `3.0`)."""
-    return None if value is None else float(round(value, 4))
+    """Dollars as JSON shows them (core.formats.json_money)."""
+    return json_money(value)
 
 
 def ladder_step(steps: Sequence[LadderStep], step: int) -> dict[str, Any] | None:

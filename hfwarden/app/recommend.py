@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from hfwarden.adapters.trace import Trace, read_trace
 from hfwarden.app.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.config import Config, ConfigError, load_config
+from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.predict import DAY_NAMES, PAUSE, ZERO, Change, Recommendation, local_minutes_of_week, recommend
 from hfwarden.core.rules import EndpointSchedule
@@ -72,8 +73,8 @@ def learn(training: Trace, setup: Setup, zone: ZoneInfo, max_delayed_pct: float)
             zone=zone,
             max_replicas=setup.max_replicas,
         )
-        name = setup.endpoint.partition("/")
-        schedule = recommendation.schedule(name[0], name[2])
+        key = EndpointKey.parse(setup.endpoint)
+        schedule = recommendation.schedule(key.namespace, key.name)
         in_sample = run_backtest(training, setup, schedule, policies=[Policy.SCHEDULE, Policy.ORACLE])
         best = Learnt(recommendation, in_sample)
         if in_sample.policy(Policy.SCHEDULE).delayed_pct <= max_delayed_pct * IN_SAMPLE_SHARE:
@@ -100,7 +101,7 @@ def _why(rec: Recommendation, change: Change) -> str:
 
 
 def render_yaml(rec: Recommendation, endpoint: str, instance: str | None, header: list[str]) -> str:
-    namespace, _, name = endpoint.partition("/")
+    namespace, name = EndpointKey.parse(endpoint)
     lines = [f"# {line}" for line in header]
     lines += [
         "version: 1",

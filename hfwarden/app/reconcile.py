@@ -107,14 +107,15 @@ class Reconciler:
             records += self.recorder.kept(lifted) + self._schedules(config, report, standing, restores, now)
         report.latched, report.holds, report.caps = set(standing.latches), standing.holds, standing.caps
         spend = SpendView(self.ledger, self.prices)
-        costs = spend.budget_costs(config, report.observations, report.latched, now, holds=standing.holds)
+        exempt = {(e.endpoint, e.budget) for e in self.store.exemptions(now)}  # operators' releases
+        costs = spend.budget_costs(config, report.observations, report.latched, now, exempt, holds=standing.holds)
         outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
         guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
         records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
         if not read_only:
             records += self._guard(outcome, guard_alerts, report, standing, now)
-        report.endpoints, report.always_on_usd = spend.figures(config, report.observations, report.latched, now)
+        report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
         report.alerts = list(records.alerts) + guard_alerts + list(outcome.records.alerts)
         if not read_only:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)

@@ -23,6 +23,7 @@ class PassReport:
     satisfied: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    unobservable: dict[str, str] = field(default_factory=dict)  # namespace -> why it could not be listed
     stopped: list[str] = field(default_factory=list)
     observations: dict[str, Observation] = field(default_factory=dict)
     budgets: list[BudgetStatus] = field(default_factory=list)
@@ -32,7 +33,8 @@ class PassReport:
     holds: dict[str, Hold] = field(default_factory=dict)  # operators' holds in force
     caps: dict[str, Cap] = field(default_factory=dict)  # budget ladders' caps in force
     enqueued: list[str] = field(default_factory=list)  # ids of the alerts this pass put in the outbox
-    always_on_usd: float = 0.0  # what the observed endpoints would have cost today running at their minimum
+    # Saved today against the observed endpoints always on at their minimum, since hfwarden watched them.
+    saved_today_usd: float = 0.0
 
     def note(self, decision: Decision) -> None:
         """A decision into the report's lists: failed (with why), satisfied or waiting."""

@@ -3,7 +3,7 @@ the prices and the schedules. Reads only; the reconciler decides what to do with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,6 +21,16 @@ from hfwarden.core.rules import local_day_bounds
 UTC_ZONE = ZoneInfo("UTC")
 # A paused endpoint can still be latched: that is what keeps its schedule from resuming it.
 UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
+
+
+def earliest_day_start(config: Config, key: str, at: datetime) -> datetime:
+    """The earliest start of the day under way at `at` among the zones that judge an endpoint's spend
+    (UTC, its schedule's, its budgets'): what a first sight may have billed since, for every one of them."""
+    schedule = config.endpoint(key)
+    zones = [UTC_ZONE, *(b.zone for b in config.budgets if b.scope.covers(key))]
+    if schedule is not None:
+        zones.append(schedule.zone)
+    return min(local_day_bounds(at.astimezone(zone).date(), zone)[0] for zone in zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +66,14 @@ class SpendView:
         observations: dict[str, Observation],
         latched: set[str],
         now: datetime,
+        exempt: Collection[tuple[str, str]] = (),
         *,
         holds: Mapping[str, Hold] | None = None,
     ) -> dict[str, list[EndpointCost]]:
         """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
         of the day projected (a held endpoint: its hold, then its schedule), burn now. Endpoints that
-        spent today but are gone count too; one held `--over-budget` is not the guard's to stop."""
+        spent today but are gone count too. `exempt`: (endpoint, budget) pairs an operator released
+        from that budget's guard; one held `--over-budget` is not the guard's to stop either."""
         holds = holds or {}
         costs: dict[str, list[EndpointCost]] = {}
         known = set(observations) | self.ledger.endpoints()
@@ -97,6 +109,7 @@ class SpendView:
                         stoppable=observed is not None
                         and observed.state not in UNSTOPPABLE
                         and not (hold is not None and hold.over_budget),
+                        exempt=(key, budget.name) in exempt,
                     )
                 )
             costs[budget.name] = rows
@@ -106,9 +119,9 @@ class SpendView:
         self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
     ) -> tuple[list[EndpointFigures], float]:
         """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared),
-        and what the observed ones would have cost today always on at their minimum replicas."""
+        and the dollars saved today while hfwarden watched (`saved_while_watched`)."""
         figures = []
-        always_on = 0.0
+        saved = 0.0
         for key in sorted(set(observations) | {e.key for e in config.endpoints}):
             observed = observations.get(key)
             schedule = config.endpoint(key)
@@ -120,7 +133,7 @@ class SpendView:
                 schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=key in latched
             )
             if observed is not None and price is not None:
-                always_on += usd(max(observed.min_replica, 1), price, day_start, now)
+                saved += self.saved_while_watched(key, observed, price, day_start=day_start, now=now)
             figures.append(
                 EndpointFigures(
                     endpoint=key,
@@ -132,4 +145,13 @@ class SpendView:
                     latched=key in latched,
                 )
             )
-        return figures, always_on
+        return figures, max(0.0, saved)
+
+    def saved_while_watched(
+        self, key: str, observed: Observation, price: float, *, day_start: datetime, now: datetime
+    ) -> float:
+        """Today's saving on one endpoint against it always on at its minimum replicas, counted only
+        since hfwarden has watched it: the hours before its first look (install day) were neither
+        observed nor caused by it, and claiming them would read $25 saved a minute after install."""
+        since = max(day_start, self.ledger.watched_since(key) or now)
+        return usd(max(observed.min_replica, 1), price, since, now) - self.ledger.spent(key, since, now)

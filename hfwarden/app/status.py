@@ -1,4 +1,9 @@
-"""`status`: what a pass saw and computed, as the one document the CLI, the page and `/api/v1` show."""
+"""`status`: what a pass saw and computed, as the one document the CLI, the page and `/api/v1` show.
+
+An endpoint whose namespace could not be listed is not `missing` and costs not $0: its figures are
+unknown (`null`), and so are the projection and headroom of every budget whose scope reaches that
+namespace. A reassuring zero is worse than no figure.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +12,62 @@ from typing import Any
 from hfwarden.app.holds import hold_document
 from hfwarden.app.plan import ladder_step, ladder_text, money
 from hfwarden.app.report import PassReport
+from hfwarden.app.spend import EndpointFigures
+from hfwarden.core.budget import BudgetStatus
+from hfwarden.core.endpoints import namespace_of
+from hfwarden.core.formats import dollars
 from hfwarden.core.holds import held_because
+
+UNOBSERVABLE = "unobservable"
+
+
+def unobserved_reason(report: PassReport, figures: EndpointFigures) -> str | None:
+    """Why an endpoint's figures are unknown (its namespace could not be listed), or None."""
+    why = report.unobservable.get(namespace_of(figures.endpoint))
+    return None if why is None or figures.state is not None else why
+
+
+def unobserved_in(report: PassReport, status: BudgetStatus) -> list[str]:
+    """The unreadable namespaces (`ns/*`) a budget's scope reaches: its figures leave them out."""
+    namespaces = status.budget.scope.namespaces
+    return [f"{ns}/*" for ns in sorted(report.unobservable) if namespaces is None or ns in namespaces]
 
 
 def status_document(report: PassReport) -> dict[str, Any]:
     """`status --json`: see the README for the fields."""
-    return {
-        "as_of": report.started_at.isoformat(),
-        "endpoints": [
+    endpoints = []
+    for e in report.endpoints:
+        why = unobserved_reason(report, e)
+        endpoints.append(
             {
                 "endpoint": e.endpoint,
-                "state": e.state,
-                "billed_replicas": e.billed_replicas,
+                "state": UNOBSERVABLE if why else e.state,
+                "billed_replicas": None if why else e.billed_replicas,
                 "price_per_hour": money(e.price_per_hour),
-                "spent_usd": money(e.spent_usd),
-                "projected_usd": money(e.projected_usd),
+                "spent_usd": None if why else money(e.spent_usd),
+                "projected_usd": None if why else money(e.projected_usd),
                 "latched": e.latched,
+                **({"unobservable": why} if why else {}),
             }
-            for e in report.endpoints
-        ],
-        "budgets": [
+        )
+    budgets = []
+    for b in report.budgets:
+        blind = unobserved_in(report, b)
+        budgets.append(
             {
                 "name": b.budget.name,
                 "daily_usd": money(b.budget.daily_usd),
                 "spent_usd": money(b.spent_usd),
-                "projected_usd": money(b.projected_usd),
-                "headroom_usd": money(b.headroom_usd),
+                "projected_usd": None if blind else money(b.projected_usd),
+                "headroom_usd": None if blind else money(b.headroom_usd),
                 "step": ladder_step(b.budget.steps, b.step),
+                **({"unobserved": blind} if blind else {}),
             }
-            for b in report.budgets
-        ],
+        )
+    return {
+        "as_of": report.started_at.isoformat(),
+        "endpoints": endpoints,
+        "budgets": budgets,
         "holds": [hold_document(h) for _, h in sorted(report.holds.items())],
         "caps": [
             {"endpoint": k, "budget": c.budget, "max_replicas": c.max_replicas, "until": c.until.isoformat()}
@@ -47,29 +78,32 @@ def status_document(report: PassReport) -> dict[str, Any]:
 
 
 def status_lines(report: PassReport) -> list[str]:
-    """`status` on a terminal."""
-    lines = [
-        f"as of {report.started_at:%Y-%m-%d %H:%M:%S %Z}",
-        f"{'endpoint':<40} {'state':<13} {'replicas':>8} {'$/h':>8} {'spent':>9} {'projected':>10}  latched",
-    ]
+    """`status` on a terminal: what could not be seen comes first, before any figure."""
+    lines = [f"as of {report.started_at:%Y-%m-%d %H:%M:%S %Z}"]
+    for namespace, why in sorted(report.unobservable.items()):
+        lines.append(f"NOT OBSERVED: namespace {namespace}: {why}; its endpoints' figures below are unknown")
+    lines.append(f"{'endpoint':<40} {'state':<13} {'replicas':>8} {'$/h':>8} {'spent':>9} {'projected':>10}  latched")
     for e in report.endpoints:
         price = "unknown" if e.price_per_hour is None else f"{e.price_per_hour:.3f}"
+        if unobserved_reason(report, e):
+            state, replicas, spent, projected = UNOBSERVABLE, "?", "?", "?"
+        else:
+            state, replicas = e.state or "missing", str(e.billed_replicas)
+            spent, projected = dollars(e.spent_usd), dollars(e.projected_usd)
         lines.append(
-            f"{e.endpoint:<40} {e.state or 'missing':<13} {e.billed_replicas:>8} {price:>8} "
-            f"{usd(e.spent_usd):>9} {usd(e.projected_usd):>10}  {'yes' if e.latched else ''}"
+            f"{e.endpoint:<40} {state:<13} {replicas:>8} {price:>8} {spent:>9} {projected:>10}  "
+            f"{'yes' if e.latched else ''}"
         )
     for key, cap in sorted(report.caps.items()):
         lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}")
     for key, hold in sorted(report.holds.items()):
         lines.append(f"hold {key}: {held_because(hold)}")
     for b in report.budgets:
-        lines.append(
-            f"budget {b.budget.name}: daily {usd(b.budget.daily_usd)}, spent {usd(b.spent_usd)}, "
-            f"projected {usd(b.projected_usd)}, headroom {usd(b.headroom_usd)}{ladder_text(b.budget.steps, b.step)}"
-        )
+        blind = unobserved_in(report, b)
+        head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {dollars(b.spent_usd)}, "
+        ladder = ladder_text(b.budget.steps, b.step)
+        if blind:
+            lines.append(head + f"projected and headroom UNKNOWN: {', '.join(blind)} not observed" + ladder)
+        else:
+            lines.append(head + f"projected {dollars(b.projected_usd)}, headroom {dollars(b.headroom_usd)}" + ladder)
     return lines
-
-
-def usd(value: float) -> str:
-    """Dollars for people: `$1.14`, `-$1.14` (not `$-1.14`)."""
-    return f"-${-value:.2f}" if value < 0 else f"${value:.2f}"

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from hfwarden.core.cron import CronError, parse_cron
+from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.rules import ActionKind
 from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
 
@@ -244,8 +245,7 @@ class ScopeSpec(_Strict):
     @classmethod
     def _endpoints(cls, value: list[str] | None) -> list[str] | None:
         for item in value or []:
-            if item.count("/") != 1 or not all(part for part in item.split("/")):
-                raise ValueError(f"{item!r} is not namespace/name")
+            EndpointKey.parse(item)  # ValueError: "'x' is not namespace/name"
         return value
 
     @model_validator(mode="after")

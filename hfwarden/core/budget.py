@@ -9,6 +9,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.endpoints import namespace_of
+from hfwarden.core.formats import dollars
 from hfwarden.core.ladder import (
     Basis,
     CapDecision,
@@ -41,14 +43,14 @@ class Scope:
         if self.endpoints is not None:
             return endpoint in self.endpoints
         if self.namespace is not None:
-            return endpoint.split("/", 1)[0] == self.namespace
+            return namespace_of(endpoint) == self.namespace
         return True
 
     @property
     def namespaces(self) -> frozenset[str] | None:
         """Namespaces to observe for this scope; None means "all the others watch"."""
         if self.endpoints is not None:
-            return frozenset(e.split("/", 1)[0] for e in self.endpoints)
+            return frozenset(namespace_of(e) for e in self.endpoints)
         if self.namespace is not None:
             return frozenset({self.namespace})
         return None
@@ -88,6 +90,7 @@ class EndpointCost:
     protected: bool = False
     latched: bool = False
     stoppable: bool = True  # observed, in a stable state hfwarden can act on
+    exempt: bool = False  # released by an operator from this budget's guard until its next day
 
     @property
     def projected_usd(self) -> float:
@@ -166,7 +169,7 @@ def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datet
     saved = sum(c.future_usd for c in chosen)
     names = ", ".join(c.endpoint for c in chosen)
     # Keyed by the endpoints stopped too: a second stop later in the day is news, not a repeat.
-    message = f"{budget.name}: {why}; stopped {names}, saving ${saved:.2f} by end of day"
+    message = f"{budget.name}: {why}; stopped {names}, saving {dollars(saved)} by end of day"
     outcome.alerts.append(
         _alert(status, day, AlertKind.GUARD_ACTION, message, subject=f"{budget.name}:{names}", stops=outcome.stops)
     )
@@ -204,7 +207,7 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
     """Threshold, burn-rate and replica-cap alerts. Of several thresholds crossed at once only the
     highest is sent, naming the others: one jump is one message, not three."""
     budget, alerts = status.budget, []
-    daily = f"${budget.daily_usd:.2f}"
+    daily = dollars(budget.daily_usd)
     for kind, figure, verb in (
         (AlertKind.SPENT_THRESHOLD, status.spent_usd, "spent"),
         (AlertKind.PROJECTED_THRESHOLD, status.projected_usd, "projected"),
@@ -213,10 +216,10 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
         if crossed:
             top, below = crossed[-1], crossed[:-1]
             also = f" (also past {', '.join(f'{f:.0%}' for f in below)})" if below else ""
-            message = f"{budget.name}: {verb} ${figure:.2f} reached {top:.0%} of {daily}{also}"
+            message = f"{budget.name}: {verb} {dollars(figure)} reached {top:.0%} of {daily}{also}"
             alerts.append(_alert(status, day, kind, message, threshold=top))
     if budget.max_hourly_usd is not None and status.hourly_usd > budget.max_hourly_usd:
-        message = f"{budget.name}: burning ${status.hourly_usd:.2f}/h, over ${budget.max_hourly_usd:.2f}/h"
+        message = f"{budget.name}: burning {dollars(status.hourly_usd)}/h, over {dollars(budget.max_hourly_usd)}/h"
         alerts.append(_alert(status, day, AlertKind.BURN_RATE, message, threshold=budget.max_hourly_usd))
     if budget.max_replicas is not None and status.replicas > budget.max_replicas:
         message = f"{budget.name}: {status.replicas} replicas billed, over the cap of {budget.max_replicas}"
@@ -226,7 +229,7 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
 
 def _candidates(in_scope: Iterable[EndpointCost]) -> list[EndpointCost]:
     """What the guard may act on: unprotected, not latched, stable, with something left to bill."""
-    return [c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0]
+    return [c for c in in_scope if not (c.protected or c.latched or c.exempt) and c.stoppable and c.future_usd > 0]
 
 
 def _guard_order(candidates: Iterable[EndpointCost]) -> list[EndpointCost]:
@@ -283,7 +286,7 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
     budget = status.budget
     candidates = _candidates(in_scope)
     if status.spent_usd >= budget.daily_usd:
-        return candidates, f"spent ${status.spent_usd:.2f} reached the daily budget ${budget.daily_usd:.2f}"
+        return candidates, f"spent {dollars(status.spent_usd)} reached the daily budget {dollars(budget.daily_usd)}"
     if status.projected_usd <= budget.daily_usd:
         return [], ""
     chosen = []
@@ -293,7 +296,7 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
             break
         chosen.append(cost)
         remaining -= cost.future_usd
-    return chosen, f"projected ${status.projected_usd:.2f} passes the daily budget ${budget.daily_usd:.2f}"
+    return chosen, f"projected {dollars(status.projected_usd)} passes the daily budget {dollars(budget.daily_usd)}"
 
 
 def evaluate(

@@ -7,6 +7,7 @@ at the moment the change happened and opens the next one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -19,7 +20,8 @@ HOUR = 3600.0
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """`replicas` billed at `price_per_hour` from `start` to `end`. `gap`: hfwarden was not watching."""
+    """`replicas` billed at `price_per_hour` from `start` to `end`. `gap`: hfwarden was not watching.
+    `estimated`: billed before hfwarden first saw the endpoint, from a bound (see `billed_since`)."""
 
     endpoint: str
     start: datetime
@@ -27,6 +29,7 @@ class Segment:
     replicas: int
     price_per_hour: float
     gap: bool = False
+    estimated: bool = False
 
     @property
     def usd(self) -> float:
@@ -61,8 +64,13 @@ def advance_ledger(
     at: datetime,
     price_per_hour: float,
     gap_after: timedelta,
+    day_start: datetime | None = None,
 ) -> tuple[list[Segment], OpenSegment]:
     """Fold one observation into an endpoint's ledger; returns closed segments and the new open one.
+
+    On first sight (`current` None) of an endpoint that bills, what it billed before is estimated
+    from `day_start` (the earliest start of the day under way in any zone that judges it), as
+    `billed_since` says, and closed as one `estimated` segment.
 
     Where the change happened between two observations:
     - at `status.updatedAt` when it lies between them (hfwarden's own actions are observed through
@@ -76,7 +84,11 @@ def advance_ledger(
     """
     replicas = observed.billed_replicas
     if current is None:
-        return [], OpenSegment(observed.key, at, at, observed.state, replicas, price_per_hour)
+        opened = OpenSegment(observed.key, at, at, observed.state, replicas, price_per_hour)
+        since = billed_since(observed, at=at, day_start=day_start)
+        if since >= at:
+            return [], opened
+        return [Segment(observed.key, since, at, replicas, price_per_hour, estimated=True)], opened
     if at < current.observed_at:
         return [], current  # out of order: what is known already is newer
     gap = at - current.observed_at > gap_after
@@ -88,6 +100,23 @@ def advance_ledger(
     ]
     opened = OpenSegment(current.endpoint, change, at, observed.state, replicas, price_per_hour, gap=False)
     return [s for s in closed if s.end > s.start], opened
+
+
+def billed_since(observed: Observation, *, at: datetime, day_start: datetime | None) -> datetime:
+    """Since when to bill an endpoint seen for the first time at `at` (hfwarden just installed, or a
+    new state store): the later of `day_start` and the endpoint's `createdAt`, if it bills now.
+
+    Why not later: the API says when an endpoint was created and when it last changed, not when its
+    current run began. A running endpoint has billed at least since it came up, which is before its
+    `updatedAt` (initializing came first, for an unknown time) and may be long before it (an update,
+    a human's resume yesterday): the only safe lower bound is `createdAt`. So the ledger errs high
+    on day one, by at most the time before the endpoint last came up, never low. Nothing before
+    `day_start` matters to a day that is still open. An endpoint that bills nothing starts at `at`.
+    """
+    if observed.billed_replicas == 0 or day_start is None:
+        return at
+    since = max(day_start, observed.created_at) if observed.created_at is not None else day_start
+    return min(since, at)
 
 
 def _change_time(current: OpenSegment, observed: Observation, at: datetime, replicas: int) -> datetime:
@@ -112,6 +141,12 @@ def spend_between(segments: list[Segment], start: datetime, end: datetime) -> fl
     for segment in segments:
         by_endpoint.setdefault(segment.endpoint, []).append(segment)
     return sum(billed_usd(own, start, end) for own in by_endpoint.values())
+
+
+def watched_since(segments: Iterable[Segment]) -> datetime | None:
+    """Since when hfwarden has watched an endpoint: the earliest segment it observed itself (not an
+    `estimated` one from before its first look); None if none."""
+    return min((s.start for s in segments if not s.estimated), default=None)
 
 
 # -- projection -------------------------------------------------------------------------------------

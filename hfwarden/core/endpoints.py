@@ -19,7 +19,7 @@ class EndpointKey(NamedTuple):
         """`ns/name` into its parts; ValueError for anything else."""
         namespace, slash, name = text.partition("/")
         if not slash or not namespace or not name or "/" in name:
-            raise ValueError(f"{text!r} is not NAMESPACE/NAME")
+            raise ValueError(f"{text!r} is not namespace/name")
         return cls(namespace, name)
 
     def __str__(self) -> str:
@@ -69,6 +69,8 @@ class Observation:
     scale_to_zero_timeout: int | None
     instance: str  # vendor/region/instanceType/instanceSize
     updated_at: datetime
+    # `status.createdAt`: nothing was billed before it (None from a record that did not carry it).
+    created_at: datetime | None = None
 
     @property
     def key(self) -> str:

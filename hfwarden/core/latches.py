@@ -10,6 +10,7 @@ from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import StopDecision
 from hfwarden.core.decide import Decision, Verdict, is_stopped, stop_step
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.formats import dollars
 from hfwarden.core.records import AuditEntry, Latch, Records
 
 
@@ -50,7 +51,7 @@ def latch_stops(
         return Records(), []
     records = Records(
         audit=tuple(
-            AuditEntry(now, s.endpoint, s.action.value, s.reason, "latched", f"saves ${s.saved_usd:.2f}", False)
+            AuditEntry(now, s.endpoint, s.action.value, s.reason, "latched", f"saves {dollars(s.saved_usd)}", False)
             for s in new
         ),
         add_latches=tuple(Latch(s.endpoint, s.budget, s.action.value, now, s.until, s.reason) for s in new),

@@ -70,6 +70,18 @@ class LadderMark:
 
 
 @dataclass(frozen=True, slots=True)
+class Exemption:
+    """An operator's release: the endpoint is not a stop candidate of `budget`'s guard until `until`
+    (the released latch's own end, the next budget day)."""
+
+    endpoint: str
+    budget: str
+    granted_at: datetime
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One line of the audit log: what was done (or not) to an endpoint, and why."""
 

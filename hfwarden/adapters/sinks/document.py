@@ -10,6 +10,7 @@ from typing import Any
 
 from hfwarden.clock import to_z
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.formats import json_money
 from hfwarden.core.records import PendingAlert
 
 SCHEMA = "hfwarden.alert/v1"
@@ -72,7 +73,7 @@ def alert_document(alert: Alert, *, created_at: datetime, alert_id: str | None =
 
 
 def _money(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+    return json_money(value)  # `0.0`, never an integer `0` beside `3.0`
 
 
 def pending(alert: Alert, *, created_at: datetime) -> PendingAlert:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from hfwarden.adapters.sinks.document import Post
+from hfwarden.core.formats import dollars
 
 
 def slack_message(document: dict[str, Any]) -> dict[str, Any]:
@@ -28,12 +29,12 @@ def slack_message(document: dict[str, Any]) -> dict[str, Any]:
         value = document.get(key)
         if value is not None:
             share = f" ({value / daily:.0%})" if daily and key != "daily_usd" else ""
-            fields.append({"type": "mrkdwn", "text": f"*{label}*\n${value:,.2f}{share}"})
+            fields.append({"type": "mrkdwn", "text": f"*{label}*\n{dollars(value, grouped=True)}{share}"})
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
     if document.get("actions"):
         lines = [
-            f"• `{a['endpoint']}`: {a['action']}, saves ${a['saved_usd']:,.2f} by end of day, "
+            f"• `{a['endpoint']}`: {a['action']}, saves {dollars(a['saved_usd'], grouped=True)} by end of day, "
             f"latched until {a['latched_until']}"
             for a in document["actions"]
         ]

@@ -1,4 +1,5 @@
-"""Durable state behind SQLAlchemy: applied transitions, audit, ledger, latches, holds, caps, outbox, lease.
+"""Durable state behind SQLAlchemy: transitions applied, audit log, ledger, latches, exemptions, holds,
+ladder caps, alert outbox, lease.
 
 SQLite (WAL) by default, PostgreSQL by URL. Every write is a committed transaction, so a `kill -9`
 loses nothing already recorded. The schema is Alembic's (`migrations/`), brought to head at open.
@@ -15,6 +16,7 @@ from hfwarden.adapters.store.audit import AuditLog
 from hfwarden.adapters.store.decisions import Decisions
 from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
 from hfwarden.adapters.store.errors import LeaseLost, StateLost, StoreError
+from hfwarden.adapters.store.exemptions import Exemptions
 from hfwarden.adapters.store.health import StoreHealth
 from hfwarden.adapters.store.holds import HoldRecords
 from hfwarden.adapters.store.ladder import LadderRecords
@@ -40,7 +42,16 @@ def _has_state(engine: Engine) -> bool:
 
 
 class Store(
-    AppliedTransitions, AuditLog, Decisions, HoldRecords, LadderRecords, Leases, LedgerRecords, Outbox, PriceCache
+    AppliedTransitions,
+    AuditLog,
+    Decisions,
+    Exemptions,
+    HoldRecords,
+    LadderRecords,
+    Leases,
+    LedgerRecords,
+    Outbox,
+    PriceCache,
 ):
     """The state store. Thread-safe through the engine's pool.
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from hfwarden.adapters.store._base import StoreBase
-from hfwarden.adapters.store.tables import audit_log
+from hfwarden.adapters.store.tables import alert_marks, audit_log
 from hfwarden.core.records import AuditEntry
 
 
@@ -36,3 +37,10 @@ class AuditLog(StoreBase):
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [AuditEntry(r.at, r.endpoint, r.action, r.reason, r.result, r.detail, r.dry_run) for r in reversed(rows)]
+
+    def raised_alerts(self, limit: int = 50) -> list[tuple[datetime, str]]:
+        """The latest alerts raised, newest first, as (when, dedupe key `kind|subject|threshold|day`):
+        the marks outlive the outbox rows, which go once delivered."""
+        query = select(alert_marks).order_by(alert_marks.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [(r.created_at, r.dedupe_key) for r in conn.execute(query).all()]

@@ -32,6 +32,7 @@ def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[O
                     "price_per_hour": s.price_per_hour,
                     "usd": s.usd,
                     "gap": s.gap,
+                    "estimated": s.estimated,
                 }
                 for s in closed
             ],
@@ -78,4 +79,4 @@ class LedgerRecords(StoreBase):
         query = select(ledger_segments).where(ledger_segments.c.end > since).order_by(ledger_segments.c.start)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [Segment(r.endpoint, r.start, r.end, r.replicas, r.price_per_hour, r.gap) for r in rows]
+        return [Segment(r.endpoint, r.start, r.end, r.replicas, r.price_per_hour, r.gap, r.estimated) for r in rows]

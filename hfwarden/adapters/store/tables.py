@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text, false
 from sqlalchemy.types import TypeDecorator
 
 from hfwarden.clock import require_aware
@@ -66,6 +66,8 @@ ledger_segments = Table(
     Column("price_per_hour", Float, nullable=False),
     Column("usd", Float, nullable=False),
     Column("gap", Boolean, nullable=False, default=False),
+    # Billed before hfwarden first saw the endpoint, estimated from a bound (core.cost.billed_since).
+    Column("estimated", Boolean, nullable=False, default=False, server_default=false()),
     # One segment per endpoint and start: a second writer of the same stretch (a standby taking over) is
     # refused by the database itself, so spend can never be counted twice.
     Index("uq_ledger_segments_endpoint_start", "endpoint", "start", unique=True),
@@ -146,6 +148,17 @@ leases = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     # Bumped each time the holder changes: a fencing token, so a stalled former holder's write is refused.
     Column("generation", Integer, nullable=False, server_default="1"),
+)
+
+# An operator's release of a budget latch: the endpoint is exempt from that budget's guard until `until`.
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("budget", String(200), primary_key=True),
+    Column("granted_at", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime(), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
 )
 
 # Operators' timed holds (`hfwarden hold`): one per endpoint; a new hold replaces the old one.

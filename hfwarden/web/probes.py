@@ -1,4 +1,4 @@
-"""The daemon's small HTTP surface: /healthz, /readyz, /metrics. Read-only: nothing here changes anything."""
+"""The probes and the scrape: /healthz, /readyz, /metrics. Always open (no credentials), read-only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -41,9 +40,9 @@ class Liveness:
         )
 
 
-def build_app(
+def probe_routes(
     liveness: Liveness, registry: CollectorRegistry, store_health: Callable[[], tuple[bool, str]]
-) -> Starlette:
+) -> list[Route]:
     """`store_health` says whether the store can keep what is written (answers, commits, same file)."""
 
     async def healthz(_request: Request) -> Response:
@@ -67,10 +66,8 @@ def build_app(
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-        ]
-    )
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]

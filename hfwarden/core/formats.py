@@ -1,0 +1,22 @@
+"""How figures read, the same in every table, message, alert and JSON document. Pure."""
+
+from __future__ import annotations
+
+
+def dollars(value: float, *, grouped: bool = False) -> str:
+    """`$1.14`, `-$1.14` (never `$-1.14`), `$0.00` for what only rounds to minus zero; `grouped`:
+    `$1,234.50`."""
+    cents = round(value, 2)
+    figure = f"{abs(cents):,.2f}" if grouped else f"{abs(cents):.2f}"
+    return f"-${figure}" if cents < 0 else f"${figure}"
+
+
+def json_money(value: float | None) -> float | None:
+    """Dollars in a JSON document: always a float rounded to 4 places (never an integer `0` beside
+    `3.0`, never `-0.0`), or null."""
+    return None if value is None else float(round(value, 4)) + 0.0
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """`1 file`, `2 files`, `0 files`."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

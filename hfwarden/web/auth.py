@@ -1,0 +1,84 @@
+"""Who may read what: probes and `/metrics` are open (kubelets and Prometheus carry no credentials);
+the page and `/api` need the UI token when one is set, as a bearer token or as the password of basic
+auth (what a browser can send). Nothing here mutates, so every method but GET is refused first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Basic first: the scheme browsers prompt for; Bearer for scripts and ingresses that inject a header.
+CHALLENGES = [
+    (b"www-authenticate", b'Basic realm="hfwarden", charset="UTF-8"'),
+    (b"www-authenticate", b'Bearer realm="hfwarden"'),
+]
+
+
+def presented_secret(authorization: str) -> str | None:
+    """The token in an `Authorization` header: a bearer token, or the password of basic auth."""
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _user, colon, password = decoded.partition(":")
+        return password if colon else None
+    return None
+
+
+def authorized(authorization: str | None, token: str) -> bool:
+    """Constant-time: how much of a guess was right never shows in the answer's timing."""
+    presented = presented_secret(authorization or "")
+    # compare_digest on equal-length digests, so even the token's length does not leak.
+    expected = hmac.new(b"hfwarden-ui", token.encode(), "sha256").digest()
+    given = hmac.new(b"hfwarden-ui", (presented or "").encode(), "sha256").digest()
+    return presented is not None and hmac.compare_digest(expected, given)
+
+
+class AccessMiddleware:
+    """405 for anything but GET; then 401 with a challenge for a protected path without the token."""
+
+    def __init__(self, app: ASGIApp, token: str | None = None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "GET":
+            await _plain(send, 405, b"read-only: only GET is served\n", [(b"allow", b"GET")])
+            return
+        if self.token is not None and scope["path"] not in OPEN_PATHS:
+            headers = {k.lower(): v for k, v in scope["headers"]}
+            raw = headers.get(b"authorization")
+            if not authorized(raw.decode("latin-1") if raw is not None else None, self.token):
+                await _plain(
+                    send, 401, b"authentication required: the UI token, as bearer or basic password\n", CHALLENGES
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def _plain(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
