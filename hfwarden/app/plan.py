@@ -104,12 +104,12 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
         ],
         "skipped": [{"endpoint": k, "why": why} for k, why in sorted(plan.skipped.items())],
         "matches": [{"match": label, "endpoints": keys} for label, keys in plan.coverage.items()],
-        "endpoints": [{"endpoint": k, "projected_usd": money(v)} for k, v in plan.costs.items()],
+        "endpoints": [{"endpoint": k, "projected_usd": json_money(v)} for k, v in plan.costs.items()],
         "budgets": [
             {
                 "name": b.budget.name,
-                "daily_usd": money(b.budget.daily_usd),
-                "projected_usd": money(b.projected_usd),
+                "daily_usd": json_money(b.budget.daily_usd),
+                "projected_usd": json_money(b.projected_usd),
                 "unpriced_endpoints": list(b.unpriced),
                 "over_budget": b.over_budget,
                 "step": ladder_step(b.budget.steps, b.step),
@@ -117,11 +117,6 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
             for b in plan.budgets
         ],
     }
-
-
-def money(value: float | None) -> float | None:
-    """Dollars as JSON shows them (core.formats.json_money)."""
-    return json_money(value)
 
 
 def ladder_step(steps: Sequence[LadderStep], step: int) -> dict[str, Any] | None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from hfwarden.app.holds import hold_document
-from hfwarden.app.plan import ladder_step, ladder_text, money
+from hfwarden.app.plan import ladder_step, ladder_text
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
-from hfwarden.core.formats import dollars
+from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.holds import held_because
 
 UNOBSERVABLE = "unobservable"
@@ -43,9 +43,9 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "endpoint": e.endpoint,
                 "state": UNOBSERVABLE if why else e.state,
                 "billed_replicas": None if why else e.billed_replicas,
-                "price_per_hour": money(e.price_per_hour),
-                "spent_usd": None if why else money(e.spent_usd),
-                "projected_usd": None if why else money(e.projected_usd),
+                "price_per_hour": json_money(e.price_per_hour),
+                "spent_usd": None if why else json_money(e.spent_usd),
+                "projected_usd": None if why else json_money(e.projected_usd),
                 "latched": e.latched,
                 **({"unobservable": why} if why else {}),
             }
@@ -56,10 +56,10 @@ def status_document(report: PassReport) -> dict[str, Any]:
         budgets.append(
             {
                 "name": b.budget.name,
-                "daily_usd": money(b.budget.daily_usd),
-                "spent_usd": money(b.spent_usd),
-                "projected_usd": None if blind else money(b.projected_usd),
-                "headroom_usd": None if blind else money(b.headroom_usd),
+                "daily_usd": json_money(b.budget.daily_usd),
+                "spent_usd": json_money(b.spent_usd),
+                "projected_usd": None if blind else json_money(b.projected_usd),
+                "headroom_usd": None if blind else json_money(b.headroom_usd),
                 "step": ladder_step(b.budget.steps, b.step),
                 **({"unobserved": blind} if blind else {}),
             }

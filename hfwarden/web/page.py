@@ -15,8 +15,8 @@ from typing import Any
 
 from hfwarden.app.dayview import DayStrip, Mark, Span
 from hfwarden.app.overview import Activity, BudgetView, EndpointView, Overview
-from hfwarden.app.plan import DayPlan, money
-from hfwarden.app.status import usd as status_usd
+from hfwarden.app.plan import DayPlan
+from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.records import Latch
 
 REFRESH_SECONDS = 30
@@ -36,7 +36,7 @@ def script_hash() -> str:
 
 def usd(value: float | None) -> str:
     """Dollars as `status` prints them (`$1.14`, `-$1.14`); unknown when there is no price."""
-    return "unknown" if value is None else status_usd(value)
+    return "unknown" if value is None else dollars(value)
 
 
 def _pct(fraction: float) -> str:
@@ -308,8 +308,8 @@ def render_plan(plan: DayPlan, strips: Iterable[DayStrip], *, now: datetime, sou
         f'</h3><span class="guard guard-{"over" if b.over_budget else "ok"}">'
         f"{'schedules alone pass it' if b.over_budget else 'ok'}</span></header>"
         f"{_bar(b.budget.daily_usd, None, b.projected_usd)}"
-        f'<dl class="figures">{_figure("daily", "daily_usd", money(b.budget.daily_usd))}'
-        f"{_figure('scheduled cost', 'projected_usd', money(b.projected_usd))}</dl>"
+        f'<dl class="figures">{_figure("daily", "daily_usd", json_money(b.budget.daily_usd))}'
+        f"{_figure('scheduled cost', 'projected_usd', json_money(b.projected_usd))}</dl>"
         + (f'<p class="reason">unpriced: {escape(", ".join(b.unpriced))}</p>' if b.unpriced else "")
         + "</article>"
         for b in plan.budgets
@@ -330,6 +330,6 @@ def _plan_row(view: DayStrip, cost: float | None) -> str:
     return (
         f'<article class="card endpoint" data-endpoint="{_attr(view.endpoint)}"><header><h3>'
         f'{escape(view.endpoint)}</h3><span class="zone">{escape(view.zone)}</span></header>'
-        f'<dl class="figures small">{_figure("scheduled cost", "projected_usd", money(cost))}</dl>'
+        f'<dl class="figures small">{_figure("scheduled cost", "projected_usd", json_money(cost))}</dl>'
         f'{strip(view, observed=False)}<ul class="changes">{changes}</ul></article>'
     )
