@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,11 +16,13 @@ from sqlalchemy import select
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
-from hfwarden.app.holds import HoldRequest, place_hold
+from hfwarden.app.holds import HoldRequest, place_hold, unhold
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
+from hfwarden.core.holds import hold_placed
+from hfwarden.core.records import Hold, HoldState
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
 from tests.conftest import START
@@ -386,3 +389,37 @@ def test_the_ladder_caps_then_pauses_as_the_projection_grows(
     assert ("budget:acme-prod", "step 2: cap", "ok") in audit
     assert ("acme/worker", "cap(max=1)", "capped") in audit
     assert ("acme/batch", "pause", "latched") in audit
+
+
+def test_holds_lists_and_unhold_lifts_into_the_schedule(
+    emulator: Emulator,
+    clock: ManualClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = settings_for(emulator, tmp_path)
+    config_path = tmp_path / "s.yaml"
+    config_path.write_text(textwrap.dedent(HELD_DAY))
+    config = load_config([config_path])
+    now = clock.now()
+    hold = Hold("acme/chat", HoldState.PAUSED, now + timedelta(hours=2), now, "maintenance")
+    store = Store(settings.database_url)
+    store.write_pass(hold_placed(hold, "quoted", now=now), alerts=[], sinks=(), now=now)
+    store.close()
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path / "state"))
+    assert main(["holds", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["endpoint"], listed["state"], listed["reason"]) == ("acme/chat", "paused", "maintenance")
+    lifted = unhold(settings, config, "acme/chat", clock=clock)
+    assert lifted == hold
+    store = Store(settings.database_url)
+    try:
+        assert store.holds() == {}
+        (entry,) = [e for e in store.audit_entries() if e.action == "hold_expired"]
+        assert "lifted by hfwarden unhold" in entry.reason
+        # Its marker makes the schedule's latest transition due again: the next pass applies it.
+        assert store.last_applied()["acme/chat"].startswith("hold-expired@")
+    finally:
+        store.close()
+    assert unhold(settings, config, "acme/chat", clock=clock) is None
