@@ -20,6 +20,7 @@ from hfwarden.adapters.store.lease import Leases, lease_holder_id
 from hfwarden.adapters.store.ledger import LedgerRecords
 from hfwarden.adapters.store.outbox import Outbox, OutboxItem
 from hfwarden.adapters.store.prices import PriceCache
+from hfwarden.adapters.store.startups import StartupRecords
 from hfwarden.adapters.store.transitions import AppliedTransitions
 
 __all__ = ["LeaseLost", "OutboxItem", "StateLost", "Store", "StoreError", "lease_holder_id"]
@@ -37,7 +38,7 @@ def _has_state(engine: Engine) -> bool:
     return "alembic_version" in names or "leases" in names
 
 
-class Store(AppliedTransitions, AuditLog, Decisions, Leases, LedgerRecords, Outbox, PriceCache):
+class Store(AppliedTransitions, AuditLog, Decisions, Leases, LedgerRecords, Outbox, PriceCache, StartupRecords):
     """The state store. Thread-safe through the engine's pool.
 
     Opening it creates the database if needed and migrates it to this code's schema; any failure to do so
