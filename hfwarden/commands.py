@@ -107,6 +107,8 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
+    from hfwarden.app.plan import lead_note
+
     lines = []
     current = None
     for endpoint, t in day_plan.transitions:
@@ -116,7 +118,11 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
             priced = "price unknown: add instance: or run the daemon once" if cost is None else f"${cost:.2f}"
             lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
         local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
-        lines.append(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
+        note = lead_note(day_plan.lead_of(t), t)
+        lines.append(
+            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]"
+            + (f"  {note}" if note else "")
+        )
     if not day_plan.transitions:
         lines.append("no transitions that day")
     for b in day_plan.budgets:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from hfwarden.adapters.alerts import Deliverer, pending
@@ -16,6 +16,7 @@ from hfwarden.adapters.store import Store, lease_holder_id
 from hfwarden.app.plan import DayPlan, plan_day
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.report import PassReport
+from hfwarden.app.startups import KEEP_SAMPLES, compile_leads, group_samples
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, AlertKind
@@ -148,7 +149,12 @@ def plan(settings: Settings, config: Config, *, day: date | None, clock: Clock) 
     try:
         prices = PriceBook(store=store, overrides=config.pricing)
         last_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
-        return plan_day(config, prices=prices, last_prices=last_prices, day=day, now=clock.now())
+        now = clock.now()
+        # `prewarm: auto` leads as the daemon computes them now, from the start-ups it measured.
+        measured = store.startup_samples(per_endpoint=KEEP_SAMPLES, since=now) if store else []
+        config, leads = compile_leads(config, *group_samples(measured), now)
+        day_plan = plan_day(config, prices=prices, last_prices=last_prices, day=day, now=now)
+        return replace(day_plan, leads=leads)
     finally:
         if store is not None:
             store.close()

@@ -21,6 +21,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "spent_usd": money(e.spent_usd),
                 "projected_usd": money(e.projected_usd),
                 "latched": e.latched,
+                **startup_fields(report, e.endpoint),
             }
             for e in report.endpoints
         ],
@@ -50,12 +51,43 @@ def status_lines(report: PassReport) -> list[str]:
             f"{e.endpoint:<40} {e.state or 'missing':<13} {e.billed_replicas:>8} {price:>8} "
             f"{usd(e.spent_usd):>9} {usd(e.projected_usd):>10}  {'yes' if e.latched else ''}"
         )
+        lines.extend(startup_lines(report, e.endpoint))
     for b in report.budgets:
         lines.append(
             f"budget {b.budget.name}: daily {usd(b.budget.daily_usd)}, spent {usd(b.spent_usd)}, "
             f"projected {usd(b.projected_usd)}, headroom {usd(b.headroom_usd)}"
         )
     return lines
+
+
+def startup_fields(report: PassReport, endpoint: str) -> dict[str, Any]:
+    """Start-ups (p50, p90 of the last 20, seconds; null before the first) and today's cold starts."""
+    figures = report.startups.get(endpoint)
+    if figures is None:
+        return {"startup_p50_s": None, "startup_p90_s": None, "wakes_today": 0, "cold_start_usd": 0.0}
+    return {
+        "startup_p50_s": _seconds(figures.startup_p50_s),
+        "startup_p90_s": _seconds(figures.startup_p90_s),
+        "wakes_today": figures.wakes_today,
+        "cold_start_usd": money(figures.cold_start_usd),
+    }
+
+
+def startup_lines(report: PassReport, endpoint: str) -> list[str]:
+    figures = report.startups.get(endpoint)
+    if figures is None or (figures.startup_p50_s is None and not figures.wakes_today):
+        return []
+    measured = (
+        "no start-up measured yet"
+        if figures.startup_p50_s is None or figures.startup_p90_s is None
+        else f"start-up p50 {figures.startup_p50_s:.0f}s, p90 {figures.startup_p90_s:.0f}s "
+        f"({figures.startups_measured} measured)"
+    )
+    return [f"  {measured}; {figures.wakes_today} wakes today, cold starts {usd(figures.cold_start_usd)}"]
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(round(value, 1))
 
 
 def usd(value: float) -> str:
