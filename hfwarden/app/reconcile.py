@@ -85,6 +85,8 @@ class Reconciler:
         self.executor.close()
 
     def set_config(self, config: Config) -> None:
+        # `prewarm: auto` leads are compiled by the next pass (the daemon runs one straight after a
+        # reload), not here: this runs on the reload thread, beside a pass that updates the start-ups.
         self.config = config
         self.prices.overrides = dict(config.pricing)
 

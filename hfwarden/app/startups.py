@@ -145,17 +145,20 @@ def compile_leads(
         return config, {}
     endpoints: list[EndpointSchedule] = []
     leads: dict[str, AppliedLead] = {}
+    by_hardware: dict[str, list[StartupSample]] = {}
+    for own in samples.values():
+        for sample in own:
+            by_hardware.setdefault(sample.instance, []).append(sample)
     for schedule in config.endpoints:
         if schedule.key not in auto:
             endpoints.append(schedule)
             continue
         hardware = config.instances.get(schedule.key) or instances.get(schedule.key, "")
-        same = [s for own in samples.values() for s in own if hardware and s.instance == hardware]
         compiled, applied = apply_leads(
             schedule,
             config.ready_by,
             own=samples.get(schedule.key, []),
-            same_hardware=same,
+            same_hardware=by_hardware.get(hardware, []) if hardware else [],
             hardware=hardware,
             now=now,
         )
