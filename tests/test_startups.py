@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hfwarden.app.startups import thrash_wakes
 from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.coldstarts import cold_starts, hour_ranges, thrash_alert
@@ -281,3 +282,12 @@ def test_config_refusals(tmp_path: Path, keys: str, wanted: str) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config([path])
     assert wanted in str(raised.value)
+
+
+def test_thrash_threshold_endpoint_then_budgets_then_three(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(AUTO_FILE))
+    config = load_config([path])
+    assert thrash_wakes(config, "acme/chat") == 5
+    assert thrash_wakes(config, "acme/other") == 2  # budget b covers every endpoint
+    assert thrash_wakes(replace(config, budgets=()), "acme/other") == 3

@@ -121,8 +121,29 @@ def test_wakes_from_zero_are_counted_priced_and_thrash_is_alerted(
     row = next(e for e in status_document(report)["endpoints"] if e["endpoint"] == "acme/bursty")
     assert row["wakes_today"] == 3
     assert row["cold_start_usd"] == pytest.approx(3 * 0.8 * 600 / 3600)  # 600 s initialising each
+    assert row["cold_start_seconds"] == pytest.approx(1800.0)
     assert row["startup_p50_s"] == pytest.approx(600.0)
     assert raised(reconciler.store, AlertKind.THRASH) == ["thrash|acme/bursty|3|2026-01-05"]
     message = next(a.message for a in reconciler.assess().alerts if a.kind == AlertKind.THRASH)
     assert "woke from zero 3 times in the last hour" in message
     assert "min_replicas: 1 during 10:00-11:00" in message
+
+
+def test_a_start_up_under_way_survives_a_restart(
+    api: HfApi,
+    control: httpx.Client,
+    clock: ManualClock,
+    warden: Factory,  # noqa: F811
+) -> None:
+    create(api, "chat", min_replica=1, max_replica=1)
+    clock.advance(700)
+    api.pause_inference_endpoint("chat", namespace="acme")
+    clock.set(MONDAY + timedelta(hours=8, minutes=50))
+    first = warden(READY_BY_NINE)
+    assert first.run_pass().observations["acme/chat"].state == "pending"  # resumed at 08:50 by this pass
+    first.close()
+    clock.advance(300)
+    restarted = warden(READY_BY_NINE)  # a new process on the same state
+    report = live(restarted, clock, MONDAY + timedelta(hours=9, minutes=5), tick=60)
+    row = next(e for e in status_document(report)["endpoints"] if e["endpoint"] == "acme/chat")
+    assert row["startup_p50_s"] == pytest.approx(610.0)

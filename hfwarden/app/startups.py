@@ -38,6 +38,7 @@ class StartupFigures:
     startups_measured: int
     wakes_today: int
     cold_start_usd: float
+    cold_start_seconds: float = 0.0
 
 
 class StartupBook:
@@ -124,7 +125,13 @@ class StartupBook:
             stats = startup_stats(own)
             cold = cold_starts(key, self.wakes.get(key, []), own, zone=schedule.zone if schedule else UTC_ZONE, now=now)
             figures[key] = StartupFigures(
-                key, stats.p50_s, stats.p90_s, stats.count, cold.wakes_today, cold.cold_start_usd
+                key,
+                stats.p50_s,
+                stats.p90_s,
+                stats.count,
+                cold.wakes_today,
+                cold.cold_start_usd,
+                cold.cold_start_seconds,
             )
             if cold.wakes_today:
                 alert = thrash_alert(

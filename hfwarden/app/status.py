@@ -64,12 +64,19 @@ def startup_fields(report: PassReport, endpoint: str) -> dict[str, Any]:
     """Start-ups (p50, p90 of the last 20, seconds; null before the first) and today's cold starts."""
     figures = report.startups.get(endpoint)
     if figures is None:
-        return {"startup_p50_s": None, "startup_p90_s": None, "wakes_today": 0, "cold_start_usd": 0.0}
+        return {
+            "startup_p50_s": None,
+            "startup_p90_s": None,
+            "wakes_today": 0,
+            "cold_start_usd": 0.0,
+            "cold_start_seconds": 0.0,
+        }
     return {
         "startup_p50_s": _seconds(figures.startup_p50_s),
         "startup_p90_s": _seconds(figures.startup_p90_s),
         "wakes_today": figures.wakes_today,
         "cold_start_usd": money(figures.cold_start_usd),
+        "cold_start_seconds": _seconds(figures.cold_start_seconds),
     }
 
 

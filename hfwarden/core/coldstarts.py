@@ -36,6 +36,7 @@ class ColdStarts:
     wakes_last_hour: int
     cold_start_usd: float
     hours: tuple[int, ...]  # local hours of the day (0-23) in which it woke
+    cold_start_seconds: float = 0.0  # billed seconds initialising, summed over the measured wakes
 
     def floor_usd(self, price_per_hour: float) -> float:
         """What one replica kept warm over those hours would have cost."""
@@ -56,9 +57,10 @@ def cold_starts(
     start, _ = local_day_bounds(day, zone)
     today = sorted(w for w in wakes if start <= w <= now)
     last_hour = sum(1 for w in wakes if now - HOUR < w <= now)
-    cost = sum(s.usd for s in samples if s.from_zero and s.endpoint == endpoint and start <= s.started_at <= now)
+    cold = [s for s in samples if s.from_zero and s.endpoint == endpoint and start <= s.started_at <= now]
     hours = tuple(sorted({w.astimezone(zone).hour for w in today}))
-    return ColdStarts(endpoint, day, len(today), last_hour, cost, hours)
+    cost, seconds = sum(s.usd for s in cold), sum(s.seconds for s in cold)
+    return ColdStarts(endpoint, day, len(today), last_hour, cost, hours, seconds)
 
 
 def hour_ranges(hours: Sequence[int]) -> str:
