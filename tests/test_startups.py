@@ -101,6 +101,7 @@ def sample(seconds: float, n: int = 0, *, endpoint: str = "acme/chat", instance:
 def test_lead_is_p90_of_the_last_20_plus_a_minute_rounded_up() -> None:
     assert lead_time([600.0] * 20, 10, 60) == (11, "p90 of 20 start-ups + 1m")
     assert lead_time([610.0] * 3, 10, 60).minutes == 12
+    assert lead_time([timedelta(minutes=10)] * 3, timedelta(minutes=10), timedelta(hours=1)).minutes == 11
     # Only the last 20 count: 30 slow ones, then 20 fast ones.
     assert lead_time([3000.0] * 30 + [120.0] * 20, 10, 60).minutes == 3
     # p90 by linear interpolation: 1..20 minutes → 18.1 minutes → 19 + 1.

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hfwarden.adapters.alerts import Deliverer, pending
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
@@ -150,9 +150,12 @@ def plan(settings: Settings, config: Config, *, day: date | None, clock: Clock) 
         prices = PriceBook(store=store, overrides=config.pricing)
         last_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
         now = clock.now()
-        # `prewarm: auto` leads as the daemon computes them now, from the start-ups it measured.
+        # `prewarm: auto` leads from every start-up measured so far, as the daemon will compute them
+        # for that day's openings (as of the day's end: a lead counts start-ups up to its opening).
         measured = store.startup_samples(per_endpoint=KEEP_SAMPLES, since=now) if store else []
-        config, leads = compile_leads(config, *group_samples(measured), now)
+        planned = day or now.astimezone(UTC).date()
+        as_of = max(now, datetime(planned.year, planned.month, planned.day, tzinfo=UTC) + timedelta(days=2))
+        config, leads = compile_leads(config, *group_samples(measured), as_of)
         day_plan = plan_day(config, prices=prices, last_prices=last_prices, day=day, now=now)
         return replace(day_plan, leads=leads)
     finally:

@@ -116,8 +116,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _seconds(samples: Sequence[float | StartupSample]) -> list[float]:
-    return [s.seconds if isinstance(s, StartupSample) else float(s) for s in samples]
+Measured = float | timedelta | StartupSample
+
+
+def _seconds(samples: Sequence[Measured]) -> list[float]:
+    return [
+        s.seconds if isinstance(s, StartupSample) else s.total_seconds() if isinstance(s, timedelta) else float(s)
+        for s in samples
+    ]
 
 
 def recent(samples: Sequence[StartupSample], *, before: datetime | None = None) -> list[StartupSample]:
@@ -157,9 +163,9 @@ def _minutes(value: int | timedelta) -> int:
 
 
 def lead_time(
-    samples: Sequence[float | StartupSample], default: int | timedelta, max: int | timedelta, *, basis: str = ""
+    samples: Sequence[Measured], default: int | timedelta, max: int | timedelta, *, basis: str = ""
 ) -> LeadTime:
-    """p90 of the last 20 start-ups (seconds, or samples, oldest first) + 1 minute, rounded up to whole
+    """p90 of the last 20 start-ups (seconds, durations or samples, oldest first) + 1 minute, rounded up to whole
     minutes and bounded by `max`; `default` with fewer than 3. Minutes throughout."""
     cap, fallback = _minutes(max), _minutes(default)
     seconds = _seconds(samples)[-LAST_SAMPLES:]
