@@ -61,10 +61,14 @@ class StartupBook:
     def observe(self, observed: Observation, *, at: datetime, price_per_hour: float | None) -> StartupSample | None:
         """Fold one observation in; the start-up it completed, if any."""
         key = observed.key
-        tracked = track(self.watches.get(key), observed, at=at, price_per_hour=price_per_hour)
+        previous = self.watches.get(key)
+        tracked = track(previous, observed, at=at, price_per_hour=price_per_hour)
         self.watches[key] = tracked.watch
         self.instances[key] = observed.instance
-        self._touched.add(key)
+        if previous is None or previous.state != tracked.watch.state:
+            # Stored on a change of state only: a stored `observed_at` older than the last look only
+            # widens the span in which `updatedAt` is believed, and the state did not change in it.
+            self._touched.add(key)
         if tracked.woke_at is not None:
             self.wakes.setdefault(key, []).append(tracked.woke_at)
             self._new_wakes.append((key, tracked.woke_at))
