@@ -121,7 +121,7 @@ def test_wakes_from_zero_are_counted_priced_and_thrash_is_alerted(
     row = next(e for e in status_document(report)["endpoints"] if e["endpoint"] == "acme/bursty")
     assert row["wakes_today"] == 3
     assert row["cold_start_usd"] == pytest.approx(3 * 0.8 * 600 / 3600)  # 600 s initialising each
-    assert row["cold_start_seconds"] == pytest.approx(1800.0)
+    assert report.startups["acme/bursty"].cold_start_seconds == pytest.approx(1800.0)
     assert row["startup_p50_s"] == pytest.approx(600.0)
     assert raised(reconciler.store, AlertKind.THRASH) == ["thrash|acme/bursty|3|2026-01-05"]
     message = next(a.message for a in reconciler.assess().alerts if a.kind == AlertKind.THRASH)

@@ -69,14 +69,12 @@ def startup_fields(report: PassReport, endpoint: str) -> dict[str, Any]:
             "startup_p90_s": None,
             "wakes_today": 0,
             "cold_start_usd": 0.0,
-            "cold_start_seconds": 0.0,
         }
     return {
         "startup_p50_s": _seconds(figures.startup_p50_s),
         "startup_p90_s": _seconds(figures.startup_p90_s),
         "wakes_today": figures.wakes_today,
         "cold_start_usd": money(figures.cold_start_usd),
-        "cold_start_seconds": _seconds(figures.cold_start_seconds),
     }
 
 
@@ -90,7 +88,8 @@ def startup_lines(report: PassReport, endpoint: str) -> list[str]:
         else f"start-up p50 {figures.startup_p50_s:.0f}s, p90 {figures.startup_p90_s:.0f}s "
         f"({figures.startups_measured} measured)"
     )
-    return [f"  {measured}; {figures.wakes_today} wakes today, cold starts {usd(figures.cold_start_usd)}"]
+    cold = f"cold starts {usd(figures.cold_start_usd)} ({figures.cold_start_seconds:.0f} s initialising)"
+    return [f"  {measured}; {figures.wakes_today} wakes today, {cold}"]
 
 
 def _seconds(value: float | None) -> float | None:
