@@ -122,6 +122,8 @@ def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
+    from hfwarden.app.plan import lead_note
+
     lines = []
     current = None
     for endpoint, t in day_plan.transitions:
@@ -131,7 +133,11 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
             priced = "price unknown: add instance: or run the daemon once" if cost is None else dollars(cost)
             lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
         local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
-        lines.append(f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]")
+        note = lead_note(day_plan.lead_of(t), t)
+        lines.append(
+            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]"
+            + (f"  {note}" if note else "")
+        )
     if not day_plan.transitions:
         lines.append("no transitions that day")
     for b in day_plan.budgets:

@@ -19,6 +19,7 @@ from hfwarden.app.observe import Observer
 from hfwarden.app.record import Recorder
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import SpendView
+from hfwarden.app.startups import StartupBook
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, AlertKind
@@ -67,6 +68,11 @@ class Reconciler:
         return self.observer.ledger
 
     @property
+    def startups(self) -> StartupBook:
+        """Start-ups and wakes, kept beside the ledger (a scratch copy during a read-only pass)."""
+        return self.observer.startups
+
+    @property
     def fence(self) -> tuple[str, int] | None:
         """The lease (holder, generation) this process acts under: checked before each call and write."""
         return self.recorder.fence
@@ -79,6 +85,8 @@ class Reconciler:
         self.executor.close()
 
     def set_config(self, config: Config) -> None:
+        # `prewarm: auto` leads are compiled by the next pass (the daemon runs one straight after a
+        # reload), not here: this runs on the reload thread, beside a pass that updates the start-ups.
         self.config = config
         self.prices.overrides = dict(config.pricing)
 
@@ -97,6 +105,7 @@ class Reconciler:
         report = PassReport(started_at=now)
         unobservable, unpriced = self.observer.observe(config, report, read_only=read_only)
         records = Records(alerts=unpriced)
+        config = self._with_leads(config, now)
         latches = self.store.latches()
         if not read_only:
             latches, lifted = lift_expired(latches, now=now)
@@ -112,10 +121,27 @@ class Reconciler:
         if not read_only:
             records += self._guard(outcome.stops, guard_alerts, report, latches, now)
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
+        report.startups, startup_alerts = self.startups.figures(config, report.observations, spend.price_of, now)
+        records += Records(alerts=tuple(startup_alerts))
         report.alerts = list(records.alerts) + guard_alerts
+        report.startup_samples = self.startups.new_samples()
         if not read_only:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)
+        # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
+        self.startups.flush(now, write=not read_only and self._holds_fence())
         return report
+
+    def _holds_fence(self) -> bool:
+        """Whether this process still holds the lease it acts under (always, acting without one)."""
+        return self.fence is None or self.store.check_lease(*self.fence)
+
+    def _with_leads(self, config: Config, now: datetime) -> Config:
+        """The config with `prewarm: auto` leads as measured now; kept for the daemon's wake-ups unless
+        a reload replaced the config meanwhile."""
+        effective = self.startups.with_leads(config, now)
+        if self.config is config:
+            self.config = effective
+        return effective
 
     # -- schedules and latches ----------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ class AlertKind(StrEnum):
     UNKNOWN_PRICE = "unknown_price"
     LATCH_OVERRIDDEN = "latch_overridden"
     STATE_LOST = "state_lost"
+    NOT_READY = "not_ready"
+    THRASH = "thrash"
 
 
 @dataclass(frozen=True, slots=True)

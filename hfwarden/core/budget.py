@@ -55,6 +55,7 @@ class Budget:
     max_hourly_usd: float | None = None
     max_replicas: int | None = None
     conservative: bool = False
+    thrash_wakes_per_hour: int | None = None  # `thrash` for endpoints in scope (core/coldstarts.py)
 
     def day_of(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()

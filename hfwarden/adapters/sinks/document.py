@@ -26,6 +26,8 @@ TITLES = {
     AlertKind.UNKNOWN_PRICE: "Endpoint with no known price",
     AlertKind.LATCH_OVERRIDDEN: "Latched endpoint resumed by hand",
     AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
+    AlertKind.NOT_READY: "Endpoint not running at its ready-by time",
+    AlertKind.THRASH: "Endpoint thrashing through cold starts",
 }
 
 

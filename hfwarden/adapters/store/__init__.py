@@ -22,6 +22,7 @@ from hfwarden.adapters.store.lease import Leases, lease_holder_id
 from hfwarden.adapters.store.ledger import LedgerRecords
 from hfwarden.adapters.store.outbox import Outbox, OutboxItem
 from hfwarden.adapters.store.prices import PriceCache
+from hfwarden.adapters.store.startups import StartupRecords
 from hfwarden.adapters.store.transitions import AppliedTransitions
 
 __all__ = ["LeaseLost", "OutboxItem", "StateLost", "Store", "StoreError", "lease_holder_id"]
@@ -39,7 +40,9 @@ def _has_state(engine: Engine) -> bool:
     return "alembic_version" in names or "leases" in names
 
 
-class Store(AppliedTransitions, AuditLog, Decisions, Exemptions, Leases, LedgerRecords, Outbox, PriceCache):
+class Store(
+    AppliedTransitions, AuditLog, Decisions, Exemptions, Leases, LedgerRecords, Outbox, PriceCache, StartupRecords
+):
     """The state store. Thread-safe through the engine's pool.
 
     Opening it creates the database if needed and migrates it to this code's schema; any failure to do so
