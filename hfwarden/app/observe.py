@@ -3,6 +3,7 @@ the spend ledger at the time they were seen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.hub import HubError
@@ -70,6 +71,18 @@ class Observer:
         price = self.prices.price(answer.instance)
         self.ledger.observe(answer, at=at, price_per_hour=price)
         self.startups.observe(answer, at=at, price_per_hour=price)
+
+    def startup_figures(
+        self,
+        config: Config,
+        report: PassReport,
+        price_of: Callable[[str, Observation | None], float | None],
+        now: datetime,
+    ) -> tuple[Alert, ...]:
+        """Start-up and cold-start figures into the report; the `not_ready` and `thrash` alerts they raise."""
+        report.startups, alerts = self.startups.figures(config, report.observations, price_of, now)
+        report.startup_samples = self.startups.new_samples()
+        return tuple(alerts)
 
     def _take_up_ledger(self, now: datetime, *, read_only: bool) -> None:
         """A read-only pass (a standby, `status`) folds into a scratch ledger read from the store and

@@ -19,12 +19,10 @@ from hfwarden.app.observe import Observer
 from hfwarden.app.record import Recorder
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import SpendView
-from hfwarden.app.startups import StartupBook
 from hfwarden.clock import Clock
 from hfwarden.config import Config
-from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.budget import StopDecision, evaluate
-from hfwarden.core.decide import Decision, carried_out, decide_endpoint, dry_run_entry
+from hfwarden.core.budget import GuardOutcome, evaluate
+from hfwarden.core.decide import Decision, carried_out, decide_endpoint
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.latches import latch_stops, lift_expired
 from hfwarden.core.records import Latch, Records
@@ -47,7 +45,6 @@ class Reconciler:
         stopping: threading.Event | None = None,
     ) -> None:
         self.config = config
-        self.hub = hub
         self.store = store
         self.clock = clock
         self.dry_run = dry_run
@@ -66,11 +63,6 @@ class Reconciler:
     def ledger(self) -> Ledger:
         """The spend ledger this process keeps (a scratch copy during a read-only pass)."""
         return self.observer.ledger
-
-    @property
-    def startups(self) -> StartupBook:
-        """Start-ups and wakes, kept beside the ledger (a scratch copy during a read-only pass)."""
-        return self.observer.startups
 
     @property
     def fence(self) -> tuple[str, int] | None:
@@ -116,29 +108,22 @@ class Reconciler:
         costs = spend.budget_costs(config, report.observations, report.latched, now, exempt)
         outcome = evaluate(config.budgets, costs, now=now)
         report.budgets = outcome.statuses
-        guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
-        records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
+        records += Records(alerts=outcome.notices)
         if not read_only:
-            records += self._guard(outcome.stops, guard_alerts, report, latches, now)
+            records += self._guard(outcome, report, latches, now)
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
-        report.startups, startup_alerts = self.startups.figures(config, report.observations, spend.price_of, now)
-        records += Records(alerts=tuple(startup_alerts))
-        report.alerts = list(records.alerts) + guard_alerts
-        report.startup_samples = self.startups.new_samples()
+        records += Records(alerts=self.observer.startup_figures(config, report, spend.price_of, now))
+        report.alerts = [*records.alerts, *outcome.stop_alerts]
         if not read_only:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)
         # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
-        self.startups.flush(now, write=not read_only and self._holds_fence())
+        self.observer.startups.flush(now, write=not read_only and self.recorder.holds_fence())
         return report
-
-    def _holds_fence(self) -> bool:
-        """Whether this process still holds the lease it acts under (always, acting without one)."""
-        return self.fence is None or self.store.check_lease(*self.fence)
 
     def _with_leads(self, config: Config, now: datetime) -> Config:
         """The config with `prewarm: auto` leads as measured now; kept for the daemon's wake-ups unless
         a reload replaced the config meanwhile."""
-        effective = self.startups.with_leads(config, now)
+        effective = self.observer.startups.with_leads(config, now)
         if self.config is config:
             self.config = effective
         return effective
@@ -172,10 +157,7 @@ class Reconciler:
     def _carry_out(self, decisions: list[Decision], report: PassReport) -> Records:
         """Send the steps (none in a dry run: one audit entry per new decision instead)."""
         if self.dry_run:
-            announced = [d for d in decisions if self.logbook.is_new(d)]
-            for decision in announced:
-                self.logbook.decision(decision, report.observations.get(decision.endpoint), announce=False)
-            return Records(audit=tuple(dry_run_entry(d, at=self.clock.now()) for d in announced))
+            return self.recorder.instead_of(decisions, report.observations, at=self.clock.now())
         records = Records()
         for outcome in self.executor.carry_out(decisions, report.observations):
             records += self._outcome(outcome, report)
@@ -197,25 +179,17 @@ class Reconciler:
 
     # -- budgets ------------------------------------------------------------------------------------
 
-    def _guard(
-        self,
-        stops: list[StopDecision],
-        guard_alerts: list[Alert],
-        report: PassReport,
-        latches: dict[str, Latch],
-        now: datetime,
-    ) -> Records:
+    def _guard(self, outcome: GuardOutcome, report: PassReport, latches: dict[str, Latch], now: datetime) -> Records:
         """Latch the guard's new stops, writing them before any call, then stop what still bills."""
         records, decisions = latch_stops(
-            stops, latched=latches, observations=report.observations, guard_alerts=guard_alerts, now=now
+            outcome.stops, latched=latches, observations=report.observations, guard_alerts=outcome.stop_alerts, now=now
         )
         self.logbook.guard_stops(records)
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()
-        report.enqueued += self.recorder.write(
-            records, now, ledger=None
-        )  # a crash before the calls still holds the endpoints
+        # Written before any call: a crash between the two still holds the endpoints.
+        report.enqueued += self.recorder.write(records, now, ledger=None)
         for latch in records.add_latches:
             self.recorder.count(latch.action, "latched")
         report.latched |= {latch.endpoint for latch in records.add_latches}

@@ -116,6 +116,16 @@ class GuardOutcome:
     alerts: list[Alert] = field(default_factory=list)
     stops: list[StopDecision] = field(default_factory=list)
 
+    @property
+    def stop_alerts(self) -> tuple[Alert, ...]:
+        """The alerts of the stops: written with their latches, before any call."""
+        return tuple(a for a in self.alerts if a.kind == AlertKind.GUARD_ACTION)
+
+    @property
+    def notices(self) -> tuple[Alert, ...]:
+        """Every other alert: thresholds, burn rate, replica caps."""
+        return tuple(a for a in self.alerts if a.kind != AlertKind.GUARD_ACTION)
+
 
 def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime) -> GuardOutcome:
     """Thresholds and caps to alerts; a projection over budget to the fewest stops that bring it back."""
