@@ -123,7 +123,7 @@ def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
-    from hfwarden.app.plan import ladder_text
+    from hfwarden.app.plan import ladder_text, lead_note
 
     lines = []
     current = None
@@ -134,9 +134,11 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
             priced = "price unknown: add instance: or run the daemon once" if cost is None else dollars(cost)
             lines.append(f"{endpoint.key} ({endpoint.zone.key}), scheduled cost {priced}")
         local, utc = t.at.astimezone(t.rule.zone), t.at.astimezone(UTC)
+        note = lead_note(day_plan.lead_of(t), t)
         holiday = "  (calendar day: window outside)" if t.rule.holiday_only else ""
         lines.append(
             f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]{holiday}"
+            + (f"  {note}" if note else "")
         )
     if not day_plan.transitions:
         lines.append("no transitions that day")

@@ -150,6 +150,7 @@ class Daemon:
         self.liveness.last_pass_completed_at = self.last_pass_completed_at
         self.last_success_wall = self.clock.now().timestamp()
         self.metrics.pass_duration.observe(self.last_pass_completed_at - started)
+        self.metrics.observe_startups(report)
         self.passes += 1
         log.debug(
             "pass_done",

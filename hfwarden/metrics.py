@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import EndpointFigures
+from hfwarden.app.startups import StartupFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import EndpointState
 
@@ -60,6 +61,19 @@ class Metrics:
             ["sink"],
             registry=self.registry,
         )
+
+        self.startup = Histogram(
+            "hfwarden_endpoint_startup_seconds",
+            "Measured start-ups: pending/initializing to running",
+            ["endpoint"],
+            buckets=(15, 30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600),
+            registry=self.registry,
+        )
+
+    def observe_startups(self, report: PassReport) -> None:
+        """The start-ups a pass measured, into the histogram."""
+        for sample in report.startup_samples:
+            self.startup.labels(endpoint=sample.endpoint).observe(sample.seconds)
 
     def observe_call(self, operation: str, outcome: str) -> None:
         """The Hub adapter's observer hook: every answer (or none) counted."""
@@ -112,6 +126,7 @@ class PassCollector(Collector):
             return
         yield _endpoint_states(report)
         yield from _endpoint_gauges(report)
+        yield from _cold_starts(report)
         latched_total = GaugeMetricFamily("hfwarden_latched_endpoints", "Endpoints held by a budget latch")
         latched_total.add_metric([], len(report.latched))
         yield latched_total
@@ -172,6 +187,25 @@ def _budget_gauges(report: PassReport) -> Iterator[Metric]:
         gauge = GaugeMetricFamily(name, help_text, labels=["budget"])
         for status in report.budgets:
             gauge.add_metric([status.budget.name], figure(status))
+        yield gauge
+
+
+# name, help, figure of an endpoint's StartupFigures
+COLD_START_GAUGES: tuple[tuple[str, str, Callable[[StartupFigures], float]], ...] = (
+    ("hfwarden_endpoint_wakes_today", "Wakes from scale-to-zero today in the endpoint's zone", lambda f: f.wakes_today),
+    (
+        "hfwarden_endpoint_cold_start_today_usd",
+        "Billed initialising of today's wakes from scale-to-zero, in dollars",
+        lambda f: f.cold_start_usd,
+    ),
+)
+
+
+def _cold_starts(report: PassReport) -> Iterator[Metric]:
+    for name, help_text, figure in COLD_START_GAUGES:
+        gauge = GaugeMetricFamily(name, help_text, labels=["endpoint"])
+        for figures in report.startups.values():
+            gauge.add_metric([figures.endpoint], figure(figures))
         yield gauge
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hfwarden.app.status import usd
+from hfwarden.core.formats import dollars as usd
 from tests.browser import Browser, chromium, find_browser
 from tests.page_world import World, page_world
 

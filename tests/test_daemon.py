@@ -313,6 +313,10 @@ def test_status_and_release(live_emulator: Emulator, tmp_path: Path) -> None:
         "spent_usd",
         "projected_usd",
         "latched",
+        "startup_p50_s",
+        "startup_p90_s",
+        "wakes_today",
+        "cold_start_usd",
     }
     assert rows["acme/ep-00"]["price_per_hour"] == 0.5  # nvidia-t4, from the API's hardware list
     latched = {k for k, e in rows.items() if e["latched"]}

@@ -21,10 +21,11 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.dayview import day_strip
 from hfwarden.app.plan import DayPlan, plan_day, plan_document
-from hfwarden.app.status import status_document, usd
+from hfwarden.app.status import status_document
 from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.cost import OpenSegment, Segment
+from hfwarden.core.formats import dollars as usd
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource, build_app

@@ -3,6 +3,7 @@ the spend ledger at the time they were seen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.hub import HubError
@@ -13,6 +14,7 @@ from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook, log
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import earliest_day_start
+from hfwarden.app.startups import StartupBook
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, unknown_price
@@ -39,6 +41,7 @@ class Observer:
         self.clock = clock
         self.gap_after = gap_after
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
+        self.startups = StartupBook(store, now=clock.now())
         self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
 
     def observe(
@@ -60,11 +63,26 @@ class Observer:
             first = observed.key not in self.ledger.open
             day_start = earliest_day_start(config, observed.key, at) if first else None
             self.ledger.observe(observed, at=at, price_per_hour=price, day_start=day_start)
+            self.startups.observe(observed, at=at, price_per_hour=price)
         return unobservable, tuple(alerts)
 
     def fold_answer(self, answer: Observation, *, at: datetime) -> None:
         """What the API said after an action: newer than the listing, so the ledger takes it too."""
-        self.ledger.observe(answer, at=at, price_per_hour=self.prices.price(answer.instance))
+        price = self.prices.price(answer.instance)
+        self.ledger.observe(answer, at=at, price_per_hour=price)
+        self.startups.observe(answer, at=at, price_per_hour=price)
+
+    def startup_figures(
+        self,
+        config: Config,
+        report: PassReport,
+        price_of: Callable[[str, Observation | None], float | None],
+        now: datetime,
+    ) -> tuple[Alert, ...]:
+        """Start-up and cold-start figures into the report; the `not_ready` and `thrash` alerts they raise."""
+        report.startups, alerts = self.startups.figures(config, report.observations, price_of, now)
+        report.startup_samples = self.startups.new_samples()
+        return tuple(alerts)
 
     def _take_up_ledger(self, now: datetime, *, read_only: bool) -> None:
         """A read-only pass (a standby, `status`) folds into a scratch ledger read from the store and
@@ -72,6 +90,7 @@ class Observer:
         process that takes over never writes segments of its own for a stretch the leader recorded."""
         if read_only or not self._ledger_is_ours:
             self.ledger = Ledger(self.store, now=now, gap_after=self.gap_after)
+            self.startups = StartupBook(self.store, now=now)  # start-ups and wakes likewise
         self._ledger_is_ours = not read_only
 
     def _list(self, config: Config, report: PassReport) -> tuple[dict[str, str], dict[str, datetime]]:

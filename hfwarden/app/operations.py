@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from hfwarden.adapters.alerts import Deliverer, pending
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
@@ -17,6 +17,7 @@ from hfwarden.app.plan import DayPlan, plan_day
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.release import ReleaseError, ReleaseResult, is_known, quote
 from hfwarden.app.report import PassReport
+from hfwarden.app.startups import KEEP_SAMPLES, compile_leads, group_samples
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.endpoints import EndpointKey
@@ -166,9 +167,17 @@ def plan(settings: Settings, config: Config, *, day: date | None, clock: Clock) 
     try:
         prices = PriceBook(store=store, overrides=config.pricing)
         last_prices = {k: o.price_per_hour for k, o in store.open_segments().items()} if store else {}
+        now = clock.now()
+        # `prewarm: auto` leads from every start-up measured so far, as the daemon will compute them
+        # for that day's openings (as of the day's end: a lead counts start-ups up to its opening).
+        measured = store.startup_samples(per_endpoint=KEEP_SAMPLES, since=now) if store else []
+        planned = day or now.astimezone(UTC).date()
+        as_of = max(now, datetime(planned.year, planned.month, planned.day, tzinfo=UTC) + timedelta(days=2))
+        config, leads = compile_leads(config, *group_samples(measured), as_of)
         # `match:` entries cover what the daemon last observed (the ledger's open segments).
-        expanded = config.expanded(last_prices)
-        return plan_day(expanded, prices=prices, last_prices=last_prices, day=day, now=clock.now())
+        config = config.expanded(last_prices)
+        day_plan = plan_day(config, prices=prices, last_prices=last_prices, day=day, now=now)
+        return replace(day_plan, leads=leads)
     finally:
         if store is not None:
             store.close()

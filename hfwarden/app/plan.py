@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hfwarden.adapters.prices import PriceBook
@@ -13,6 +13,7 @@ from hfwarden.core.budget import Budget
 from hfwarden.core.cost import scheduled_cost
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.ladder import LadderStep, crossed
+from hfwarden.core.readyby import AppliedLead
 from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
 
 
@@ -43,6 +44,11 @@ class DayPlan:
     budgets: tuple[BudgetPlan, ...]
     skipped: Mapping[str, str] = field(default_factory=dict)  # endpoint → why its rules do not fire that day
     coverage: Mapping[str, list[str]] = field(default_factory=dict)  # match → endpoints it covers (last seen)
+    leads: Mapping[str, AppliedLead] = field(default_factory=dict)  # rule id → lead of an auto opening
+
+    def lead_of(self, transition: Transition) -> AppliedLead | None:
+        """The `prewarm: auto` lead behind a transition, if it is an auto window's opening."""
+        return self.leads.get(transition.rule.rule_id)
 
     @property
     def warnings(self) -> list[str]:
@@ -99,6 +105,7 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
                 "scale_to_zero_timeout": t.action.scale_to_zero_timeout,
                 "rule": t.rule.number,
                 "holiday": t.rule.holiday_only,
+                **_lead_fields(plan.lead_of(t), t),
             }
             for endpoint, t in plan.transitions
         ],
@@ -117,6 +124,26 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
             for b in plan.budgets
         ],
     }
+
+
+def _lead_fields(lead: AppliedLead | None, t: Transition) -> dict[str, Any]:
+    """An auto window's opening: when it must be running by, the lead, and where the lead came from."""
+    if lead is None:
+        return {"ready_by": None, "lead_minutes": None, "lead_source": None}
+    ready_by = (t.at + timedelta(minutes=lead.lead.minutes)).astimezone(t.rule.zone)
+    return {"ready_by": ready_by.isoformat(), "lead_minutes": lead.lead.minutes, "lead_source": lead.lead.source}
+
+
+def lead_note(lead: AppliedLead | None, t: Transition) -> str:
+    """`ready by 09:00: resume at 08:47 (lead 13m: p90 of 20 start-ups + 1m)`, or nothing."""
+    if lead is None:
+        return ""
+    at = t.at.astimezone(t.rule.zone)
+    ready_by = (t.at + timedelta(minutes=lead.lead.minutes)).astimezone(t.rule.zone)
+    return (
+        f"ready by {ready_by:%H:%M}: {t.action.kind.value} at {at:%H:%M} "
+        f"(lead {lead.lead.minutes}m: {lead.lead.source})"
+    )
 
 
 def ladder_step(steps: Sequence[LadderStep], step: int) -> dict[str, Any] | None:

@@ -22,9 +22,8 @@ from hfwarden.app.spend import SpendView
 from hfwarden.app.standing import Standing, gather_standing
 from hfwarden.clock import Clock
 from hfwarden.config import Config
-from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import GuardOutcome, evaluate
-from hfwarden.core.decide import Decision, carried_out, decide_endpoint, dry_run_entry
+from hfwarden.core.decide import Decision, carried_out, decide_endpoint
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.ladder import cap_calls, cap_records
 from hfwarden.core.latches import latch_stops
@@ -48,7 +47,6 @@ class Reconciler:
         stopping: threading.Event | None = None,
     ) -> None:
         self.config = config
-        self.hub = hub
         self.store = store
         self.clock = clock
         self.dry_run = dry_run
@@ -81,6 +79,8 @@ class Reconciler:
         self.executor.close()
 
     def set_config(self, config: Config) -> None:
+        # `prewarm: auto` leads are compiled by the next pass (the daemon runs one straight after a
+        # reload), not here: this runs on the reload thread, beside a pass that updates the start-ups.
         self.config = config
         self.prices.overrides = dict(config.pricing)
 
@@ -98,8 +98,9 @@ class Reconciler:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
         unobservable, unpriced = self.observer.observe(config, report, read_only=read_only)
-        config = config.expanded(report.observations)  # `match:` entries: the endpoints seen this pass
         records = Records(alerts=unpriced)
+        config = self._with_leads(config, now)
+        config = config.expanded(report.observations)  # `match:` entries: the endpoints seen this pass
         standing, lifted, restores = gather_standing(
             self.store, config, report.observations, unobservable, now, read_only=read_only
         )
@@ -111,15 +112,25 @@ class Reconciler:
         costs = spend.budget_costs(config, report.observations, report.latched, now, exempt, holds=standing.holds)
         outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
-        guard_alerts = [a for a in outcome.alerts if a.kind == AlertKind.GUARD_ACTION]
-        records += Records(alerts=tuple(a for a in outcome.alerts if a.kind != AlertKind.GUARD_ACTION))
+        records += Records(alerts=outcome.notices)
         if not read_only:
-            records += self._guard(outcome, guard_alerts, report, standing, now)
+            records += self._guard(outcome, report, standing, now)
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
-        report.alerts = list(records.alerts) + guard_alerts + list(outcome.records.alerts)
+        records += Records(alerts=self.observer.startup_figures(config, report, spend.price_of, now))
+        report.alerts = [*records.alerts, *outcome.stop_alerts, *outcome.records.alerts]
         if not read_only:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)
+        # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
+        self.observer.startups.flush(now, write=not read_only and self.recorder.holds_fence())
         return report
+
+    def _with_leads(self, config: Config, now: datetime) -> Config:
+        """The config with `prewarm: auto` leads as measured now; kept for the daemon's wake-ups unless
+        a reload replaced the config meanwhile."""
+        effective = self.observer.startups.with_leads(config, now)
+        if self.config is config:
+            self.config = effective
+        return effective
 
     # -- schedules and latches ----------------------------------------------------------------------
 
@@ -156,10 +167,7 @@ class Reconciler:
     def _carry_out(self, decisions: list[Decision], report: PassReport) -> Records:
         """Send the steps (none in a dry run: one audit entry per new decision instead)."""
         if self.dry_run:
-            announced = [d for d in decisions if self.logbook.is_new(d)]
-            for decision in announced:
-                self.logbook.decision(decision, report.observations.get(decision.endpoint), announce=False)
-            return Records(audit=tuple(dry_run_entry(d, at=self.clock.now()) for d in announced))
+            return self.recorder.instead_of(decisions, report.observations, at=self.clock.now())
         records = Records()
         for outcome in self.executor.carry_out(decisions, report.observations):
             records += self._outcome(outcome, report)
@@ -181,14 +189,16 @@ class Reconciler:
 
     # -- budgets ------------------------------------------------------------------------------------
 
-    def _guard(
-        self, outcome: GuardOutcome, guard_alerts: list[Alert], report: PassReport, standing: Standing, now: datetime
-    ) -> Records:
+    def _guard(self, outcome: GuardOutcome, report: PassReport, standing: Standing, now: datetime) -> Records:
         """Latch the guard's new stops and record the ladder's step and caps, writing them before any
         call, then stop (or cap) what still bills."""
         observations = report.observations
         records, decisions = latch_stops(
-            outcome.stops, latched=standing.latches, observations=observations, guard_alerts=guard_alerts, now=now
+            outcome.stops,
+            latched=standing.latches,
+            observations=observations,
+            guard_alerts=outcome.stop_alerts,
+            now=now,
         )
         self.logbook.guard_stops(records)
         caps = cap_records(outcome.caps, current=standing.caps, observations=observations, now=now)
@@ -197,7 +207,7 @@ class Reconciler:
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()
-        # Written before the calls: a crash in between still holds the endpoints.
+        # Written before any call: a crash between the two still holds the endpoints.
         report.enqueued += self.recorder.write(records, now, ledger=None)
         for latch in records.add_latches:
             self.recorder.count(latch.action, "latched")

@@ -3,14 +3,15 @@ one transaction, under the lease's fencing token. A dry run writes only its own 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import LeaseLost, Store
 from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook, log
-from hfwarden.core.decide import Decision, Verdict
+from hfwarden.core.decide import Decision, Verdict, dry_run_entry
+from hfwarden.core.endpoints import Observation
 from hfwarden.core.records import Records
 
 
@@ -45,6 +46,15 @@ class Recorder:
             self.count(decision.kind, "already")
         return self.kept(decision.records)
 
+    def instead_of(
+        self, decisions: Sequence[Decision], observations: Mapping[str, Observation], *, at: datetime
+    ) -> Records:
+        """A dry run's records for the steps it does not send: one audit entry per new decision."""
+        announced = [d for d in decisions if self.logbook.is_new(d)]
+        for decision in announced:
+            self.logbook.decision(decision, observations.get(decision.endpoint), announce=False)
+        return Records(audit=tuple(dry_run_entry(d, at=at) for d in announced))
+
     def count(self, kind: str, result: str) -> None:
         """One action for `hfwarden_actions_total`; a dry run counts nothing."""
         if self._on_action is not None and not self.dry_run:
@@ -54,6 +64,10 @@ class Recorder:
         """Before a mutating call: raise `LeaseLost` when another process took the lease over."""
         if self.fence is not None and not self.store.check_lease(*self.fence):
             raise LeaseLost(f"the lease moved on from {self.fence[0]} (generation {self.fence[1]}): not acting")
+
+    def holds_fence(self) -> bool:
+        """Whether this process still holds the lease it acts under (always, acting without one)."""
+        return self.fence is None or self.store.check_lease(*self.fence)
 
     def write(self, records: Records, now: datetime, *, ledger: Ledger | None) -> list[str]:
         """Records, alerts and (when given) the ledger's changes in one transaction; logs the new alerts.

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hfwarden.app.spend import EndpointFigures
+from hfwarden.app.startups import StartupFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.decide import Decision, Verdict
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.records import Cap, Hold
+from hfwarden.core.startups import StartupSample
 
 
 @dataclass
@@ -35,6 +37,8 @@ class PassReport:
     enqueued: list[str] = field(default_factory=list)  # ids of the alerts this pass put in the outbox
     # Saved today against the observed endpoints always on at their minimum, since hfwarden watched them.
     saved_today_usd: float = 0.0
+    startups: dict[str, StartupFigures] = field(default_factory=dict)  # start-ups and cold starts per endpoint
+    startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
 
     def note(self, decision: Decision) -> None:
         """A decision into the report's lists: failed (with why), satisfied or waiting."""

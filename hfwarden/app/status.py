@@ -48,6 +48,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "projected_usd": None if why else json_money(e.projected_usd),
                 "latched": e.latched,
                 **({"unobservable": why} if why else {}),
+                **startup_fields(report, e.endpoint),
             }
         )
     budgets = []
@@ -94,6 +95,7 @@ def status_lines(report: PassReport) -> list[str]:
             f"{e.endpoint:<40} {state:<13} {replicas:>8} {price:>8} {spent:>9} {projected:>10}  "
             f"{'yes' if e.latched else ''}"
         )
+        lines.extend(startup_lines(report, e.endpoint))
     for key, cap in sorted(report.caps.items()):
         lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}")
     for key, hold in sorted(report.holds.items()):
@@ -107,3 +109,39 @@ def status_lines(report: PassReport) -> list[str]:
         else:
             lines.append(head + f"projected {dollars(b.projected_usd)}, headroom {dollars(b.headroom_usd)}" + ladder)
     return lines
+
+
+def startup_fields(report: PassReport, endpoint: str) -> dict[str, Any]:
+    """Start-ups (p50, p90 of the last 20, seconds; null before the first) and today's cold starts."""
+    figures = report.startups.get(endpoint)
+    if figures is None:
+        return {
+            "startup_p50_s": None,
+            "startup_p90_s": None,
+            "wakes_today": 0,
+            "cold_start_usd": 0.0,
+        }
+    return {
+        "startup_p50_s": _seconds(figures.startup_p50_s),
+        "startup_p90_s": _seconds(figures.startup_p90_s),
+        "wakes_today": figures.wakes_today,
+        "cold_start_usd": json_money(figures.cold_start_usd),
+    }
+
+
+def startup_lines(report: PassReport, endpoint: str) -> list[str]:
+    figures = report.startups.get(endpoint)
+    if figures is None or (figures.startup_p50_s is None and not figures.wakes_today):
+        return []
+    measured = (
+        "no start-up measured yet"
+        if figures.startup_p50_s is None or figures.startup_p90_s is None
+        else f"start-up p50 {figures.startup_p50_s:.0f}s, p90 {figures.startup_p90_s:.0f}s "
+        f"({figures.startups_measured} measured)"
+    )
+    cold = f"cold starts {dollars(figures.cold_start_usd)} ({figures.cold_start_seconds:.0f} s initialising)"
+    return [f"  {measured}; {figures.wakes_today} wakes today, {cold}"]
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(round(value, 1))

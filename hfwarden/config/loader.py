@@ -14,6 +14,7 @@ from pydantic import SecretStr, ValidationError
 
 from hfwarden.config.env import Expansion
 from hfwarden.config.models import (
+    AUTO,
     ActionSpec,
     BudgetSpec,
     CalendarSpec,
@@ -40,7 +41,9 @@ from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.matching import EndpointMatch, overlapping
+from hfwarden.core.readyby import ReadyByWindow, auto_window_rules
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
+from hfwarden.core.startups import DEFAULT_PREWARM_MAX_MINUTES, DEFAULT_PREWARM_MINUTES
 from hfwarden.core.windows import holiday_rule, parse_duration_minutes, rule_id, same_minute_clashes, window_rules
 from hfwarden.logs import masker
 
@@ -58,6 +61,38 @@ def _action(spec: ActionSpec) -> Action:
     return Action(spec.action, spec.min_replicas, spec.max_replicas, spec.scale_to_zero_timeout)
 
 
+def _window_rules(key: str, number: int, rule: WindowRuleSpec, zone: ZoneInfo) -> list[Rule]:
+    return window_rules(
+        key,
+        number,
+        rule.window,
+        prewarm=parse_duration_minutes(rule.prewarm or 0),
+        zone=zone,
+        during=_action(rule.during),
+        outside=_action(rule.outside),
+    )
+
+
+def ready_by_window(spec: EndpointSpec, rule: WindowRuleSpec, key: str, number: int, zone: ZoneInfo) -> ReadyByWindow:
+    """An auto or `ready_alert` window; its lead defaults from the window, then the endpoint, then 10m/60m."""
+    return ReadyByWindow(
+        endpoint=key,
+        number=number,
+        window=rule.window,
+        zone=zone,
+        during=_action(rule.during),
+        outside=_action(rule.outside),
+        auto=rule.prewarm == AUTO,
+        prewarm_default=_minutes(rule.prewarm_default, spec.prewarm_default, DEFAULT_PREWARM_MINUTES),
+        prewarm_max=_minutes(rule.prewarm_max, spec.prewarm_max, DEFAULT_PREWARM_MAX_MINUTES),
+        ready_alert=rule.ready_alert,
+    )
+
+
+def _minutes(*values: str | int | None) -> int:
+    return parse_duration_minutes(next(v for v in values if v is not None))
+
+
 def _names(spec: EndpointSpec) -> tuple[str, str]:
     """Namespace and name, or for a `match:` entry its namespace and glob (the template's key)."""
     if spec.match is not None:
@@ -67,7 +102,10 @@ def _names(spec: EndpointSpec) -> tuple[str, str]:
     return spec.namespace, spec.name
 
 
-def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> EndpointSchedule:
+def _compile(
+    spec: EndpointSpec, file_zone: str, file_drift_after: str, ready_by: list[ReadyByWindow]
+) -> EndpointSchedule:
+    """The endpoint's schedule; its auto and `ready_alert` windows are added to `ready_by`."""
     namespace, name = _names(spec)
     key = f"{namespace}/{name}"
     endpoint_zone = ZoneInfo(spec.timezone or file_zone)
@@ -77,18 +115,16 @@ def _compile(spec: EndpointSpec, file_zone: str, file_drift_after: str) -> Endpo
         if isinstance(rule, CronRuleSpec):
             action = _action(rule)
             rules.append(Rule(rule_id(key, rule.cron, str(zone), action), number, parse_cron(rule.cron), zone, action))
-        else:
+        elif rule.prewarm == AUTO or rule.ready_alert:
+            window = ready_by_window(spec, rule, key, number, zone)
+            ready_by.append(window)
             rules.extend(
-                window_rules(
-                    key,
-                    number,
-                    rule.window,
-                    prewarm=parse_duration_minutes(rule.prewarm or 0),
-                    zone=zone,
-                    during=_action(rule.during),
-                    outside=_action(rule.outside),
-                )
+                auto_window_rules(window, window.prewarm_default)
+                if window.auto
+                else _window_rules(key, number, rule, zone)
             )
+        else:
+            rules.extend(_window_rules(key, number, rule, zone))
     if spec.skip:
         rules.extend(_holiday_rules(spec, key, endpoint_zone))
     return EndpointSchedule(
@@ -140,6 +176,7 @@ def _budget(spec: BudgetSpec) -> Budget:
                 key=lambda step: step.at,
             )
         ),
+        thrash_wakes_per_hour=spec.thrash_wakes_per_hour,
     )
 
 
@@ -156,6 +193,8 @@ class _Loading:
     instances: dict[str, str] = field(default_factory=dict)
     pricing: dict[str, float] = field(default_factory=dict)
     budgets: list[Budget] = field(default_factory=list)
+    ready_by: list[ReadyByWindow] = field(default_factory=list)
+    thrash_wakes: dict[str, int] = field(default_factory=dict)
     budget_names: dict[str, str] = field(default_factory=dict)
     alerts: AlertTargets = field(default_factory=AlertTargets)
     alerts_at: str | None = None
@@ -251,9 +290,13 @@ class _Loading:
     def _endpoints(self, spec: ScheduleFileSpec, raw: LineDict, path: Path, skip: set[str | None]) -> None:
         before = len(self.endpoints)
         for index, endpoint_spec in enumerate(spec.endpoints):
-            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after)
+            ready_by: list[ReadyByWindow] = []
+            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
             if compiled.key in skip:
                 continue
+            self.ready_by.extend(ready_by)
+            if endpoint_spec.thrash_wakes_per_hour is not None:
+                self.thrash_wakes[compiled.key] = endpoint_spec.thrash_wakes_per_hour
             rule_lines = [
                 line_for(raw, ("endpoints", index, "schedule", n)) for n in range(len(endpoint_spec.schedule))
             ]
@@ -340,4 +383,6 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
         instances=loading.instances,
         alerts=loading.alerts,
         matches=tuple(loading.matches),
+        ready_by=tuple(loading.ready_by),
+        thrash_wakes=loading.thrash_wakes,
     )

@@ -131,11 +131,26 @@ class CronRuleSpec(ActionSpec):
         return value
 
 
+AUTO = "auto"
+
+
+def check_lead(value: str | int | None, name: str | None) -> str | int | None:
+    """A prewarm duration: `5m`, `1h30m` or minutes, under a day."""
+    if value is not None:
+        minutes = parse_duration_minutes(value)
+        if not 0 <= minutes < 24 * 60:
+            raise ValueError(f"{name} {value!r} must be under a day")
+    return value
+
+
 class WindowRuleSpec(_Strict):
     """`window: "mon-fri 09:00-18:00"`: `during` at the start (less `prewarm`), `outside` at the end."""
 
     window: str
-    prewarm: str | int | None = None
+    prewarm: str | int | None = Field(default=None, description="a duration, or `auto` (core/readyby.py)")
+    prewarm_max: str | int | None = None  # `prewarm: auto` only; default the endpoint's, else 60m
+    prewarm_default: str | int | None = None  # `prewarm: auto` with < 3 start-ups; default 10m
+    ready_alert: bool = False  # `not_ready` when the endpoint is not running at the window's start
     during: ActionSpec
     outside: ActionSpec
     timezone: Zone | None = None
@@ -152,14 +167,18 @@ class WindowRuleSpec(_Strict):
             raise ValueError(f"window {value!r} starts and ends at the same time")
         return value
 
-    @field_validator("prewarm")
+    @field_validator("prewarm", "prewarm_max", "prewarm_default")
     @classmethod
-    def _prewarm(cls, value: str | int | None) -> str | int | None:
-        if value is not None:
-            minutes = parse_duration_minutes(value)
-            if not 0 <= minutes < 24 * 60:
-                raise ValueError(f"prewarm {value!r} must be under a day")
-        return value
+    def _prewarm(cls, value: str | int | None, info: ValidationInfo) -> str | int | None:
+        if value == AUTO and info.field_name == "prewarm":
+            return value
+        return check_lead(value, info.field_name)
+
+    @model_validator(mode="after")
+    def _auto_keys(self) -> WindowRuleSpec:
+        if self.prewarm != AUTO and (self.prewarm_max is not None or self.prewarm_default is not None):
+            raise ValueError("prewarm_max and prewarm_default go with prewarm: auto")
+        return self
 
 
 def _rule_kind(value: Any) -> str:
@@ -196,9 +215,17 @@ class EndpointSpec(_Strict):
     priority: StrictInt = Field(default=0, ge=-1_000_000, le=1_000_000)
     protected: bool = False
     enforce: bool = False
+    prewarm_max: str | int | None = None  # defaults for its `prewarm: auto` windows
+    prewarm_default: str | int | None = None
+    thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     drift_after: DriftAfter | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+
+    @field_validator("prewarm_max", "prewarm_default")
+    @classmethod
+    def _lead(cls, value: str | int | None, info: ValidationInfo) -> str | int | None:
+        return check_lead(value, info.field_name)
 
     @model_validator(mode="after")
     def _named_or_matched(self) -> EndpointSpec:
@@ -292,6 +319,7 @@ class BudgetSpec(_Strict):
     max_hourly_usd: Price | None = Field(default=None, gt=0)
     max_replicas: StrictInt | None = Field(default=None, ge=1, le=100 * MAX_REPLICAS)
     conservative: bool = False
+    thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     steps: list[LadderStepSpec] | None = Field(default=None, min_length=1, max_length=20)
 
     @model_validator(mode="after")

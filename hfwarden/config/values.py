@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from hfwarden.config.problems import Problem
 from hfwarden.core.budget import Budget
 from hfwarden.core.matching import EndpointMatch, expand
+from hfwarden.core.readyby import ReadyByWindow
 from hfwarden.core.rules import EndpointSchedule
 
 
@@ -54,6 +55,8 @@ class Config:
     pricing: dict[str, float] = field(default_factory=dict)
     instances: dict[str, str] = field(default_factory=dict)  # endpoint → vendor/region/type/size, for plan
     alerts: AlertTargets = field(default_factory=AlertTargets)
+    ready_by: tuple[ReadyByWindow, ...] = ()  # `prewarm: auto` and `ready_alert` windows (core/readyby.py)
+    thrash_wakes: dict[str, int] = field(default_factory=dict)  # endpoint → its `thrash_wakes_per_hour`
     matches: tuple[EndpointMatch, ...] = ()  # `match:` entries, expanded against each pass's observations
     coverage: dict[str, list[str]] = field(default_factory=dict)  # match label → endpoints it covers
 

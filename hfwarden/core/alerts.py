@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     HOLD_PLACED = "hold_placed"
     HOLD_EXPIRED = "hold_expired"
     STATE_LOST = "state_lost"
+    NOT_READY = "not_ready"
+    THRASH = "thrash"
 
 
 @dataclass(frozen=True, slots=True)

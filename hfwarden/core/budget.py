@@ -68,6 +68,7 @@ class Budget:
     max_replicas: int | None = None
     conservative: bool = False
     steps: tuple[LadderStep, ...] = ()  # the escalation ladder, in order of `at`; replaces on_breach
+    thrash_wakes_per_hour: int | None = None  # `thrash` for endpoints in scope (core/coldstarts.py)
 
     def day_of(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -130,6 +131,16 @@ class GuardOutcome:
     stops: list[StopDecision] = field(default_factory=list)
     caps: list[CapDecision] = field(default_factory=list)
     records: Records = field(default_factory=Records)  # a ladder's marks, its step alerts and audit
+
+    @property
+    def stop_alerts(self) -> tuple[Alert, ...]:
+        """The alerts of the stops: written with their latches, before any call."""
+        return tuple(a for a in self.alerts if a.kind == AlertKind.GUARD_ACTION)
+
+    @property
+    def notices(self) -> tuple[Alert, ...]:
+        """Every other alert: thresholds, burn rate, replica caps."""
+        return tuple(a for a in self.alerts if a.kind != AlertKind.GUARD_ACTION)
 
 
 def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime, taken: int = 0) -> GuardOutcome:

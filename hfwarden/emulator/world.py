@@ -29,16 +29,7 @@ from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
 from hfwarden.emulator.spec import ApiError, check_request, compute_for, merge, validate_spec, validated_create_body
 
-STATES = (
-    "pending",
-    "initializing",
-    "updating",
-    "updateFailed",
-    "running",
-    "paused",
-    "failed",
-    "scaledToZero",
-)
+STATES = ("pending", "initializing", "updating", "updateFailed", "running", "paused", "failed", "scaledToZero")
 BILLED_STATES = frozenset({"initializing", "running", "updating"})
 # Autoscaling (desired replicas, the one-minute traffic window, the 300 s stabilisation and the
 # 2-minute scale-down checks) is the shared platform model's, so the backtest replays what this serves.

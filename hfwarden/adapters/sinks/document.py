@@ -29,6 +29,8 @@ TITLES = {
     AlertKind.HOLD_PLACED: "Hold placed on an endpoint",
     AlertKind.HOLD_EXPIRED: "Hold expired",
     AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
+    AlertKind.NOT_READY: "Endpoint not running at its ready-by time",
+    AlertKind.THRASH: "Endpoint thrashing through cold starts",
 }
 
 

@@ -24,6 +24,7 @@ from hfwarden.adapters.store.lease import Leases, lease_holder_id
 from hfwarden.adapters.store.ledger import LedgerRecords
 from hfwarden.adapters.store.outbox import Outbox, OutboxItem
 from hfwarden.adapters.store.prices import PriceCache
+from hfwarden.adapters.store.startups import StartupRecords
 from hfwarden.adapters.store.transitions import AppliedTransitions
 
 __all__ = ["LeaseLost", "OutboxItem", "StateLost", "Store", "StoreError", "lease_holder_id"]
@@ -52,6 +53,7 @@ class Store(
     LedgerRecords,
     Outbox,
     PriceCache,
+    StartupRecords,
 ):
     """The state store. Thread-safe through the engine's pool.
 

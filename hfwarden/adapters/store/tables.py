@@ -161,6 +161,39 @@ exemptions = Table(
     Column("reason", Text, nullable=False),
 )
 
+# Start-ups and wakes (core/startups.py): the predictive loop's observations. What each endpoint was
+# last seen doing and since when it has been starting; each measured start-up; each wake from zero.
+startup_watch = Table(
+    "startup_watch",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("starting_since", UTCDateTime(), nullable=True),
+    Column("from_zero", Boolean, nullable=False, default=False),
+)
+
+startup_samples = Table(
+    "startup_samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(200), nullable=False, index=True),
+    Column("instance", String(200), nullable=False, index=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ready_at", UTCDateTime(), nullable=False, index=True),
+    Column("seconds", Float, nullable=False),
+    Column("from_zero", Boolean, nullable=False, default=False),
+    Column("usd", Float, nullable=False, default=0.0),
+)
+
+wakes = Table(
+    "wakes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(200), nullable=False, index=True),
+    Column("woke_at", UTCDateTime(), nullable=False, index=True),
+)
+
 # Operators' timed holds (`hfwarden hold`): one per endpoint; a new hold replaces the old one.
 holds = Table(
     "holds",
