@@ -23,8 +23,7 @@ from hfwarden.app.standing import Standing, gather_standing
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.budget import GuardOutcome, evaluate
-from hfwarden.core.decide import Decision, carried_out, decide_endpoint
-from hfwarden.core.endpoints import namespace_of
+from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.ladder import cap_calls, cap_records
 from hfwarden.core.latches import latch_stops
 from hfwarden.core.records import Records
@@ -125,14 +124,11 @@ class Reconciler:
         return report
 
     def _with_leads(self, config: Config, now: datetime) -> Config:
-        """The config with `prewarm: auto` leads as measured now; kept for the daemon's wake-ups unless
-        a reload replaced the config meanwhile."""
+        """The config with `prewarm: auto` leads as measured now (kept unless a reload replaced it)."""
         effective = self.observer.startups.with_leads(config, now)
         if self.config is config:
             self.config = effective
         return effective
-
-    # -- schedules and latches ----------------------------------------------------------------------
 
     def _schedules(
         self, config: Config, report: PassReport, standing: Standing, restores: list[Decision], now: datetime
@@ -140,23 +136,7 @@ class Reconciler:
         # A hold that ended or a cap lifted this pass may leave a marker as the last applied transition:
         # the schedule's state for this moment is then applied now, as an edge.
         markers = {a.endpoint: a.transition_key for a in standing.markers.applied}
-        last_applied = self.store.last_applied() | markers
-        keys = {e.key for e in config.endpoints} | set(standing.latches) | set(standing.holds) | set(standing.caps)
-        decisions = [
-            decide_endpoint(
-                key,
-                config.endpoint(key),
-                report.observations.get(key),
-                now=now,
-                last_applied_key=last_applied.get(key),
-                latch=standing.latches.get(key),
-                unobservable=standing.unobservable.get(namespace_of(key)),
-                pass_started=report.started_at,
-                hold=standing.holds.get(key),
-                cap=standing.caps.get(key),
-            )
-            for key in sorted(keys)
-        ]
+        decisions = standing.decisions(config, report, self.store.last_applied() | markers, now=now)
         records = Records()
         for decision in decisions:
             report.note(decision)
@@ -187,23 +167,17 @@ class Reconciler:
         self.recorder.count(decision.kind, "ok" if outcome.error is None else "failed")
         return carried_out(decision, at=self.clock.now(), error=outcome.error)
 
-    # -- budgets ------------------------------------------------------------------------------------
-
     def _guard(self, outcome: GuardOutcome, report: PassReport, standing: Standing, now: datetime) -> Records:
         """Latch the guard's new stops and record the ladder's step and caps, writing them before any
         call, then stop (or cap) what still bills."""
-        observations = report.observations
+        obs = report.observations
         records, decisions = latch_stops(
-            outcome.stops,
-            latched=standing.latches,
-            observations=observations,
-            guard_alerts=outcome.stop_alerts,
-            now=now,
+            outcome.stops, latched=standing.latches, observations=obs, guard_alerts=outcome.stop_alerts, now=now
         )
         self.logbook.guard_stops(records)
-        caps = cap_records(outcome.caps, current=standing.caps, observations=observations, now=now)
+        caps = cap_records(outcome.caps, current=standing.caps, observations=obs, now=now)
         records += outcome.records + caps
-        decisions += cap_calls(caps.add_caps, observations)
+        decisions += cap_calls(caps.add_caps, obs)
         if self.dry_run or records.is_empty:
             self.logbook.alerts(records.alerts, dry_run=True)
             return Records()

@@ -3,13 +3,15 @@ with what ended at `now`. Gathering only: `core.latches`, `core.holds` and `core
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from hfwarden.adapters.store import Store
+from hfwarden.app.report import PassReport
 from hfwarden.config import Config
-from hfwarden.core.decide import Decision
-from hfwarden.core.endpoints import Observation
+from hfwarden.core.decide import Decision, decide_endpoint
+from hfwarden.core.endpoints import Observation, namespace_of
 from hfwarden.core.holds import expire_holds
 from hfwarden.core.ladder import lift_caps, restorations
 from hfwarden.core.latches import lift_expired
@@ -26,6 +28,27 @@ class Standing:
     caps: dict[str, Cap]
     markers: Records
     unobservable: dict[str, str]
+
+    def decisions(
+        self, config: Config, report: PassReport, last_applied: Mapping[str, str], *, now: datetime
+    ) -> list[Decision]:
+        """Every declared or standing endpoint's decision, by the core's precedence."""
+        keys = {e.key for e in config.endpoints} | set(self.latches) | set(self.holds) | set(self.caps)
+        return [
+            decide_endpoint(
+                key,
+                config.endpoint(key),
+                report.observations.get(key),
+                now=now,
+                last_applied_key=last_applied.get(key),
+                latch=self.latches.get(key),
+                unobservable=self.unobservable.get(namespace_of(key)),
+                pass_started=report.started_at,
+                hold=self.holds.get(key),
+                cap=self.caps.get(key),
+            )
+            for key in sorted(keys)
+        ]
 
 
 def gather_standing(
