@@ -299,3 +299,15 @@ def test_the_daemon_process_reads_the_ui_token_from_a_file_and_never_logs_it(tmp
         finally:
             daemon.stop()
     assert UI_TOKEN not in "".join(daemon.lines)
+
+
+def test_the_budget_card_names_the_ladder_step_in_force() -> None:
+    from zoneinfo import ZoneInfo
+
+    from hfwarden.app.overview import guard_of
+    from hfwarden.core.budget import Budget
+
+    budget = Budget("prod", 100.0, ZoneInfo("UTC"))
+    figures = {"projected_usd": 130.0, "daily_usd": 100.0, "step": {"step": 2, "action": "cap", "at": 1.2}}
+    assert guard_of(budget, figures, []).step == "2: cap at 120%"
+    assert guard_of(budget, {**figures, "step": None}, []).step is None

@@ -88,7 +88,9 @@ def guard_of(budget: Budget, figures: dict[str, Any], latches: Sequence[Latch]) 
         state, summary = "over", f"over: {STOP_VERBS[budget.on_breach]} {len(stopped)}"
     else:
         state, summary = ("over", "over") if over else ("ok", "ok")
-    return Guard(budget.on_breach.value, state, None, stopped, summary)
+    rung = figures.get("step")  # the status document's ladder step (None without a ladder or below it)
+    step = None if rung is None else f"{rung['step']}: {rung['action']} at {rung['at']:.0%}"
+    return Guard(budget.on_breach.value, state, step, stopped, summary)
 
 
 def _sort_key(view: EndpointView) -> tuple[int, float, str]:
