@@ -13,7 +13,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
-from hfwarden.adapters.store import Store
+from hfwarden.adapters.store import LeaseLost, Store
 from hfwarden.app.ledger import Ledger
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.clock import ManualClock
@@ -101,3 +101,22 @@ def test_a_stalled_leader_does_not_act_after_a_takeover(
     assert report.acted == []
     assert stalled.store.audit_entries() == []
     assert api.get_inference_endpoint("a", namespace="acme").status == "running"
+
+
+def test_a_fencing_check_stands_for_half_a_second_of_calls_then_is_made_again(
+    reconcilers: list[Reconciler], clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hfwarden.app.record as record
+
+    leader, standby = reconcilers
+    ttl = timedelta(seconds=30)
+    generation = leader.store.acquire_lease("host-a:1:x", now=clock.now(), ttl=ttl)
+    assert generation is not None
+    leader.fence = ("host-a:1:x", generation)
+    ticks = iter([100.0, 100.2, 101.0, 101.0])
+    monkeypatch.setattr(record.time, "monotonic", lambda: next(ticks))
+    leader.recorder.check_fence()  # checked at 100.0
+    standby.store.acquire_lease("host-b:2:y", now=clock.now() + 2 * ttl, ttl=ttl)
+    leader.recorder.check_fence()  # 100.2: the check of 100.0 still stands (a burst of calls)
+    with pytest.raises(LeaseLost):
+        leader.recorder.check_fence()  # 101.0: checked again, and the lease has moved on
