@@ -91,7 +91,7 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
 
 
 def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
-    """The record policy works with, from the API's JSON for one endpoint."""
+    """The record the core works with, from the API's JSON for one endpoint."""
     status = raw["status"]
     compute = raw.get("compute", {})
     scaling = compute.get("scaling", {})

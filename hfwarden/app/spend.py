@@ -1,5 +1,5 @@
 """Spend as budgets and `status` see it: per-endpoint figures and per-budget costs from the ledger,
-the prices and the schedules. Reads only; the reconciler decides what to do with it."""
+the prices and the schedules. Reads only; the core decides what to do with it."""
 
 from __future__ import annotations
 

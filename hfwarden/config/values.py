@@ -46,7 +46,7 @@ class AlertTargets:
 
 @dataclass(frozen=True)
 class Config:
-    """Validated schedules, budgets, prices and alert targets, ready for policy."""
+    """Validated schedules, budgets, prices and alert targets, ready for the core."""
 
     endpoints: tuple[EndpointSchedule, ...]
     sources: tuple[Path, ...]
