@@ -24,6 +24,7 @@ from hfwarden.adapters.sinks.delivery import deliver_now
 from hfwarden.adapters.store import StateLost, Store, lease_holder_id
 from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.record import FENCE_FRESH_S
 from hfwarden.app.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
@@ -76,6 +77,8 @@ class Daemon:
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
         self.reconciler = self._reconciler(config)
+        # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
+        self.reconciler.recorder.fence_fresh_s = min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10)
         self.deliverer = Deliverer(
             self.store,
             config.alerts,

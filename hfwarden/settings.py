@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=9090, ge=0, le=65535)
     health_stale_seconds: float | None = Field(default=None, gt=0)
-    lease_seconds: float | None = Field(default=None, ge=1)  # well above the fencing check's 0.5 s
+    lease_seconds: float | None = Field(default=None, gt=0)
     # `run --once` waits at most this long for its alerts to be taken by their sinks.
     once_delivery_seconds: float = Field(default=30.0, ge=0)
     # The status page and /api/v1 need this token (bearer, or basic auth password) when set.

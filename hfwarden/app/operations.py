@@ -15,6 +15,7 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store, StoreError, lease_holder_id
 from hfwarden.app.plan import DayPlan, plan_day
 from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.record import FENCE_FRESH_S
 from hfwarden.app.release import ReleaseError, ReleaseResult, is_known, quote
 from hfwarden.app.report import PassReport
 from hfwarden.app.startups import KEEP_SAMPLES, compile_leads, group_samples
@@ -80,6 +81,7 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
                 max_concurrency=settings.max_concurrency,
             )
             reconciler.fence = (holder, generation)
+            reconciler.recorder.fence_fresh_s = min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10)
             try:
                 report = reconciler.run_pass()
             finally:

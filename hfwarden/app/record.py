@@ -40,6 +40,7 @@ class Recorder:
         # (holder, generation) of the lease this process acts under; None: acting without one (tests, tools).
         self.fence: tuple[str, int] | None = None
         self._fence_checked: tuple[tuple[str, int], float] | None = None  # the last check that passed, when
+        self.fence_fresh_s = FENCE_FRESH_S  # the daemon keeps it well below its lease TTL
         self._fence_lock = threading.Lock()
 
     def kept(self, records: Records) -> Records:
@@ -70,7 +71,7 @@ class Recorder:
     def check_fence(self) -> None:
         """Before a mutating call: raise `LeaseLost` when another process took the lease over.
 
-        A check less than `FENCE_FRESH_S` old (monotonic time) stands for the next calls of a burst: the
+        A check less than `fence_fresh_s` old (monotonic time) stands for the next calls of a burst: the
         lease can only move on after its TTL, and a process that stalled that long finds its check stale.
         """
         fence = self.fence
@@ -78,7 +79,7 @@ class Recorder:
             return
         with self._fence_lock:
             checked = self._fence_checked
-            if checked is not None and checked[0] == fence and time.monotonic() - checked[1] < FENCE_FRESH_S:
+            if checked is not None and checked[0] == fence and time.monotonic() - checked[1] < self.fence_fresh_s:
                 return
             if not self.store.check_lease(*fence):
                 raise LeaseLost(f"the lease moved on from {fence[0]} (generation {fence[1]}): not acting")
