@@ -104,17 +104,15 @@ def test_a_stalled_leader_does_not_act_after_a_takeover(
 
 
 def test_a_fencing_check_stands_for_half_a_second_of_calls_then_is_made_again(
-    reconcilers: list[Reconciler], clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    reconcilers: list[Reconciler], clock: ManualClock
 ) -> None:
-    import hfwarden.app.record as record
-
     leader, standby = reconcilers
     ttl = timedelta(seconds=30)
     generation = leader.store.acquire_lease("host-a:1:x", now=clock.now(), ttl=ttl)
     assert generation is not None
     leader.fence = ("host-a:1:x", generation)
     ticks = iter([100.0, 100.2, 101.0, 101.0])
-    monkeypatch.setattr(record.time, "monotonic", lambda: next(ticks))
+    leader.recorder.monotonic = lambda: next(ticks)
     leader.recorder.check_fence()  # checked at 100.0
     standby.store.acquire_lease("host-b:2:y", now=clock.now() + 2 * ttl, ttl=ttl)
     leader.recorder.check_fence()  # 100.2: the check of 100.0 still stands (a burst of calls)
