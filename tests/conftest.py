@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 import pytest
@@ -112,3 +113,35 @@ def webhook_receiver() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook"
     server.shutdown()
+
+
+if TYPE_CHECKING:
+    from hfwarden.app.reconcile import Reconciler
+
+Factory = Callable[[str], "Reconciler"]
+
+
+@pytest.fixture
+def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: str) -> Iterator[Factory]:
+    """A new reconciler (and store) per call: each call is one life of the daemon. `state_url` comes
+    from the test module (SQLite, or SQLite and PostgreSQL)."""
+    from hfwarden.adapters.hub import Hub, RetryPolicy
+    from hfwarden.adapters.store import Store
+    from hfwarden.app.reconcile import Reconciler
+    from hfwarden.config import load_config
+
+    made: list[tuple[Reconciler, Store]] = []
+
+    def factory(text: str) -> Reconciler:
+        path = tmp_path / "s.yaml"
+        path.write_text(textwrap.dedent(text))
+        store = Store(state_url)
+        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
+        reconciler = Reconciler(config=load_config([path]), hub=hub, store=store, clock=clock)
+        made.append((reconciler, store))
+        return reconciler
+
+    yield factory
+    for reconciler, store in made:
+        reconciler.close()
+        store.close()

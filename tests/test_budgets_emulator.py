@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.report import PassReport
@@ -20,7 +18,7 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.endpoints import EndpointState
 from hfwarden.core.rules import next_transition
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from tests.conftest import Factory
 from tests.helpers import create
 from tests.postgres import fresh_database
 
@@ -42,28 +40,6 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if getattr(request, "param", "sqlite") == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
     return fresh_database(request.getfixturevalue("postgres_url"))
-
-
-Factory = Callable[[str], Reconciler]
-
-
-@pytest.fixture
-def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: str) -> Iterator[Factory]:
-    made: list[tuple[Reconciler, Store]] = []
-
-    def factory(text: str) -> Reconciler:
-        path = tmp_path / "s.yaml"
-        path.write_text(textwrap.dedent(text))
-        store = Store(state_url)
-        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
-        reconciler = Reconciler(config=load_config([path]), hub=hub, store=store, clock=clock)
-        made.append((reconciler, store))
-        return reconciler
-
-    yield factory
-    for reconciler, store in made:
-        reconciler.close()
-        store.close()
 
 
 def live(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from hfwarden.core.holds import hold_placed
 from hfwarden.core.records import Hold, HoldState
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
-from tests.conftest import START
+from tests.conftest import START, Factory
 from tests.helpers import advance, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
@@ -47,29 +46,6 @@ endpoints:
 @pytest.fixture
 def state_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.db'}"
-
-
-Factory = Callable[[str], Reconciler]
-
-
-@pytest.fixture
-def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: str) -> Iterator[Factory]:
-    """A new reconciler (and store) per call: each call is one life of the daemon."""
-    made: list[tuple[Reconciler, Store]] = []
-
-    def factory(text: str) -> Reconciler:
-        path = tmp_path / "s.yaml"
-        path.write_text(textwrap.dedent(text))
-        store = Store(state_url)
-        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
-        reconciler = Reconciler(config=load_config([path]), hub=hub, store=store, clock=clock)
-        made.append((reconciler, store))
-        return reconciler
-
-    yield factory
-    for reconciler, store in made:
-        reconciler.close()
-        store.close()
 
 
 def state_of(api: HfApi, name: str) -> str:
