@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 
-def dollars(value: float, *, grouped: bool = False) -> str:
+def dollars(value: float, *, grouped: bool = False, whole: bool = False) -> str:
     """`$1.14`, `-$1.14` (never `$-1.14`), `$0.00` for what only rounds to minus zero; `grouped`:
-    `$1,234.50`."""
+    `$1,234.50`; `whole`: `$150` for a whole number of dollars, as people write budgets."""
     cents = round(value, 2)
+    if whole and cents == round(cents):
+        return dollars(cents, grouped=grouped).removesuffix(".00")
     figure = f"{abs(cents):,.2f}" if grouped else f"{abs(cents):.2f}"
     return f"-${figure}" if cents < 0 else f"${figure}"
 

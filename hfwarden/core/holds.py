@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.cost import future_cost, replicas_after, usd
 from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.formats import dollars
 from hfwarden.core.records import AppliedTransition, AuditEntry, Hold, HoldState, Records
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition, transitions_between
 from hfwarden.core.windows import parse_duration_minutes
@@ -185,11 +186,6 @@ def hold_extra_cost(
     return with_hold - without
 
 
-def dollars(value: float) -> str:
-    """`$150` for whole dollars, `$141.20` otherwise: how people write budgets."""
-    return f"${value:,.0f}" if value == round(value) else f"${value:,.2f}"
-
-
 def hold_quote(hold: Hold, extra_usd: float, budgets: list[tuple[str, float, float]], *, zone: ZoneInfo) -> str:
     """`keeps acme/chat running until 20:00: +$9.60; budget acme-prod projected $141.20 of $150`.
 
@@ -197,9 +193,11 @@ def hold_quote(hold: Hold, extra_usd: float, budgets: list[tuple[str, float, flo
     local_until = hold.until.astimezone(zone)
     same_day = local_until.date() == hold.placed_at.astimezone(zone).date()
     until = f"{local_until:%H:%M}" if same_day else f"{local_until:%Y-%m-%d %H:%M %Z}"
-    sign = "+" if extra_usd >= 0 else "-"
-    parts = [f"keeps {hold.endpoint} {hold.state.value} until {until}: {sign}${abs(extra_usd):.2f}"]
+    sign = "+" if extra_usd >= 0 else ""  # `dollars` writes the minus
+    parts = [f"keeps {hold.endpoint} {hold.state.value} until {until}: {sign}{dollars(extra_usd)}"]
     for name, projected, daily in budgets:
         over = "; over budget" if projected > daily else ""
-        parts.append(f"budget {name} projected ${projected:.2f} of {dollars(daily)}{over}")
+        parts.append(
+            f"budget {name} projected {dollars(projected)} of {dollars(daily, grouped=True, whole=True)}{over}"
+        )
     return "; ".join(parts)
