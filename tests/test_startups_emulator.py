@@ -17,8 +17,9 @@ from hfwarden.clock import ManualClock
 from hfwarden.core.alerts import AlertKind
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.emulator.world import Timings
+from tests.conftest import Factory
 from tests.helpers import create
-from tests.test_budgets_emulator import Factory, live, warden  # noqa: F401 (the fixture)
+from tests.test_budgets_emulator import live
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 
@@ -68,7 +69,7 @@ def test_start_ups_are_learnt_and_prewarm_auto_has_the_endpoint_running_by_the_w
     api: HfApi,
     control: httpx.Client,
     clock: ManualClock,
-    warden: Factory,  # noqa: F811
+    warden: Factory,
 ) -> None:
     create(api, "chat", min_replica=1, max_replica=1)
     clock.advance(700)
@@ -109,7 +110,7 @@ def test_wakes_from_zero_are_counted_priced_and_thrash_is_alerted(
     api: HfApi,
     control: httpx.Client,
     clock: ManualClock,
-    warden: Factory,  # noqa: F811
+    warden: Factory,
 ) -> None:
     clock.set(MONDAY + timedelta(hours=9))
     create(api, "bursty", min_replica=0, max_replica=1, scale_to_zero_timeout=1)  # nvidia-l4: $0.8/h
@@ -133,7 +134,7 @@ def test_a_start_up_under_way_survives_a_restart(
     api: HfApi,
     control: httpx.Client,
     clock: ManualClock,
-    warden: Factory,  # noqa: F811
+    warden: Factory,
 ) -> None:
     create(api, "chat", min_replica=1, max_replica=1)
     clock.advance(700)
