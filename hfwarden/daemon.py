@@ -48,7 +48,11 @@ MAX_EARLY_WAKE_S = 1.0
 def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
     """What changes when a schedule file is edited, added or removed."""
     found = []
-    for file in schedule_files(paths):
+    try:
+        files = schedule_files(paths)
+    except (OSError, RuntimeError):  # an unlistable directory: a reload then says what is wrong
+        return (("?", 0.0, -1),)
+    for file in files:
         try:
             stat = file.stat()
             found.append((str(file), stat.st_mtime, stat.st_size))
@@ -126,6 +130,8 @@ class Daemon:
             max_concurrency=self.settings.max_concurrency,
             on_action=self.metrics.observe_action,
             stopping=self.stopping,
+            pass_deadline_s=self.settings.pass_deadline_seconds,
+            list_deadline_s=self.settings.list_deadline_seconds,
         )
 
     @property

@@ -1,0 +1,105 @@
+"""Hostile schedule directories and files (issue 18): each ends as one `file:line` problem and exit 2,
+never a segfault, a traceback or a daemon that exits on SIGHUP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hfwarden.config import ConfigError, load_config
+from hfwarden.config.source import MAX_YAML_DEPTH
+from hfwarden.daemon import config_fingerprint
+
+REPO = Path(__file__).resolve().parent.parent
+HANG_NET_S = 60
+
+# 30,000 levels overflowed libyaml's C stack in the composer (rc 139) before any depth check ran.
+DEEP = {
+    "flow-lists": "[" * 30_000,
+    "flow-mappings": "{a: " * 30_000,
+    "block-lists": "- " * 30_000 + "x",
+    "complex-keys": "? " * 30_000,
+}
+
+
+def validate(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hfwarden", "validate", *map(str, paths)],
+        env=dict(os.environ),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=HANG_NET_S,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("text", DEEP.values(), ids=DEEP.keys())
+def test_validate_refuses_nesting_deep_enough_to_overflow_the_c_stack(tmp_path: Path, text: str) -> None:
+    """Fixed: `validate` segfaulted (the daemon too, on every reload and start). In a subprocess: the
+    old code took the test runner down with it."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(text)
+    result = validate(path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[0] == f"{path}:1: nested deeper than {MAX_YAML_DEPTH} levels; refused"
+    assert "Traceback" not in result.stderr
+
+
+def symlink_loop(directory: Path) -> Path:
+    directory.mkdir()
+    (directory / "a.yaml").symlink_to("b.yaml")
+    (directory / "b.yaml").symlink_to("a.yaml")
+    return directory
+
+
+def test_a_symlink_loop_in_the_schedules_directory_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    """Fixed: `Path.resolve()` raised, in `validate` (a traceback) and in the daemon's reload (exit 1)."""
+    directory = symlink_loop(tmp_path / "schedules")
+    result = validate(directory)
+    assert result.returncode == 2
+    assert f"{directory / 'a.yaml'}:0: cannot read: Too many levels of symbolic links" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_reload_fingerprint_survives_a_symlink_loop(tmp_path: Path) -> None:
+    """Fixed: SIGHUP with a loop made the daemon exit 1 (the fingerprint ran outside the reload's guard)."""
+    directory = symlink_loop(tmp_path / "schedules")
+    assert len(config_fingerprint([directory])) == 2
+    with pytest.raises(ConfigError):
+        load_config([directory], need_secrets=False)
+
+
+BAD_FILES = {
+    "list-as-key": ("version: 1\nendpoints: []\n[a, b]: 1\n", 3, "a list or mapping as a key"),
+    "mapping-as-key": ("version: 1\n{a: 1}: 2\nendpoints: []\n", 2, "a list or mapping as a key"),
+    "year-0": ("version: 1\nendpoints: []\ncalendars:\n  hol: {dates: [0000-01-01]}\n", 4, "year 0 is out of range"),
+}
+
+
+def problems(*paths: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(list(paths), need_secrets=False)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(("text", "line", "why"), BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_an_odd_file_is_one_file_line_problem(tmp_path: Path, text: str, line: int, why: str) -> None:
+    """Fixed: each was a traceback in `validate` (an unhashable key, a year-0 date)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:{line}: ")
+    assert why in problem
+
+
+def test_a_directory_named_like_a_schedule_file_is_refused(tmp_path: Path) -> None:
+    """Fixed: `os.fdopen` of a directory raised IsADirectoryError: a traceback."""
+    (tmp_path / "x.yaml").mkdir()
+    assert problems(tmp_path) == [
+        f"{tmp_path / 'x.yaml'}:0: not a regular file (a FIFO, device or directory?); refused"
+    ]
