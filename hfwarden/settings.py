@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
     max_concurrency: int = Field(default=32, ge=1, le=64)
+    # Deadlines on a whole request (a dripped answer's reads together), on the listing of namespaces
+    # (one that never answers is unobservable this pass, not a wait for all) and on a pass (calls not
+    # made by then are left for the next pass).
+    http_deadline_seconds: float = Field(default=30.0, gt=0, le=3600)
+    list_deadline_seconds: float = Field(default=20.0, gt=0, le=3600)
+    pass_deadline_seconds: float = Field(default=120.0, gt=0, le=86400)
     reload_poll_seconds: float = Field(default=5.0, gt=0)
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=9090, ge=0, le=65535)

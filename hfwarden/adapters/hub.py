@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpcore2
 import httpx2
 from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
@@ -23,30 +25,27 @@ from huggingface_hub.utils._http import hf_request_event_hook
 
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
+from hfwarden.adapters.deadline import request_deadline, with_deadlines
+from hfwarden.adapters.hub_answers import answered, check_endpoint, checked
+from hfwarden.adapters.hub_errors import Cancelled, Deferred, EndpointNotFound, HubError, MalformedAnswer
 from hfwarden.clock import Clock, SystemClock, to_z
 from hfwarden.core.decide import Step, StepKind
 from hfwarden.core.endpoints import BILLED_STATES, Observation
-from hfwarden.logs import get_logger, masker
+from hfwarden.logs import get_logger
+
+__all__ = [
+    "Cancelled",
+    "Deferred",
+    "EndpointNotFound",
+    "Hub",
+    "HubError",
+    "MalformedAnswer",
+    "RetryPolicy",
+    "observation_from",
+]
 
 T = TypeVar("T")
 log = get_logger("hfwarden.hub")
-
-
-class HubError(Exception):
-    """An Inference Endpoints call that failed for good (after any retries). Never carries the token."""
-
-    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None) -> None:
-        super().__init__(masker.mask(message))
-        self.status = status
-        self.request_id = request_id
-
-
-class EndpointNotFound(HubError):
-    """404 for one endpoint."""
-
-
-class Cancelled(HubError):
-    """The daemon is shutting down; back-off was cut short."""
 
 
 @dataclass(frozen=True)
@@ -85,13 +84,20 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
             follow_redirects=True,
             timeout=timeout,
             limits=limits,
+            # Each request's socket operations share the deadline `Hub._attempt` sets for it as a whole.
+            transport=with_deadlines(httpx2.HTTPTransport(limits=limits), httpcore2),
         )
 
     set_client_factory(factory)
 
 
 def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
-    """The record the core works with, from the API's JSON for one endpoint."""
+    """The record the core works with, from the API's JSON for one endpoint; raises MalformedAnswer
+    for an answer that is not one (see `hub_answers`)."""
+    return checked(f"{namespace}/?", lambda: _observation(check_endpoint(raw), namespace))
+
+
+def _observation(raw: dict[str, Any], namespace: str) -> Observation:
     status = raw["status"]
     compute = raw.get("compute", {})
     scaling = compute.get("scaling", {})
@@ -144,8 +150,11 @@ class Hub:
         hub_url: str | None = None,
         rng: random.Random | None = None,
         clock: Clock | None = None,
+        request_deadline_seconds: float = 30.0,
     ) -> None:
         self._token = token
+        self._request_deadline_s = request_deadline_seconds
+        self._pass_deadline: float | None = None  # time.monotonic(); see begin_pass
         self._api = HfApi(endpoint=hub_url, token=token)
         self._retry = retry or RetryPolicy()
         self._cancel = cancel or threading.Event()
@@ -168,7 +177,7 @@ class Hub:
         while True:
             attempt += 1
             try:
-                result = fn()
+                result = self._attempt(operation, target, fn)
             except HfHubHTTPError as exc:
                 wait = self._wait_after_http_error(exc, attempt, key, target)
             except httpx2.TransportError as exc:
@@ -184,8 +193,32 @@ class Hub:
             if self._retry_observer is not None:
                 self._retry_observer(operation)
             # Retries within the call have waited their Retry-After: they are not refused by it.
-            if self._cancel.wait(wait):
+            if self._cancel.wait(self._within_pass(wait)):
                 raise Cancelled(f"{operation} {target}: shutting down during back-off")
+
+    # -- deadlines: on each request as a whole, and on the pass -----------------------------------
+
+    def begin_pass(self, deadline: float | None) -> None:
+        """Calls (and retries) not started by `deadline` (a `time.monotonic()` instant) fail as Deferred:
+        what is left of a pass goes to the next one. None: no deadline (one-off commands)."""
+        self._pass_deadline = deadline
+
+    def _attempt(self, operation: str, target: str, fn: Callable[[], T]) -> T:
+        """One request, ended by its deadline (or the pass's, or a stop) whatever the server does."""
+        allowed = self._request_deadline_s
+        if self._pass_deadline is not None:
+            left = self._pass_deadline - time.monotonic()
+            if left <= 0:
+                raise Deferred(f"{operation} {target}: the pass's deadline passed; left for the next pass")
+            allowed = min(allowed, left)
+        with request_deadline(allowed, self._cancel):
+            return fn()
+
+    def _within_pass(self, wait: float) -> float:
+        """A back-off never waits past the pass's deadline (the attempt after it is then deferred)."""
+        if self._pass_deadline is None:
+            return wait
+        return max(0.0, min(wait, self._pass_deadline - time.monotonic()))
 
     def _wait_after_http_error(self, exc: HfHubHTTPError, attempt: int, key: tuple[str, str], target: str) -> float:
         """How long to wait before the next attempt; raises when there is to be none in this call."""
@@ -237,24 +270,32 @@ class Hub:
         found = self._call(
             "list",
             namespace,
-            lambda: self._api.list_inference_endpoints(namespace=namespace, token=self._token),
+            answered(
+                f"list {namespace}", lambda: self._api.list_inference_endpoints(namespace=namespace, token=self._token)
+            ),
         )
-        return [observation_from(e.raw, namespace) for e in found]
+        return checked(f"list {namespace}", lambda: [observation_from(e.raw, namespace) for e in found])
 
     def get(self, namespace: str, name: str) -> Observation:
+        target = f"{namespace}/{name}"
         found = self._call(
             "get",
-            f"{namespace}/{name}",
-            lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token),
+            target,
+            answered(
+                f"get {target}", lambda: self._api.get_inference_endpoint(name, namespace=namespace, token=self._token)
+            ),
         )
-        return observation_from(found.raw, namespace)
+        return checked(f"get {target}", lambda: observation_from(found.raw, namespace))
 
     def hardware(self, namespace: str) -> list[Any]:
         """The hardware catalogue with prices, as the library parses it."""
         return self._call(
             "hardware",
             namespace,
-            lambda: self._api.list_inference_endpoints_hardware(namespace=namespace, token=self._token),
+            answered(
+                f"hardware {namespace}",
+                lambda: self._api.list_inference_endpoints_hardware(namespace=namespace, token=self._token),
+            ),
         )
 
     def apply(self, namespace: str, name: str, step: Step) -> Observation:
@@ -284,7 +325,8 @@ class Hub:
                     max_replica=step.max_replicas,
                     scale_to_zero_timeout=step.scale_to_zero_timeout,
                 )
-        return observation_from(self._call(step.kind.value, target, call).raw, namespace)
+        answer = self._call(step.kind.value, target, answered(f"{step.kind.value} {target}", call))
+        return checked(f"{step.kind.value} {target}", lambda: observation_from(answer.raw, namespace))
 
     def _tolerating_already(
         self, call: Callable[[], InferenceEndpoint], namespace: str, name: str

@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from hfwarden.adapters.hub import Hub, HubError
+from hfwarden.adapters.hub import Deferred, Hub, HubError
 from hfwarden.adapters.store import LeaseLost
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
@@ -81,7 +81,11 @@ class Executor:
             for step in decision.steps:
                 answer = self.hub.apply(observed.namespace, observed.name, step)
                 answered_at = self.clock.now()
-        except HubError as exc:
+        except Deferred as exc:  # not sent: the pass's deadline passed; the next pass catches it up
+            log.warning("action_deferred", endpoint=decision.endpoint, action=decision.action, reason=str(exc))
+            return Outcome(decision, deferred=True, answer=answer, answered_at=answered_at)
+        except Exception as exc:
+            exc = exc if isinstance(exc, HubError) else HubError(f"{decision.endpoint}: {type(exc).__name__}: {exc}")
             log.error(
                 "action_failed",
                 endpoint=decision.endpoint,

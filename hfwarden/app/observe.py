@@ -3,10 +3,11 @@ the spend ledger at the time they were seen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, wait
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.hub import HubError
+from hfwarden.adapters.hub import Deferred, HubError
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.execute import Executor
@@ -33,6 +34,7 @@ class Observer:
         *,
         clock: Clock,
         gap_after: timedelta,
+        list_deadline_s: float = 20.0,
     ) -> None:
         self.executor = executor
         self.store = store
@@ -42,6 +44,8 @@ class Observer:
         self.gap_after = gap_after
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self.startups = StartupBook(store, now=clock.now())
+        self.list_deadline_s = list_deadline_s
+        self._slow: dict[str, Future[list[Observation]]] = {}  # list calls still under way from a past pass
         self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
 
     def observe(
@@ -98,11 +102,12 @@ class Observer:
         when each listing came back (a change it shows happened before then, not before the pass)."""
         unobservable: dict[str, str] = {}
         seen_at: dict[str, datetime] = {}
-        for namespace, listing in self.executor.submit_list(config.namespaces).items():
+        for namespace, listing in self._listings(config.namespaces).items():
             try:
-                report.observations.update((o.key, o) for o in listing.result())
+                report.observations.update((o.key, o) for o in listing.result(timeout=0))
                 seen_at[namespace] = self.clock.now()
-            except HubError as exc:
+            except Exception as exc:
+                exc = exc if isinstance(exc, HubError) else HubError(f"list {namespace}: {failure(exc)}")
                 unobservable[namespace] = report.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
                 report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
@@ -110,3 +115,24 @@ class Observer:
         report.observed = len(report.observations)
         self.logbook.observations(report.observations)
         return unobservable, seen_at
+
+    def _listings(self, namespaces: Sequence[str]) -> dict[str, Future[list[Observation]]]:
+        """One list call per namespace, waited for until the listing deadline: a namespace that never
+        answers is unobservable this pass instead of holding back every other one. Its call goes on (to
+        its own deadline) and is not sent again while it does."""
+        fresh = [ns for ns in namespaces if ns not in self._slow]
+        listings = {**self.executor.submit_list(fresh), **{ns: self._slow[ns] for ns in namespaces if ns in self._slow}}
+        wait(listings.values(), timeout=self.list_deadline_s)
+        self._slow = {ns: f for ns, f in listings.items() if not f.done()}
+        return {ns: f if f.done() else _late(ns, self.list_deadline_s) for ns, f in listings.items()}
+
+
+def _late(namespace: str, seconds: float) -> Future[list[Observation]]:
+    late: Future[list[Observation]] = Future()
+    late.set_exception(Deferred(f"list {namespace}: no answer within {seconds:g} s; left for the next pass"))
+    return late
+
+
+def failure(exc: BaseException) -> str:
+    """An unexpected exception as one line (its type says what kind of trouble it was)."""
+    return f"{type(exc).__name__}: {exc}"[:300]

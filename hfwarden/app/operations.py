@@ -51,6 +51,7 @@ def build_hub(
         clock=clock,
         observer=observer,
         retry_observer=retry_observer,
+        request_deadline_seconds=settings.http_deadline_seconds,
     )
 
 

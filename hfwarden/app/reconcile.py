@@ -6,6 +6,7 @@ does); an action done but not recorded when the process dies is found "already" 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -44,6 +45,8 @@ class Reconciler:
         gap_after: timedelta = timedelta(minutes=5),
         on_action: Callable[[str, str], None] | None = None,
         stopping: threading.Event | None = None,
+        pass_deadline_s: float | None = None,
+        list_deadline_s: float = 20.0,
     ) -> None:
         self.config = config
         self.store = store
@@ -57,7 +60,16 @@ class Reconciler:
         self.executor = Executor(
             hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self.recorder.check_fence
         )
-        self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
+        self.observer = Observer(
+            self.executor,
+            store,
+            self.prices,
+            self.logbook,
+            clock=clock,
+            gap_after=gap_after,
+            list_deadline_s=list_deadline_s,
+        )
+        self.pass_deadline_s = pass_deadline_s  # after it, calls not yet made are left for the next pass
         self._lock = threading.Lock()
 
     @property
@@ -94,6 +106,14 @@ class Reconciler:
             return self._pass(read_only=True)
 
     def _pass(self, *, read_only: bool) -> PassReport:
+        deadline = None if self.pass_deadline_s is None else time.monotonic() + self.pass_deadline_s
+        self.executor.hub.begin_pass(deadline)
+        try:
+            return self._pass_within_deadline(read_only=read_only)
+        finally:
+            self.executor.hub.begin_pass(None)
+
+    def _pass_within_deadline(self, *, read_only: bool) -> PassReport:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
         unobservable, unpriced = self.observer.observe(config, report, read_only=read_only)

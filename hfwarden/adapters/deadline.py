@@ -1,0 +1,142 @@
+"""A deadline on a whole outbound HTTP request, not on each read, and a stop that cuts it short.
+
+httpx's timeouts bound each socket operation: an answer dripped one byte every 2 s never times out,
+and a pass (and SIGTERM, which waits for the pass) waits for it. Here the socket operations of a
+request are given what is left of a deadline set for the request as a whole, on the calling thread
+(`request_deadline`), and reads are sliced so that a stop is seen within a fraction of a second.
+
+Works for httpcore and httpcore2 alike (the Hub's client and the alert sinks' one): both call the
+network backend with `(max_bytes, timeout)` reads and raise their own ReadTimeout.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+# How often a read waiting for data looks at the stop event.
+SLICE_S = 0.25
+_local = threading.local()
+
+
+@contextmanager
+def request_deadline(seconds: float, stop: threading.Event | None = None) -> Iterator[None]:
+    """Every request this thread sends inside the block ends within `seconds` (the block's whole time,
+    not each request's) or when `stop` is set."""
+    previous = getattr(_local, "limit", None)
+    until = time.monotonic() + max(0.0, seconds)
+    if previous is not None:
+        until = min(until, previous[0])
+    _local.limit = (until, stop)
+    try:
+        yield
+    finally:
+        _local.limit = previous
+
+
+def _left() -> tuple[float | None, threading.Event | None]:
+    limit = getattr(_local, "limit", None)
+    if limit is None:
+        return None, None
+    return limit[0] - time.monotonic(), limit[1]
+
+
+class _Errors:
+    """The exception classes of one httpcore flavour."""
+
+    def __init__(self, module: Any) -> None:
+        self.connect_timeout: type[Exception] = module.ConnectTimeout
+        self.read_timeout: type[Exception] = module.ReadTimeout
+        self.write_timeout: type[Exception] = module.WriteTimeout
+        self.read_error: type[Exception] = module.ReadError
+
+
+def _bounded(timeout: float | None, error: type[Exception], what: str) -> float | None:
+    """`timeout` cut to what is left of the deadline; raises `error` when nothing is left or stopping."""
+    left, stop = _left()
+    if stop is not None and stop.is_set():
+        raise error(f"{what}: stopping")
+    if left is None:
+        return timeout
+    if left <= 0:
+        raise error(f"{what}: the request's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream:
+    """A network stream whose operations share their request's deadline."""
+
+    def __init__(self, inner: Any, errors: _Errors) -> None:
+        self._inner = inner
+        self._errors = errors
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        read_until = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = _bounded(None, self._errors.read_timeout, "read")
+            if read_until is not None:
+                this_read = read_until - time.monotonic()
+                if this_read <= 0:
+                    raise self._errors.read_timeout("read: timed out")
+                left = this_read if left is None else min(left, this_read)
+            try:
+                return bytes(self._inner.read(max_bytes, SLICE_S if left is None else min(SLICE_S, left)))
+            except self._errors.read_timeout:
+                continue  # nothing yet (a timed-out recv loses no data): look at the deadline and the stop again
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, self._errors.write_timeout, "write"))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        bounded = _bounded(timeout, self._errors.connect_timeout, "tls")
+        return DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded), self._errors)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class DeadlineBackend:
+    """The default synchronous network backend, with every stream a DeadlineStream."""
+
+    def __init__(self, module: Any) -> None:
+        self._inner = module.SyncBackend()
+        self._errors = _Errors(module)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> DeadlineStream:
+        bounded = _bounded(timeout, self._errors.connect_timeout, "connect")
+        stream = self._inner.connect_tcp(host, port, bounded, local_address, socket_options)
+        return DeadlineStream(stream, self._errors)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> DeadlineStream:
+        bounded = _bounded(timeout, self._errors.connect_timeout, "connect")
+        return DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options), self._errors)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def with_deadlines(transport: Any, module: Any) -> Any:
+    """`transport` (an httpx or httpx2 HTTPTransport) with its connections made by a DeadlineBackend.
+
+    The transports take no backend argument, so the pool's is replaced; checked, so that a library
+    upgrade that moves it fails loudly at start-up instead of silently losing the deadlines."""
+    pool = getattr(transport, "_pool", None)
+    if pool is None or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpx version keeps its connection pool elsewhere: request deadlines unavailable")
+    pool._network_backend = DeadlineBackend(module)
+    return transport
