@@ -52,6 +52,7 @@ __all__ = ["AlertTargets", "Config", "ConfigError", "Problem", "Webhook", "load_
 # Across every file of one config: far above any real fleet, low enough that a pasted or generated
 # file cannot make a reload take minutes.
 MAX_ENDPOINTS = 5000
+MAX_OVERLAPS_REPORTED = 1000
 
 
 # -- compiling into core values -----------------------------------------------------------------
@@ -261,7 +262,8 @@ class _Loading:
 
     def check_matches(self) -> None:
         """Two matches that could cover one endpoint with different schedules are refused."""
-        for first, second in overlapping(self.matches):
+        # Bounded: a thousand globs that all meet are a thousand problems to read, not half a million.
+        for first, second in overlapping(self.matches, limit=MAX_OVERLAPS_REPORTED):
             where, _, line = second.where.rpartition(":")
             message = (
                 f"match {second.label} can cover the same endpoints as match {first.label} ({first.where}) "

@@ -13,7 +13,6 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
-from functools import cache
 
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.rules import EndpointSchedule
@@ -65,27 +64,72 @@ def expand(
     return added, covered
 
 
-def overlapping(matches: Iterable[EndpointMatch]) -> list[tuple[EndpointMatch, EndpointMatch]]:
+def overlapping(
+    matches: Iterable[EndpointMatch], *, limit: int | None = None
+) -> list[tuple[EndpointMatch, EndpointMatch]]:
     """Pairs of matches (earlier, later) that some endpoint name could satisfy both of, with
-    different schedules. An explicit entry for such an endpoint does not help: the set of names two
-    globs share is usually unbounded, so the pair itself is refused."""
+    different schedules (at most `limit` of them). An explicit entry for such an endpoint does not
+    help: the set of names two globs share is usually unbounded, so the pair itself is refused.
+
+    Near-linear for real configs: only pairs whose literal prefixes can agree are looked at (an index
+    of prefixes, walked from the longer one), then literal suffixes, then the schedules, and only then
+    the globs, in time linear in their lengths, with nothing kept between pairs."""
     ordered = sorted(matches, key=lambda m: m.number)
-    pairs = []
-    for i, first in enumerate(ordered):
-        for second in ordered[i + 1 :]:
-            if first.namespace != second.namespace or _same_schedule(first, second):
-                continue
-            if _literal_excluded(first, second) or _literal_excluded(second, first):
-                continue
-            if globs_intersect(first.pattern, second.pattern):
-                pairs.append((first, second))
-    return pairs
+    by_prefix: dict[tuple[str, str], list[int]] = {}
+    globs = [_Glob.of(m) for m in ordered]
+    for index, glob in enumerate(globs):
+        by_prefix.setdefault((glob.match.namespace, glob.prefix), []).append(index)
+    pairs: list[tuple[int, int]] = []
+    for later, glob in enumerate(globs):
+        for cut in range(len(glob.prefix) + 1):
+            for earlier in by_prefix.get((glob.match.namespace, glob.prefix[:cut]), ()):
+                if earlier == later or (cut == len(glob.prefix) and earlier > later):
+                    continue  # a pair with equal prefixes is seen from its later member only
+                first, second = sorted((earlier, later))
+                if globs[first].conflicts(globs[second]):
+                    pairs.append((first, second))
+                    if limit is not None and len(pairs) >= limit:
+                        return [(ordered[a], ordered[b]) for a, b in sorted(pairs)]
+    return [(ordered[a], ordered[b]) for a, b in sorted(pairs)]
 
 
-def _same_schedule(a: EndpointMatch, b: EndpointMatch) -> bool:
-    return replace(a.template, name="", rules=()) == replace(b.template, name="", rules=()) and [
-        (r.cron, r.zone, r.action, r.holiday_only) for r in a.template.rules
-    ] == [(r.cron, r.zone, r.action, r.holiday_only) for r in b.template.rules]
+@dataclass(frozen=True, slots=True)
+class _Glob:
+    """A match with what the overlap check compares, computed once."""
+
+    match: EndpointMatch
+    tokens: tuple[Token, ...]
+    prefix: str  # the literal characters before the first wildcard: every name it matches starts so
+    suffix: str  # and after the last one
+    schedule: tuple[object, ...]
+
+    @classmethod
+    def of(cls, match: EndpointMatch) -> _Glob:
+        pattern = match.pattern
+        head = re.match(r"[^*?\[]*", pattern)
+        tail = re.search(r"[^*?\]]*$", pattern)
+        return cls(
+            match=match,
+            tokens=tuple(_token(t) for t in TOKEN.findall(pattern)),
+            prefix=head.group(0) if head else "",
+            suffix=tail.group(0) if tail and _is_glob(pattern) else pattern,
+            schedule=_schedule_signature(match),
+        )
+
+    def conflicts(self, other: _Glob) -> bool:
+        """Whether the two can cover one endpoint with different schedules (prefixes already agree)."""
+        if not (self.suffix.endswith(other.suffix) or other.suffix.endswith(self.suffix)):
+            return False
+        if self.schedule == other.schedule:
+            return False
+        if _literal_excluded(self.match, other.match) or _literal_excluded(other.match, self.match):
+            return False
+        return _tokens_intersect(self.tokens, other.tokens)
+
+
+def _schedule_signature(match: EndpointMatch) -> tuple[object, ...]:
+    template = replace(match.template, name="", rules=())
+    return (template, tuple((r.cron, r.zone, r.action, r.holiday_only) for r in match.template.rules))
 
 
 def _literal_excluded(literal: EndpointMatch, other: EndpointMatch) -> bool:
@@ -112,22 +156,62 @@ def _token(text: str) -> Token:
 
 
 def globs_intersect(a: str, b: str) -> bool:
-    """Whether some name matches both fnmatch globs: a walk over pairs of positions in each."""
-    return _meet(tuple(_token(t) for t in TOKEN.findall(a)), tuple(_token(t) for t in TOKEN.findall(b)), 0, 0)
+    """Whether some name matches both fnmatch globs."""
+    return _tokens_intersect(tuple(_token(t) for t in TOKEN.findall(a)), tuple(_token(t) for t in TOKEN.findall(b)))
 
 
-@cache
-def _meet(ta: tuple[Token, ...], tb: tuple[Token, ...], i: int, j: int) -> bool:
-    if i == len(ta) and j == len(tb):
-        return True
-    x = ta[i] if i < len(ta) else None  # None: that glob is used up
-    y = tb[j] if j < len(tb) else None
-    if x == STAR and _meet(ta, tb, i + 1, j):  # the star matches nothing more
-        return True
-    if y == STAR and _meet(ta, tb, i, j + 1):
-        return True
-    if x is None or y is None or (x == STAR and y == STAR):
-        return False  # two stars: already covered by one of them matching nothing more
-    here = (NAME_CHARS if isinstance(x, str) else x) & (NAME_CHARS if isinstance(y, str) else y)
-    # Both take one character; a star stays where it is (the other side always moves on).
-    return bool(here) and _meet(ta, tb, i + (x != STAR), j + (y != STAR))
+def _tokens_intersect(ta: tuple[Token, ...], tb: tuple[Token, ...]) -> bool:
+    """Linear in the globs' lengths (one walk of the other's positions when only one has a star)."""
+    if any(not t for t in (*ta, *tb)):
+        return False  # a class no name character satisfies: the glob matches nothing
+    a_star, b_star = STAR in ta, STAR in tb
+    if a_star and b_star:
+        # Two stars: the parts before the first star must agree where both have characters, and so
+        # must the parts after the last; whatever lies between is absorbed by the other's stars.
+        return _aligned(_before_star(ta), _before_star(tb)) and _aligned(_before_star(ta[::-1]), _before_star(tb[::-1]))
+    if not a_star and not b_star:
+        return len(ta) == len(tb) and all(_chars(x) & _chars(y) for x, y in zip(ta, tb, strict=True))
+    starred, fixed = (ta, tb) if a_star else (tb, ta)
+    return _star_matches(starred, fixed)
+
+
+def _chars(token: Token) -> frozenset[str]:
+    return NAME_CHARS if isinstance(token, str) else token
+
+
+def _before_star(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    return tokens[: tokens.index(STAR)]
+
+
+def _aligned(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
+    return all(_chars(x) & _chars(y) for x, y in zip(a, b, strict=False))
+
+
+def _star_matches(starred: tuple[Token, ...], fixed: tuple[Token, ...]) -> bool:
+    """Whether the star glob matches some name the star-free one does: an NFA walk over the star
+    glob's positions, one fixed token at a time."""
+    states = _closure({0}, starred)
+    for token in fixed:
+        moved: set[int] = set()
+        for i in states:
+            if i < len(starred):
+                if starred[i] == STAR:
+                    moved.add(i)
+                elif _chars(starred[i]) & _chars(token):
+                    moved.add(i + 1)
+        states = _closure(moved, starred)
+        if not states:
+            return False
+    return len(starred) in states
+
+
+def _closure(states: set[int], starred: tuple[Token, ...]) -> set[int]:
+    """With every star able to match nothing."""
+    found = set(states)
+    pending = list(states)
+    while pending:
+        i = pending.pop()
+        if i < len(starred) and starred[i] == STAR and i + 1 not in found:
+            found.add(i + 1)
+            pending.append(i + 1)
+    return found
