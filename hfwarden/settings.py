@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 import sys
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -12,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
 REAL_HUB = "https://huggingface.co"
+# A token or password file; far above any real one.
+MAX_SECRET_FILE_BYTES = 64 * 1024
 
 
 def default_state_dir() -> Path:
@@ -27,9 +33,22 @@ def secret_from_file(variable: str, path: Path) -> SecretStr:
     """A mounted secret: the file's content without surrounding whitespace; an error names the
     variable and the file, never the content."""
     try:
-        token = path.read_text().strip()
+        # O_NONBLOCK: opening a FIFO would wait for a writer for ever (and every command with it).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SettingsError(f"{variable} {path} is not a regular file (a FIFO, device or directory?)")
+            data = os.read(fd, MAX_SECRET_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise SettingsError(f"{variable} {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise SettingsError(f"{variable} {path} is larger than {MAX_SECRET_FILE_BYTES // 1024} KiB")
+    try:
+        token = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise SettingsError(f"{variable} {path} is not UTF-8 text") from None
     if not token:
         raise SettingsError(f"{variable} {path} is empty")
     return SecretStr(token)
@@ -139,4 +158,14 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Values the log masker must never let through."""
         found = [self.hf_token.get_secret_value()] if self.hf_token else []
-        return found + ([self.ui_token.get_secret_value()] if self.ui_token else [])
+        return found + ([self.ui_token.get_secret_value()] if self.ui_token else []) + _url_secrets(self.state_url)
+
+
+def _url_secrets(url: str | None) -> list[str]:
+    """The password of a state URL, in its authority or as a query parameter (`?password=`)."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    found = [unquote(parts.password)] if parts.password else []
+    secret_key = re.compile(r"(?i)pass|pwd|secret|token|key")
+    return found + [value for key, value in parse_qsl(parts.query) if secret_key.search(key) and value]

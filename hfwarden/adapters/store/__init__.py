@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hfwarden.adapters.store import migrate
 from hfwarden.adapters.store.audit import AuditLog
 from hfwarden.adapters.store.decisions import Decisions
-from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
+from hfwarden.adapters.store.engine import describe, open_engine, parse_url, shown, sqlite_file
 from hfwarden.adapters.store.errors import LeaseLost, StateLost, StoreError
 from hfwarden.adapters.store.exemptions import Exemptions
 from hfwarden.adapters.store.health import StoreHealth
@@ -76,7 +76,7 @@ class Store(
             raise StoreError(describe(exc, parsed)) from None
         if missing:
             self.engine.dispose()
-            raise StoreError(_no_state(parsed.render_as_string(hide_password=True)))
+            raise StoreError(_no_state(shown(parsed)))
         self.health_state = StoreHealth(self.engine, path)
 
     @classmethod
@@ -87,7 +87,7 @@ class Store(
         return cls(url, create=False)
 
     def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)})"
+        return f"Store({shown(self.engine.url)})"
 
     def ping(self) -> bool:
         try:

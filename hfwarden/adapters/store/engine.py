@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from hfwarden.adapters.store.errors import StoreError
+from hfwarden.logs import MASK
 from hfwarden.settings import default_state_dir
 
 URL_FORMS = "sqlite:////ABSOLUTE/PATH/hfwarden.db or postgresql+psycopg://USER@HOST/DATABASE"
@@ -25,6 +28,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Query parameters that carry a secret (`?password=`, `sslpassword`, a token): masked wherever the URL is shown.
+SECRET_QUERY_KEY = re.compile(r"(?i)pass|pwd|secret|token|key")
+
+
+def shown(url: URL) -> str:
+    """The URL as it may be printed: no password, neither in the authority nor in the query."""
+    base = url.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        f"{key}={MASK if SECRET_QUERY_KEY.search(key) else quote(item, safe='')}"
+        for key, value in url.query.items()
+        for item in ([value] if isinstance(value, str) else value)
+    ]
+    return f"{base}?{'&'.join(pairs)}" if pairs else base
+
+
+def url_secrets(url: URL) -> list[str]:
+    """Every secret value the URL holds, for masking in text a driver wrote."""
+    found = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if SECRET_QUERY_KEY.search(key):
+            found += [value] if isinstance(value, str) else list(value)
+    return [s for s in found if s]
+
+
 def parse_url(url: str) -> URL:
     """The URL, checked: a backend we support, `postgresql://` given its installed driver. The errors
     never repeat the URL (it may hold a password)."""
@@ -37,7 +64,17 @@ def parse_url(url: str) -> URL:
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend not in ("sqlite", "postgresql"):
         raise StoreError(f"the state URL names a {backend!r} database; hfwarden supports {URL_FORMS}")
+    if backend == "sqlite" and _in_memory(parsed):
+        # Each connection (one per thread) would get a database of its own: every pass crashes.
+        raise StoreError(
+            f"an in-memory SQLite database keeps no state across threads or restarts; expected {URL_FORMS}"
+        )
     return parsed
+
+
+def _in_memory(url: URL) -> bool:
+    database = url.database or ""
+    return database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory"
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -88,11 +125,11 @@ def describe(exc: BaseException, url: URL) -> str:
     """One line for a failure to open or migrate the store: where, what, and what to do; no password."""
     lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     detail = lines[0] if lines else type(exc).__name__
-    if url.password:
-        detail = detail.replace(str(url.password), "***")
+    for secret in url_secrets(url):
+        detail = detail.replace(secret, MASK)
     path = sqlite_file(url)
     if path is None:
-        return f"cannot use the state database {url.render_as_string(hide_password=True)}: {detail}"
+        return f"cannot use the state database {shown(url)}: {detail}"
     if "not a database" in detail or "malformed" in detail:
         return f"the state file {path} is not a usable SQLite database ({detail}): move it aside or restore a backup"
     if "readonly" in detail or "unable to open" in detail or "permission" in detail.lower():
