@@ -14,7 +14,7 @@ from huggingface_hub import constants
 
 from hfwarden.adapters.hub import Hub, HubError, MalformedAnswer, RetryPolicy, configure_client
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, SeedEndpoint
@@ -182,7 +182,7 @@ def test_a_namespace_that_never_answers_does_not_hold_back_the_others(
 
 def test_a_stop_cuts_a_dripped_request_short(proxy: HostileProxy) -> None:
     """Fixed: SIGTERM waited for the pass, and the pass for a dripped answer that never ended."""
-    proxy.rules.append(Rule("/endpoint/acme", Mode.DRIP, method="GET", interval=0.2))
+    proxy.rules.append(Rule("/endpoint/acme", Mode.DRIP, method="GET", interval=0.5))
     stop = threading.Event()
     hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=5), hub_url=proxy.url, cancel=stop)
     thread, outcome = run_in_thread(lambda: hub.list_endpoints("acme"))

@@ -55,10 +55,8 @@ class _Errors:
 
 
 def _bounded(timeout: float | None, error: type[Exception], what: str) -> float | None:
-    """`timeout` cut to what is left of the deadline; raises `error` when nothing is left or stopping."""
-    left, stop = _left()
-    if stop is not None and stop.is_set():
-        raise error(f"{what}: stopping")
+    """`timeout` cut to what is left of the deadline; raises `error` when nothing is left."""
+    left, _stop = _left()
     if left is None:
         return timeout
     if left <= 0:
@@ -85,7 +83,11 @@ class DeadlineStream:
             try:
                 return bytes(self._inner.read(max_bytes, SLICE_S if left is None else min(SLICE_S, left)))
             except self._errors.read_timeout:
-                continue  # nothing yet (a timed-out recv loses no data): look at the deadline and the stop again
+                # Nothing came in a slice (a timed-out recv loses no data). A stop ends the wait; an answer
+                # that keeps coming is still read to its end, or to the deadline.
+                _, stop = _left()
+                if stop is not None and stop.is_set():
+                    raise self._errors.read_timeout("read: stopping") from None
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, _bounded(timeout, self._errors.write_timeout, "write"))

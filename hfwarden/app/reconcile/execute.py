@@ -16,7 +16,7 @@ from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.logs import get_logger
 
-log = get_logger("hfwarden.app.execute")
+log = get_logger("hfwarden.app.execute")  # the name logs have always carried
 # After SIGTERM, actions already under way finish; ones not started after this long wait for the next start.
 SHUTDOWN_GRACE_S = 4.0
 
@@ -84,7 +84,7 @@ class Executor:
         except Deferred as exc:  # not sent: the pass's deadline passed; the next pass catches it up
             log.warning("action_deferred", endpoint=decision.endpoint, action=decision.action, reason=str(exc))
             return Outcome(decision, deferred=True, answer=answer, answered_at=answered_at)
-        except Exception as exc:
+        except Exception as exc:  # any failure of one call is that call's, never the pass's
             exc = exc if isinstance(exc, HubError) else HubError(f"{decision.endpoint}: {type(exc).__name__}: {exc}")
             log.error(
                 "action_failed",

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from hfwarden.adapters.hub import Deferred, HubError
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
-from hfwarden.app.execute import Executor
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.logbook import Logbook, log
-from hfwarden.app.report import PassReport
-from hfwarden.app.spend import earliest_day_start
-from hfwarden.app.startups import StartupBook
+from hfwarden.app.reconcile.execute import Executor
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.logbook import Logbook, log
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import earliest_day_start
+from hfwarden.app.reconcile.startups import StartupBook
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, unknown_price
@@ -106,7 +106,7 @@ class Observer:
             try:
                 report.observations.update((o.key, o) for o in listing.result(timeout=0))
                 seen_at[namespace] = self.clock.now()
-            except Exception as exc:
+            except Exception as exc:  # any failure of one namespace is that namespace's, never the pass's
                 exc = exc if isinstance(exc, HubError) else HubError(f"list {namespace}: {failure(exc)}")
                 unobservable[namespace] = report.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
