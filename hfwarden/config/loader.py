@@ -354,6 +354,7 @@ class _Loading:
         self.alerts = AlertTargets(
             slack_webhook_url=SecretStr(spec.alerts.slack.webhook_url) if spec.alerts.slack else None,
             webhooks=tuple(Webhook(w.name, SecretStr(w.url), SecretStr(w.secret)) for w in spec.alerts.webhooks),
+            page_url=spec.alerts.slack.page_url if spec.alerts.slack else None,
         )
 
 

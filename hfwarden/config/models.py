@@ -343,6 +343,8 @@ class BudgetSpec(_Strict):
 
 class SlackSpec(_Strict):
     webhook_url: str = Field(pattern=r"^https?://")
+    # The status page as people reach it: linked when a message is cut to fit Slack's limits.
+    page_url: str | None = Field(default=None, pattern=r"^https?://[^\s<>|]+$", max_length=2000)
 
 
 class WebhookSpec(_Strict):

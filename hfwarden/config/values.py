@@ -28,6 +28,7 @@ class Webhook:
 class AlertTargets:
     slack_webhook_url: SecretStr | None = None
     webhooks: tuple[Webhook, ...] = ()
+    page_url: str | None = None  # the status page, linked from a Slack message cut to fit Slack's limits
 
     def secrets(self) -> list[str]:
         values = [w.url.get_secret_value() for w in self.webhooks] + [

@@ -16,6 +16,7 @@ from enum import Enum
 import httpx
 
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
+from hfwarden.adapters.deadline import request_deadline
 from hfwarden.adapters.sinks.document import Post
 from hfwarden.adapters.sinks.slack import slack_post
 from hfwarden.adapters.sinks.webhook import webhook_post
@@ -33,6 +34,8 @@ class DeliveryPolicy:
     # Capped at a few minutes so that a sink answering again is noticed soon, however long it was down.
     max_seconds: float = 300.0
     timeout_seconds: float = 10.0
+    # A whole delivery, however slowly the receiver reads or answers (a slowloris kept a worker for ever).
+    deadline_seconds: float = 30.0
     # How long a claimed row is this process's to send; well above the timeout, so a live send keeps it.
     claim_seconds: float = 120.0
     # A receiver's Retry-After is honoured, up to this (a bogus date must not park a sink for days).
@@ -67,7 +70,7 @@ def post_for(targets: AlertTargets, item: OutboxItem, now: datetime) -> Post | N
     """The request that delivers `item`, or None when its sink is no longer configured."""
     if item.sink == "slack":
         url = targets.slack_webhook_url
-        return None if url is None else slack_post(url.get_secret_value(), item.payload)
+        return None if url is None else slack_post(url.get_secret_value(), item.payload, page_url=targets.page_url)
     name = item.sink.removeprefix("webhook:")
     webhook = next((w for w in targets.webhooks if w.name == name), None)
     return None if webhook is None else webhook_post(webhook, item.alert_id, item.payload, int(now.timestamp()))
@@ -139,7 +142,8 @@ class SinkWorker:
             courier.store.release_claim(item.id, courier.holder)
             return Outcome.GONE
         try:
-            response = courier.client.post(post.url, content=post.body, headers=post.headers)
+            with request_deadline(courier.policy.deadline_seconds):
+                response = courier.client.post(post.url, content=post.body, headers=post.headers)
         except httpx.HTTPError as exc:
             # The exception's text may quote the URL (a secret): only its type is kept.
             return self._later(item, type(exc).__name__, None, now)
