@@ -26,7 +26,7 @@ from hfwarden.core.endpoints import (
 )
 from hfwarden.core.holds import held_because, hold_action
 from hfwarden.core.records import AppliedTransition, AuditEntry, Cap, Hold, Latch, Records
-from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Transition, latest_transition
+from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Transition, applied_later, latest_transition
 
 
 class StepKind(StrEnum):
@@ -214,6 +214,8 @@ def _suppressed(
     transition = latest_transition(schedule, now) if schedule is not None else None
     if transition is None or transition.key == last_applied_key:
         return transition, Records()
+    if schedule is not None and applied_later(schedule, transition, last_applied_key) is not None:
+        return transition, Records()  # the clock stepped back: the newer one stays the last applied
     entry = AuditEntry(now, key, transition.action.describe(), f"suppressed: {reason}", "suppressed", "", False)
     return transition, Records(applied=(_applied(transition),), audit=(entry,))
 
@@ -268,6 +270,9 @@ def decide(
         return Decision(key, Verdict.IDLE, "no rule has fired yet" + _calendar_note(schedule, now))
     if not schedule.enforce and transition.key == last_applied_key:
         return _left_alone(schedule, transition, observation, now)
+    if (later := applied_later(schedule, transition, last_applied_key)) is not None:
+        why = f"a later transition (at {later.isoformat()}) is already applied; the clock is behind it"
+        return Decision(key, Verdict.IDLE, why, transition)
     if observation is None:
         return _failure(key, Verdict.MISSING, "endpoint not found in its namespace", transition, now)
     if observation.state in BROKEN_STATES:

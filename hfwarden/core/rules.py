@@ -218,3 +218,19 @@ def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
+
+
+def applied_later(schedule: EndpointSchedule, transition: Transition, last_applied_key: str | None) -> datetime | None:
+    """When the last applied transition fired, if it is one of this schedule's and fired after
+    `transition`: the clock has stepped back behind it, and the older transition is superseded (applying
+    it would undo a newer one, and the newer one would then be applied again when the clock returns)."""
+    if last_applied_key is None:
+        return None
+    rule, _, fired = last_applied_key.rpartition("@")
+    if rule not in {r.rule_id for r in schedule.rules}:
+        return None  # a marker (a hold's end, a cap lifted) or a rule a reload removed
+    try:
+        at = datetime.fromisoformat(fired)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None and at > transition.at else None
