@@ -42,7 +42,10 @@ def hold_until(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
         if until <= local:  # 08:00 typed at 21:00 means tomorrow morning
             until = datetime.combine(local.date() + timedelta(days=1), time(hours, minutes), tzinfo=zone)
     elif text and DURATION.match(text):
-        until = now + timedelta(minutes=parse_duration_minutes(text))
+        minutes = parse_duration_minutes(text)
+        if minutes > MAX_HOLD / timedelta(minutes=1):  # before the sum: `99999999999999h` overflows a datetime
+            raise ValueError(f"--until {text!r} is more than 7 days ahead")
+        until = now + timedelta(minutes=minutes)
     else:
         try:
             until = datetime.fromisoformat(text)
@@ -50,9 +53,13 @@ def hold_until(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
             raise ValueError(f"--until {text!r} is not HH:MM, a duration like 2h or an ISO date-time") from None
         if until.tzinfo is None:
             until = until.replace(tzinfo=zone)
-    if until <= now:
+    try:
+        ahead = until - now
+    except OverflowError:  # year 1 or 9999 with an offset
+        raise ValueError(f"--until {text!r} is out of range") from None
+    if ahead <= timedelta(0):
         raise ValueError(f"--until {until.isoformat()} is in the past")
-    if until - now > MAX_HOLD:
+    if ahead > MAX_HOLD:
         raise ValueError(f"--until {until.isoformat()} is more than 7 days ahead")
     return until
 

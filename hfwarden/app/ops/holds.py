@@ -18,6 +18,7 @@ from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.config.models import MAX_REPLICAS
 from hfwarden.core.endpoints import EndpointKey, namespace_of
 from hfwarden.core.holds import hold_extra_cost, hold_placed, hold_quote, hold_removed, hold_until, resolved_state
 from hfwarden.core.records import Hold, HoldState, Records
@@ -90,6 +91,8 @@ def _checked(config: Config, report: PassReport, request: HoldRequest, key: str,
         raise HoldError(f"--min {low} is above --max {high}")
     if (low is not None and low < 0) or (high is not None and high < 1):
         raise HoldError("--min must be at least 0 and --max at least 1")
+    if max(low or 0, high or 0) > MAX_REPLICAS:  # bounded like schedules: `--over-budget` exempts it from the guard
+        raise HoldError(f"--min and --max are at most {MAX_REPLICAS:,} replicas, as in schedules")
     return Hold(key, state, until, now, request.reason, request.over_budget, low, high)
 
 
