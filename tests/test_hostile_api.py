@@ -203,3 +203,26 @@ def test_observation_bounds_refuse_an_absurd_count() -> None:
     }
     with pytest.raises(MalformedAnswer, match="targetReplica"):
         observation_from(raw, "acme")
+
+
+def test_hardware_prices_that_are_not_finite_bounded_numbers_are_left_out() -> None:
+    """Fixed: `float(price_per_hour)` of garbage raised inside the pass; a huge one reached the guard."""
+    from types import SimpleNamespace
+
+    from hfwarden.adapters.prices import priced
+
+    def hardware(size: str, price: object) -> SimpleNamespace:
+        return SimpleNamespace(
+            vendor="aws", region="us-east-1", instance_type="nvidia-l4", instance_size=size, price_per_hour=price
+        )
+
+    found = priced(
+        [
+            hardware("x1", 0.8),
+            hardware("x2", "garbage"),
+            hardware("x4", 1.7e308),
+            hardware("x8", float("nan")),
+            SimpleNamespace(),
+        ]
+    )
+    assert found == {"aws/us-east-1/nvidia-l4/x1": 0.8}

@@ -120,3 +120,28 @@ def test_sixty_star_globs_that_never_meet_are_checked_at_once(tmp_path: Path) ->
     result = validate(path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok: 0 endpoints, 60 match entries")
+
+
+MONEY = {
+    "price-1.7e308": (
+        "version: 1\nendpoints: []\npricing:\n  aws/us-east-1/nvidia-l4/x1: 1.7e308\n",
+        4,
+        "less than or equal to 10000",
+    ),
+    "budget-1.7e308": (
+        "version: 1\nendpoints: []\nbudgets:\n  - {name: b, daily_usd: 1.7e308, scope: {namespace: acme}}\n",
+        4,
+        "less than or equal to 1000000000",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "line", "why"), MONEY.values(), ids=MONEY.keys())
+def test_money_is_bounded_like_replicas(tmp_path: Path, text: str, line: int, why: str) -> None:
+    """Fixed: finite but huge prices or budgets validated, overflowed to `inf` in the projection and made
+    the guard pause."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:{line}: ")
+    assert why in problem

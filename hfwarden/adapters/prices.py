@@ -3,12 +3,15 @@ persisted, the last good answer kept when a refresh fails), then the built-in ta
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from hfwarden.adapters.hub import Hub, HubError
 from hfwarden.adapters.store import Store
 from hfwarden.catalogue import builtin_price
+from hfwarden.core.cost import MAX_PRICE_PER_HOUR_USD
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.prices")
@@ -50,9 +53,7 @@ class PriceBook:
                 log.warning("prices_refresh_failed", namespace=namespace, error=str(exc), kept=len(self._fetched))
                 self._next_refresh[namespace] = now + self.retry_every
                 continue
-            prices = {
-                f"{h.vendor}/{h.region}/{h.instance_type}/{h.instance_size}": float(h.price_per_hour) for h in hardware
-            }
+            prices = priced(hardware)
             self._fetched.update(prices)
             if self.store is not None and persist:
                 self.store.save_prices(prices, now)
@@ -71,3 +72,18 @@ class PriceBook:
     def price(self, instance: str) -> float | None:
         found = self.lookup(instance)
         return None if found is None else found[0]
+
+
+def priced(hardware: list[Any]) -> dict[str, float]:
+    """Prices by instance from the API's hardware list; an entry whose price is not a finite number in
+    [0, MAX_PRICE_PER_HOUR_USD] is left out (its instance falls back to config or the built-in table)."""
+    prices: dict[str, float] = {}
+    for h in hardware:
+        try:
+            price = float(h.price_per_hour)
+            instance = f"{h.vendor}/{h.region}/{h.instance_type}/{h.instance_size}"
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(price) and 0 <= price <= MAX_PRICE_PER_HOUR_USD:
+            prices[instance] = price
+    return prices

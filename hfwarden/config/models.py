@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hfwarden.core.cost import MAX_PRICE_PER_HOUR_USD, MAX_USD
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.rules import ActionKind
@@ -73,7 +74,8 @@ DriftAfter = Annotated[str, AfterValidator(check_drift_after)]
 Zone = Annotated[str, AfterValidator(check_zone)]
 # `true` is not 1 and `1.0` is not a replica count: integers only, within sane bounds.
 Replicas = Annotated[StrictInt, Field(ge=0, le=MAX_REPLICAS)]
-Price = Annotated[float, Field(allow_inf_nan=False)]
+Price = Annotated[float, Field(allow_inf_nan=False, le=MAX_USD)]
+HourlyPrice = Annotated[float, Field(allow_inf_nan=False, ge=0, le=MAX_PRICE_PER_HOUR_USD)]
 
 
 class _Strict(BaseModel):
@@ -367,7 +369,7 @@ class ScheduleFileSpec(_Strict):
     timezone: Zone = "UTC"
     drift_after: DriftAfter = "15m"
     endpoints: list[EndpointSpec] = Field(default_factory=list)
-    pricing: dict[str, Price] = Field(default_factory=dict)
+    pricing: dict[str, HourlyPrice] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)
     alerts: AlertsSpec | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict, max_length=100)

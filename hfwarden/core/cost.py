@@ -16,6 +16,10 @@ from hfwarden.core.platform.billing import billed_usd
 from hfwarden.core.rules import ActionKind, EndpointSchedule, latest_transition, transitions_between
 
 HOUR = 3600.0
+# Money is bounded like replicas: far above any real price or budget, far below where sums of them
+# overflow to `inf` (a budget of 1.7e308 projected as inf made the guard pause everything).
+MAX_PRICE_PER_HOUR_USD = 10_000.0
+MAX_USD = 1_000_000_000.0
 
 
 @dataclass(frozen=True, slots=True)
