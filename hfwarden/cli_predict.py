@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfwarden.adapters.trace import TraceError, read_trace
 from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.catalogue import builtin_price
+from hfwarden.config.models import MAX_REPLICAS
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.windows import parse_duration_minutes
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from hfwarden.config import Config
 
 LONG_TRACE_MINUTES = 7 * 24 * 60  # a progress bar is worth drawing from a week of minutes
+MAX_RATE = 1e9  # requests per minute per replica: far above any model, far below overflow
 
 
 def _duration(text: str) -> int:
@@ -32,8 +35,15 @@ def _duration(text: str) -> int:
 
 def _positive(text: str) -> float:
     value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not above 0")
+    if not math.isfinite(value) or value <= 0 or value > MAX_RATE:  # `nan` and `inf` parse as floats
+        raise argparse.ArgumentTypeError(f"{text} is not a number above 0 and at most {MAX_RATE:,.0f}")
+    return value
+
+
+def _replicas(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_REPLICAS:
+        raise argparse.ArgumentTypeError(f"{text[:20]} is not a replica count from 1 to {MAX_REPLICAS:,}")
     return value
 
 
@@ -59,7 +69,7 @@ def add_commands(sub: Any) -> None:
     """Register `backtest` and `recommend` on the main parser's subcommands."""
     bt = sub.add_parser("backtest", help="replay a request trace against a schedule and HF autoscaling, priced")
     _common(bt, trace_required=True)
-    bt.add_argument("--max-replicas", type=int, metavar="N", help="default: the schedule's largest max_replicas")
+    bt.add_argument("--max-replicas", type=_replicas, metavar="N", help="default: the schedule's largest max_replicas")
     bt.add_argument("--from", dest="since", metavar="DATE", help="first day (or ISO instant) to replay")
     bt.add_argument("--to", dest="until", metavar="DATE", help="last day (inclusive) or ISO instant (exclusive)")
     bt.add_argument("--json", action="store_true", help="machine-readable output")
@@ -68,7 +78,9 @@ def add_commands(sub: Any) -> None:
 
     rec = sub.add_parser("recommend", help="learn a schedule from a trace (or from what the daemon observed)")
     _common(rec, trace_required=False)
-    rec.add_argument("--max-replicas", type=int, metavar="N", help="default: what the busiest training minute needs")
+    rec.add_argument(
+        "--max-replicas", type=_replicas, metavar="N", help="default: what the busiest training minute needs"
+    )
     rec.add_argument("--timezone", metavar="ZONE", help="zone of the rules (default: the trace's own, else UTC)")
     rec.add_argument("--max-delayed-pct", type=float, default=1.0, metavar="PCT", help="delay allowed (default 1.0)")
     rec.add_argument("--holdout-weeks", type=int, default=1, metavar="N", help="last weeks kept for the backtest")
@@ -106,15 +118,18 @@ def _instant(text: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
     if text is None:
         return None
     try:
-        day = date.fromisoformat(text)
-        return datetime.combine(day + timedelta(days=1 if end else 0), time(0), tzinfo=zone)
-    except ValueError:
-        pass
-    try:
-        at = datetime.fromisoformat(text)
+        try:
+            day = date.fromisoformat(text)
+            at = datetime.combine(day + timedelta(days=1 if end else 0), time(0), tzinfo=zone)
+        except ValueError:
+            at = datetime.fromisoformat(text)
+            at = at if at.tzinfo is not None else at.replace(tzinfo=zone)
+        at.astimezone(UTC)  # year 1 or 9999 with an offset: out of range once in UTC
     except ValueError:
         raise BacktestError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 instant") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+    except OverflowError:
+        raise BacktestError(f"{text!r} is out of range") from None
+    return at
 
 
 def progress_bar(total: int) -> Callable[[Policy, int], None] | None:

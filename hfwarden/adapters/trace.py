@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
+import stat
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,6 +15,12 @@ from pathlib import Path
 
 HEADER = ["minute_start", "requests"]
 MINUTE = timedelta(minutes=1)
+# Bounds, checked before use: a trace is read whole, one entry per minute. Two years of minutes; a
+# file (compressed or not) and its decompressed text of at most 256 MiB (a year of minutes is ~20 MB);
+# a count far above any endpoint's traffic and far below where sums overflow.
+MAX_SPAN_MINUTES = 2 * 366 * 24 * 60
+MAX_TRACE_BYTES = 256 * 1024 * 1024
+MAX_REQUESTS_PER_MINUTE = 10**9
 
 
 class TraceError(Exception):
@@ -54,10 +63,31 @@ def _minutes(delta: timedelta) -> int:
 
 
 def _lines(path: Path) -> Iterator[str]:
-    raw = path.read_bytes()
+    raw = _bounded_read(path)
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        # Streamed, and stopped one byte past the bound: a 2 MiB bomb must not expand to 2 GiB first.
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+            raw = unzipped.read(MAX_TRACE_BYTES + 1)
+        if len(raw) > MAX_TRACE_BYTES:
+            raise TraceError(f"decompresses to more than {MAX_TRACE_BYTES // 2**20} MiB; refused")
     yield from io.StringIO(raw.decode("utf-8-sig"))
+
+
+def _bounded_read(path: Path) -> bytes:
+    """The file's bytes: a regular file only (a FIFO would block for ever, /dev/zero never ends), at most
+    MAX_TRACE_BYTES."""
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TraceError("not a regular file (a FIFO, device or directory?); refused")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_TRACE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_TRACE_BYTES:
+        raise TraceError(f"larger than {MAX_TRACE_BYTES // 2**20} MiB; refused")
+    return raw
 
 
 def _row(number: int, row: list[str]) -> tuple[datetime, int]:
@@ -69,14 +99,22 @@ def _row(number: int, row: list[str]) -> tuple[datetime, int]:
         raise TraceError(f"line {number}: {row[0]!r} is not an ISO 8601 timestamp") from None
     if at.tzinfo is None:
         raise TraceError(f"line {number}: {row[0]!r} has no UTC offset")
+    try:
+        at.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset
+        raise TraceError(f"line {number}: {row[0]!r} is out of range") from None
     if at.second or at.microsecond:
         raise TraceError(f"line {number}: {row[0]!r} is not the start of a minute")
     try:
-        requests = int(row[1].strip())
+        requests = int(row[1].strip()[:20])  # at most 20 digits read: a 4,001-digit count is refused below
+        if len(row[1].strip()) > 20:
+            requests = MAX_REQUESTS_PER_MINUTE + 1
     except ValueError:
         raise TraceError(f"line {number}: {row[1]!r} is not a whole number of requests") from None
-    if requests < 0:
-        raise TraceError(f"line {number}: negative request count {requests}")
+    if not 0 <= requests <= MAX_REQUESTS_PER_MINUTE:
+        raise TraceError(
+            f"line {number}: request count {row[1].strip()[:20]} is not from 0 to {MAX_REQUESTS_PER_MINUTE:,}"
+        )
     return at, requests
 
 
@@ -86,7 +124,7 @@ def read_trace(path: Path) -> Trace:
         return _parse(_lines(path))
     except TraceError as exc:
         raise TraceError(f"{path}: {exc}") from None
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error, zlib.error) as exc:
         raise TraceError(f"{path}: cannot read the trace: {exc}") from None
 
 
@@ -106,6 +144,10 @@ def _parse(lines: Iterator[str]) -> Trace:
         if first is None:
             first = at
         index = _minutes(at - first)
+        if index >= MAX_SPAN_MINUTES:  # checked before the gap is filled with one zero per minute
+            raise TraceError(
+                f"line {number}: {row[0]} is more than {MAX_SPAN_MINUTES // 1440} days after the first minute"
+            )
         if index < len(counts):
             raise TraceError(f"line {number}: {row[0]} is not after the previous minute")
         counts.extend([0] * (index - len(counts)))  # missing minutes are zero traffic
