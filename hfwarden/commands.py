@@ -19,8 +19,11 @@ from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.formats import counted, dollars
 from hfwarden.settings import Settings, SettingsError
+from hfwarden.terminal import printable, say
 
 if TYPE_CHECKING:
+    import httpx
+
     from hfwarden.app.views.plan import DayPlan
 
 
@@ -41,7 +44,7 @@ def _load(paths: list[Path], *, structured: bool = False, need_secrets: bool = T
         if structured:
             logs.get_logger("hfwarden.config").warning("config_warning", problem=str(warning))
         else:
-            print(f"warning: {warning}", file=sys.stderr)
+            say(f"warning: {warning}", file=sys.stderr)
     return config
 
 
@@ -60,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
     result = operations.run_once(settings, config, clock=SystemClock())
     if result.report is None:
-        print(f"another hfwarden ({result.held_by}) is acting on this state; not acting", file=sys.stderr)
+        say(f"another hfwarden ({result.held_by}) is acting on this state; not acting", file=sys.stderr)
         return 1
     for endpoint, why in result.report.failed.items():
-        print(f"failed: {endpoint}: {why}", file=sys.stderr)
+        say(f"failed: {printable(endpoint)}: {printable(why)}", file=sys.stderr)
     if result.undelivered:
-        print(
+        say(
             f"{result.undelivered} alert deliveries still waiting in the outbox (a sink did not take them); "
             "the daemon will retry them",
             file=sys.stderr,
@@ -80,7 +83,7 @@ def validate(args: argparse.Namespace) -> int:
     prices = PriceBook(store=None, overrides=config.pricing)
     for endpoint, instance in sorted(config.instances.items()):
         if prices.price(instance) is None:
-            print(
+            say(
                 f"warning: endpoint {endpoint}: no price known for {instance}; add it under pricing: "
                 "(the API's hardware list may still have it at run time)",
                 file=sys.stderr,
@@ -88,7 +91,7 @@ def validate(args: argparse.Namespace) -> int:
     rules = sum(len(e.rules) for e in config.endpoints)
     endpoints, files = counted(len(config.endpoints), "endpoint"), counted(len(config.sources), "file")
     matched = f", {len(config.matches)} match entries" if config.matches else ""
-    print(f"ok: {endpoints}{matched}, {counted(rules, 'rule')} in {files}")
+    say(f"ok: {endpoints}{matched}, {counted(rules, 'rule')} in {files}")
     return 0
 
 
@@ -106,9 +109,9 @@ def plan(args: argparse.Namespace) -> int:
         print(json.dumps(plan_document(day_plan), indent=2))
     else:
         for line in _plan_lines(day_plan):
-            print(line)
+            say(line)
     for warning in day_plan.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -119,7 +122,7 @@ def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date
 
     strips = plan_strips(config, day=day, now=now)
     path.write_text(render_plan(day_plan, strips, now=now, sources=[str(s) for s in config.sources]))
-    print(f"wrote {path}: {len(strips)} endpoints", file=sys.stderr)
+    say(f"wrote {path}: {len(strips)} endpoints", file=sys.stderr)
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
@@ -157,25 +160,41 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
     return lines
 
 
+HEALTHCHECK_TIMEOUT_S = 5.0
+
+
+def _health_reason(response: httpx.Response) -> str:
+    """The `reason` of a JSON answer, if it has one; a body that is not the JSON object it says it is
+    (a proxy's page, garbage) has none."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    reason = body.get("reason", "") if isinstance(body, dict) else ""
+    return printable(str(reason))[:200]
+
+
 def healthcheck(args: argparse.Namespace) -> int:
     import httpx
+
+    from hfwarden.adapters.deadline import deadline_client, request_deadline
 
     settings = _settings()
     url = args.url or f"http://127.0.0.1:{settings.http_port}/healthz"
     try:
-        response = httpx.get(url, timeout=5)
+        # A whole-request deadline: a probe that hangs on a dripped answer would wedge the health check.
+        with deadline_client(HEALTHCHECK_TIMEOUT_S) as client, request_deadline(HEALTHCHECK_TIMEOUT_S):
+            response = client.get(url)
     except httpx.HTTPError as exc:
-        print(f"unhealthy: cannot reach {url}: {type(exc).__name__}", file=sys.stderr)
+        say(f"unhealthy: cannot reach {url}: {type(exc).__name__}", file=sys.stderr)
         return 1
-    reason = (
-        response.json().get("reason", "")
-        if response.headers.get("content-type", "").startswith("application/json")
-        else ""
-    )
+    reason = _health_reason(response)
     if response.status_code == 200:
-        print(f"healthy: {reason}")
+        say(f"healthy: {reason}")
         return 0
-    print(f"unhealthy: HTTP {response.status_code}: {reason}", file=sys.stderr)
+    say(f"unhealthy: HTTP {response.status_code}: {reason}", file=sys.stderr)
     return 1
 
 
@@ -192,9 +211,9 @@ def status(args: argparse.Namespace) -> int:
         print(json.dumps(status_document(report), indent=2))
     else:
         for line in status_lines(report):
-            print(line)
+            say(line)
     for endpoint, why in report.failed.items():
-        print(f"failed: {endpoint}: {why}", file=sys.stderr)
+        say(f"failed: {printable(endpoint)}: {printable(why)}", file=sys.stderr)
     return 0 if report.ok else 1
 
 
@@ -208,23 +227,23 @@ def release(args: argparse.Namespace) -> int:
     try:
         result = operations.release(settings, config, args.endpoint, clock=SystemClock())
     except ReleaseError as exc:
-        print(f"hfwarden release: {exc}", file=sys.stderr)
+        say(f"hfwarden release: {exc}", file=sys.stderr)
         return 2
     latch = result.latch
     if latch is None:
-        print(f"{args.endpoint} is not latched; nothing to release")
+        say(f"{args.endpoint} is not latched; nothing to release")
         return 0
-    print(
+    say(
         f"released {latch.endpoint} (was latched by budget {latch.budget}): exempt from budget {latch.budget} "
         f"until {latch.until:%Y-%m-%d %H:%M %Z}; it stays stopped until its next scheduled transition or a "
         "manual resume"
     )
     if result.quote is None:
-        print(f"no quote: budget {latch.budget} is no longer configured")
+        say(f"no quote: budget {latch.budget} is no longer configured")
     else:
-        print(f"quote: {result.quote.describe()}")
+        say(f"quote: {result.quote.describe()}")
     for where, why in result.failed.items():
-        print(f"warning: the quote could not see {where}: {why}", file=sys.stderr)
+        say(f"warning: the quote could not see {where}: {why}", file=sys.stderr)
     return 0
 
 
@@ -245,9 +264,9 @@ def hold(args: argparse.Namespace) -> int:
         args.over_budget,
     )
     placed = place_hold(settings, config, request, clock=SystemClock())
-    print(placed.quote)
+    say(placed.quote)
     if placed.hold.over_budget:
-        print("placed --over-budget: the budget guard will not stop it; its cost is accepted and alerted")
+        say("placed --over-budget: the budget guard will not stop it; its cost is accepted and alerted")
     return 0
 
 
@@ -262,10 +281,10 @@ def list_holds(args: argparse.Namespace) -> int:
         return 0
     for h in found:
         extra = " over-budget" if h.over_budget else ""
-        why = f"  ({h.reason})" if h.reason else ""
-        print(f"{h.endpoint:<40} {h.state.value:<15} until {h.until.isoformat()}{extra}{why}")
+        why = f"  ({printable(h.reason)})" if h.reason else ""
+        say(f"{printable(h.endpoint):<40} {h.state.value:<15} until {h.until.isoformat()}{extra}{why}")
     if not found:
-        print("no holds")
+        say("no holds")
     return 0
 
 
@@ -276,9 +295,9 @@ def unhold(args: argparse.Namespace) -> int:
     config = _load([args.config or settings.config])
     lifted = lift(settings, config, args.endpoint, clock=SystemClock())
     if lifted is None:
-        print(f"{args.endpoint} is not held; nothing to lift")
+        say(f"{args.endpoint} is not held; nothing to lift")
         return 0
-    print(f"lifted the hold on {args.endpoint}; its schedule's state is applied by the next pass")
+    say(f"lifted the hold on {args.endpoint}; its schedule's state is applied by the next pass")
     return 0
 
 
@@ -319,14 +338,14 @@ def run_emulator(args: argparse.Namespace) -> int:
             seeds=seeds,
         )
     except EmulatorError as exc:
-        print(f"hfwarden emulator: {exc}", file=sys.stderr)
+        say(f"hfwarden emulator: {exc}", file=sys.stderr)
         return 2
-    print(f"hfwarden emulator serving {emulator.base_url}", flush=True)
-    print(f"  HFWARDEN_ENDPOINTS_API_URL={emulator.api_url}", flush=True)
-    print(f"  HFWARDEN_HUB_URL={emulator.base_url}", flush=True)
+    say(f"hfwarden emulator serving {emulator.base_url}", flush=True)
+    say(f"  HFWARDEN_ENDPOINTS_API_URL={emulator.api_url}", flush=True)
+    say(f"  HFWARDEN_HUB_URL={emulator.base_url}", flush=True)
     if not args.token:
-        print(f"  token: {DEFAULT_TOKEN} (every namespace)", flush=True)
+        say(f"  token: {DEFAULT_TOKEN} (every namespace)", flush=True)
     if seeds:
-        print(f"  seeded {len(seeds)} endpoints", flush=True)
+        say(f"  seeded {len(seeds)} endpoints", flush=True)
     emulator.serve_forever()
     return 0

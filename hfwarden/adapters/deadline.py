@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpcore
+import httpx
+
 # How often a read waiting for data looks at the stop event.
 SLICE_S = 0.25
 _local = threading.local()
@@ -142,3 +145,8 @@ def with_deadlines(transport: Any, module: Any) -> Any:
         raise RuntimeError("this httpx version keeps its connection pool elsewhere: request deadlines unavailable")
     pool._network_backend = DeadlineBackend(module)
     return transport
+
+
+def deadline_client(timeout_seconds: float) -> httpx.Client:
+    """An httpx client with per-operation timeouts whose requests also keep to `request_deadline`."""
+    return httpx.Client(timeout=timeout_seconds, transport=with_deadlines(httpx.HTTPTransport(), httpcore))

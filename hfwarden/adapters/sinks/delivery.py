@@ -13,10 +13,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import httpcore
 import httpx
 
-from hfwarden.adapters.deadline import with_deadlines
+from hfwarden.adapters.deadline import deadline_client
 from hfwarden.adapters.sinks.document import pending
 from hfwarden.adapters.sinks.worker import Courier, DeliveryPolicy, SinkWorker, post_for
 from hfwarden.adapters.store import OutboxItem, Store, lease_holder_id
@@ -54,7 +53,7 @@ class Deliverer:
         self._courier = Courier(
             store=store,
             clock=clock,
-            client=client or sink_client(policy.timeout_seconds),
+            client=client or deadline_client(policy.timeout_seconds),
             holder=holder or lease_holder_id(),
             is_leader=is_leader,
             targets=lambda: self.targets,
@@ -149,9 +148,3 @@ def deliver_now(targets: AlertTargets, alert: Alert, *, now: datetime, client: h
             continue
         taken += response.is_success
     return taken
-
-
-def sink_client(timeout_seconds: float) -> httpx.Client:
-    """The client of the sinks: per-operation timeouts, and each delivery's deadline (`request_deadline`)
-    shared by all its reads and writes."""
-    return httpx.Client(timeout=timeout_seconds, transport=with_deadlines(httpx.HTTPTransport(), httpcore))
