@@ -77,10 +77,48 @@ def configure(fmt: Literal["json", "console"], *, level: str = "info", secrets: 
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # Libraries (uvicorn, apscheduler, httpx) log through stdlib logging: keep them quiet and masked.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_StdlibMaskFilter())
+    # Libraries (uvicorn, apscheduler, httpx) log through stdlib logging, and Python warnings are routed
+    # there too: quiet, masked, and in the same format as ours (a JSON stream with a plain-text traceback
+    # or warning in it is a stream a log shipper cannot parse).
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _OurHandler)]:
+        root.removeHandler(old)
+    root.addHandler(_stdlib_handler(fmt))
+    root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root handler `configure` installs: replaced, not added again, when it runs again. Writes to
+    stderr as it is when a record comes (a test's capture, a redirected stream), not as it was."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _stdlib_handler(fmt: Literal["json", "console"]) -> logging.Handler:
+    handler = _OurHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=[
+                    structlog.stdlib.add_log_level,
+                    structlog.stdlib.add_logger_name,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                ],
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    masker,
+                    structlog.processors.JSONRenderer(),
+                ],
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_StdlibMaskFilter())
+    return handler
 
 
 class _StdlibMaskFilter(logging.Filter):

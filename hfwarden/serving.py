@@ -59,7 +59,15 @@ class HttpServer:
         self.base_url = f"http://{shown}:{bound_port}"
         self.port = int(bound_port)
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", http="httptools", timeout_keep_alive=30
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            http="httptools",
+            timeout_keep_alive=30,
+            # uvicorn's own handlers print plain text; without them its records (a traceback too) reach
+            # the root logger, which `logs.configure` renders like every other line.
+            log_config=None,
         )
         self._server = _Server(config)
         self._thread: threading.Thread | None = None

@@ -3,7 +3,8 @@
 httpx's timeouts bound each socket operation: an answer dripped one byte every 2 s never times out,
 and a pass (and SIGTERM, which waits for the pass) waits for it. Here the socket operations of a
 request are given what is left of a deadline set for the request as a whole, on the calling thread
-(`request_deadline`), and reads are sliced so that a stop is seen within a fraction of a second.
+(`request_deadline`), and reads are sliced so that a stop is seen soon: a request under way is given
+STOP_GRACE_S to finish, then cut.
 
 Works for httpcore and httpcore2 alike (the Hub's client and the alert sinks' one): both call the
 network backend with `(max_bytes, timeout)` reads and raise their own ReadTimeout.
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpcore
@@ -22,29 +25,53 @@ import httpx
 
 # How often a read waiting for data looks at the stop event.
 SLICE_S = 0.25
+# After a stop, a request under way has this long to finish (an action in flight completes and is
+# recorded); then it is cut. SIGTERM must end the process within 10 s.
+STOP_GRACE_S = 4.0
 _local = threading.local()
+
+
+# When each stop event was first seen set: the grace runs from then for every request, so that requests
+# started after the stop (the rest of the pass) do not each get a grace of their own.
+_stops_seen: weakref.WeakKeyDictionary[threading.Event, float] = weakref.WeakKeyDictionary()
+_stops_lock = threading.Lock()
+
+
+@dataclass
+class _Limit:
+    until: float  # time.monotonic()
+    stop: threading.Event | None
+
+    def stopped(self) -> bool:
+        """Whether the stop's grace is over."""
+        if self.stop is None or not self.stop.is_set():
+            return False
+        now = time.monotonic()
+        with _stops_lock:
+            seen = _stops_seen.setdefault(self.stop, now)
+        return now - seen >= STOP_GRACE_S
 
 
 @contextmanager
 def request_deadline(seconds: float, stop: threading.Event | None = None) -> Iterator[None]:
     """Every request this thread sends inside the block ends within `seconds` (the block's whole time,
     not each request's) or when `stop` is set."""
-    previous = getattr(_local, "limit", None)
+    previous: _Limit | None = getattr(_local, "limit", None)
     until = time.monotonic() + max(0.0, seconds)
     if previous is not None:
-        until = min(until, previous[0])
-    _local.limit = (until, stop)
+        until = min(until, previous.until)
+    _local.limit = _Limit(until, stop)
     try:
         yield
     finally:
         _local.limit = previous
 
 
-def _left() -> tuple[float | None, threading.Event | None]:
-    limit = getattr(_local, "limit", None)
+def _left() -> tuple[float | None, _Limit | None]:
+    limit: _Limit | None = getattr(_local, "limit", None)
     if limit is None:
         return None, None
-    return limit[0] - time.monotonic(), limit[1]
+    return limit.until - time.monotonic(), limit
 
 
 class _Errors:
@@ -59,7 +86,7 @@ class _Errors:
 
 def _bounded(timeout: float | None, error: type[Exception], what: str) -> float | None:
     """`timeout` cut to what is left of the deadline; raises `error` when nothing is left."""
-    left, _stop = _left()
+    left, _limit = _left()
     if left is None:
         return timeout
     if left <= 0:
@@ -88,8 +115,8 @@ class DeadlineStream:
             except self._errors.read_timeout:
                 # Nothing came in a slice (a timed-out recv loses no data). A stop ends the wait; an answer
                 # that keeps coming is still read to its end, or to the deadline.
-                _, stop = _left()
-                if stop is not None and stop.is_set():
+                _, limit = _left()
+                if limit is not None and limit.stopped():
                     raise self._errors.read_timeout("read: stopping") from None
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
