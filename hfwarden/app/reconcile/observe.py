@@ -120,8 +120,10 @@ class Observer:
         """One list call per namespace, waited for until the listing deadline: a namespace that never
         answers is unobservable this pass instead of holding back every other one. Its call goes on (to
         its own deadline) and is not sent again while it does."""
-        fresh = [ns for ns in namespaces if ns not in self._slow]
-        listings = {**self.executor.submit_list(fresh), **{ns: self._slow[ns] for ns in namespaces if ns in self._slow}}
+        # A late answer that came in since is dropped: its observations are as old as its call.
+        pending = {ns: f for ns, f in self._slow.items() if ns in namespaces and not f.done()}
+        fresh = [ns for ns in namespaces if ns not in pending]
+        listings = {**self.executor.submit_list(fresh), **pending}
         wait(listings.values(), timeout=self.list_deadline_s)
         self._slow = {ns: f for ns, f in listings.items() if not f.done()}
         return {ns: f if f.done() else _late(ns, self.list_deadline_s) for ns, f in listings.items()}
