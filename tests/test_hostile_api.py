@@ -171,6 +171,8 @@ def test_a_namespace_that_never_answers_does_not_hold_back_the_others(
     once the listing deadline passes, and its call is not sent again while it is under way."""
     silent = Rule("/endpoint/acme", Mode.SILENT, method="GET")
     proxy.rules.append(silent)
+    # Reads that may wait for minutes: the call to the silent namespace stays under way for both passes.
+    configure_client(endpoints_api_url=proxy.api_url, hub_url=proxy.url, timeout_seconds=300)
     reconciler = warden(list_deadline=5, request_deadline=300, attempts=1)
     report = reconciler.run_pass()
     assert "no answer within 5 s" in report.unobservable["acme"]
@@ -178,6 +180,7 @@ def test_a_namespace_that_never_answers_does_not_hold_back_the_others(
     again = reconciler.run_pass()
     assert "acme" in again.unobservable
     assert silent.hits == 1  # still the first call, not a pile of them
+    proxy.stopped.set()  # the silent answer ends (a closed connection): the pool's thread is free to close
 
 
 def test_a_stop_cuts_a_dripped_request_short(proxy: HostileProxy) -> None:
