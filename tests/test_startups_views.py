@@ -15,7 +15,7 @@ from hfwarden.app.reconcile.startup_figures import StartupFigures
 from hfwarden.core.startups import StartupSample
 from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.settings import Settings
-from tests.test_daemon import hfwarden
+from tests.support.process import hfwarden
 
 L4 = "aws/us-east-1/nvidia-l4/x1"
 AUTO = """
