@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.cron import DAY_OF_WEEK, Cron, CronError, parse_cron, parse_field
@@ -116,20 +117,38 @@ def same_minute_clashes(schedule: EndpointSchedule) -> list[tuple[int, int]]:
     """Pairs of rule numbers (earlier, later) of one endpoint that fire in the same minute on some day:
     legal (the later wins) but likely a slip.
 
-    Bit masks, not a calendar walk: with 200 rules that is 19,900 pairs, checked in milliseconds."""
+    Near-linear: rules are filed by the (zone, hour, minute) cells they fire in, and only rules sharing
+    a cell compare their days; a rule firing in many cells (`*/5 * * * *`) is compared by bit masks with
+    every other. 5,000 endpoints of 200 rules each were 100 million pair checks."""
     masks = [
         (rule.number, rule.zone, _bits(rule.cron.minutes), _bits(rule.cron.hours), rule.cron.days)
         for rule in schedule.rules
         if not rule.holiday_only  # fires only on days the others do not
     ]
     clashes: set[tuple[int, int]] = set()
-    for i, (number, zone, minutes, hours, days) in enumerate(masks):
-        for other, other_zone, other_minutes, other_hours, other_days in masks[i + 1 :]:
+    cells: dict[tuple[object, int, int], list[tuple[int, Any]]] = {}
+    wide: list[tuple[int, ZoneInfo, int, int, Any]] = []
+    for rule, mask in zip((r for r in schedule.rules if not r.holiday_only), masks, strict=True):
+        if len(rule.cron.minutes) * len(rule.cron.hours) > MAX_CELLS:
+            wide.append(mask)
+            continue
+        number, zone, _, _, days = mask
+        for hour in rule.cron.hours:
+            for minute in rule.cron.minutes:
+                filed = cells.setdefault((zone, hour, minute), [])
+                clashes.update((min(n, number), max(n, number)) for n, d in filed if n != number and d & days)
+                filed.append((number, days))
+    for number, zone, minutes, hours, days in wide:
+        for other, other_zone, other_minutes, other_hours, other_days in masks:
             if number == other or zone != other_zone:
                 continue
             if minutes & other_minutes and hours & other_hours and days & other_days:
                 clashes.add((min(number, other), max(number, other)))
     return sorted(clashes, key=lambda pair: (pair[1], pair[0]))
+
+
+# A rule firing in more (hour, minute) cells than this is compared with every other by bit masks.
+MAX_CELLS = 64
 
 
 def _bits(values: tuple[int, ...]) -> int:
