@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     # (one that never answers is unobservable this pass, not a wait for all) and on a pass (calls not
     # made by then are left for the next pass).
     http_deadline_seconds: float = Field(default=30.0, gt=0, le=3600)
-    list_deadline_seconds: float = Field(default=20.0, gt=0, le=3600)
+    list_deadline_seconds: float = Field(default=10.0, gt=0, le=3600)
     pass_deadline_seconds: float = Field(default=120.0, gt=0, le=86400)
     reload_poll_seconds: float = Field(default=5.0, gt=0)
     http_host: str = "0.0.0.0"

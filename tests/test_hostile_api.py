@@ -61,7 +61,7 @@ Make = Callable[..., Reconciler]
 def warden(tmp_path: Path, proxy: HostileProxy, clock: ManualClock) -> Iterator[Make]:
     made: list[tuple[Reconciler, Store]] = []
 
-    def make(*, request_deadline: float = 30.0, list_deadline: float = 20.0, attempts: int = 2) -> Reconciler:
+    def make(*, request_deadline: float = 30.0, list_deadline: float = 10.0, attempts: int = 2) -> Reconciler:
         path = tmp_path / "s.yaml"
         path.write_text(SCHEDULE)
         store = Store(f"sqlite:///{tmp_path / 'state.db'}")

@@ -47,7 +47,7 @@ class Observer:
         *,
         clock: Clock,
         gap_after: timedelta,
-        list_deadline_s: float = 20.0,
+        list_deadline_s: float = 10.0,
     ) -> None:
         self.executor = executor
         self.store = store

@@ -46,7 +46,7 @@ class Reconciler:
         on_action: Callable[[str, str], None] | None = None,
         stopping: threading.Event | None = None,
         pass_deadline_s: float | None = None,
-        list_deadline_s: float = 20.0,
+        list_deadline_s: float = 10.0,
         fence_fresh_s: float = FENCE_FRESH_S,
     ) -> None:
         self.config, self.store, self.clock = config, store, clock
