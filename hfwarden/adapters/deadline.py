@@ -3,8 +3,8 @@
 httpx's timeouts bound each socket operation: an answer dripped one byte every 2 s never times out,
 and a pass (and SIGTERM, which waits for the pass) waits for it. Here the socket operations of a
 request are given what is left of a deadline set for the request as a whole, on the calling thread
-(`request_deadline`), and reads are sliced so that a stop is seen soon: a request under way is given
-STOP_GRACE_S to finish, then cut.
+(`request_deadline`), and reads are sliced so that a stop is seen soon: a request is given
+STOP_GRACE_S to finish (at most STOP_HARD_S after the stop), then cut.
 
 Works for httpcore and httpcore2 alike (the Hub's client and the alert sinks' one): both call the
 network backend with `(max_bytes, timeout)` reads and raise their own ReadTimeout.
@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
@@ -25,9 +25,11 @@ import httpx
 
 # How often a read waiting for data looks at the stop event.
 SLICE_S = 0.25
-# After a stop, a request under way has this long to finish (an action in flight completes and is
-# recorded); then it is cut. SIGTERM must end the process within 10 s.
+# After a stop, a request has this long to finish from the stop or from its own start, whichever is
+# later (an action the executor started just inside its own 4 s grace completes and is recorded), and
+# never past STOP_HARD_S after the stop: SIGTERM must end the process within 10 s.
 STOP_GRACE_S = 4.0
+STOP_HARD_S = 8.0
 _local = threading.local()
 
 
@@ -41,15 +43,16 @@ _stops_lock = threading.Lock()
 class _Limit:
     until: float  # time.monotonic()
     stop: threading.Event | None
+    started: float = field(default_factory=time.monotonic)
 
     def stopped(self) -> bool:
-        """Whether the stop's grace is over."""
+        """Whether the stop's grace is over for this request."""
         if self.stop is None or not self.stop.is_set():
             return False
         now = time.monotonic()
         with _stops_lock:
             seen = _stops_seen.setdefault(self.stop, now)
-        return now - seen >= STOP_GRACE_S
+        return now >= min(seen + STOP_HARD_S, max(seen, self.started) + STOP_GRACE_S)
 
 
 @contextmanager
