@@ -10,9 +10,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfwarden.adapters.trace import TraceError, read_trace
+from hfwarden.adapters.trace import TraceError
 from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.catalogue import builtin_price
+from hfwarden.cli_learn import add_demand_flags
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.windows import parse_duration_minutes
@@ -47,7 +48,8 @@ def _endpoint(text: str) -> str:
 def _common(p: argparse.ArgumentParser, *, trace_required: bool) -> None:
     # recommend --from-history reads no trace and no capacity: it learns from replica counts.
     need = trace_required
-    p.add_argument("--trace", type=Path, required=need, help="CSV (or .csv.gz) with header minute_start,requests")
+    p.add_argument("--trace", type=Path, help="CSV (or .csv.gz) with header minute_start,requests")
+    add_demand_flags(p)  # or --prometheus URL --query PROMQL
     p.add_argument("--endpoint", type=_endpoint, required=True, metavar="NS/NAME")
     p.add_argument("--capacity-rpm", type=_positive, required=need, metavar="N", help="requests/minute per replica")
     p.add_argument("--instance", metavar="VENDOR/REGION/TYPE/SIZE", help="for the price (default: the config's)")
@@ -152,7 +154,9 @@ def _backtest(args: argparse.Namespace) -> int:
     if schedule is None:
         raise BacktestError(f"{args.endpoint} is not declared in {', '.join(map(str, config.sources)) or 'the config'}")
     _instance, price = price_for(args.endpoint, args.instance, config)
-    trace = read_trace(args.trace)
+    from hfwarden.app.learn.source import demand_trace
+
+    trace = demand_trace(args)
     zone = trace.fixed_zone()
     trace = trace.window(_instant(args.since, zone, end=False), _instant(args.until, zone, end=True))
     top = args.max_replicas or max(

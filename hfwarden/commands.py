@@ -94,18 +94,20 @@ def validate(args: argparse.Namespace) -> int:
 
 def plan(args: argparse.Namespace) -> int:
     from hfwarden.app import operations
+    from hfwarden.app.learn.planning import learning_lines, learning_plan
     from hfwarden.app.plan import plan_document
 
     settings = _settings()
     config = _load([args.config or settings.config], need_secrets=False)
     now = SystemClock().now()  # one instant for the plan and its strips
+    config, learning = learning_plan(settings, config, now=now)  # adopted schedules stand in for the file's
     day_plan = operations.plan(settings, config, day=args.date, clock=ManualClock(now))
     if args.html is not None:
         _write_plan_html(args.html, config, day_plan, day=args.date, now=now)
     if args.json:
-        print(json.dumps(plan_document(day_plan), indent=2))
+        print(json.dumps({**plan_document(day_plan), **({"learning": learning} if learning else {})}, indent=2))
     else:
-        for line in _plan_lines(day_plan):
+        for line in _plan_lines(day_plan) + learning_lines(learning):
             print(line)
     for warning in day_plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hfwarden.adapters.alerts import Deliverer
 from hfwarden.adapters.sinks.delivery import deliver_now
 from hfwarden.adapters.store import StateLost, Store, lease_holder_id
+from hfwarden.app.learn.wiring import learning_job
 from hfwarden.app.operations import build_hub
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.record import FENCE_FRESH_S
@@ -76,7 +77,9 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
-        self.reconciler = self._reconciler(config)
+        # Learning (`learn:`) runs on its own thread; the pass runs the file's config with adopted schedules.
+        self.learning = learning_job(self, config)
+        self.reconciler = self._reconciler(self.learning.applied(config))
         # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
         self.reconciler.recorder.fence_fresh_s = min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10)
         self.deliverer = Deliverer(
@@ -273,7 +276,7 @@ class Daemon:
             return False
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
-        self.reconciler.set_config(config)
+        self.reconciler.set_config(self.learning.applied(config))
         self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))
@@ -291,7 +294,7 @@ class Daemon:
         """Start the scheduler: a pass now, then every tick and at every fire time."""
         scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": JobExecutor(1), "config": JobExecutor(1)},
+            executors={"default": JobExecutor(1), "config": JobExecutor(1), "learn": JobExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self._scheduler = scheduler
@@ -309,6 +312,7 @@ class Daemon:
             executor="config",
             next_run_time=self.clock.now() + timedelta(seconds=self.settings.reload_poll_seconds),
         )
+        self.learning.schedule(scheduler, executor="learn", every_s=min(self.settings.tick_seconds, 60.0))
         if self.settings.http_port is not None:
             self.http = HttpServer(
                 build_web_app(

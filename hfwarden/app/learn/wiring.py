@@ -1,0 +1,55 @@
+"""How the daemon holds its learning job: built from the daemon's parts, scheduled on its own executor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Protocol
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from hfwarden.adapters.store import Store
+from hfwarden.app.learn.drift import ForecastCollector
+from hfwarden.app.learn.job import LearningJob
+from hfwarden.app.learn.source import daemon_source
+from hfwarden.clock import Clock
+from hfwarden.config import Config
+
+
+class _Daemon(Protocol):
+    store: Store
+    clock: Clock
+    metrics: Any
+    reconciler: Any
+    last_pass: Any
+
+
+def learning_job(daemon: _Daemon, config: Config) -> ScheduledLearning:
+    """The job for `daemon`: it applies configs to the daemon's reconciler and learns the endpoints
+    its last pass observed; `hfwarden_forecast_error_ratio` joins the daemon's metrics."""
+    daemon.metrics.registry.register(ForecastCollector(daemon.store))
+
+    def observed() -> list[str]:
+        report = daemon.last_pass
+        return list(report.observations) if report is not None else []
+
+    return ScheduledLearning(
+        daemon.store,
+        daemon.clock,
+        config,
+        fetch=daemon_source(daemon.store),
+        apply=lambda applied: daemon.reconciler.set_config(applied),
+        observed=observed,
+    )
+
+
+class ScheduledLearning(LearningJob):
+    def schedule(self, scheduler: Any, *, executor: str, every_s: float) -> None:
+        """Tick on `executor`, never the pass's: learning a cycle may take seconds of CPU."""
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=every_s),
+            id="learn",
+            executor=executor,
+            next_run_time=self.clock.now() + timedelta(seconds=min(every_s, 1.0)),
+            misfire_grace_time=None,
+        )
