@@ -173,12 +173,12 @@ class PrometheusSource:
             )
         except httpx.HTTPError as exc:
             raise PrometheusError(f"cannot reach Prometheus at {shown(self.url)}: {type(exc).__name__}") from None
-        body = _json(answer)
         if answer.status_code in (401, 403):
             raise PrometheusError(
                 f"Prometheus at {shown(self.url)} answered {answer.status_code}: set {TOKEN_VARIABLE} "
                 f"(or {USER_VARIABLE}/{PASSWORD_VARIABLE}) to credentials it accepts"
             )
+        body = _json(answer)
         if body.get("status") != "success":
             why = body.get("error") or f"HTTP {answer.status_code}"
             kind = body.get("errorType") or "error"

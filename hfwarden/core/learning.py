@@ -140,15 +140,20 @@ def broken_keep(proposal: EndpointSchedule, plan: LearnPlan, *, start: datetime)
     return None
 
 
-def adoption_refusal(current: Figures, proposed: Figures, broken: str | None) -> str | None:
-    """Why adopt mode must not apply a proposal, or None: it must cost less on the held-out weeks,
-    fail no more requests, and keep what `keep` keeps."""
+def adoption_refusal(current: Figures, proposed: Figures, broken: str | None, max_failed_pct: float) -> str | None:
+    """Why adopt mode must not apply a proposal, or None: it must cost less on the held-out weeks, fail
+    no more requests than the schedule in force (or, when that one fails fewer, stay within
+    `max_failed_pct`: a schedule that never fails because it never stops is no bar), and keep what
+    `keep` keeps."""
     if broken is not None:
         return broken
     if proposed.cost_usd >= current.cost_usd:
         return f"not cheaper: ${proposed.cost_usd:.2f} against ${current.cost_usd:.2f} on the held-out weeks"
-    if proposed.failed_pct > current.failed_pct + 1e-9:
-        return f"fails more requests: {proposed.failed_pct:.3f} % against {current.failed_pct:.3f} %"
+    if proposed.failed_pct > max(current.failed_pct, max_failed_pct) + 1e-9:
+        return (
+            f"fails more requests: {proposed.failed_pct:.3f} % against {current.failed_pct:.3f} % "
+            f"(max_failed_pct {max_failed_pct:g})"
+        )
     return None
 
 

@@ -86,7 +86,9 @@ def run_cycle(cycle: Cycle, store: Store, fetch: DemandSource) -> Proposal | Non
     status, reason = ProposalStatus.OPEN, ""
     if plan.mode == LearnMode.ADOPT:
         before = proposed.current or proposed.proposal
-        refusal = adoption_refusal(before, proposed.proposal, broken_keep(proposed.schedule, plan, start=now))
+        refusal = adoption_refusal(
+            before, proposed.proposal, broken_keep(proposed.schedule, plan, start=now), plan.max_failed_pct
+        )
         status, reason = (ProposalStatus.REFUSED, refusal) if refusal else (ProposalStatus.ADOPTED, "")
     proposal = Proposal(
         0, key, 0, now, status, plan.mode, proposed.text, fingerprint(file_entry), document,

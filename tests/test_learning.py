@@ -1,0 +1,199 @@
+"""`learn:` without a Prometheus: the block's validation, the pure rules of adoption, forecast error,
+censored `--from-history`, gaps in trace files, and the Prometheus adapter's auth on the wire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import respx
+
+from hfwarden.adapters.prometheus import PrometheusAuth, PrometheusError, PrometheusSource, chunks, query_for
+from hfwarden.adapters.trace import read_trace
+from hfwarden.cli import main
+from hfwarden.core.cron import parse_cron
+from hfwarden.core.learning import (
+    Figures,
+    Keep,
+    KeptWindow,
+    LearnPlan,
+    adoption_refusal,
+    broken_keep,
+    forecast_error,
+    is_drifting,
+    over_since,
+    parse_span,
+)
+from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule
+from tests.test_recommend import record_history
+
+MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
+
+LEARN_FILE = """version: 1
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - cron: "0 9 * * 1-5"
+        action: resume
+    learn:
+      source: {prometheus: "http://prom:9090", query: 'sum(rate(x{name="{name}"}[2m])) * 60'}
+      every: 7d
+      capacity_rpm: 60
+      mode: advise
+"""
+
+
+def test_validate_accepts_a_learn_block(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(LEARN_FILE)
+    assert main(["validate", str(path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("mode: advise", "mode: sometimes"), ":12:"),
+        (("      capacity_rpm: 60\n", ""), "needs capacity_rpm"),
+        (("every: 7d", "every: soon"), "not a duration like 6w"),
+        (("mode: advise", "mode: advise\n      keep: {windows: yes please}"), ":13:"),
+    ],
+    ids=["bad-mode", "no-capacity", "bad-every", "bad-keep"],
+)
+def test_validate_reports_a_bad_learn_block_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], expected: str
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(LEARN_FILE.replace(*change))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_plan_shows_the_next_learning_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(LEARN_FILE)
+    assert main(["plan", "--config", str(path)]) == 0
+    assert "acme/chat: next learning " in capsys.readouterr().out
+
+
+def test_spans() -> None:
+    assert parse_span("6w") == timedelta(weeks=6)
+    assert parse_span("1d12h") == timedelta(hours=36)
+    assert parse_span("1m") == timedelta(minutes=1)
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_span("soon")
+
+
+def _schedule(*rules: tuple[str, Action]) -> EndpointSchedule:
+    zone = ZoneInfo("UTC")
+    built = tuple(Rule(f"r{i}", i, parse_cron(cron), zone, action) for i, (cron, action) in enumerate(rules, 1))
+    return EndpointSchedule("acme", "chat", built, zone)
+
+
+def test_a_proposal_that_pauses_in_a_declared_window_breaks_keep() -> None:
+    window = KeptWindow("mon-fri 09:00-18:00", ZoneInfo("UTC"), 2)
+    plan = LearnPlan("acme/chat", timedelta(days=7), 60.0, windows=(window,))
+    early_stop = _schedule(("0 9 * * 1-5", Action(ActionKind.RESUME, 2, 4)), ("0 17 * * 1-5", Action(ActionKind.PAUSE)))
+    assert "drops the declared window 'mon-fri 09:00-18:00'" in (broken_keep(early_stop, plan, start=MONDAY) or "")
+    whole = _schedule(("0 9 * * 1-5", Action(ActionKind.RESUME, 2, 4)), ("0 18 * * 1-5", Action(ActionKind.PAUSE)))
+    assert broken_keep(whole, plan, start=MONDAY) is None
+    floor = LearnPlan("acme/chat", timedelta(days=7), 60.0, keep=Keep(windows=False, min_replicas=3))
+    assert "keep.min_replicas 3" in (broken_keep(whole, floor, start=MONDAY) or "")
+
+
+def test_adoption_needs_cheaper_and_no_more_failures() -> None:
+    current = Figures(100.0, 0.1)
+    assert adoption_refusal(current, Figures(80.0, 0.1), None, 0.0) is None
+    assert "not cheaper" in (adoption_refusal(current, Figures(120.0, 0.0), None, 0.5) or "")
+    assert "fails more" in (adoption_refusal(current, Figures(80.0, 0.9), None, 0.5) or "")
+    assert adoption_refusal(current, Figures(80.0, 0.4), None, 0.5) is None  # within max_failed_pct
+    assert adoption_refusal(current, Figures(80.0, 0.0), "drops a window", 0.5) == "drops a window"
+
+
+def test_forecast_error_and_drift_over_two_days() -> None:
+    expected = [0.0] * 168
+    expected[9] = 100.0
+    assert forecast_error(expected, [(9, 100.0), (10, 0.0)]) == 0.0
+    assert forecast_error(expected, [(9, 50.0)]) == pytest.approx(1.0)
+    start = over_since(None, 0.9, 0.5, now=MONDAY)
+    assert start == MONDAY
+    assert not is_drifting(start, now=MONDAY + timedelta(days=1))
+    assert is_drifting(over_since(start, 0.9, 0.5, now=MONDAY + timedelta(days=2)), now=MONDAY + timedelta(days=2))
+    assert over_since(start, 0.2, 0.5, now=MONDAY + timedelta(days=2)) is None
+
+
+def test_an_empty_cell_is_a_minute_of_unknown_demand(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("minute_start,requests\n2026-01-05T00:00:00+00:00,3\n2026-01-05T00:01:00+00:00,\n"
+                    "2026-01-05T00:02:00+00:00,0\n")  # fmt: skip
+    trace = read_trace(path)
+    assert trace.requests == (3, 0, 0)
+    assert trace.missing == frozenset({1})
+    assert trace.window(trace.start + timedelta(minutes=1), None).missing == frozenset({0})
+
+
+def test_from_history_leaves_paused_and_zero_minutes_out_and_says_how_many(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    monkeypatch.setenv("HFWARDEN_STATE_URL", url)
+    monkeypatch.setenv("HFWARDEN_CONFIG", str(tmp_path / "none"))
+    record_history(url, 14)
+    args = ["recommend", "--from-history", "--endpoint", "acme/chat", "--instance", "aws/us-east-1/nvidia-l4/x1"]
+    assert main([*args, "--timezone", "UTC"]) == 0
+    captured = capsys.readouterr()
+    # 14 days, of which 10 weekdays run 9 hours: the rest were at zero and say nothing of demand.
+    unknown = 14 * 1440 - 10 * 9 * 60
+    assert f"{unknown} minutes of unknown demand left out of learning" in captured.err
+    assert f"{unknown} of {14 * 1440} minutes paused or scaled to zero left out" in captured.out
+
+
+def test_placeholders_fill_only_namespace_and_name() -> None:
+    template = 'sum(rate(x{route="/g",ns="{namespace}",n="{name}"}[2m])) * 60'
+    assert query_for(template, "acme/chat") == 'sum(rate(x{route="/g",ns="acme",n="chat"}[2m])) * 60'
+
+
+def test_chunks_stay_under_the_points_limit() -> None:
+    parts = chunks(MONDAY, MONDAY + timedelta(weeks=6))
+    assert len(parts) == 7
+    assert all((last - first).total_seconds() / 60 + 1 <= 10_000 for first, last in parts)
+    assert parts[-1][1] == MONDAY + timedelta(weeks=6) - timedelta(minutes=1)
+
+
+@respx.mock
+def test_bearer_token_from_a_file_is_sent_and_never_shown(tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("tok-123-secret\n")
+    auth = PrometheusAuth.from_environ({"HFWARDEN_PROMETHEUS_TOKEN_FILE": str(secret)})
+    route = respx.post("https://prom.example/api/v1/query_range").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "status": "success",
+                "data": {"resultType": "matrix", "result": [{"metric": {}, "values": [[MONDAY.timestamp(), "12.4"]]}]},
+            },
+        )
+    )
+    source = PrometheusSource("https://prom.example", auth=auth)
+    trace = source.demand("up", MONDAY, MONDAY + timedelta(minutes=2))
+    assert route.calls.last.request.headers["Authorization"] == "Bearer tok-123-secret"
+    assert trace.requests == (12, 0)
+    assert trace.missing == frozenset({1})
+    assert "tok-123" not in repr(auth) + repr(source)
+
+
+@respx.mock
+def test_basic_auth_and_a_refusal(capsys: pytest.CaptureFixture[str]) -> None:
+    auth = PrometheusAuth.from_environ({"HFWARDEN_PROMETHEUS_USER": "u", "HFWARDEN_PROMETHEUS_PASSWORD": "pw-9"})
+    route = respx.post("https://prom.example/api/v1/query_range").mock(return_value=httpx.Response(401, text="no"))
+    source = PrometheusSource("https://prom.example", auth=auth)
+    with pytest.raises(PrometheusError, match="answered 401") as caught:
+        source.demand("up", MONDAY, MONDAY + timedelta(minutes=2))
+    assert route.calls.last.request.headers["Authorization"].startswith("Basic ")
+    assert "pw-9" not in str(caught.value)
