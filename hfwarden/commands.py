@@ -329,5 +329,15 @@ def run_emulator(args: argparse.Namespace) -> int:
         print(f"  token: {DEFAULT_TOKEN} (every namespace)", flush=True)
     if seeds:
         print(f"  seeded {len(seeds)} endpoints", flush=True)
+    if args.traffic is not None:
+        from hfwarden.emulator.traffic import replay_on
+
+        target = args.traffic_endpoint or (f"{seeds[0].namespace}/{seeds[0].name}" if seeds else "")
+        try:
+            replay_on(emulator.world, emulator.state.counters, target, args.traffic, args.speed).start()
+        except (OSError, ValueError) as exc:
+            print(f"hfwarden emulator: --traffic: {exc}", file=sys.stderr)
+            return 2
+        print(f"  replaying {args.traffic} on {target} at {args.speed:g}x; counters on {emulator.base_url}/metrics")
     emulator.serve_forever()
     return 0
