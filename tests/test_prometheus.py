@@ -4,8 +4,9 @@ business-hours trace (`tests/prometheus.py`): range queries in chunks, gaps, err
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+import json
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from hfwarden.adapters.prometheus import PrometheusError, PrometheusSource
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.trace import read_trace
 from hfwarden.app.learn.cycle import Cycle, run_cycle
-from hfwarden.app.learn.job import LearningJob
 from hfwarden.app.learn.source import daemon_source
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.learning import ProposalStatus
+from hfwarden.daemon import Daemon
+from hfwarden.settings import Settings
 from tests import prometheus as prom
 from tests.traces import business_hours, generate
 
@@ -131,53 +133,79 @@ endpoints:
     return path
 
 
-def test_a_learning_cycle_proposes_what_recommend_prints(
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_the_daemon_proposes_what_recommend_prints_then_adopt_and_revert(
     prometheus_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = schedule_file(tmp_path)
     path.write_text(path.read_text().replace("PROM", prometheus_url))
-    url = f"sqlite:///{tmp_path / 'state.db'}"
-    monkeypatch.setenv("HFWARDEN_STATE_URL", url)
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("HFWARDEN_CONFIG", str(path))
-    config = load_config([path])
-    store = Store(url)
+    settings = Settings(
+        hf_token="hf_NotUsedByThisTest0000000",
+        state_dir=tmp_path,
+        tick_seconds=0.2,
+        endpoints_api_url="http://127.0.0.1:9/v2",
+        hub_url="http://127.0.0.1:9",
+        max_attempts=1,
+    )
     clock = ManualClock(END)
-    job = LearningJob(store, clock, config, fetch=daemon_source(store), apply=lambda _c: None, observed=list)
-    job.tick()
-    job.tick()  # the same demand again: no second proposal
-    proposals = store.proposals("acme/chat")
-    assert [p.status for p in proposals] == [ProposalStatus.OPEN]
-    proposal = proposals[0]
-    figures = proposal.figures
-    assert figures["data_from"] == START.isoformat()
-    assert figures["missing_minutes"] >= 118
-    # The CLI on the same window prints the same schedule and the same held-out figures.
-    code = main(["recommend", "--prometheus", prometheus_url, "--query", QUERY, "--endpoint", "acme/chat",
-                 "--since", "6w", "--until", END.isoformat(), "--capacity-rpm", "60", "--instance", INSTANCE,
-                 "--holdout-weeks", "2", "--max-delayed-pct", "0.5", "--timezone", "UTC"])  # fmt: skip
-    out = capsys.readouterr()
-    assert code == 0
-    assert out.out == proposal.schedule_yaml
-    row = next(line for line in out.err.splitlines() if line.startswith("schedule "))
-    assert float(row.split()[1]) == pytest.approx(figures["cost_after_usd"], abs=0.005)
-    assert figures["cost_after_usd"] < figures["cost_before_usd"]
-    assert "+      - cron:" in figures["diff"]
-    # adopt: plan shows the adopted schedule; revert: the file's again.
-    assert main(["adopt", "acme/chat"]) == 0
-    capsys.readouterr()
-    assert main(["plan", "--date", "2026-11-17"]) == 0
-    adopted_plan = capsys.readouterr().out
-    assert f"adopted proposal {proposal.id}" in adopted_plan
-    assert "min 9" not in adopted_plan
-    assert main(["revert", "acme/chat"]) == 0
-    capsys.readouterr()
-    assert main(["plan", "--date", "2026-11-17"]) == 0
-    reverted_plan = capsys.readouterr().out
-    assert "adopted proposal" not in reverted_plan
-    assert re.search(r"min 9", reverted_plan)
-    actions = [e.action for e in store.audit_entries("acme/chat")]
-    assert actions == ["schedule_proposal", "schedule_adopted", "proposal_reverted"]
-    store.close()
+    daemon = Daemon(settings, [path], load_config([path]), clock=clock)
+    file_rules = daemon.config.endpoint("acme/chat").rules  # type: ignore[union-attr]
+    daemon.start()
+    try:
+        wait_for(lambda: bool(daemon.store.proposals("acme/chat")), "a proposal")
+        cycles = daemon.learning.cycles
+        clock.advance(61)  # `every: 1m`: it learns again, the same schedule: no second proposal
+        wait_for(lambda: daemon.learning.cycles > cycles, "a second cycle")
+        proposals = daemon.store.proposals("acme/chat")
+        assert [p.status for p in proposals] == [ProposalStatus.OPEN]
+        proposal = proposals[0]
+        figures = proposal.figures
+        assert figures["data_from"] == START.isoformat()
+        assert figures["missing_minutes"] >= 118  # the two hours without samples
+        # `recommend` on the same window prints the same schedule and the same held-out figures.
+        code = main(["recommend", "--prometheus", prometheus_url, "--query", QUERY, "--endpoint", "acme/chat",
+                     "--since", "6w", "--until", END.isoformat(), "--capacity-rpm", "60", "--instance", INSTANCE,
+                     "--holdout-weeks", "2", "--max-delayed-pct", "0.5", "--timezone", "UTC"])  # fmt: skip
+        out = capsys.readouterr()
+        assert code == 0
+        assert out.out == proposal.schedule_yaml
+        row = next(line for line in out.err.splitlines() if line.startswith("schedule "))
+        assert float(row.split()[1]) == pytest.approx(figures["cost_after_usd"], abs=0.005)
+        assert figures["cost_after_usd"] < figures["cost_before_usd"]
+        assert figures["saving_per_week_usd"] > 0
+        assert "+      - cron:" in figures["diff"]
+        assert main(["proposals", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [(p["id"], p["status"]) for p in listed] == [(proposal.id, "open")]
+        # adopt: the daemon runs it and plan shows it; revert: the file's schedule again.
+        assert main(["adopt", "acme/chat"]) == 0
+        wait_for(lambda: daemon.reconciler.config.endpoint("acme/chat").rules != file_rules, "the adoption")  # type: ignore[union-attr]
+        capsys.readouterr()
+        assert main(["plan", "--date", "2026-11-17"]) == 0
+        adopted_plan = capsys.readouterr().out
+        assert f"adopted proposal {proposal.id}" in adopted_plan
+        assert "min=9" not in adopted_plan
+        assert main(["revert", "acme/chat"]) == 0
+        wait_for(lambda: daemon.reconciler.config.endpoint("acme/chat").rules == file_rules, "the revert")  # type: ignore[union-attr]
+        capsys.readouterr()
+        assert main(["plan", "--date", "2026-11-17"]) == 0
+        reverted_plan = capsys.readouterr().out
+        assert "adopted proposal" not in reverted_plan
+        assert "min=9" in reverted_plan
+        actions = [e.action for e in daemon.store.audit_entries("acme/chat") if "proposal" in e.action
+                   or e.action.startswith("schedule_")]  # fmt: skip
+        assert actions == ["schedule_proposal", "schedule_adopted", "proposal_reverted"]
+    finally:
+        daemon.stop()
 
 
 def test_adopt_mode_refuses_a_worse_proposal_and_adopts_a_better_one(prometheus_url: str, tmp_path: Path) -> None:
