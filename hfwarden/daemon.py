@@ -357,6 +357,7 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self.reconciler.close()
+        self.learning.close()
         self.store.release_lease(self.holder)
         if self.http is not None:
             self.http.stop()

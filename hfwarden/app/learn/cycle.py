@@ -25,9 +25,12 @@ from hfwarden.core.learning import (
     adoption_refusal,
     broken_keep,
 )
+from hfwarden.core.rules import EndpointSchedule
 
 # (plan, endpoint, start, end) → its demand; Prometheus or the recorded replicas.
 DemandSource = Callable[[LearnPlan, str, datetime, datetime], Demand]
+# How `propose` is run: here, or in the learning job's worker process (off the pass's GIL).
+Compute = Callable[[Demand, Learning, EndpointSchedule | None], Proposed]
 
 
 class LearningError(Exception):
@@ -66,13 +69,13 @@ def learning_for(cycle: Cycle, store: Store) -> Learning:
     )  # fmt: skip
 
 
-def run_cycle(cycle: Cycle, store: Store, fetch: DemandSource) -> Proposal | None:
+def run_cycle(cycle: Cycle, store: Store, fetch: DemandSource, compute: Compute = propose) -> Proposal | None:
     """Learn once; the stored proposal, or None when it is the one already open or in force."""
     plan, key, now = cycle.plan, cycle.endpoint, cycle.now
     demand = fetch(plan, key, now - plan.since, now)
     current = cycle.in_force.endpoint(key) or file_schedule(cycle.file_config, key)
     try:
-        proposed = propose(demand, learning_for(cycle, store), current)
+        proposed = compute(demand, learning_for(cycle, store), current)
     except ValueError as exc:  # BacktestError, TraceError: too little data, and the like
         raise LearningError(f"{key}: {exc}") from None
     file_entry = entry_text(cycle.file_config.sources, key)

@@ -4,8 +4,12 @@ whose `every:` has come round, and tracks how far demand drifts from what was le
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,12 +17,14 @@ from hfwarden.adapters.prometheus import PrometheusError
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import LearningState, Notes
 from hfwarden.app.learn.adopted import Applied, with_adopted
+from hfwarden.app.learn.bridge import Demand, Learning, Proposed, propose
 from hfwarden.app.learn.cycle import Cycle, DemandSource, LearningError, run_cycle
 from hfwarden.app.learn.drift import FORECAST_EVERY, track_forecast
 from hfwarden.app.learn.notes import proposal_audit
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.learning import LearnPlan, ProposalStatus
+from hfwarden.core.rules import EndpointSchedule
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.learn")
@@ -64,6 +70,22 @@ class LearningJob:
         self._lock = threading.Lock()
         self._in_force: tuple[int, ...] = ()
         self.cycles = 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    def compute(self, demand: Demand, how: Learning, current: EndpointSchedule | None) -> Proposed:
+        """`propose` in a worker process: learning is seconds of pure-Python CPU, and in a thread it would
+        hold the GIL against the pass (a due transition would wait). In-process if it cannot go there."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return self._pool.submit(propose, demand, how, current).result()
+        except (pickle.PicklingError, TypeError, AttributeError, BrokenProcessPool) as exc:
+            log.warning("learning_in_process", why=type(exc).__name__)
+            return propose(demand, how, current)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def applied(self, file_config: Config | None = None) -> Config:
         """The file's config (a new one after a reload) with adopted schedules in force; adopted
@@ -115,7 +137,7 @@ class LearningJob:
         error = None
         try:
             cycle = Cycle(self.file_config, self.applied(), plan, key, now)
-            proposal = run_cycle(cycle, self.store, self.fetch)
+            proposal = run_cycle(cycle, self.store, self.fetch, self.compute)
             if proposal is not None and proposal.status == ProposalStatus.ADOPTED:
                 self.apply(self.applied())
             log.info("learnt", endpoint=key, proposal=proposal.id if proposal else None,

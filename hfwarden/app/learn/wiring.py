@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Protocol
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -50,6 +49,5 @@ class ScheduledLearning(LearningJob):
             IntervalTrigger(seconds=every_s),
             id="learn",
             executor=executor,
-            next_run_time=self.clock.now() + timedelta(seconds=min(every_s, 1.0)),
             misfire_grace_time=None,
         )
