@@ -81,10 +81,13 @@ def run_cycle(cycle: Cycle, store: Store, fetch: DemandSource, compute: Compute 
     file_entry = entry_text(cycle.file_config.sources, key)
     entry = proposed_entry(proposed.text)
     latest = store.proposals(key)
-    if latest and proposed_entry(latest[-1].schedule_yaml) == entry and latest[-1].status in (
-        ProposalStatus.OPEN, ProposalStatus.ADOPTED, ProposalStatus.REFUSED, ProposalStatus.DISMISSED,
-    ):  # fmt: skip
-        return None  # the same schedule again: nothing new to say
+    repeated = (
+        latest
+        and proposed_entry(latest[-1].schedule_yaml) == entry
+        and latest[-1].file_fingerprint == fingerprint(file_entry)
+    )  # a dismissed, refused or reverted schedule is not proposed again until demand or the file changes
+    if repeated:
+        return None  # the same schedule against the same entry: nothing new to say
     document = _figures(proposed, demand, plan, yaml_diff(key, file_entry, entry))
     status, reason = ProposalStatus.OPEN, ""
     if plan.mode == LearnMode.ADOPT:
