@@ -3,6 +3,7 @@ censored `--from-history`, gaps in trace files, and the Prometheus adapter's aut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,16 +11,28 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import respx
+from prometheus_client import CollectorRegistry
 
 from hfwarden.adapters.prometheus import PrometheusAuth, PrometheusError, PrometheusSource, chunks, query_for
-from hfwarden.adapters.trace import read_trace
+from hfwarden.adapters.store import Store
+from hfwarden.adapters.store.proposals import Notes
+from hfwarden.adapters.trace import Trace, read_trace
+from hfwarden.app.learn.bridge import Demand
+from hfwarden.app.learn.drift import ForecastCollector, track_forecast
+from hfwarden.app.learn.entries import entry_text, fingerprint
+from hfwarden.app.learn.job import LearningJob
 from hfwarden.cli import main
+from hfwarden.clock import ManualClock
+from hfwarden.config import Config, load_config
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.learning import (
     Figures,
     Keep,
     KeptWindow,
+    LearnMode,
     LearnPlan,
+    Proposal,
+    ProposalStatus,
     adoption_refusal,
     broken_keep,
     forecast_error,
@@ -197,3 +210,77 @@ def test_basic_auth_and_a_refusal(capsys: pytest.CaptureFixture[str]) -> None:
         source.demand("up", MONDAY, MONDAY + timedelta(minutes=2))
     assert route.calls.last.request.headers["Authorization"].startswith("Basic ")
     assert "pw-9" not in str(caught.value)
+
+
+def _proposal(figures: dict[str, object], *, status: ProposalStatus, fingerprint: str, yaml_text: str) -> Proposal:
+    return Proposal(0, "acme/chat", 0, MONDAY, status, LearnMode.ADOPT, yaml_text, fingerprint, figures)
+
+
+LEARNT = """version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - cron: "0 8 * * 1-5"
+        action: resume
+        min_replicas: 2
+        max_replicas: 4
+"""
+
+
+def test_an_adopted_schedule_stands_until_the_file_entry_changes(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(LEARN_FILE)
+    config = load_config([path])
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    entry = fingerprint(entry_text(config.sources, "acme/chat"))
+    store.add_proposal(_proposal({}, status=ProposalStatus.ADOPTED, fingerprint=entry, yaml_text=LEARNT), Notes())
+    applied: list[Config] = []
+    job = LearningJob(store, ManualClock(MONDAY), config, fetch=_no_demand, apply=applied.append, observed=list)
+    in_force = job.applied().endpoint("acme/chat")
+    assert in_force is not None
+    assert [r.action.min_replicas for r in in_force.rules] == [2]
+    # A comment changes nothing; a changed rule in the file supersedes the adoption.
+    path.write_text(LEARN_FILE.replace("version: 1\n", "version: 1\n# reviewed\n"))
+    assert job.applied(load_config([path])).endpoint("acme/chat").rules == in_force.rules  # type: ignore[union-attr]
+    path.write_text(LEARN_FILE.replace('cron: "0 9 * * 1-5"', 'cron: "30 9 * * 1-5"'))
+    file_config = load_config([path])
+    assert job.applied(file_config).endpoint("acme/chat") == file_config.endpoint("acme/chat")
+    assert [p.status for p in store.proposals("acme/chat")] == [ProposalStatus.SUPERSEDED]
+    assert [e.action for e in store.audit_entries("acme/chat")] == ["proposal_superseded"]
+    store.close()
+
+
+def _no_demand(plan: LearnPlan, endpoint: str, start: datetime, end: datetime) -> Demand:
+    raise PrometheusError("no Prometheus in this test")
+
+
+def _steady_demand(requests: int) -> Callable[[LearnPlan, str, datetime, datetime], Demand]:
+    def fetch(plan: LearnPlan, endpoint: str, start: datetime, end: datetime) -> Demand:
+        minutes = int((end - start).total_seconds() // 60)
+        return Demand(Trace(start, (requests,) * minutes, frozenset({timedelta(0)})), "steady")
+
+    return fetch
+
+
+def test_forecast_error_is_a_metric_and_drift_alerts_after_two_days(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    profile = [600.0] * 168  # learnt for 10 requests a minute, every hour
+    store.add_proposal(_proposal({"profile": profile}, status=ProposalStatus.ADOPTED, fingerprint="x",
+                                 yaml_text=LEARNT), Notes())  # fmt: skip
+    plan = LearnPlan("acme/chat", timedelta(days=7), 60.0, drift_error=0.5)
+    state = track_forecast(store, plan, "acme/chat", None, _steady_demand(10), now=MONDAY, sinks=("slack",))
+    assert state.forecast_error == 0.0
+    registry = CollectorRegistry()
+    registry.register(ForecastCollector(store))
+    assert registry.get_sample_value("hfwarden_forecast_error_ratio", {"endpoint": "acme/chat"}) == 0.0
+    # Demand now runs at 30 a minute: the forecast is 2/3 under what came (MAPE over actuals), hour after hour.
+    at = MONDAY
+    for _ in range(49):
+        at += timedelta(hours=1)
+        state = track_forecast(store, plan, "acme/chat", state, _steady_demand(30), now=at, sinks=("slack",))
+    assert registry.get_sample_value("hfwarden_forecast_error_ratio", {"endpoint": "acme/chat"}) == pytest.approx(2 / 3)
+    kinds = [key.split("|")[0] for _, key in store.raised_alerts()]
+    assert kinds == ["forecast_drift"]
+    store.close()
