@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from hfwarden.adapters.trace import Trace  # noqa: E402
 from hfwarden.app.learn.bridge import Demand, Learning, propose  # noqa: E402
-from tests import traces  # noqa: E402
+from tests.support import traces  # noqa: E402
 
 TARGET_CPU_S_PER_100 = 60.0
 START = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday

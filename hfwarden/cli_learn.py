@@ -7,15 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from hfwarden.cli_predict import add_demand_flags
+
 CONFIG_HELP = "schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
-
-
-def add_demand_flags(p: argparse.ArgumentParser) -> None:
-    """`--prometheus URL --query PROMQL [--since 6w] [--until T]`, instead of `--trace`."""
-    p.add_argument("--prometheus", metavar="URL", help="read demand from this Prometheus instead of --trace")
-    p.add_argument("--query", metavar="PROMQL", help="requests per minute; {namespace} {name} are filled in")
-    p.add_argument("--since", dest="prom_since", default="6w", metavar="6w", help="how far back (default 6w)")
-    p.add_argument("--until", dest="prom_until", metavar="T", help="ISO 8601 end of the window (default now)")
 
 
 def add_commands(sub: Any) -> None:

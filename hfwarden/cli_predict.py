@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from hfwarden.adapters.trace import TraceError
 from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.catalogue import builtin_price
-from hfwarden.cli_learn import add_demand_flags
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.windows import parse_duration_minutes
@@ -43,6 +42,14 @@ def _endpoint(text: str) -> str:
         return str(EndpointKey.parse(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_demand_flags(p: argparse.ArgumentParser) -> None:
+    """`--prometheus URL --query PROMQL [--since 6w] [--until T]`, instead of `--trace`."""
+    p.add_argument("--prometheus", metavar="URL", help="read demand from this Prometheus instead of --trace")
+    p.add_argument("--query", metavar="PROMQL", help="requests per minute; {namespace} {name} are filled in")
+    p.add_argument("--since", dest="prom_since", default="6w", metavar="6w", help="how far back (default 6w)")
+    p.add_argument("--until", dest="prom_until", metavar="T", help="ISO 8601 end of the window (default now)")
 
 
 def _common(p: argparse.ArgumentParser, *, trace_required: bool) -> None:
@@ -154,7 +161,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if schedule is None:
         raise BacktestError(f"{args.endpoint} is not declared in {', '.join(map(str, config.sources)) or 'the config'}")
     _instance, price = price_for(args.endpoint, args.instance, config)
-    from hfwarden.app.learn.source import demand_trace
+    from hfwarden.app.demand import demand_trace
 
     trace = demand_trace(args)
     zone = trace.fixed_zone()

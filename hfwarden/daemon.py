@@ -303,7 +303,9 @@ class Daemon:
             executor="config",
             next_run_time=self.clock.now() + timedelta(seconds=self.settings.reload_poll_seconds),
         )
-        self.learning.schedule(scheduler, executor="learn", every_s=min(self.settings.tick_seconds, 60.0))
+        # Learning ticks on its own executor, never the pass's (app/learn/job.py).
+        every = min(self.settings.tick_seconds, 60.0)
+        scheduler.add_job(self.learning.tick, IntervalTrigger(seconds=every), id="learn", executor="learn")
         if self.settings.http_port is not None:
             self.http = HttpServer(
                 build_web_app(

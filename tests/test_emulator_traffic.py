@@ -10,7 +10,7 @@ from huggingface_hub import HfApi
 
 from hfwarden.emulator.server import Emulator
 from hfwarden.emulator.traffic import read_minutes, replay_on
-from tests.helpers import create
+from tests.support.helpers import create
 
 
 def _counter(text: str, name: str) -> float | None:

@@ -24,6 +24,7 @@ from hfwarden.app.learn.job import LearningJob
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
+from hfwarden.core.cost import Segment
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.learning import (
     Figures,
@@ -41,7 +42,6 @@ from hfwarden.core.learning import (
     parse_span,
 )
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule
-from tests.test_recommend import record_history
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
 
@@ -149,6 +149,26 @@ def test_an_empty_cell_is_a_minute_of_unknown_demand(tmp_path: Path) -> None:
     assert trace.requests == (3, 0, 0)
     assert trace.missing == frozenset({1})
     assert trace.window(trace.start + timedelta(minutes=1), None).missing == frozenset({0})
+
+
+def record_history(url: str, days: int) -> None:
+    """Ledger segments of an endpoint that ran 3 replicas 09:00-18:00 UTC on weekdays, at zero otherwise."""
+    store = Store(url)
+    segments = []
+    first = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+    for day in range(days):
+        start = first + timedelta(days=day)
+        on, off = start + timedelta(hours=9), start + timedelta(hours=18)
+        if start.weekday() >= 5:
+            segments.append(Segment("acme/chat", start, start + timedelta(days=1), 0, 0.8))
+            continue
+        segments += [
+            Segment("acme/chat", start, on, 0, 0.8),
+            Segment("acme/chat", on, off, 3, 0.8),
+            Segment("acme/chat", off, start + timedelta(days=1), 0, 0.8),
+        ]
+    store.save_ledger(segments, [])
+    store.close()
 
 
 def test_from_history_leaves_paused_and_zero_minutes_out_and_says_how_many(

@@ -24,8 +24,8 @@ from hfwarden.config import load_config
 from hfwarden.core.learning import ProposalStatus
 from hfwarden.daemon import Daemon
 from hfwarden.settings import Settings
-from tests import prometheus as prom
-from tests.traces import business_hours, generate
+from tests.support import prometheus as prom
+from tests.support.traces import business_hours, generate
 
 START = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
 END = START + timedelta(weeks=6)

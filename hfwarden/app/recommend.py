@@ -190,7 +190,7 @@ def optional_config(args: argparse.Namespace) -> Config | None:
 
 
 def run_recommend(args: argparse.Namespace) -> int:
-    from hfwarden.app.learn.source import demand_of
+    from hfwarden.app.demand import demand_of
     from hfwarden.cli_predict import price_for
 
     if args.from_history:

@@ -12,20 +12,13 @@ from datetime import datetime
 
 from hfwarden.adapters.trace import Trace
 from hfwarden.app.backtest import Backtest, Policy, PolicyResult, Setup, run_backtest
+from hfwarden.app.demand import Demand
 from hfwarden.app.recommend import _header, learn, reload, render_yaml, split, zone_of
 from hfwarden.core.learning import Figures, hourly_profile
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.rules import EndpointSchedule
 
 HOURS_OF_WEEK = 168
-
-
-@dataclass(frozen=True, slots=True)
-class Demand:
-    """What a proposal is learnt from: a trace, where it came from, and for which endpoint."""
-
-    trace: Trace
-    source: str  # for the schedule file's header: a path, or `Prometheus URL: QUERY`
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ from datetime import datetime
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import Notes
+from hfwarden.app.demand import Demand
 from hfwarden.app.learn.adopted import file_schedule
-from hfwarden.app.learn.bridge import Demand, Learning, Proposed, propose
+from hfwarden.app.learn.bridge import Learning, Proposed, propose
 from hfwarden.app.learn.entries import entry_text, fingerprint, proposed_entry, yaml_diff
 from hfwarden.app.learn.notes import proposal_alert, proposal_audit
 from hfwarden.catalogue import builtin_price

@@ -14,7 +14,7 @@ from prometheus_client.registry import Collector
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import LearningState, Notes
-from hfwarden.app.learn.bridge import Demand
+from hfwarden.app.demand import Demand
 from hfwarden.app.learn.cycle import DemandSource
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.learning import LearnPlan, ProposalStatus, forecast_error, is_drifting, over_since

@@ -16,8 +16,9 @@ from datetime import datetime
 from hfwarden.adapters.prometheus import PrometheusError
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import LearningState, Notes
+from hfwarden.app.demand import Demand
 from hfwarden.app.learn.adopted import Applied, with_adopted
-from hfwarden.app.learn.bridge import Demand, Learning, Proposed, propose
+from hfwarden.app.learn.bridge import Learning, Proposed, propose
 from hfwarden.app.learn.cycle import Cycle, DemandSource, LearningError, run_cycle
 from hfwarden.app.learn.drift import FORECAST_EVERY, track_forecast
 from hfwarden.app.learn.notes import proposal_audit

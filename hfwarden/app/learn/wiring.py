@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from apscheduler.triggers.interval import IntervalTrigger
-
 from hfwarden.adapters.store import Store
 from hfwarden.app.learn.drift import ForecastCollector
 from hfwarden.app.learn.job import LearningJob
@@ -22,7 +20,7 @@ class _Daemon(Protocol):
     last_pass: Any
 
 
-def learning_job(daemon: _Daemon, config: Config) -> ScheduledLearning:
+def learning_job(daemon: _Daemon, config: Config) -> LearningJob:
     """The job for `daemon`: it applies configs to the daemon's reconciler and learns the endpoints
     its last pass observed; `hfwarden_forecast_error_ratio` joins the daemon's metrics."""
     daemon.metrics.registry.register(ForecastCollector(daemon.store))
@@ -31,7 +29,7 @@ def learning_job(daemon: _Daemon, config: Config) -> ScheduledLearning:
         report = daemon.last_pass
         return list(report.observations) if report is not None else []
 
-    return ScheduledLearning(
+    return LearningJob(
         daemon.store,
         daemon.clock,
         config,
@@ -39,15 +37,3 @@ def learning_job(daemon: _Daemon, config: Config) -> ScheduledLearning:
         apply=lambda applied: daemon.reconciler.set_config(applied),
         observed=observed,
     )
-
-
-class ScheduledLearning(LearningJob):
-    def schedule(self, scheduler: Any, *, executor: str, every_s: float) -> None:
-        """Tick on `executor`, never the pass's: learning a cycle may take seconds of CPU."""
-        scheduler.add_job(
-            self.tick,
-            IntervalTrigger(seconds=every_s),
-            id="learn",
-            executor=executor,
-            misfire_grace_time=None,
-        )
