@@ -335,6 +335,7 @@ def test_the_page_lists_open_proposals(world: World) -> None:
     page = text_of(httpx.get(world.base_url + "/").text)
     assert "Schedule proposals (1)" in page
     assert "saves $12.50 per week" in page
+    assert "forecast error (7 days)" in page
     assert "hfwarden adopt acme/chat" in page
     listed = httpx.get(world.base_url + "/api/v1/proposals").json()
     assert [(p["id"], p["endpoint"], p["status"]) for p in listed] == [(stored.id, "acme/chat", "open")]

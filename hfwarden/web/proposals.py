@@ -19,12 +19,20 @@ def standing(store: Store) -> list[Proposal]:
         return []
 
 
-def _row(p: Proposal) -> str:
+def _row(p: Proposal, forecast_error: float | None) -> str:
     action = f"hfwarden adopt {p.endpoint}" if p.status == ProposalStatus.OPEN else f"hfwarden revert {p.endpoint}"
+    error = "–" if forecast_error is None else f"{forecast_error:.0%}"
     return (
         f"<tr><td>{escape(p.endpoint)}</td><td>v{p.version}</td><td>{escape(p.status.value)}</td>"
-        f"<td>{escape(summary(p))}</td><td><code>{escape(action)}</code></td></tr>"
+        f"<td>{escape(summary(p))}</td><td>{error}</td><td><code>{escape(action)}</code></td></tr>"
     )
+
+
+def _forecast_errors(store: Store) -> dict[str, float | None]:
+    try:
+        return {key: state.forecast_error for key, state in store.learning_states().items()}
+    except Exception:  # the page must render even when the store does not answer
+        return {}
 
 
 def proposals_section(store: Store) -> str:
@@ -32,10 +40,12 @@ def proposals_section(store: Store) -> str:
     found = standing(store)
     if not found:
         return ""
-    rows = "".join(_row(p) for p in found)
+    errors = _forecast_errors(store)
+    rows = "".join(_row(p, errors.get(p.endpoint)) for p in found)
     return (
         f'<section id="proposals"><h2>Schedule proposals ({len(found)})</h2><table><thead><tr><th>endpoint</th>'
-        f"<th>version</th><th>status</th><th>on the held-out weeks</th><th>to decide</th></tr></thead>"
+        f"<th>version</th><th>status</th><th>on the held-out weeks</th><th>forecast error (7 days)</th>"
+        f"<th>to decide</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></section>"
     )
 
