@@ -92,9 +92,9 @@ def test_two_daemons_on_postgresql_survive_a_kill_9_of_the_leader(
     leader = Running(["--config", str(path)], env | {"HFWARDEN_MAX_CONCURRENCY": "1", "HFWARDEN_LOG_LEVEL": "debug"})
     standby: Running | None = None
     try:
-        leader.wait_for("lease_acquired")
+        leader.wait_for("lease_acquired", timeout=60)  # a process start on a loaded machine
         standby = Running(["--config", str(path)], env | {"HFWARDEN_LOG_LEVEL": "debug"})  # logs `pass_done`
-        standby.wait_for("lease_standby")
+        standby.wait_for("lease_standby", timeout=60)
         first_seen, before = billing(emulator)
         leader.wait_for("pass_done", count=3)  # the ledger is in the store before anything happens
         path.write_text(schedule(webhook_receiver, pausing=True))  # both reload; the leader pauses four
