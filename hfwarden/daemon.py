@@ -360,7 +360,7 @@ class Daemon:
             self._scheduler.shutdown(wait=True)
         self.reconciler.close()
         self.learning.close()
-        self.store.release_lease(self.holder)
+        self.store.give_up_lease(self.holder)
         if self.http is not None:
             self.http.stop()
         if self._deliverer_thread is not None:
