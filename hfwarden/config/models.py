@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hfwarden.config.learn import LearnSpec
 from hfwarden.core.cost import MAX_PRICE_PER_HOUR_USD, MAX_USD
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.endpoints import EndpointKey
@@ -223,6 +224,7 @@ class EndpointSpec(_Strict):
     drift_after: DriftAfter | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+    learn: LearnSpec | None = None  # schedules that re-learn themselves (config/learn.py)
 
     @field_validator("prewarm_max", "prewarm_default")
     @classmethod

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.hub import Hub
+from hfwarden.adapters.endpoints_api import EndpointsApi
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.act import Actor
@@ -37,7 +37,7 @@ class Reconciler:
         self,
         *,
         config: Config,
-        hub: Hub,
+        hub: EndpointsApi,  # the Hub adapter, or its in-memory twin (adapters/memory_hub.py)
         store: Store,
         clock: Clock,
         dry_run: bool = False,
