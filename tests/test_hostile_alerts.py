@@ -21,7 +21,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.clock import ManualClock
 from hfwarden.config.values import AlertTargets, Webhook
 from hfwarden.core.budget import BreachAction, StopDecision
-from tests.test_alerts import GUARD, NOW
+from tests.support.alerts import GUARD, NOW
 
 PAGE = "https://warden.example.com/"
 

@@ -71,9 +71,8 @@ def warden(tmp_path: Path, proxy: HostileProxy, clock: ManualClock) -> Iterator[
             hub_url=proxy.url,
             request_deadline_seconds=request_deadline,
         )
-        reconciler = Reconciler(
-            config=load_config([path]), hub=hub, store=store, clock=clock, list_deadline_s=list_deadline
-        )
+        reconciler = Reconciler(config=load_config([path]), hub=hub, store=store, clock=clock)
+        reconciler.executor.deadlines.list_s = list_deadline
         made.append((reconciler, store))
         return reconciler
 

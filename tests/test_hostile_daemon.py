@@ -14,7 +14,7 @@ import pytest
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
 from tests.support.hostile_proxy import HostileProxy, Mode, Rule
-from tests.test_daemon import TOKEN, Running, env_for
+from tests.support.process import TOKEN, Running, env_for
 
 SCHEDULE = "version: 1\nendpoints:\n  - {namespace: acme, name: a1, schedule: [{cron: '0 0 1 1 *', action: pause}]}\n"
 

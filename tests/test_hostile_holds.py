@@ -15,8 +15,21 @@ from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from tests.conftest import START
-from tests.test_operator_emulator import HELD_DAY, create, settings_for
+from tests.support.helpers import create
+from tests.support.settings import settings_for
 
+HELD_DAY = """
+version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - {cron: "0 9 * * *", action: pause}
+      - {cron: "0 20 * * *", action: resume, min_replicas: 1, max_replicas: 2}
+budgets:
+  - {name: acme-prod, daily_usd: 150, scope: {namespace: acme}}
+"""
 CASES = {
     "min-max-5000": (["--until", "2h", "--min", "5000", "--max", "5000"], "at most 1,000 replicas"),
     "max-10**23": (["--until", "2h", "--max", "99999999999999999999999"], "at most 1,000 replicas"),

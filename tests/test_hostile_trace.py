@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,27 @@ import pytest
 from hfwarden.adapters import trace
 from hfwarden.adapters.trace import MAX_SPAN_MINUTES, TraceError, read_trace
 from hfwarden.cli import main
-from tests.test_backtest import cli_files
+from tests.support.traces import write as write_trace
 
 HANG_NET_S = 30
+CONFIG = """
+version: 1
+endpoints:
+  - namespace: acme
+    name: chat
+    instance: aws/us-east-1/nvidia-l4/x1
+    schedule:
+      - {cron: "50 23 * * *", action: resume, min_replicas: 1, max_replicas: 3}
+"""
+
+
+def cli_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A schedule and an eight-minute trace `backtest` accepts."""
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    rows = [((start + timedelta(minutes=m)).isoformat(), n) for m, n in enumerate([5, 25, 25, 25, 0, 0, 0, 0])]
+    return config, write_trace(tmp_path / "trace.csv", rows)
 
 
 def test_two_rows_far_apart_are_refused_before_one_entry_per_minute_is_made(tmp_path: Path) -> None:

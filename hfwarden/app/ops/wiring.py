@@ -57,7 +57,7 @@ def build_pass(
 ) -> Reconciler:
     """The pass over `store`, calling the API as the settings say; `stopping` cancels its calls."""
     cancel = stopping or threading.Event()
-    return Reconciler(
+    made = Reconciler(
         config=config,
         hub=build_hub(settings, cancel, clock=clock, observer=on_call, retry_observer=on_retry),
         store=store,
@@ -68,9 +68,12 @@ def build_pass(
         stopping=stopping,
         # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
         fence_fresh_s=min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10),
-        pass_deadline_s=settings.pass_deadline_seconds,
-        list_deadline_s=settings.list_deadline_seconds,
     )
+    # After the pass's deadline, calls not started are left for the next pass; after the listing's, a
+    # namespace that has not answered is unobservable this pass.
+    made.executor.deadlines.pass_s = settings.pass_deadline_seconds
+    made.executor.deadlines.list_s = settings.list_deadline_seconds
+    return made
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from datetime import datetime
 from hfwarden.adapters.endpoints_api import EndpointsApi
 from hfwarden.adapters.hub import Deferred, HubError
 from hfwarden.adapters.store import LeaseLost
+from hfwarden.app.reconcile.deadlines import PassDeadlines
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
@@ -51,13 +52,14 @@ class Executor:
         self._stopping = stopping
         self._stop_seen: float | None = None
         self._before_call = before_call
+        self.deadlines = PassDeadlines(hub, lambda ns: self._pool.submit(self.hub.list_endpoints, ns))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit_list(self, namespaces: Sequence[str]) -> dict[str, Future[list[Observation]]]:
-        """Start one list call per namespace; the futures by namespace."""
-        return {ns: self._pool.submit(self.hub.list_endpoints, ns) for ns in namespaces}
+        """One list call per namespace, settled by the listing deadline; the futures by namespace."""
+        return self.deadlines.collect(namespaces)
 
     def carry_out(self, decisions: Sequence[Decision], observations: Mapping[str, Observation]) -> list[CallResult]:
         """Every decision with steps, in parallel; outcomes in the decisions' order."""

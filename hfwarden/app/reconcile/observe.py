@@ -3,12 +3,11 @@ the spend ledger at the time they were seen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.hub import Deferred, HubError
+from hfwarden.adapters.hub import HubError
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.execute import Executor
@@ -47,7 +46,6 @@ class Observer:
         *,
         clock: Clock,
         gap_after: timedelta,
-        list_deadline_s: float = 10.0,
     ) -> None:
         self.executor = executor
         self.store = store
@@ -57,15 +55,13 @@ class Observer:
         self.gap_after = gap_after
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self.startups = StartupBook(store, now=clock.now())
-        self.list_deadline_s = list_deadline_s
-        self._slow: dict[str, Future[list[Observation]]] = {}  # list calls still under way from a past pass
         self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
 
     def observe(self, config: Config, now: datetime, *, mode: PassMode) -> Sight:
         """Every namespace listed once, prices refreshed, observations folded into the ledger."""
-        self._take_up_ledger(now, read_only=not mode.writes)
+        self._take_up_ledger(now, read_only=not mode.persists)
         sight, seen_at = self._list(config)
-        self.prices.refresh(self.executor.hub, config.namespaces, now, persist=mode.writes)
+        self.prices.refresh(self.executor.hub, config.namespaces, now, persist=mode.persists)
         alerts = []
         for observed in sight.observations.values():
             price = self.prices.price(observed.instance)
@@ -111,38 +107,14 @@ class Observer:
         shows happened before then, not before the pass)."""
         sight = Sight()
         seen_at: dict[str, datetime] = {}
-        for namespace, listing in self._listings(config.namespaces).items():
+        for namespace, listing in self.executor.submit_list(config.namespaces).items():
             try:
-                sight.observations.update((o.key, o) for o in listing.result(timeout=0))
+                sight.observations.update((o.key, o) for o in listing.result())
                 seen_at[namespace] = self.clock.now()
-            except Exception as exc:  # any failure of one namespace is that namespace's, never the pass's
-                exc = exc if isinstance(exc, HubError) else HubError(f"list {namespace}: {failure(exc)}")
+            except HubError as exc:
                 sight.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
                 sight.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))
         self.logbook.observations(sight.observations)
         return sight, seen_at
-
-    def _listings(self, namespaces: Sequence[str]) -> dict[str, Future[list[Observation]]]:
-        """One list call per namespace, waited for until the listing deadline: a namespace that never
-        answers is unobservable this pass instead of holding back every other one. Its call goes on (to
-        its own deadline) and is not sent again while it does."""
-        # A late answer that came in since is dropped: its observations are as old as its call.
-        pending = {ns: f for ns, f in self._slow.items() if ns in namespaces and not f.done()}
-        fresh = [ns for ns in namespaces if ns not in pending]
-        listings = {**self.executor.submit_list(fresh), **pending}
-        wait(listings.values(), timeout=self.list_deadline_s)
-        self._slow = {ns: f for ns, f in listings.items() if not f.done()}
-        return {ns: f if f.done() else _late(ns, self.list_deadline_s) for ns, f in listings.items()}
-
-
-def _late(namespace: str, seconds: float) -> Future[list[Observation]]:
-    late: Future[list[Observation]] = Future()
-    late.set_exception(Deferred(f"list {namespace}: no answer within {seconds:g} s; left for the next pass"))
-    return late
-
-
-def failure(exc: BaseException) -> str:
-    """An unexpected exception as one line (its type says what kind of trouble it was)."""
-    return f"{type(exc).__name__}: {exc}"[:300]

@@ -6,7 +6,6 @@ next pass."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -45,8 +44,6 @@ class Reconciler:
         gap_after: timedelta = timedelta(minutes=5),
         on_action: Callable[[str, str], None] | None = None,
         stopping: threading.Event | None = None,
-        pass_deadline_s: float | None = None,
-        list_deadline_s: float = 10.0,
         fence_fresh_s: float = FENCE_FRESH_S,
     ) -> None:
         self.config, self.store, self.clock = config, store, clock
@@ -60,17 +57,8 @@ class Reconciler:
         self.executor = Executor(
             hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self.recorder.check_fence
         )
-        self.observer = Observer(
-            self.executor,
-            store,
-            self.prices,
-            logbook,
-            clock=clock,
-            gap_after=gap_after,
-            list_deadline_s=list_deadline_s,
-        )
+        self.observer = Observer(self.executor, store, self.prices, logbook, clock=clock, gap_after=gap_after)
         self.actor = Actor(self.executor, self.observer, self.recorder, logbook, clock=clock)
-        self.pass_deadline_s = pass_deadline_s  # after it, calls not yet made are left for the next pass
         self._lock = threading.Lock()
 
     @property
@@ -98,23 +86,15 @@ class Reconciler:
 
     def run_pass(self) -> PassReport:
         """Observe, decide, act; record everything. Never raises for one endpoint's or namespace's trouble."""
-        with self._lock:
+        with self._lock, self.executor.deadlines.within_pass():
             return self._pass(self.mode)
 
     def assess(self) -> PassReport:
         """Observe and compute every figure, changing nothing anywhere (for `hfwarden status`)."""
-        with self._lock:
+        with self._lock, self.executor.deadlines.within_pass():
             return self._pass(PassMode.READ_ONLY)
 
     def _pass(self, mode: PassMode) -> PassReport:
-        deadline = None if self.pass_deadline_s is None else time.monotonic() + self.pass_deadline_s
-        self.executor.hub.begin_pass(deadline)
-        try:
-            return self._pass_within_deadline(mode)
-        finally:
-            self.executor.hub.begin_pass(None)
-
-    def _pass_within_deadline(self, mode: PassMode) -> PassReport:
         now = self.clock.now()
         sight = self.observer.observe(self.config, now, mode=mode)
         config = self._with_leads(self.config, now).expanded(sight.observations)  # `match:`: the endpoints seen
