@@ -157,11 +157,22 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
     return lines
 
 
+def probe_host(listen_host: str) -> str:
+    """Where to reach a server listening on `listen_host`: a wildcard is reached on loopback, any other
+    address as itself (an IPv6 one in brackets)."""
+    match listen_host:
+        case "" | "0.0.0.0":
+            return "127.0.0.1"
+        case "::" | "[::]":
+            return "[::1]"
+    return f"[{listen_host}]" if ":" in listen_host and not listen_host.startswith("[") else listen_host
+
+
 def healthcheck(args: argparse.Namespace) -> int:
     import httpx
 
     settings = _settings()
-    url = args.url or f"http://127.0.0.1:{settings.http_port}/healthz"
+    url = args.url or f"http://{probe_host(settings.http_host)}:{settings.http_port}/healthz"
     try:
         response = httpx.get(url, timeout=5)
     except httpx.HTTPError as exc:

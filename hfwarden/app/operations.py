@@ -3,16 +3,18 @@ a release, a day's plan. The CLI parses and renders; the daemon schedules; both 
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from hfwarden.adapters.alerts import Deliverer, pending
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.adapters.store import Store, StoreError, lease_holder_id
+from hfwarden.adapters.store import NoState, Store, StoreError, lease_holder_id
 from hfwarden.app.plan import DayPlan, plan_day
 from hfwarden.app.reconcile import Reconciler
 from hfwarden.app.record import FENCE_FRESH_S
@@ -111,16 +113,21 @@ def deliver_waiting(
 
 
 def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
-    """Observe and compute every figure `status` shows, changing nothing."""
-    store = Store.open_existing(settings.database_url)
-    reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event(), clock=clock), store=store, clock=clock, dry_run=True
-    )
-    try:
-        return reconciler.assess()
-    finally:
-        reconciler.close()
-        store.close()
+    """Observe and compute every figure `status` shows, changing nothing. Before any hfwarden ran on the
+    state, the live endpoints and prices still show, through a scratch store thrown away afterwards
+    (the report says spend is not tracked): a first command should work, and must not create state."""
+    with tempfile.TemporaryDirectory(prefix="hfwarden-status-") as scratch:
+        try:
+            store, tracked = Store.open_existing(settings.database_url), True
+        except NoState:
+            store, tracked = Store(f"sqlite:///{Path(scratch) / 'scratch.db'}"), False
+        hub = build_hub(settings, threading.Event(), clock=clock)
+        reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock, dry_run=True)
+        try:
+            return replace(reconciler.assess(), spend_tracked=tracked)
+        finally:
+            reconciler.close()
+            store.close()
 
 
 def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> ReleaseResult:

@@ -39,6 +39,8 @@ class PassReport:
     saved_today_usd: float = 0.0
     startups: dict[str, StartupFigures] = field(default_factory=dict)  # start-ups and cold starts per endpoint
     startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
+    # False when no hfwarden has run on the state yet (`status` on a first day): spend is unknown, not $0.
+    spend_tracked: bool = True
 
     def note(self, decision: Decision) -> None:
         """A decision into the report's lists: failed (with why), satisfied or waiting."""

@@ -82,10 +82,19 @@ def _html(request: Request, text: str, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, headers=headers, media_type="text/html; charset=utf-8")
 
 
-def refresh_of(request: Request) -> int:
-    """`?refresh=N` seconds (2 to 3600) for a wall screen; anything else is the default 30."""
-    text = request.query_params.get("refresh", "")
-    return min(max(int(text), MIN_REFRESH), MAX_REFRESH) if text.isdigit() else REFRESH_SECONDS
+def bounded_int(text: str, low: int, high: int) -> int | None:
+    """`text` as an integer from `low` to `high`, or None. ASCII digits only: `str.isdigit` accepts
+    `²`, which `int` then refuses, and a 5,000-digit number must not reach `int` at all."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def refresh_of(request: Request) -> int | None:
+    """`?refresh=N` seconds (2 to 3600) for a wall screen; absent: the default 30; anything else None."""
+    text = request.query_params.get("refresh")
+    return REFRESH_SECONDS if text is None else bounded_int(text, MIN_REFRESH, MAX_REFRESH)
 
 
 def page_routes(source: PageSource) -> list[Route]:
@@ -106,8 +115,12 @@ def page_routes(source: PageSource) -> list[Route]:
         return render_overview(overview, refresh_seconds=refresh)
 
     async def page(request: Request) -> Response:
+        refresh = refresh_of(request)
+        if refresh is None:
+            text = request.query_params.get("refresh", "")
+            return _problem(400, f"refresh: {text[:20]!r}: expected seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}")
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
-        return _html(request, await run_in_threadpool(page_text, refresh_of(request)))
+        return _html(request, await run_in_threadpool(page_text, refresh))
 
     async def api_index(_request: Request) -> Response:
         return _json(API_INDEX)
@@ -132,9 +145,10 @@ def page_routes(source: PageSource) -> list[Route]:
 
     async def api_audit(request: Request) -> Response:
         text = request.query_params.get("limit", "50")
-        if not text.isdigit() or not 1 <= int(text) <= MAX_AUDIT:
-            return _problem(400, f"limit: {text!r}: expected an integer from 1 to {MAX_AUDIT}")
-        return _json(await run_in_threadpool(audit_document, source.store, int(text)))
+        limit = bounded_int(text, 1, MAX_AUDIT)
+        if limit is None:
+            return _problem(400, f"limit: {text[:20]!r}: expected an integer from 1 to {MAX_AUDIT}")
+        return _json(await run_in_threadpool(audit_document, source.store, limit))
 
     return [
         Route("/", page, methods=["GET"]),
