@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import textwrap
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -34,7 +35,7 @@ def _command(sub: argparse._SubParsersAction[_Parser], name: str, summary: str) 
 
 def _describe(parser: argparse.ArgumentParser, name: str) -> None:
     about = COMMANDS[name]
-    parser.description = about.description
+    parser.description = textwrap.fill(about.description, 79)
     parser.epilog = about.epilog()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
@@ -124,19 +125,18 @@ def _build_parser() -> _Parser:
     validate.add_argument("paths", type=Path, nargs="+", metavar="PATH")
 
     plan = _command(sub, "plan", "a day's transitions per endpoint (needs no token)")
-    plan.add_argument(
-        "--config", type=Path, help=CONFIG_HELP
-    )
+    plan.add_argument("--config", type=Path, help=CONFIG_HELP)
     plan.add_argument("--date", type=_plan_day, help="YYYY-MM-DD, local to each endpoint (default today)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument(
-        "--html", type=writable_file, metavar="FILE", help="also write the day view (strips, costs) as one self-contained file"
+        "--html",
+        type=writable_file,
+        metavar="FILE",
+        help="also write the day view (strips, costs) as one self-contained file",
     )
 
     status = _command(sub, "status", "per endpoint and budget: state, spend and projection today")
-    status.add_argument(
-        "--config", type=Path, help=CONFIG_HELP
-    )
+    status.add_argument("--config", type=Path, help=CONFIG_HELP)
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     release = _command(sub, "release", "lift a budget guard's latch on an endpoint")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TOKEN = "HF_TOKEN (or HF_TOKEN_FILE): the Hugging Face token"
+TOKEN_ENV = "HF_TOKEN (or HF_TOKEN_FILE): the Hugging Face token"  # noqa: S105 (a help line)
 API = "HFWARDEN_ENDPOINTS_API_URL: the Inference Endpoints API, ending in /v2 (default: the real one)"
 CONFIG = "HFWARDEN_CONFIG: schedule file or directory when --config is not given (default: schedules/)"
 STATE = "HFWARDEN_STATE_DIR or HFWARDEN_STATE_URL: where the state is (default: ~/.local/state/hfwarden)"
@@ -30,7 +30,7 @@ COMMANDS: dict[str, CommandHelp] = {
         "The daemon: apply the schedules to the endpoints, keep the spend ledger, defend the budgets, "
         "serve the status page. --once does one pass and prints what it did; --dry-run decides and logs "
         "but calls nothing that mutates (allowed beside a running daemon: a read-only preview).",
-        (TOKEN, API, CONFIG, STATE, "HFWARDEN_DRY_RUN=true: as --dry-run", "HFWARDEN_HTTP_HOST/PORT: the page"),
+        (TOKEN_ENV, API, CONFIG, STATE, "HFWARDEN_DRY_RUN=true: as --dry-run", "HFWARDEN_HTTP_HOST/PORT: the page"),
         "hfwarden run --once --dry-run",
     ),
     "validate": CommandHelp(
@@ -47,22 +47,24 @@ COMMANDS: dict[str, CommandHelp] = {
     "status": CommandHelp(
         "Per endpoint and budget: state, spend and projection today. Observes the API and changes "
         "nothing; before the daemon ever ran it shows the live endpoints and prices, spend not tracked yet.",
-        (TOKEN, API, CONFIG, STATE),
+        (TOKEN_ENV, API, CONFIG, STATE),
         "hfwarden status --json",
     ),
     "release": CommandHelp(
         "Lift a budget guard's latch on an endpoint: it is exempt from that budget until the budget's next "
         "day. Prints a quote (the budget with and without it) first.",
-        (TOKEN, API, CONFIG, STATE),
+        (TOKEN_ENV, API, CONFIG, STATE),
         "hfwarden release acme/chat-llama",
     ),
     "hold": CommandHelp(
         "Keep one endpoint in a state until a time (break-glass), above its schedule. --state defaults "
         "to running. Prints what it adds to today's projection.",
-        (TOKEN, API, CONFIG, STATE),
+        (TOKEN_ENV, API, CONFIG, STATE),
         "hfwarden hold acme/chat-llama --until 2h --reason 'demo at 3'",
     ),
-    "holds": CommandHelp("The holds in force, with when each ends (in its endpoint's zone).", (STATE,), "hfwarden holds"),
+    "holds": CommandHelp(
+        "The holds in force, with when each ends (in its endpoint's zone).", (STATE,), "hfwarden holds"
+    ),
     "unhold": CommandHelp(
         "Lift a hold now; the schedule's state for this moment is applied by the next pass.",
         (CONFIG, STATE),

@@ -60,7 +60,9 @@ def add_commands(sub: Any) -> None:
     """Register `backtest` and `recommend` on the main parser's subcommands."""
     bt = sub.add_parser("backtest", help="replay a request trace against a schedule and HF autoscaling, priced")
     _common(bt, trace_required=True)
-    bt.add_argument("--max-replicas", type=positive_int, metavar="N", help="default: the schedule's largest max_replicas")
+    bt.add_argument(
+        "--max-replicas", type=positive_int, metavar="N", help="default: the schedule's largest max_replicas"
+    )
     bt.add_argument("--from", dest="since", metavar="DATE", help="first day (or ISO instant) to replay")
     bt.add_argument("--to", dest="until", metavar="DATE", help="last day (inclusive) or ISO instant (exclusive)")
     bt.add_argument("--json", action="store_true", help="machine-readable output")
@@ -69,9 +71,13 @@ def add_commands(sub: Any) -> None:
 
     rec = sub.add_parser("recommend", help="learn a schedule from a trace (or from what the daemon observed)")
     _common(rec, trace_required=False)
-    rec.add_argument("--max-replicas", type=positive_int, metavar="N", help="default: what the busiest training minute needs")
+    rec.add_argument(
+        "--max-replicas", type=positive_int, metavar="N", help="default: what the busiest training minute needs"
+    )
     rec.add_argument("--timezone", metavar="ZONE", help="zone of the rules (default: the trace's own, else UTC)")
-    rec.add_argument("--max-delayed-pct", type=percentage, default=1.0, metavar="PCT", help="delay allowed (default 1.0)")
+    rec.add_argument(
+        "--max-delayed-pct", type=percentage, default=1.0, metavar="PCT", help="delay allowed (default 1.0)"
+    )
     rec.add_argument("--holdout-weeks", type=int, default=1, metavar="N", help="last weeks kept for the backtest")
     rec.add_argument("--from-history", action="store_true", help="learn from the daemon's recorded replica counts")
     rec.set_defaults(handler=recommend_command)

@@ -17,11 +17,12 @@ from pydantic import ValidationError
 from hfwarden import logs
 from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
-from hfwarden.core.formats import counted, dollars
+from hfwarden.core.formats import counted, dollars, moment
 from hfwarden.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from hfwarden.app.plan import DayPlan
+    from hfwarden.app.report import PassReport
 
 
 def _settings(**overrides: object) -> Settings:
@@ -60,10 +61,15 @@ def run(args: argparse.Namespace) -> int:
 
     result = operations.run_once(settings, config, clock=SystemClock())
     if result.report is None:
-        print(f"another hfwarden ({result.held_by}) is acting on this state; not acting", file=sys.stderr)
+        print(
+            f"another hfwarden ({result.held_by}) is acting on this state; not acting "
+            "(`run --once --dry-run` previews beside it)",
+            file=sys.stderr,
+        )
         return 1
     for endpoint, why in result.report.failed.items():
         print(f"failed: {endpoint}: {why}", file=sys.stderr)
+    print(once_summary(result.report, dry_run=settings.dry_run, beside=result.held_by if result.preview else None))
     if result.undelivered:
         print(
             f"{result.undelivered} alert deliveries still waiting in the outbox (a sink did not take them); "
@@ -71,6 +77,25 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if result.report.ok and not result.undelivered else 1
+
+
+def once_summary(report: PassReport, *, dry_run: bool, beside: str | None = None) -> str:
+    """`run --once`'s one line: what the pass did (or, dry, would do), its alerts and failures."""
+
+    def names(keys: list[str]) -> str:
+        shown = sorted(set(keys))
+        return f" ({', '.join(shown[:5])}{', ...' if len(shown) > 5 else ''})" if shown else ""
+
+    observed = counted(report.observed, "endpoint")
+    if dry_run:
+        head = f"dry run beside {beside}, nothing written" if beside else "dry run"
+        acted = f"would act on {counted(len(set(report.would_act)), 'endpoint')}{names(report.would_act)}"
+    else:
+        head = "one pass"
+        acted = f"acted on {counted(len(set(report.acted)), 'endpoint')}{names(report.acted)}"
+    stopped = f", {len(report.stopped)} stopped by the budget guard" if report.stopped else ""
+    alerts = counted(len(report.alerts), "alert")
+    return f"{head}: {observed} observed, {acted}{stopped}, {alerts}, {len(report.failed)} failed"
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -227,8 +252,7 @@ def release(args: argparse.Namespace) -> int:
         return 0
     print(
         f"released {latch.endpoint} (was latched by budget {latch.budget}): exempt from budget {latch.budget} "
-        f"until {latch.until:%Y-%m-%d %H:%M %Z}; it stays stopped until its next scheduled transition or a "
-        "manual resume"
+        f"until {moment(latch.until)}"
     )
     if result.quote is None:
         print(f"no quote: budget {latch.budget} is no longer configured")

@@ -63,6 +63,7 @@ class OnceResult:
     report: PassReport | None
     held_by: str | None = None
     undelivered: int = 0
+    preview: bool = False  # a dry run beside the lease holder: decided and logged, nothing written
 
 
 def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
@@ -72,7 +73,10 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
     try:
         generation = store.acquire_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds))
         if generation is None:
-            return OnceResult(None, held_by=store.lease_holder())
+            held_by = store.lease_holder()
+            if settings.dry_run:
+                return OnceResult(preview(settings, config, store, clock), held_by=held_by, preview=True)
+            return OnceResult(None, held_by=held_by)
         try:
             reconciler = Reconciler(
                 config=config,
@@ -94,6 +98,16 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
             store.release_lease(holder)
     finally:
         store.close()
+
+
+def preview(settings: Settings, config: Config, store: Store, clock: Clock) -> PassReport:
+    """A dry-run pass that writes nothing, for beside a daemon that holds the lease."""
+    hub = build_hub(settings, threading.Event(), clock=clock)
+    reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock, dry_run=True)
+    try:
+        return reconciler.preview()
+    finally:
+        reconciler.close()
 
 
 def deliver_waiting(

@@ -93,10 +93,18 @@ class Reconciler:
         with self._lock:
             return self._pass(read_only=True)
 
-    def _pass(self, *, read_only: bool) -> PassReport:
+    def preview(self) -> PassReport:
+        """A dry run that writes nothing at all (no audit entry, no ledger): what a pass would decide,
+        safe beside a daemon that holds the lease (`run --once --dry-run`)."""
+        assert self.dry_run, "a preview is a dry run"
+        with self._lock:
+            return self._pass(read_only=False, write=False)
+
+    def _pass(self, *, read_only: bool, write: bool = True) -> PassReport:
         config, now = self.config, self.clock.now()
         report = PassReport(started_at=now)
-        unobservable, unpriced = self.observer.observe(config, report, read_only=read_only)
+        write = write and not read_only
+        unobservable, unpriced = self.observer.observe(config, report, read_only=not write)
         records = Records(alerts=unpriced)
         config = self._with_leads(config, now)
         config = config.expanded(report.observations)  # `match:` entries: the endpoints seen this pass
@@ -117,10 +125,12 @@ class Reconciler:
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
         records += Records(alerts=self.observer.startup_figures(config, report, spend.price_of, now))
         report.alerts = [*records.alerts, *outcome.stop_alerts, *outcome.records.alerts]
-        if not read_only:
+        if write:
             report.enqueued += self.recorder.write(records, now, ledger=self.ledger)
+        elif not read_only:
+            self.logbook.alerts({a.dedupe_key: a for a in records.alerts}.values(), dry_run=True)
         # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
-        self.observer.startups.flush(now, write=not read_only and self.recorder.holds_fence())
+        self.observer.startups.flush(now, write=write and self.recorder.holds_fence())
         return report
 
     def _with_leads(self, config: Config, now: datetime) -> Config:
@@ -147,6 +157,7 @@ class Reconciler:
     def _carry_out(self, decisions: list[Decision], report: PassReport) -> Records:
         """Send the steps (none in a dry run: one audit entry per new decision instead)."""
         if self.dry_run:
+            report.would_act += [d.endpoint for d in decisions]
             return self.recorder.instead_of(decisions, report.observations, at=self.clock.now())
         records = Records()
         for outcome in self.executor.carry_out(decisions, report.observations):

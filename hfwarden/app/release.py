@@ -10,7 +10,7 @@ from hfwarden.app.spend import SpendView
 from hfwarden.config import Config
 from hfwarden.core.cost import usd
 from hfwarden.core.records import Latch
-from hfwarden.core.release import ReleaseQuote, release_quote
+from hfwarden.core.release import ReleaseQuote, after_release, release_quote
 
 
 class ReleaseError(ValueError):
@@ -44,13 +44,18 @@ def quote(reconciler: Reconciler, latch: Latch) -> tuple[ReleaseQuote | None, di
     now, observations = report.started_at, report.observations
     spend = SpendView(reconciler.ledger, reconciler.prices)  # the pass's own ledger, as `status` reads it
     exempt = {(e.endpoint, e.budget) for e in reconciler.store.exemptions(now)}
-    as_is = spend.budget_costs(config, observations, report.latched, now, exempt)
-    freed = spend.budget_costs(config, observations, report.latched - {key}, now, exempt | {(key, budget.name)})
+    # With the holds, as `status` projects: a held endpoint counts its hold, then its schedule.
+    holds = report.holds
+    as_is = spend.budget_costs(config, observations, report.latched, now, exempt, holds=holds)
+    freed_exempt = exempt | {(key, budget.name)}
+    freed = spend.budget_costs(config, observations, report.latched - {key}, now, freed_exempt, holds=holds)
     observed = observations.get(key)
     _, day_end = budget.day_bounds(now)
     replicas = max(observed.min_replica if observed is not None else 1, 1)
-    resume_now = usd(replicas, spend.price_of(key, observed) or 0.0, now, day_end)
+    price = spend.price_of(key, observed) or 0.0
+    resume_now = usd(replicas, price, now, day_end)
+    then = after_release(config.endpoint(key), holds.get(key), price_per_hour=price, now=now, day_end=day_end)
     figures = release_quote(
-        budget, latched=as_is[budget.name], released=freed[budget.name], resume_now_usd=resume_now, now=now
+        budget, latched=as_is[budget.name], released=freed[budget.name], resume_now_usd=resume_now, now=now, then=then
     )
     return figures, report.failed

@@ -22,6 +22,7 @@ class PassReport:
     started_at: datetime
     observed: int = 0
     acted: list[str] = field(default_factory=list)
+    would_act: list[str] = field(default_factory=list)  # a dry run: the endpoints it would have acted on
     satisfied: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)

@@ -15,7 +15,7 @@ from hfwarden.app.report import PassReport
 from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
-from hfwarden.core.formats import dollars, json_money
+from hfwarden.core.formats import dollars, json_money, moment
 from hfwarden.core.holds import held_because
 
 UNOBSERVABLE = "unobservable"
@@ -86,7 +86,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
 
 def status_lines(report: PassReport) -> list[str]:
     """`status` on a terminal: what could not be seen comes first, before any figure."""
-    lines = [f"as of {report.started_at:%Y-%m-%d %H:%M:%S %Z}"]
+    lines = [f"as of {moment(report.started_at)}"]
     if not report.spend_tracked:
         lines.append(NOT_TRACKED)
     for namespace, why in sorted(report.unobservable.items()):
@@ -106,7 +106,7 @@ def status_lines(report: PassReport) -> list[str]:
         )
         lines.extend(startup_lines(report, e.endpoint))
     for key, cap in sorted(report.caps.items()):
-        lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}")
+        lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {moment(cap.until)}")
     for key, hold in sorted(report.holds.items()):
         lines.append(f"hold {key}: {held_because(hold)}")
     for b in report.budgets:

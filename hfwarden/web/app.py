@@ -118,7 +118,9 @@ def page_routes(source: PageSource) -> list[Route]:
         refresh = refresh_of(request)
         if refresh is None:
             text = request.query_params.get("refresh", "")
-            return _problem(400, f"refresh: {text[:20]!r}: expected seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}")
+            return _problem(
+                400, f"refresh: {text[:20]!r}: expected seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}"
+            )
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
         return _html(request, await run_in_threadpool(page_text, refresh))
 
