@@ -112,7 +112,7 @@ def validate(args: argparse.Namespace) -> int:
             )
     rules = sum(len(e.rules) for e in config.endpoints)
     endpoints, files = counted(len(config.endpoints), "endpoint"), counted(len(config.sources), "file")
-    matched = f", {len(config.matches)} match entries" if config.matches else ""
+    matched = f", {counted(len(config.matches), 'match entry', 'match entries')}" if config.matches else ""
     print(f"ok: {endpoints}{matched}, {counted(rules, 'rule')} in {files}")
     return 0
 

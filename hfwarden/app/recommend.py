@@ -14,6 +14,7 @@ from hfwarden.adapters.trace import Trace, read_trace
 from hfwarden.app.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.endpoints import EndpointKey
+from hfwarden.core.formats import counted
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.predict import DAY_NAMES, PAUSE, ZERO, Change, Recommendation, local_minutes_of_week, recommend
 from hfwarden.core.rules import EndpointSchedule
@@ -97,7 +98,7 @@ def _why(rec: Recommendation, change: Change) -> str:
         return "no request at all in the training weeks: paused"
     if change.level == ZERO:
         return f"p{rec.quantile * 100:g} need 0 replicas ({rate}): min 0, idles to zero, traffic wakes it"
-    return f"p{rec.quantile * 100:g} need {change.level} replicas ({rate}), ready {rec.cold_start_minutes}m ahead"
+    return f"p{rec.quantile * 100:g} need {counted(change.level, 'replica')} ({rate}), ready {rec.cold_start_minutes}m ahead"
 
 
 def render_yaml(rec: Recommendation, endpoint: str, instance: str | None, header: list[str]) -> str:

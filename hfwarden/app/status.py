@@ -15,7 +15,7 @@ from hfwarden.app.report import PassReport
 from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
-from hfwarden.core.formats import dollars, json_money, moment
+from hfwarden.core.formats import counted, dollars, json_money, moment
 from hfwarden.core.holds import held_because
 
 UNOBSERVABLE = "unobservable"
@@ -150,7 +150,7 @@ def startup_lines(report: PassReport, endpoint: str) -> list[str]:
         f"({figures.startups_measured} measured)"
     )
     cold = f"cold starts {dollars(figures.cold_start_usd)} ({figures.cold_start_seconds:.0f} s initialising)"
-    return [f"  {measured}; {figures.wakes_today} wakes today, {cold}"]
+    return [f"  {measured}; {counted(figures.wakes_today, 'wake')} today, {cold}"]
 
 
 def _seconds(value: float | None) -> float | None:
