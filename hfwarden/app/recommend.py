@@ -98,7 +98,8 @@ def _why(rec: Recommendation, change: Change) -> str:
         return "no request at all in the training weeks: paused"
     if change.level == ZERO:
         return f"p{rec.quantile * 100:g} need 0 replicas ({rate}): min 0, idles to zero, traffic wakes it"
-    return f"p{rec.quantile * 100:g} need {counted(change.level, 'replica')} ({rate}), ready {rec.cold_start_minutes}m ahead"
+    need = counted(change.level, "replica")
+    return f"p{rec.quantile * 100:g} need {need} ({rate}), ready {rec.cold_start_minutes}m ahead"
 
 
 def render_yaml(rec: Recommendation, endpoint: str, instance: str | None, header: list[str]) -> str:
