@@ -141,7 +141,8 @@ def test_status_from_another_directory_does_not_create_an_empty_state(
     first = hfwarden("status", env=env, cwd=elsewhere)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[1].startswith("spend not tracked yet: ")
-    assert "acme/chat" in first.stdout and "untracked" in first.stdout
+    assert "acme/chat" in first.stdout
+    assert "untracked" in first.stdout
     untracked = json.loads(hfwarden("status", "--json", env=env, cwd=elsewhere).stdout)
     assert untracked["spend_tracked"] is False
     assert [(e["endpoint"], e["state"], e["spent_usd"]) for e in untracked["endpoints"]] == [
