@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,8 +162,8 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
         note = lead_note(day_plan.lead_of(t), t)
         holiday = "  (calendar day: window outside)" if t.rule.holiday_only else ""
         lines.append(
-            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]{holiday}"
-            + (f"  {note}" if note else "")
+            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc_column(local, utc)})  {t.action.describe()}  "
+            f"[rule {t.rule.number}]{holiday}" + (f"  {note}" if note else "")
         )
     if not day_plan.transitions:
         lines.append("no transitions that day")
@@ -191,6 +191,11 @@ def probe_host(listen_host: str) -> str:
         case "::" | "[::]":
             return "[::1]"
     return f"[{listen_host}]" if ":" in listen_host and not listen_host.startswith("[") else listen_host
+
+
+def utc_column(local: datetime, utc: datetime) -> str:
+    """`06:55 UTC`, with the UTC date when it is not the local one (`2026-03-29 23:30 UTC`)."""
+    return f"{utc:%H:%M} UTC" if utc.date() == local.date() else f"{utc:%Y-%m-%d %H:%M} UTC"
 
 
 def healthcheck(args: argparse.Namespace) -> int:
@@ -292,16 +297,29 @@ def list_holds(args: argparse.Namespace) -> int:
 
     settings = _settings()
     found = holds(settings)
+    zones = _zones(args.config or settings.config)
     if args.json:
         print(json.dumps([hold_document(h) for h in found], indent=2))
         return 0
     for h in found:
         extra = " over-budget" if h.over_budget else ""
         why = f"  ({h.reason})" if h.reason else ""
-        print(f"{h.endpoint:<40} {h.state.value:<15} until {h.until.isoformat()}{extra}{why}")
+        print(f"{h.endpoint:<40} {h.state.value:<15} until {moment(h.until, zones.get(h.endpoint))}{extra}{why}")
     if not found:
         print("no holds")
     return 0
+
+
+def _zones(path: Path) -> dict[str, tzinfo]:
+    """Each declared endpoint's zone, to show its times in; none when the schedules cannot be read
+    (`holds` must still list the holds: their times are then in UTC, and say so)."""
+    from hfwarden.config import ConfigError
+
+    try:
+        config = load_config([path], need_secrets=False)
+    except ConfigError:
+        return {}
+    return {e.key: e.zone for e in config.endpoints}
 
 
 def unhold(args: argparse.Namespace) -> int:

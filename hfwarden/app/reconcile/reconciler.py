@@ -128,7 +128,9 @@ class Reconciler:
         records += Records(alerts=outcome.notices)
         if not read_only:
             records += self._guard(outcome, report, standing, now)
-        report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
+        report.endpoints, report.saved_today_usd = spend.figures(
+            config, report.observations, report.latched, now, holds=standing.holds
+        )
         records += Records(alerts=self.observer.startup_figures(config, report, spend.price_of, now))
         report.alerts = [*records.alerts, *outcome.stop_alerts, *outcome.records.alerts]
         if write:

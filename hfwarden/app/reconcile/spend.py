@@ -116,10 +116,18 @@ class SpendView:
         return costs
 
     def figures(
-        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+        self,
+        config: Config,
+        observations: dict[str, Observation],
+        latched: set[str],
+        now: datetime,
+        holds: Mapping[str, Hold] | None = None,
     ) -> tuple[list[EndpointFigures], float]:
         """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared),
-        and the dollars saved today while hfwarden watched (`saved_while_watched`)."""
+        and the dollars saved today while hfwarden watched (`saved_while_watched`). Projected as the
+        budgets project (one definition): a held endpoint counts its hold until it ends, then its
+        schedule; only the day differs (the endpoint's own, not a budget's)."""
+        holds = holds or {}
         figures = []
         saved = 0.0
         for key in sorted(set(observations) | {e.key for e in config.endpoints}):
@@ -132,6 +140,11 @@ class SpendView:
             future = future_cost(
                 schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=key in latched
             )
+            hold = holds.get(key)
+            if hold is not None and (hold.over_budget or key not in latched):
+                future = held_future_cost(
+                    hold, schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0
+                )
             if observed is not None and price is not None:
                 saved += self.saved_while_watched(key, observed, price, day_start=day_start, now=now)
             figures.append(

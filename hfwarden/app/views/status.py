@@ -19,6 +19,10 @@ from hfwarden.core.holds import held_because
 from hfwarden.core.records import Hold
 
 UNOBSERVABLE = "unobservable"
+PROJECTED = (
+    "projected: spent + what it bills to the end of the day (now until its next transition or the end of "
+    "its hold, then its schedule); an endpoint's own day in its zone, a budget's day in the budget's zone"
+)
 NOT_TRACKED = (
     "spend not tracked yet: no hfwarden has run on this state (HFWARDEN_STATE_DIR / HFWARDEN_STATE_URL); "
     "`hfwarden run` keeps the ledger from then on. Projections count each endpoint from when it was created "
@@ -132,6 +136,7 @@ def status_lines(report: PassReport) -> list[str]:
             lines.append(head + f"projected and headroom UNKNOWN: {', '.join(blind)} not observed" + ladder)
         else:
             lines.append(head + f"projected {dollars(b.projected_usd)}, headroom {dollars(b.headroom_usd)}" + ladder)
+    lines.append(PROJECTED)
     return lines
 
 
