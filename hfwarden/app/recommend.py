@@ -147,7 +147,8 @@ def _header(source: str, setup: Setup, training: Trace, learnt: Learnt, holdout:
         f"{training.end:%Y-%m-%d} UTC); held out: {held}",
         f"{setup.model.capacity_rpm:g} requests/minute per replica, cold start {setup.model.cold_start_minutes}m, "
         f"max {rec.max_replicas}; min replicas = p{rec.quantile * 100:g} of the per-minute need in 15-minute slots",
-        f"on the training weeks: {fit.policy(Policy.SCHEDULE).delayed_pct:.3f} % delayed at {ratio:.2f}× the oracle",
+        f"on the training weeks: {fit.policy(Policy.SCHEDULE).delayed_pct:.3f} % delayed, "
+        f"{fit.policy(Policy.SCHEDULE).requests_rejected:,} rejected (paused) at {ratio:.2f}× the oracle",
     ]
 
 
