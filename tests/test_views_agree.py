@@ -103,3 +103,14 @@ def test_a_release_quote_counts_the_holds_as_status_does(
     assert released.quote is not None
     assert released.quote.projected_latched_usd == pytest.approx(status.budgets[0].projected_usd)
     assert "it stays stopped until" in released.quote.describe()
+
+
+def test_a_paused_hold_quotes_the_saving_signed(
+    api: HfApi, control: httpx.Client, emulator: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    """`hold --state paused` quoted "+$0.00" although it lowers the projection."""
+    create(api, "chat", min_replica=1, max_replica=2)
+    advance(control, 120)
+    settings, config = setup(emulator, tmp_path, 150)
+    placed = place_hold(settings, config, HoldRequest("acme/chat", "08:50", state="paused"), clock=clock)
+    assert placed.quote.startswith("keeps acme/chat paused until 08:50 UTC: -$0.")  # 48 minutes at $0.8/h

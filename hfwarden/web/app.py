@@ -97,6 +97,11 @@ def refresh_of(request: Request) -> int | None:
     return REFRESH_SECONDS if text is None else bounded_int(text, MIN_REFRESH, MAX_REFRESH)
 
 
+def _bad_refresh(request: Request) -> Response:
+    text = request.query_params.get("refresh", "")
+    return _problem(400, f"refresh: {text[:20]!r}: expected seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}")
+
+
 def page_routes(source: PageSource) -> list[Route]:
     cache = StripCache()
 
@@ -117,10 +122,7 @@ def page_routes(source: PageSource) -> list[Route]:
     async def page(request: Request) -> Response:
         refresh = refresh_of(request)
         if refresh is None:
-            text = request.query_params.get("refresh", "")
-            return _problem(
-                400, f"refresh: {text[:20]!r}: expected seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}"
-            )
+            return _bad_refresh(request)
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
         return _html(request, await run_in_threadpool(page_text, refresh))
 
