@@ -20,7 +20,7 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
-from tests.helpers import advance, create
+from tests.support.helpers import advance, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

@@ -15,8 +15,9 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import NoState, Store, StoreError, lease_holder_id
 from hfwarden.app.ops.release import ReleaseError, ReleaseResult, is_known, quote
 from hfwarden.app.ops.wiring import assessing_pass, build_pass
+from hfwarden.app.reconcile.leads import KEEP_SAMPLES, compile_leads, group_samples
+from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.report import PassReport
-from hfwarden.app.reconcile.startups import KEEP_SAMPLES, compile_leads, group_samples
 from hfwarden.app.views.plan import DayPlan, plan_day
 from hfwarden.clock import Clock
 from hfwarden.config import Config
@@ -67,7 +68,8 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
 def preview(settings: Settings, config: Config, store: Store, clock: Clock) -> PassReport:
     """A dry-run pass that writes nothing, for beside a daemon that holds the lease."""
     with assessing_pass(settings, config, store, clock=clock) as reconciler:
-        return reconciler.preview()
+        reconciler.mode = PassMode.PREVIEW  # decides as a dry run, writes nothing
+        return reconciler.run_pass()
 
 
 def deliver_waiting(
