@@ -191,9 +191,9 @@ def test_every_alert_on_the_page_says_why_in_words(key: str, subject: str, why: 
 def test_one_wake_is_one_wake() -> None:
     """`1 wakes today` in `status`."""
     from hfwarden.app.reconcile.report import PassReport
-    from hfwarden.app.reconcile.startups import StartupFigures
+    from hfwarden.app.reconcile.startup_figures import StartupFigures
     from hfwarden.app.views.status import startup_lines
 
-    report = PassReport(started_at=NOW)
-    report.startups["acme/chat"] = StartupFigures("acme/chat", 610.0, 610.0, 1, 1, 0.13, 600.0)
+    figures = StartupFigures("acme/chat", 610.0, 610.0, 1, 1, 0.13, 600.0)
+    report = PassReport(started_at=NOW, startups={"acme/chat": figures})
     assert "; 1 wake today, cold starts $0.13" in startup_lines(report, "acme/chat")[0]
