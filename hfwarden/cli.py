@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
-from hfwarden import __version__, cli_predict
+from hfwarden import __version__, cli_learn, cli_predict
 from hfwarden.cli_help import COMMANDS
 from hfwarden.cli_types import positive_seconds, writable_file
 
@@ -67,6 +67,9 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="emulated time moves only on POST /_emulator/clock {advance_seconds}",
     )
     p.add_argument("--start-time", help="with --manual-clock: the emulated start, ISO 8601 with offset")
+    p.add_argument("--traffic", type=Path, metavar="TRACE.csv", help="replay a trace as data-plane requests")
+    p.add_argument("--speed", type=float, default=1.0, metavar="N", help="--traffic N times faster (default 1)")
+    p.add_argument("--traffic-endpoint", metavar="NS/NAME", help="where --traffic goes (default: first seeded)")
 
 
 def _plan_day(text: str) -> date:
@@ -155,7 +158,8 @@ def _build_parser() -> _Parser:
         "--keep", action="store_true", help="leave the emulator and daemon running; print the environment to export"
     )
     cli_predict.add_commands(sub)
-    for name in ("backtest", "recommend"):
+    cli_learn.add_commands(sub)
+    for name in ("backtest", "recommend", "trace", "proposals", "adopt", "dismiss", "revert"):
         _describe(sub.choices[name], name)
     return parser
 
@@ -227,6 +231,6 @@ def _dispatch(args: argparse.Namespace, commands: ModuleType) -> int:
             from hfwarden.sandbox import run_sandbox
 
             return run_sandbox(seconds=args.seconds, keep=args.keep)
-        case "backtest" | "recommend":
+        case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert":
             return int(args.handler(args))
     return 2

@@ -99,4 +99,28 @@ COMMANDS: dict[str, CommandHelp] = {
         (CONFIG, STATE + " (with --from-history)"),
         "hfwarden recommend --trace trace.csv --endpoint acme/chat-llama --capacity-rpm 60",
     ),
+    "trace": CommandHelp(
+        "Request traces: `trace export` writes what a Prometheus query says of requests per minute as a "
+        "trace CSV, for backtest and recommend (docs/learning.md).",
+        (),
+        "hfwarden trace export --prometheus http://prometheus:9090 --query 'sum(rate(requests_total[1m]))*60'",
+    ),
+    "proposals": CommandHelp(
+        "The schedules learnt by `learn:` entries, open and adopted (--all: decided ones too).",
+        (STATE,),
+        "hfwarden proposals --json",
+    ),
+    "adopt": CommandHelp(
+        "Put a learnt schedule in force for an endpoint in place of the file's; audited and alerted.",
+        (CONFIG, STATE),
+        "hfwarden adopt acme/chat-llama",
+    ),
+    "dismiss": CommandHelp(
+        "Dismiss the open proposal of an endpoint.", (CONFIG, STATE), "hfwarden dismiss acme/chat-llama"
+    ),
+    "revert": CommandHelp(
+        "Go back to the schedule file's schedule for an endpoint whose learnt schedule was adopted.",
+        (CONFIG, STATE),
+        "hfwarden revert acme/chat-llama",
+    ),
 }

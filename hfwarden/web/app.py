@@ -31,6 +31,7 @@ from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
 from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting, script_hash
 from hfwarden.web.probes import Liveness, probe_routes
+from hfwarden.web.proposals import proposals_document, with_proposals
 
 API_VERSION = "v1"
 MAX_AUDIT = 1000
@@ -45,6 +46,7 @@ API_INDEX = {
         "/api/v1/status": "the `hfwarden status --json` document of the daemon's last pass",
         "/api/v1/plan?date=YYYY-MM-DD": "the `hfwarden plan --json` document (date optional: today)",
         "/api/v1/audit?limit=N": "the latest N (1-1000, default 50) audit entries and alerts raised, newest first",
+        "/api/v1/proposals": "open and adopted schedule proposals of `learn:` (the `hfwarden proposals --json` items)",
     },
 }
 
@@ -97,9 +99,13 @@ def refresh_of(request: Request) -> int | None:
     return REFRESH_SECONDS if text is None else bounded_int(text, MIN_REFRESH, MAX_REFRESH)
 
 
+def _bad_query(request: Request, name: str, expected: str) -> Response:
+    """A 400 that names the parameter and what it takes; the value echoed is cut short."""
+    return _problem(400, f"{name}: {request.query_params.get(name, '')[:20]!r}: expected {expected}")
+
+
 def _bad_refresh(request: Request) -> Response:
-    text = request.query_params.get("refresh", "")
-    return _problem(400, f"refresh: {text[:20]!r}: expected seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}")
+    return _bad_query(request, "refresh", f"seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}")
 
 
 def page_routes(source: PageSource) -> list[Route]:
@@ -117,11 +123,10 @@ def page_routes(source: PageSource) -> list[Route]:
             ledger=source.ledger() if source.ledger is not None else None,
             cache=cache,
         )
-        return render_overview(overview, refresh_seconds=refresh)
+        return with_proposals(render_overview(overview, refresh_seconds=refresh), source.store)
 
     async def page(request: Request) -> Response:
-        refresh = refresh_of(request)
-        if refresh is None:
+        if (refresh := refresh_of(request)) is None:
             return _bad_refresh(request)
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
         return _html(request, await run_in_threadpool(page_text, refresh))
@@ -148,14 +153,16 @@ def page_routes(source: PageSource) -> list[Route]:
         return _json(await run_in_threadpool(build))
 
     async def api_audit(request: Request) -> Response:
-        text = request.query_params.get("limit", "50")
-        limit = bounded_int(text, 1, MAX_AUDIT)
-        if limit is None:
-            return _problem(400, f"limit: {text[:20]!r}: expected an integer from 1 to {MAX_AUDIT}")
+        if (limit := bounded_int(request.query_params.get("limit", "50"), 1, MAX_AUDIT)) is None:
+            return _bad_query(request, "limit", f"an integer from 1 to {MAX_AUDIT}")
         return _json(await run_in_threadpool(audit_document, source.store, limit))
+
+    async def api_proposals(_request: Request) -> Response:
+        return _json(await run_in_threadpool(proposals_document, source.store))
 
     return [
         Route("/", page, methods=["GET"]),
+        Route("/api/v1/proposals", api_proposals, methods=["GET"]),
         Route("/api/v1", api_index, methods=["GET"]),
         Route("/api/v1/status", api_status, methods=["GET"]),
         Route("/api/v1/plan", api_plan, methods=["GET"]),
