@@ -19,11 +19,9 @@ from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.formats import counted, dollars, moment
 from hfwarden.settings import Settings, SettingsError
-from hfwarden.terminal import printable, say
+from hfwarden.terminal import health_reason, printable, say
 
 if TYPE_CHECKING:
-    import httpx
-
     from hfwarden.app.reconcile.report import PassReport
     from hfwarden.app.views.plan import DayPlan
 
@@ -187,22 +185,6 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
     return lines
 
 
-HEALTHCHECK_TIMEOUT_S = 5.0
-
-
-def _health_reason(response: httpx.Response) -> str:
-    """The `reason` of a JSON answer, if it has one; a body that is not the JSON object it says it is
-    (a proxy's page, garbage) has none."""
-    if not response.headers.get("content-type", "").startswith("application/json"):
-        return ""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    reason = body.get("reason", "") if isinstance(body, dict) else ""
-    return printable(str(reason))[:200]
-
-
 def probe_host(listen_host: str) -> str:
     """Where to reach a server listening on `listen_host`: a wildcard is reached on loopback, any other
     address as itself (an IPv6 one in brackets)."""
@@ -222,18 +204,16 @@ def utc_column(local: datetime, utc: datetime) -> str:
 def healthcheck(args: argparse.Namespace) -> int:
     import httpx
 
-    from hfwarden.adapters.deadline import deadline_client, request_deadline
+    from hfwarden.adapters.deadline import get_within
 
     settings = _settings()
     url = args.url or f"http://{probe_host(settings.http_host)}:{settings.http_port}/healthz"
     try:
-        # A whole-request deadline: a probe that hangs on a dripped answer would wedge the health check.
-        with deadline_client(HEALTHCHECK_TIMEOUT_S) as client, request_deadline(HEALTHCHECK_TIMEOUT_S):
-            response = client.get(url)
+        response = get_within(url, 5.0)  # a whole-request deadline: a dripped answer cannot wedge the probe
     except httpx.HTTPError as exc:
         say(f"unhealthy: cannot reach {url}: {type(exc).__name__}", file=sys.stderr)
         return 1
-    reason = _health_reason(response)
+    reason = health_reason(response)
     if response.status_code == 200:
         say(f"healthy: {reason}")
         return 0

@@ -180,3 +180,9 @@ def with_deadlines(transport: Any, module: Any) -> Any:
 def deadline_client(timeout_seconds: float) -> httpx.Client:
     """An httpx client with per-operation timeouts whose requests also keep to `request_deadline`."""
     return httpx.Client(timeout=timeout_seconds, transport=with_deadlines(httpx.HTTPTransport(), httpcore))
+
+
+def get_within(url: str, seconds: float) -> httpx.Response:
+    """GET `url`, the whole request within `seconds`."""
+    with deadline_client(seconds) as client, request_deadline(seconds):
+        return client.get(url)

@@ -56,6 +56,7 @@ def hold_until(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
     # What was typed, then what it means in the endpoint's zone: `200h` alone says nothing of when.
     try:
         ahead = until - now
+        until.astimezone(zone)  # shown in the zone below
     except OverflowError:  # year 1 or 9999 with an offset
         raise ValueError(f"--until {text!r} is out of range") from None
     if ahead <= timedelta(0):
