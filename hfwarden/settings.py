@@ -130,6 +130,16 @@ class Settings(BaseSettings):
         """The token the page and /api/v1 require; None when neither variable is set (the page is open)."""
         return self.ui_token.get_secret_value() if self.ui_token and self.ui_token.get_secret_value() else None
 
+    @field_validator("state_url")
+    @classmethod
+    def _not_in_memory(cls, value: str | None) -> str | None:
+        """An in-memory SQLite state: each connection (one per thread) gets a database of its own, and every
+        pass crashes; nothing survives a restart."""
+        text = (value or "").strip().lower()
+        if text.startswith("sqlite") and (text.rstrip("/") == "sqlite:" or ":memory:" in text or "mode=memory" in text):
+            raise ValueError("an in-memory SQLite database keeps no state across threads or restarts")
+        return value
+
     @property
     def database_url(self) -> str:
         """`HFWARDEN_STATE_URL`, or a SQLite file under the state directory (`$XDG_STATE_HOME/hfwarden` by default)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from hfwarden.adapters.store import Store, StoreError
@@ -48,8 +49,8 @@ def test_the_log_masker_learns_a_query_password() -> None:
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?cache=shared&uri=true"])
 def test_an_in_memory_sqlite_state_is_refused(url: str) -> None:
     """Fixed: accepted, and then every pass crashed (each thread's connection had its own database)."""
-    with pytest.raises(StoreError, match="in-memory SQLite"):
-        Store(url)
+    with pytest.raises(ValidationError, match="in-memory SQLite"):
+        Settings(state_url=url)
 
 
 @pytest.fixture

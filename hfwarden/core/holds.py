@@ -43,8 +43,8 @@ def hold_until(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
             until = datetime.combine(local.date() + timedelta(days=1), time(hours, minutes), tzinfo=zone)
     elif text and DURATION.match(text):
         minutes = parse_duration_minutes(text)
-        if minutes > MAX_HOLD / timedelta(minutes=1):  # before the sum: `99999999999999h` overflows a datetime
-            raise ValueError(f"--until {text!r} is more than 7 days ahead")
+        if minutes > 1000 * MAX_HOLD / timedelta(minutes=1):  # `99999999999999h` would overflow a datetime
+            raise ValueError(f"--until {text} is more than 7 days ahead (at most 168h)")
         until = now + timedelta(minutes=minutes)
     else:
         try:

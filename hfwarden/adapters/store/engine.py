@@ -64,17 +64,7 @@ def parse_url(url: str) -> URL:
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend not in ("sqlite", "postgresql"):
         raise StoreError(f"the state URL names a {backend!r} database; hfwarden supports {URL_FORMS}")
-    if backend == "sqlite" and _in_memory(parsed):
-        # Each connection (one per thread) would get a database of its own: every pass crashes.
-        raise StoreError(
-            f"an in-memory SQLite database keeps no state across threads or restarts; expected {URL_FORMS}"
-        )
     return parsed
-
-
-def _in_memory(url: URL) -> bool:
-    database = url.database or ""
-    return database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory"
 
 
 def sqlite_file(url: URL) -> Path | None:
