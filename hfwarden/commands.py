@@ -262,7 +262,7 @@ def list_holds(args: argparse.Namespace) -> int:
     for h in found:
         extra = " over-budget" if h.over_budget else ""
         why = f"  ({h.reason})" if h.reason else ""
-        print(f"{h.endpoint:<40} {h.state.value:<15} until {h.until.isoformat()}{extra}{why}")
+        print(f"{h.endpoint:<40} {h.state.value:<15} until {h.until.isoformat()}  {h.source}{extra}{why}")
     if not found:
         print("no holds")
     return 0

@@ -38,7 +38,9 @@ from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource
 from hfwarden.web.app import build_app as build_web_app
+from hfwarden.web.people import PeopleRoutes
 from hfwarden.web.probes import Liveness
+from hfwarden.web.write_api import WriteSource
 
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
@@ -117,7 +119,7 @@ class Daemon:
             observer=self.metrics.observe_call,
             retry_observer=self.metrics.observe_retry,
         )
-        return Reconciler(
+        reconciler = Reconciler(
             config=config,
             hub=hub,
             store=self.store,
@@ -127,6 +129,8 @@ class Daemon:
             on_action=self.metrics.observe_action,
             stopping=self.stopping,
         )
+        reconciler.links = self.settings.action_links()  # signed snooze links on `upcoming_stop` notices
+        return reconciler
 
     @property
     def config(self) -> Config:
@@ -321,8 +325,10 @@ class Daemon:
                         self.store,
                         self.clock,
                         lambda: self.reconciler.ledger,  # a standby's is a fresh scratch copy each pass
+                        writable=self.settings.ui_token_value() is not None,
                     ),
                     ui_token=self.settings.ui_token_value(),
+                    people=PeopleRoutes(WriteSource(self.settings, lambda: self.config, self.store, self.clock)),
                 ),
                 host=self.settings.http_host,
                 port=self.settings.http_port,

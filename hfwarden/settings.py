@@ -10,6 +10,8 @@ from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hfwarden.core.notices import ActionLinks
+
 REAL_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
 REAL_HUB = "https://huggingface.co"
 
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
     # The status page and /api/v1 need this token (bearer, or basic auth password) when set.
     ui_token: SecretStr | None = None
     ui_token_file: Path | None = None
+    # People in the loop (docs/people-in-the-loop.md): where links point, what signs them, Slack's secret.
+    public_url: str | None = Field(default=None, pattern=r"^https?://")
+    action_secret: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
 
     @property
     def lease_ttl_seconds(self) -> float:
@@ -105,6 +111,13 @@ class Settings(BaseSettings):
         """The token the page and /api/v1 require; None when neither variable is set (the page is open)."""
         return self.ui_token.get_secret_value() if self.ui_token and self.ui_token.get_secret_value() else None
 
+    def action_links(self) -> ActionLinks | None:
+        """Links on notices need both a public URL and a secret; Slack buttons need the links' secret too."""
+        secret = self.action_secret_value()
+        if self.public_url is None or secret is None:
+            return None
+        return ActionLinks(self.public_url.rstrip("/"), secret, slack_buttons=self.slack_secret_value() is not None)
+
     @property
     def database_url(self) -> str:
         """`HFWARDEN_STATE_URL`, or a SQLite file under the state directory (`$XDG_STATE_HOME/hfwarden` by default)."""
@@ -133,4 +146,13 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Values the log masker must never let through."""
         found = [self.hf_token.get_secret_value()] if self.hf_token else []
-        return found + ([self.ui_token.get_secret_value()] if self.ui_token else [])
+        others = (self.ui_token, self.action_secret, self.slack_signing_secret)
+        return found + [secret.get_secret_value() for secret in others if secret and secret.get_secret_value()]
+
+    def action_secret_value(self) -> str | None:
+        """The key that signs snooze and approval links; None when unset (notices then carry no links)."""
+        return (self.action_secret.get_secret_value() if self.action_secret else "") or None
+
+    def slack_secret_value(self) -> str | None:
+        """The Slack app's signing secret; None when unset (no buttons, `/slack/actions` answers 404)."""
+        return (self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else "") or None

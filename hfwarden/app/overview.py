@@ -126,7 +126,9 @@ def build_overview(
         strip = day_strip(
             key, schedule, day=None, now=now, segments=closed.get(key, ()), current=current.get(key), cache=cache
         )
-        endpoints.append(EndpointView(row, strip, latches.get(key), report.failed.get(key), schedule is not None))
+        hold = report.holds.get(key)
+        held = f"held {hold.state.value} until {hold.until:%H:%M} UTC ({hold.source})" if hold else None
+        endpoints.append(EndpointView(row, strip, latches.get(key), report.failed.get(key), schedule is not None, held))
     return Overview(document, now, budgets, tuple(sorted(endpoints, key=_sort_key)), tuple(activity(store, ACTIVITY)))
 
 

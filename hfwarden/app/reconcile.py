@@ -13,6 +13,7 @@ from hfwarden.adapters.hub import Hub
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.execute import Executor, Outcome
+from hfwarden.app.gates import gate_steps
 from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook
 from hfwarden.app.observe import Observer
@@ -26,6 +27,7 @@ from hfwarden.core.budget import GuardOutcome, evaluate
 from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.ladder import cap_calls, cap_records
 from hfwarden.core.latches import latch_stops
+from hfwarden.core.notices import ActionLinks, stop_notices
 from hfwarden.core.records import Records
 
 
@@ -59,6 +61,7 @@ class Reconciler:
         )
         self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
         self._lock = threading.Lock()
+        self.links: ActionLinks | None = None  # signed snooze links on notices (the daemon's settings)
 
     @property
     def ledger(self) -> Ledger:
@@ -110,8 +113,22 @@ class Reconciler:
         exempt = {(e.endpoint, e.budget) for e in self.store.exemptions(now)}  # operators' releases
         costs = spend.budget_costs(config, report.observations, report.latched, now, exempt, holds=standing.holds)
         outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
+        if not read_only:  # ladder steps with `notice:` / `approve:` wait for their time or a decision
+            outcome, gated = gate_steps(self.store, config.budgets, outcome, now=now, links=self.links)
+            records += gated
         report.budgets = outcome.statuses
         records += Records(alerts=outcome.notices)
+        if not read_only:  # `upcoming_stop` notices (the outbox drops a stop's repeats)
+            records += Records(
+                alerts=stop_notices(
+                    config.endpoints,
+                    report.observations,
+                    standing.holds,
+                    now=now,
+                    price_of=spend.price_of,
+                    links=self.links,
+                )
+            )
         if not read_only:
             records += self._guard(outcome, report, standing, now)
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)

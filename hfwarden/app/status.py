@@ -16,7 +16,7 @@ from hfwarden.app.spend import EndpointFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars, json_money
-from hfwarden.core.holds import held_because
+from hfwarden.core.holds import held_because, placed_by
 
 UNOBSERVABLE = "unobservable"
 
@@ -99,7 +99,7 @@ def status_lines(report: PassReport) -> list[str]:
     for key, cap in sorted(report.caps.items()):
         lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}")
     for key, hold in sorted(report.holds.items()):
-        lines.append(f"hold {key}: {held_because(hold)}")
+        lines.append(f"hold {key}: {held_because(hold)} [{placed_by(hold)}]")
     for b in report.budgets:
         blind = unobserved_in(report, b)
         head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {dollars(b.spent_usd)}, "

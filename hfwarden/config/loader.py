@@ -20,6 +20,7 @@ from hfwarden.config.models import (
     CalendarSpec,
     CronRuleSpec,
     EndpointSpec,
+    LadderStepSpec,
     ScheduleFileSpec,
     WindowRuleSpec,
     public_holidays,
@@ -103,7 +104,11 @@ def _names(spec: EndpointSpec) -> tuple[str, str]:
 
 
 def _compile(
-    spec: EndpointSpec, file_zone: str, file_drift_after: str, ready_by: list[ReadyByWindow]
+    spec: EndpointSpec,
+    file_zone: str,
+    file_drift_after: str,
+    ready_by: list[ReadyByWindow],
+    file_notice: str | None = None,
 ) -> EndpointSchedule:
     """The endpoint's schedule; its auto and `ready_alert` windows are added to `ready_by`."""
     namespace, name = _names(spec)
@@ -136,7 +141,25 @@ def _compile(
         protected=spec.protected,
         enforce=spec.enforce,
         drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
+        notice=_notice(spec.notice or file_notice),
     )
+
+
+def _ladder_step(spec: LadderStepSpec) -> LadderStep:
+    approve = spec.approve
+    return LadderStep(
+        spec.at,
+        StepAction(spec.action),
+        spec.max_replicas,
+        Basis(spec.on),
+        notice=_notice(spec.notice),
+        approve_within=_notice(approve.within if approve else None),
+        otherwise=approve.otherwise if approve else "act",
+    )
+
+
+def _notice(text: str | None) -> timedelta | None:
+    return None if text is None else timedelta(minutes=parse_duration_minutes(text))
 
 
 def _holiday_rules(spec: EndpointSpec, key: str, endpoint_zone: ZoneInfo) -> list[Rule]:
@@ -172,7 +195,7 @@ def _budget(spec: BudgetSpec) -> Budget:
         conservative=spec.conservative,
         steps=tuple(
             sorted(
-                (LadderStep(s.at, StepAction(s.action), s.max_replicas, Basis(s.on)) for s in spec.steps or ()),
+                (_ladder_step(s) for s in spec.steps or ()),
                 key=lambda step: step.at,
             )
         ),
@@ -291,7 +314,7 @@ class _Loading:
         before = len(self.endpoints)
         for index, endpoint_spec in enumerate(spec.endpoints):
             ready_by: list[ReadyByWindow] = []
-            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
+            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by, spec.notice)
             if compiled.key in skip:
                 continue
             self.ready_by.extend(ready_by)

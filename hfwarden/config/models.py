@@ -67,6 +67,16 @@ def check_drift_after(value: str) -> str:
     return value
 
 
+def check_notice(value: str) -> str:
+    """`15m`, `1h`: how long before a scheduled pause or scale-to-zero its `upcoming_stop` notice is sent."""
+    minutes = parse_duration_minutes(value)
+    if not 1 <= minutes <= 24 * 60:
+        raise ValueError(f"notice {value!r} must be between 1m and 24h")
+    return value
+
+
+# `notice: 15m`, per endpoint, per `match:` entry or file-wide (docs/people-in-the-loop.md).
+NoticeBefore = Annotated[str, AfterValidator(check_notice)]
 # `drift_after: 15m`, per endpoint or file-wide.
 DriftAfter = Annotated[str, AfterValidator(check_drift_after)]
 # An IANA zone name, checked once here for every `timezone:` key.
@@ -219,6 +229,7 @@ class EndpointSpec(_Strict):
     prewarm_default: str | int | None = None
     thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     drift_after: DriftAfter | None = None
+    notice: NoticeBefore | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
 
@@ -282,13 +293,31 @@ class ScopeSpec(_Strict):
         return self
 
 
+class ApproveSpec(_Strict):
+    """`approve: {within: 15m, otherwise: act}`: ask people before a ladder step acts."""
+
+    within: NoticeBefore
+    otherwise: Literal["act", "skip"]
+
+
 class LadderStepSpec(_Strict):
-    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent`."""
+    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent`; `notice: 15m` or
+    `approve: {within: 15m, otherwise: act | skip}` put people in the loop (docs/people-in-the-loop.md)."""
 
     at: Price = Field(gt=0, le=10)
     action: Literal["notify", "cap", "scale_to_zero", "pause"]
     max_replicas: Annotated[Replicas, Field(ge=1)] | None = None
     on: Literal["projected", "spent"] = "projected"
+    notice: NoticeBefore | None = None
+    approve: ApproveSpec | None = None
+
+    @model_validator(mode="after")
+    def _people(self) -> LadderStepSpec:
+        if self.notice is not None and self.approve is not None:
+            raise ValueError("a step gives notice or asks approval, not both")
+        if self.action == "notify" and (self.notice is not None or self.approve is not None):
+            raise ValueError("a notify step acts on nothing: no notice or approve")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -364,6 +393,7 @@ class ScheduleFileSpec(_Strict):
     version: Literal[1]
     timezone: Zone = "UTC"
     drift_after: DriftAfter = "15m"
+    notice: NoticeBefore | None = None
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     pricing: dict[str, Price] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)

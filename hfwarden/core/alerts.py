@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hfwarden.core.budget import StopDecision
+    from hfwarden.core.notices import Notice
 
 
 class AlertKind(StrEnum):
@@ -27,6 +28,7 @@ class AlertKind(StrEnum):
     STATE_LOST = "state_lost"
     NOT_READY = "not_ready"
     THRASH = "thrash"
+    UPCOMING_STOP = "upcoming_stop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class Alert:
     projected_usd: float | None = None
     actions: tuple[StopDecision, ...] = ()
     step: int | None = None  # the budget's ladder step (1-based) a `guard_action` took
+    notice: Notice | None = None  # an `upcoming_stop`: when, why, what it saves, the choices and links
 
     @property
     def dedupe_key(self) -> str:

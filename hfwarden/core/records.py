@@ -42,6 +42,8 @@ class Hold:
     over_budget: bool = False
     min_replicas: int | None = None
     max_replicas: int | None = None
+    source: str = "cli"  # where it was placed from: cli, api, link, slack
+    placed_by: str = ""  # who, as the source knows them (a Slack user, an API caller)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from hfwarden.config import Config
 from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
 from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting, script_hash
+from hfwarden.web.people import PeopleRoutes
 from hfwarden.web.probes import Liveness, probe_routes
 
 API_VERSION = "v1"
@@ -58,6 +59,7 @@ class PageSource:
     store: Store
     clock: Clock
     ledger: Callable[[], Ledger] | None = None  # the pass's ledger in memory; None: read the store
+    writable: bool = False  # the write API is on (a UI token is set): the page shows hold/release buttons
 
 
 def _json(body: Any, status_code: int = 200) -> JSONResponse:
@@ -103,7 +105,7 @@ def page_routes(source: PageSource) -> list[Route]:
             ledger=source.ledger() if source.ledger is not None else None,
             cache=cache,
         )
-        return render_overview(overview, refresh_seconds=refresh)
+        return render_overview(overview, refresh_seconds=refresh, writable=source.writable)
 
     async def page(request: Request) -> Response:
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
@@ -152,9 +154,13 @@ def build_app(
     page: PageSource | None = None,
     *,
     ui_token: str | None = None,
+    people: PeopleRoutes | None = None,
 ) -> Starlette:
-    """The probes and metrics, and with `page` the status page and `/api/v1` (behind `ui_token` if set)."""
+    """The probes and metrics, and with `page` the status page and `/api/v1` (behind `ui_token` if set);
+    with `people` the routes that act (docs/people-in-the-loop.md)."""
     routes = probe_routes(liveness, registry, store_health)
     if page is not None:
         routes += page_routes(page)
+    if people is not None:
+        routes += people.routes()
     return Starlette(routes=routes, middleware=[Middleware(AccessMiddleware, token=ui_token)])

@@ -1,0 +1,146 @@
+"""Ladder steps with people in the loop against the emulator (issue 22): `approve:` acts on approval,
+or when the time runs out per `otherwise`; `notice:` acts when the notice runs out, or at once when the
+day's spent amount passes the budget first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from huggingface_hub import HfApi
+
+from hfwarden.adapters.store import Store
+from hfwarden.app.actions import ActionDesk
+from hfwarden.app.reconcile import Reconciler
+from hfwarden.clock import ManualClock
+from hfwarden.core.action_tokens import GrantKind
+from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.notices import ActionLinks
+from hfwarden.settings import Settings
+from tests.conftest import Factory
+from tests.helpers import advance, create
+
+pytestmark = pytest.mark.usefixtures("client_at_emulator")
+
+SECRET = "approval-secret-0123456789abcdef"
+LADDER = """
+version: 1
+timezone: UTC
+endpoints:
+  - {namespace: acme, name: worker}
+budgets:
+  - name: acme-prod
+    daily_usd: 50
+    scope: {namespace: acme}
+    steps:
+      - {at: 1.2, action: pause, %s}
+"""
+
+
+@pytest.fixture
+def state_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+def state_of(api: HfApi) -> str:
+    return str(api.get_inference_endpoint("worker", namespace="acme").status)
+
+
+def started(api: HfApi, control: httpx.Client, warden: Factory, gate: str, replicas: int = 6) -> Reconciler:
+    """acme/worker at `replicas` x $0.80/h from 08:02: 16 h left projects past 120 % of $50."""
+    create(api, "worker", min_replica=replicas, max_replica=replicas)
+    advance(control, 120)
+    reconciler = warden(LADDER % gate)
+    reconciler.links = ActionLinks("https://warden.example.com", SECRET)
+    return reconciler
+
+
+def announced(reconciler: Reconciler) -> Alert:
+    report = reconciler.run_pass()
+    assert report.stopped == []
+    (alert,) = [a for a in report.alerts if a.kind == AlertKind.UPCOMING_STOP]
+    assert alert.budget == "acme-prod"
+    assert "acme/worker" in alert.message
+    return alert
+
+
+def desk_for(reconciler: Reconciler, clock: ManualClock, tmp_path: Path) -> ActionDesk:
+    settings = Settings(action_secret=SECRET, state_dir=tmp_path / "unused")  # type: ignore[call-arg]
+    return ActionDesk(settings, lambda: reconciler.config, reconciler.store, clock)
+
+
+def decisions(store: Store) -> list[tuple[str, str]]:
+    return [(e.action, e.reason) for e in store.audit_entries("budget:acme-prod")]
+
+
+@pytest.mark.parametrize("decision", [GrantKind.APPROVE, GrantKind.SKIP])
+def test_an_approval_step_waits_and_acts_on_approval_or_skips(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory, tmp_path: Path, decision: GrantKind
+) -> None:
+    reconciler = started(api, control, warden, "approve: {within: 15m, otherwise: act}")
+    alert = announced(reconciler)
+    assert alert.notice is not None
+    choices = {c.kind: c for c in alert.notice.choices}
+    assert set(choices) == {GrantKind.APPROVE, GrantKind.SKIP}
+    advance(control, 300)
+    assert reconciler.run_pass().stopped == []  # 08:07: still waiting for people
+    assert state_of(api) == "running"
+    token = choices[decision].token
+    assert token is not None
+    desk = desk_for(reconciler, clock, tmp_path)
+    result = desk.redeem(token, source="slack", by="@maria")
+    assert result.status == 200, result.message
+    assert desk.redeem(token, source="slack", by="@maria").status == 410  # once
+    advance(control, 60)
+    report = reconciler.run_pass()
+    if decision == GrantKind.APPROVE:
+        assert report.stopped == ["acme/worker"]
+        assert ("step 1 taken", "approved by slack @maria") in decisions(reconciler.store)
+    else:
+        assert report.stopped == []
+        assert ("step 1 skipped", "skipped by slack @maria") in decisions(reconciler.store)
+        advance(control, 1200)  # past the wait: a skipped step stays skipped
+        assert reconciler.run_pass().stopped == []
+        assert state_of(api) == "running"
+    assert any(action == "approve" or action == "skip" for action, _ in decisions(reconciler.store))
+
+
+@pytest.mark.parametrize(("otherwise", "stops"), [("act", True), ("skip", False)])
+def test_with_no_answer_the_step_follows_otherwise(
+    api: HfApi, control: httpx.Client, warden: Factory, otherwise: str, stops: bool
+) -> None:
+    reconciler = started(api, control, warden, f"approve: {{within: 15m, otherwise: {otherwise}}}")
+    announced(reconciler)
+    advance(control, 14 * 60)
+    assert reconciler.run_pass().stopped == []
+    advance(control, 2 * 60)  # 08:18: the 15 minutes ran out
+    report = reconciler.run_pass()
+    assert (report.stopped == ["acme/worker"]) is stops
+    verdict = "step 1 taken" if stops else "step 1 skipped"
+    assert any(a == verdict and "no answer" in r for a, r in decisions(reconciler.store))
+
+
+def test_a_notice_step_acts_when_its_notice_runs_out(api: HfApi, control: httpx.Client, warden: Factory) -> None:
+    reconciler = started(api, control, warden, "notice: 15m")
+    alert = announced(reconciler)
+    assert "unless spent passes the budget first" in alert.message
+    advance(control, 10 * 60)
+    assert reconciler.run_pass().stopped == []
+    advance(control, 6 * 60)
+    assert reconciler.run_pass().stopped == ["acme/worker"]
+    assert any(a == "step 1 taken" and "ran out" in r for a, r in decisions(reconciler.store))
+
+
+def test_a_notice_step_acts_at_once_when_spent_passes_the_budget(
+    api: HfApi, control: httpx.Client, warden: Factory
+) -> None:
+    reconciler = started(api, control, warden, "notice: 12h", replicas=10)
+    announced(reconciler)
+    for _ in range(9):  # an hour at a time: $8/h spends $50 in 6 h 15 min, long before 12 h
+        advance(control, 3600)
+        report = reconciler.run_pass()
+        if report.stopped:
+            break
+    assert report.stopped == ["acme/worker"]
+    assert any(a == "step 1 taken" and "passed the budget" in r for a, r in decisions(reconciler.store))
