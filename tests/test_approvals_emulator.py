@@ -11,8 +11,8 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.actions import ActionDesk
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.ops.actions import ActionDesk
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.core.action_tokens import GrantKind
 from hfwarden.core.alerts import Alert, AlertKind

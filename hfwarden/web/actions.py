@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hfwarden.app.actions import ActionDesk, ActionResult
+from hfwarden.app.ops.actions import ActionDesk, ActionResult
 
 # No script, no outside resource; the form posts only back here; the token never leaves in a Referer.
 PAGE_HEADERS = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 from starlette.routing import Route
 
-from hfwarden.app.actions import ActionDesk
+from hfwarden.app.ops.actions import ActionDesk
 from hfwarden.web.actions import action_routes
 from hfwarden.web.slack_actions import slack_routes
 from hfwarden.web.write_api import WriteSource, write_routes

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hfwarden.app.actions import ActionDesk, ActionResult
+from hfwarden.app.ops.actions import ActionDesk, ActionResult
 
 log = structlog.get_logger("hfwarden.slack")
 MAX_SKEW_SECONDS = 5 * 60

@@ -24,9 +24,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from hfwarden.adapters.store import Store
-from hfwarden.app import operations
-from hfwarden.app.holds import HoldError, HoldRequest, hold_document, place_hold, unhold
-from hfwarden.app.release import ReleaseError, ReleaseResult
+from hfwarden.app.ops import operations
+from hfwarden.app.ops.holds import HoldError, HoldRequest, place_hold, unhold
+from hfwarden.app.ops.release import ReleaseError, ReleaseResult
+from hfwarden.app.views.status import hold_document
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.records import AuditEntry, Records

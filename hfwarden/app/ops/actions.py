@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.holds import HoldError, HoldRequest, PlacedHold, place_hold
+from hfwarden.app.ops.holds import HoldError, HoldRequest, PlacedHold, place_hold
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.action_tokens import Grant, GrantKind, TokenRefused, token_id, verify
