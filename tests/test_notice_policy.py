@@ -149,3 +149,40 @@ def test_the_notice_key_is_taken_file_wide_per_endpoint_and_per_match(where: str
     entry["notice"] = "0m"
     with pytest.raises(ValueError, match="notice"):
         ScheduleFileSpec.model_validate(document)
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        ({"at": 1.2, "action": "pause", "notice": "15m", "approve": {"within": "15m", "otherwise": "act"}}, "not both"),
+        ({"at": 1.2, "action": "notify", "approve": {"within": "15m", "otherwise": "skip"}}, "acts on nothing"),
+        ({"at": 1.2, "action": "pause", "approve": {"within": "15m", "otherwise": "maybe"}}, "otherwise"),
+        ({"at": 1.2, "action": "pause", "approve": {"within": "2d", "otherwise": "act"}}, "within|notice|duration"),
+    ],
+    ids=["notice-and-approve", "notify-approved", "bad-otherwise", "bad-within"],
+)
+def test_a_ladder_step_gate_is_checked(step: dict[str, object], problem: str) -> None:
+    document = {"version": 1, "budgets": [{"name": "b", "daily_usd": 10, "steps": [step]}]}
+    with pytest.raises(ValueError, match=problem):
+        ScheduleFileSpec.model_validate(document)
+
+
+def test_slack_notices_carry_buttons_with_the_tokens_and_others_the_links() -> None:
+    from hfwarden.adapters.sinks.document import alert_document
+    from hfwarden.adapters.sinks.slack import slack_message
+
+    now = STOP - timedelta(minutes=5)
+    buttons = replace(LINKS, slack_buttons=True)
+    for links, kind in ((buttons, "actions"), (LINKS, "section"), (None, "section")):
+        (alert,) = stop_notices([office()], {"acme/chat": seen()}, {}, now=now, price_of=lambda *_: 1.0, links=links)
+        message = slack_message(alert_document(alert, created_at=now))
+        block = message["blocks"][-2]
+        assert block["type"] == kind
+        assert alert.notice is not None
+        if kind == "actions":
+            assert [e["value"] for e in block["elements"]] == [c.token for c in alert.notice.choices]
+        elif links is not None:
+            assert all(c.url in block["text"]["text"] for c in alert.notice.choices if c.url)
+        else:
+            assert "hfwarden hold acme/chat --until" in block["text"]["text"]
+        assert SECRET not in str(message)

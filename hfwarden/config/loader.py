@@ -20,11 +20,11 @@ from hfwarden.config.models import (
     CalendarSpec,
     CronRuleSpec,
     EndpointSpec,
-    LadderStepSpec,
     ScheduleFileSpec,
     WindowRuleSpec,
     public_holidays,
 )
+from hfwarden.config.people import ladder_step, notice_period
 from hfwarden.config.problems import ConfigError, Problem, capped
 from hfwarden.config.source import (
     MAX_FILES,
@@ -40,7 +40,6 @@ from hfwarden.config.values import AlertTargets, Config, Webhook
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.readyby import ReadyByWindow, auto_window_rules
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
@@ -141,25 +140,8 @@ def _compile(
         protected=spec.protected,
         enforce=spec.enforce,
         drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
-        notice=_notice(spec.notice or file_notice),
+        notice=notice_period(spec.notice or file_notice),
     )
-
-
-def _ladder_step(spec: LadderStepSpec) -> LadderStep:
-    approve = spec.approve
-    return LadderStep(
-        spec.at,
-        StepAction(spec.action),
-        spec.max_replicas,
-        Basis(spec.on),
-        notice=_notice(spec.notice),
-        approve_within=_notice(approve.within if approve else None),
-        otherwise=approve.otherwise if approve else "act",
-    )
-
-
-def _notice(text: str | None) -> timedelta | None:
-    return None if text is None else timedelta(minutes=parse_duration_minutes(text))
 
 
 def _holiday_rules(spec: EndpointSpec, key: str, endpoint_zone: ZoneInfo) -> list[Rule]:
@@ -195,7 +177,7 @@ def _budget(spec: BudgetSpec) -> Budget:
         conservative=spec.conservative,
         steps=tuple(
             sorted(
-                (_ladder_step(s) for s in spec.steps or ()),
+                (ladder_step(s) for s in spec.steps or ()),
                 key=lambda step: step.at,
             )
         ),

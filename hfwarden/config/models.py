@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hfwarden.config.people import ApproveSpec, NoticeBefore, check_gate
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.rules import ActionKind
@@ -67,16 +68,6 @@ def check_drift_after(value: str) -> str:
     return value
 
 
-def check_notice(value: str) -> str:
-    """`15m`, `1h`: how long before a scheduled pause or scale-to-zero its `upcoming_stop` notice is sent."""
-    minutes = parse_duration_minutes(value)
-    if not 1 <= minutes <= 24 * 60:
-        raise ValueError(f"notice {value!r} must be between 1m and 24h")
-    return value
-
-
-# `notice: 15m`, per endpoint, per `match:` entry or file-wide (docs/people-in-the-loop.md).
-NoticeBefore = Annotated[str, AfterValidator(check_notice)]
 # `drift_after: 15m`, per endpoint or file-wide.
 DriftAfter = Annotated[str, AfterValidator(check_drift_after)]
 # An IANA zone name, checked once here for every `timezone:` key.
@@ -293,16 +284,8 @@ class ScopeSpec(_Strict):
         return self
 
 
-class ApproveSpec(_Strict):
-    """`approve: {within: 15m, otherwise: act}`: ask people before a ladder step acts."""
-
-    within: NoticeBefore
-    otherwise: Literal["act", "skip"]
-
-
 class LadderStepSpec(_Strict):
-    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent`; `notice: 15m` or
-    `approve: {within: 15m, otherwise: act | skip}` put people in the loop (docs/people-in-the-loop.md)."""
+    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent` (+ `notice`/`approve`)."""
 
     at: Price = Field(gt=0, le=10)
     action: Literal["notify", "cap", "scale_to_zero", "pause"]
@@ -313,10 +296,7 @@ class LadderStepSpec(_Strict):
 
     @model_validator(mode="after")
     def _people(self) -> LadderStepSpec:
-        if self.notice is not None and self.approve is not None:
-            raise ValueError("a step gives notice or asks approval, not both")
-        if self.action == "notify" and (self.notice is not None or self.approve is not None):
-            raise ValueError("a notify step acts on nothing: no notice or approve")
+        check_gate(self.action, notice=self.notice, approve=self.approve)
         return self
 
     @model_validator(mode="before")
