@@ -1,6 +1,6 @@
-"""Ladder steps with people in the loop against the emulator (issue 22): `approve:` acts on approval,
-or when the time runs out per `otherwise`; `notice:` acts when the notice runs out, or at once when the
-day's spent amount passes the budget first."""
+"""People in the loop against the emulator (issue 22): ladder steps with `approve:` act on approval, or
+when the time runs out per `otherwise`; with `notice:` when the notice runs out, or at once when the
+day's spent amount passes the budget first; a schedule's notice goes out once per stop."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 from huggingface_hub import HfApi
+from sqlalchemy import select
 
 from hfwarden.adapters.store import Store
+from hfwarden.adapters.store.tables import alert_marks
 from hfwarden.app.ops.actions import ActionDesk
 from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
@@ -144,3 +146,41 @@ def test_a_notice_step_acts_at_once_when_spent_passes_the_budget(
             break
     assert report.stopped == ["acme/worker"]
     assert any(a == "step 1 taken" and "passed the budget" in r for a, r in decisions(reconciler.store))
+
+
+NOTICED = """
+version: 1
+timezone: UTC
+notice: 15m
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - {cron: "0 9 * * *", action: pause}
+      - {cron: "0 18 * * *", action: resume}
+"""
+
+
+def notice_marks(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        keys = conn.execute(select(alert_marks.c.dedupe_key)).scalars().all()
+    return [k for k in keys if k.startswith("upcoming_stop|")]
+
+
+def test_one_notice_per_stop_across_restarts_and_none_for_a_stop_caught_up(
+    api: HfApi, control: httpx.Client, warden: Factory
+) -> None:
+    create(api, "chat", min_replica=1, max_replica=1)
+    advance(control, 46 * 60)  # 08:46
+    first = warden(NOTICED)
+    assert [a.kind for a in first.run_pass().alerts if a.kind == AlertKind.UPCOMING_STOP] == ["upcoming_stop"]
+    advance(control, 4 * 60)
+    second = warden(NOTICED)  # a restart at 08:50
+    second.run_pass()
+    assert len(notice_marks(second.store)) == 1
+    advance(control, 15 * 60)  # 09:05: the pause is carried out, with no notice of its own
+    third = warden(NOTICED)
+    report = third.run_pass()
+    assert report.acted == ["acme/chat"]
+    assert [a for a in report.alerts if a.kind == AlertKind.UPCOMING_STOP] == []
+    assert len(notice_marks(third.store)) == 1

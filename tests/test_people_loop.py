@@ -202,6 +202,7 @@ def test_the_write_api_needs_the_token_takes_json_only_and_answers_with_the_quot
     body = {"endpoint": "acme/chat", "until": "2h", "reason": "demo"}
     auth = {"authorization": f"Bearer {UI_TOKEN}"}
     assert httpx.post(url, json=body).status_code == 401
+    assert httpx.post(url, json=body, auth=("me", UI_TOKEN)).status_code == 401  # writes: bearer only
     form = httpx.post(url, data={"endpoint": "acme/chat", "until": "2h"}, headers=auth)
     assert form.status_code == 415
     bad = httpx.post(url, json={"endpoint": "acme/chat", "until": "tomorrow"}, headers=auth)

@@ -73,7 +73,11 @@ class AccessMiddleware:
         if self.token is not None and path not in OPEN_PATHS:
             headers = {k.lower(): v for k, v in scope["headers"]}
             raw = headers.get(b"authorization")
-            if not authorized(raw.decode("latin-1") if raw is not None else None, self.token):
+            given = raw.decode("latin-1") if raw is not None else None
+            # Writes take the token as a bearer token only: a browser's remembered basic password is
+            # sent by itself, a bearer header only by a script that was given the token.
+            bearer = given is not None and given.strip().lower().startswith("bearer ")
+            if not authorized(given, self.token) or (is_write and not bearer):
                 await _plain(
                     send, 401, b"authentication required: the UI token, as bearer or basic password\n", CHALLENGES
                 )
