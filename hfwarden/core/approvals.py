@@ -61,7 +61,8 @@ def without(outcome: GuardOutcome, budget: str, *, keep_mark: bool) -> GuardOutc
     """The outcome with one budget's step held back: no stops, no caps, no step alert or audit (and no
     ladder mark unless `keep_mark`, so that the step is climbed again next pass)."""
     records = outcome.records
-    kept = Records(
+    kept = replace(
+        records,
         audit=tuple(e for e in records.audit if e.endpoint != f"budget:{budget}"),
         alerts=tuple(a for a in records.alerts if not (a.budget == budget and a.kind == AlertKind.GUARD_ACTION)),
         ladder=tuple(m for m in records.ladder if keep_mark or m.budget != budget),

@@ -82,7 +82,11 @@ def update_text(result: ActionResult, who: str, zone_of: Callable[[str], Any]) -
 
 def slack_routes(desk: ActionDesk, signing_secret: str, *, client: Callable[[], httpx.Client]) -> list[Route]:
     def carry_out(token: str, who: str, response_url: str) -> None:
-        result = desk.redeem(token, source="slack", by=who)
+        try:
+            result = desk.redeem(token, source="slack", by=who)
+        except Exception as exc:  # after the answer: nobody else would hear of it
+            log.error("slack_action_failed", error=type(exc).__name__)
+            result = ActionResult(500, "hfwarden could not carry it out; see its logs")
         try:
             with client() as http:
                 http.post(response_url, json=update_text(result, who, desk.zone_of), timeout=RESPONSE_TIMEOUT)
