@@ -64,11 +64,16 @@ def notice_blocks(document: dict[str, Any]) -> list[dict[str, Any]]:
             for number, button in enumerate(buttons[:25])
         ]
         return [{"type": "actions", "block_id": f"hfwarden-{document['id']}", "elements": elements}]
-    lines = [f"• <{c['url']}|{c['label']}>" for c in notice["choices"] if c.get("url")]
+    choices = notice["choices"]
+    lines = [f"• <{c['url']}|{c['label']}>" for c in choices if c.get("url")]
     if not lines:
         endpoint = document.get("endpoint") or ""
-        lines = [f"• {c['label']}: `hfwarden hold {endpoint} --until {c['until']}`" for c in notice["choices"]]
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": "*Keep it up*\n" + "\n".join(lines)}}]
+        holds = [c for c in choices if c["action"] == "hold"]
+        lines = [f"• {c['label']}: `hfwarden hold {endpoint} --until {c['until']}`" for c in holds]
+    if not lines:
+        return []
+    heading = "*Keep it up*" if choices[0]["action"] == "hold" else "*Decide*"
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": heading + "\n" + "\n".join(lines)}}]
 
 
 def slack_post(webhook_url: str, payload: str) -> Post:
