@@ -10,8 +10,6 @@ from platformdirs import user_state_dir
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hfwarden.core.notices import ActionLinks
-
 REAL_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
 REAL_HUB = "https://huggingface.co"
 
@@ -110,13 +108,6 @@ class Settings(BaseSettings):
     def ui_token_value(self) -> str | None:
         """The token the page and /api/v1 require; None when neither variable is set (the page is open)."""
         return self.ui_token.get_secret_value() if self.ui_token and self.ui_token.get_secret_value() else None
-
-    def action_links(self) -> ActionLinks | None:
-        """Links on notices need both a public URL and a secret; Slack buttons need the links' secret too."""
-        secret = self.action_secret_value()
-        if self.public_url is None or secret is None:
-            return None
-        return ActionLinks(self.public_url.rstrip("/"), secret, slack_buttons=self.slack_secret_value() is not None)
 
     @property
     def database_url(self) -> str:

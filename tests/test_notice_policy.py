@@ -13,7 +13,8 @@ from hfwarden.core.action_tokens import Grant, GrantKind, TokenRefused, sign, to
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.notices import NO_LINKS, ActionLinks, stop_notices, upcoming_stop
+from hfwarden.core.notices import NO_LINKS, stop_notices, upcoming_stop
+from hfwarden.core.offers import ActionLinks
 from hfwarden.core.records import Hold, HoldState
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule
 

@@ -18,7 +18,7 @@ import respx
 from hfwarden.emulator.server import SeedEndpoint
 from hfwarden.web.slack_actions import slack_signature
 from tests.conftest import WebhookReceiver
-from tests.page_world import TOKEN, UI_TOKEN, World, page_world
+from tests.support.page_world import TOKEN, UI_TOKEN, World, page_world
 
 ACTION_SECRET = "act-SecretActionKey-0123456789abcdef"
 SLACK_SECRET = "slk-SecretSigningKey-0123456789abcdef"

@@ -4,15 +4,12 @@ per endpoint or `match:` entry, and on a ladder step) and a ladder step's `appro
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.windows import parse_duration_minutes
-
-if TYPE_CHECKING:
-    from hfwarden.config.models import LadderStepSpec
 
 
 def check_notice(value: str) -> str:
@@ -48,7 +45,24 @@ def notice_period(text: str | None) -> timedelta | None:
     return None if text is None else timedelta(minutes=parse_duration_minutes(text))
 
 
-def ladder_step(spec: LadderStepSpec) -> LadderStep:
+class StepSpec(Protocol):
+    """What `ladder_step` reads of a `LadderStepSpec` (models.py imports this module, not the reverse)."""
+
+    @property
+    def at(self) -> float: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def max_replicas(self) -> int | None: ...
+    @property
+    def on(self) -> str: ...
+    @property
+    def notice(self) -> str | None: ...
+    @property
+    def approve(self) -> ApproveSpec | None: ...
+
+
+def ladder_step(spec: StepSpec) -> LadderStep:
     """A ladder step as the core takes it, with its notice or approval."""
     approve = spec.approve
     return LadderStep(

@@ -7,9 +7,10 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from hfwarden.core.stops import StopDecision
+
 if TYPE_CHECKING:
-    from hfwarden.core.budget import StopDecision
-    from hfwarden.core.notices import Notice
+    from hfwarden.core.offers import Notice
 
 
 class AlertKind(StrEnum):

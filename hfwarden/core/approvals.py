@@ -11,36 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 
-from hfwarden.core.action_tokens import Grant, GrantKind, sign
+from hfwarden.core.action_tokens import Grant, GrantKind
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import Budget, BudgetStatus, GuardOutcome
 from hfwarden.core.formats import dollars
 from hfwarden.core.ladder import LadderStep
-from hfwarden.core.notices import ActionLinks, Choice, Notice
-from hfwarden.core.records import AuditEntry, Records
+from hfwarden.core.offers import Choice, Notice
+from hfwarden.core.records import AuditEntry, PendingStep, Records
 
 NOTICE, APPROVE = "notice", "approve"
-
-
-@dataclass(frozen=True, slots=True)
-class PendingStep:
-    """A gated ladder step announced and waiting: until `due_at`, or (approvals) for a decision."""
-
-    budget: str
-    day: date
-    step: int
-    kind: str  # notice | approve
-    announced_at: datetime
-    due_at: datetime
-    decision: str | None = None  # approve | skip
-    decided_by: str = ""
-
-    @property
-    def ref(self) -> str:
-        """What its approval tokens name: the budget, its day and the step."""
-        return f"{self.budget}@{self.day.isoformat()}#{self.step}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +57,7 @@ def without(outcome: GuardOutcome, budget: str, *, keep_mark: bool) -> GuardOutc
     )
 
 
-def announcement(
-    pending: PendingStep, status: BudgetStatus, rung: LadderStep, outcome: GuardOutcome, links: ActionLinks | None
-) -> Alert:
+def announcement(pending: PendingStep, status: BudgetStatus, rung: LadderStep, outcome: GuardOutcome) -> Alert:
     """The `upcoming_stop` of a gated step: what it will do, when, and (approvals) Approve / Skip."""
     budget = status.budget
     targets = [s.endpoint for s in outcome.stops if s.budget == budget.name]
@@ -93,12 +72,10 @@ def announcement(
     else:
         otherwise = "acts" if rung.otherwise == "act" else "skips it"
         ask = f"on approval; with no answer by {local:%H:%M %Z} it {otherwise}"
-        choices = tuple(_decision(pending, kind, links) for kind in (GrantKind.APPROVE, GrantKind.SKIP))
+        choices = tuple(_decision(pending, kind) for kind in (GrantKind.APPROVE, GrantKind.SKIP))
     message = f"{budget.name}: {why}: will {what} {ask}; saves {dollars(saved)} by the end of the budget day"
     _, day_end = budget.day_bounds(pending.announced_at)
-    notice = Notice(
-        pending.due_at, str(budget.zone), why, saved, day_end, choices, links is not None and links.slack_buttons
-    )
+    notice = Notice(pending.due_at, str(budget.zone), why, saved, day_end, choices)
     return Alert(
         AlertKind.UPCOMING_STOP,
         f"budget:{pending.ref}",
@@ -113,12 +90,10 @@ def announcement(
     )
 
 
-def _decision(pending: PendingStep, kind: GrantKind, links: ActionLinks | None) -> Choice:
+def _decision(pending: PendingStep, kind: GrantKind) -> Choice:
+    """Approve or Skip, expiring when the wait ends; signed into a link when the alert is written."""
     label = "Approve" if kind == GrantKind.APPROVE else "Skip"
-    if links is None:
-        return Choice(label, kind)
-    token = sign(Grant(kind, f"budget:{pending.budget}", pending.due_at, pending.ref), links.secret)
-    return Choice(label, kind, None, links.url(token), token)
+    return Choice(label, kind, grant=Grant(kind, f"budget:{pending.budget}", pending.due_at, pending.ref))
 
 
 def gate(
@@ -127,7 +102,6 @@ def gate(
     pending: Mapping[str, PendingStep],
     *,
     now: datetime,
-    links: ActionLinks | None,
 ) -> Gated:
     """Hold back each gated step this pass took until it is due; see the module's docstring."""
     result = Gated(outcome)
@@ -143,7 +117,7 @@ def gate(
         day = budget.day_of(now)
         if waiting is not None and (waiting.day, waiting.step) != (day, step):
             waiting = None  # another day's or another step's: this one starts its own wait
-        result = _one(result, budget, statuses[budget.name], rung, step, waiting, now=now, links=links)
+        result = _one(result, budget, statuses[budget.name], rung, step, waiting, now=now)
     return result
 
 
@@ -156,14 +130,13 @@ def _one(
     waiting: PendingStep | None,
     *,
     now: datetime,
-    links: ActionLinks | None,
 ) -> Gated:
     if waiting is None:
         kind = NOTICE if rung.notice is not None else APPROVE
         wait = rung.notice if rung.notice is not None else rung.approve_within
         assert wait is not None
         new = PendingStep(budget.name, budget.day_of(now), step, kind, now, now + wait)
-        alert = announcement(new, status, rung, result.outcome, links)
+        alert = announcement(new, status, rung, result.outcome)
         entry = _audit(now, budget.name, f"step {step} announced", alert.message)
         records = result.records + Records(audit=(entry,), alerts=(alert,))
         return Gated(without(result.outcome, budget.name, keep_mark=False), (*result.put, new), result.drop, records)

@@ -10,7 +10,7 @@ Links are signed here (`action_tokens`) when the daemon has a public URL and an 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from hfwarden.core.action_tokens import Grant, GrantKind, sign
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.endpoints import UP_STATES, Observation
 from hfwarden.core.formats import dollars
+from hfwarden.core.offers import ActionLinks, Choice, Notice
 from hfwarden.core.records import Hold
 from hfwarden.core.rules import ActionKind, EndpointSchedule, Transition, next_transition
 
@@ -25,46 +26,6 @@ STOP_KINDS = frozenset({ActionKind.PAUSE, ActionKind.SCALE_TO_ZERO})
 SNOOZE_HOURS = (1, 2)
 MAX_LOOKAHEAD = 50  # transitions searched for the next resume (a week of hourly rules and more)
 NO_LINKS = "no snooze links: set HFWARDEN_PUBLIC_URL and HFWARDEN_ACTION_SECRET to get them"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionLinks:
-    """Where the daemon answers links (`HFWARDEN_PUBLIC_URL`), the secret that signs them, and whether
-    Slack notices carry buttons (a Slack signing secret is set)."""
-
-    public_url: str
-    secret: str
-    slack_buttons: bool = False
-
-    def __repr__(self) -> str:  # the secret never in a repr, a log line or a traceback
-        return f"ActionLinks(public_url={self.public_url!r}, slack_buttons={self.slack_buttons})"
-
-    def url(self, token: str) -> str:
-        return f"{self.public_url.rstrip('/')}/act/{token}"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One thing a person can do about a notice: `keep up 1 h`, `approve`... with its link when signed."""
-
-    label: str
-    kind: GrantKind
-    until: datetime | None = None
-    url: str | None = None
-    token: str | None = None  # a Slack button's value; the same capability as the link
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """What an `upcoming_stop` (or approval) alert announces, beside its message."""
-
-    at: datetime  # when the stop happens
-    zone: str
-    why: str
-    saved_usd: float | None  # from the stop to the next resume (None: no price known)
-    resume_at: datetime | None
-    choices: tuple[Choice, ...]
-    buttons: bool = False  # Slack renders the choices as Block Kit buttons
 
 
 def upcoming_stop(
@@ -101,14 +62,27 @@ def snooze_choices(stop: Transition, zone: ZoneInfo, links: ActionLinks | None) 
     ends = [(f"keep up {hours} h", stop.at + timedelta(hours=hours)) for hours in SNOOZE_HOURS]
     if day_end > ends[-1][1]:
         ends.append(("keep up until the end of the day", day_end))
-    choices = []
-    for label, until in ends:
-        if links is None:
-            choices.append(Choice(label, GrantKind.HOLD, until))
-            continue
-        token = sign(Grant(GrantKind.HOLD, stop.endpoint, until, stop.key, until), links.secret)
-        choices.append(Choice(label, GrantKind.HOLD, until, links.url(token), token))
-    return tuple(choices)
+    choices = [
+        Choice(label, GrantKind.HOLD, until, grant=Grant(GrantKind.HOLD, stop.endpoint, until, stop.key, until))
+        for label, until in ends
+    ]
+    return tuple(choices) if links is None else tuple(signed_choice(c, links) for c in choices)
+
+
+def signed_choice(choice: Choice, links: ActionLinks) -> Choice:
+    """A choice with its link: the grant signed under the action secret."""
+    if choice.grant is None or choice.token is not None:
+        return choice
+    token = sign(choice.grant, links.secret)
+    return replace(choice, url=links.url(token), token=token)
+
+
+def signed(alert: Alert, links: ActionLinks | None) -> Alert:
+    """An alert whose notice offers choices, with their links (and Slack buttons); others unchanged."""
+    if links is None or alert.notice is None or not alert.notice.choices:
+        return alert
+    choices = tuple(signed_choice(c, links) for c in alert.notice.choices)
+    return replace(alert, notice=replace(alert.notice, choices=choices, buttons=links.slack_buttons))
 
 
 def stop_notice(

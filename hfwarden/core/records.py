@@ -72,6 +72,26 @@ class LadderMark:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingStep:
+    """A ladder step with `notice:` or `approve:` announced and waiting: until `due_at`, or (approvals)
+    for a decision (core/approvals.py)."""
+
+    budget: str
+    day: date
+    step: int
+    kind: str  # notice | approve
+    announced_at: datetime
+    due_at: datetime
+    decision: str | None = None  # approve | skip
+    decided_by: str = ""
+
+    @property
+    def ref(self) -> str:
+        """What its approval tokens name: the budget, its day and the step."""
+        return f"{self.budget}@{self.day.isoformat()}#{self.step}"
+
+
+@dataclass(frozen=True, slots=True)
 class Exemption:
     """An operator's release: the endpoint is not a stop candidate of `budget`'s guard until `until`
     (the released latch's own end, the next budget day)."""

@@ -11,7 +11,7 @@ from typing import Any
 from hfwarden.clock import to_z
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.formats import json_money
-from hfwarden.core.notices import Notice
+from hfwarden.core.offers import Notice
 from hfwarden.core.records import PendingAlert
 
 SCHEMA = "hfwarden.alert/v1"

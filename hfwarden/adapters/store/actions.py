@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hfwarden.adapters.store._base import StoreBase
 from hfwarden.adapters.store.tables import pending_steps, used_action_tokens
-from hfwarden.core.approvals import PendingStep
+from hfwarden.core.records import PendingStep
 
 
 class ActionTokens(StoreBase):
