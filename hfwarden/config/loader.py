@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr, ValidationError
 
 from hfwarden.config.env import Expansion
+from hfwarden.config.learn import declared_windows, learn_plan
 from hfwarden.config.models import (
     AUTO,
     ActionSpec,
@@ -40,6 +41,7 @@ from hfwarden.config.values import AlertTargets, Config, Webhook
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
+from hfwarden.core.learning import LearnPlan
 from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.readyby import ReadyByWindow, auto_window_rules
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
@@ -103,11 +105,7 @@ def _names(spec: EndpointSpec) -> tuple[str, str]:
 
 
 def _compile(
-    spec: EndpointSpec,
-    file_zone: str,
-    file_drift_after: str,
-    ready_by: list[ReadyByWindow],
-    file_notice: str | None = None,
+    spec: EndpointSpec, file_zone: str, file_drift_after: str, ready_by: list[ReadyByWindow]
 ) -> EndpointSchedule:
     """The endpoint's schedule; its auto and `ready_alert` windows are added to `ready_by`."""
     namespace, name = _names(spec)
@@ -140,7 +138,6 @@ def _compile(
         protected=spec.protected,
         enforce=spec.enforce,
         drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
-        notice=notice_period(spec.notice or file_notice),
     )
 
 
@@ -209,6 +206,7 @@ class _Loading:
     # (endpoint or match, its index, calendar names, file, line)
     skips: list[tuple[str, int, list[str], str, int]] = field(default_factory=list)
     matches: list[EndpointMatch] = field(default_factory=list)
+    learn: list[LearnPlan] = field(default_factory=list)
 
     def read(self, path: Path) -> None:
         before = len(self.problems)
@@ -296,7 +294,8 @@ class _Loading:
         before = len(self.endpoints)
         for index, endpoint_spec in enumerate(spec.endpoints):
             ready_by: list[ReadyByWindow] = []
-            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by, spec.notice)
+            compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
+            compiled = replace(compiled, notice=notice_period(endpoint_spec.notice or spec.notice))
             if compiled.key in skip:
                 continue
             self.ready_by.extend(ready_by)
@@ -315,6 +314,10 @@ class _Loading:
                 )
                 for earlier, later in same_minute_clashes(compiled)
             )
+            if endpoint_spec.learn is not None:
+                windows = declared_windows(endpoint_spec.schedule, endpoint_spec.timezone or spec.timezone)
+                where = f"{path}:{line_for(raw, ('endpoints', index, 'learn'))}"
+                self.learn.append(learn_plan(endpoint_spec.learn, compiled.key, windows, where))
             kind = "match" if endpoint_spec.match is not None else "endpoint"
             if endpoint_spec.skip:
                 at = len(self.matches) if kind == "match" else len(self.endpoints)
@@ -390,4 +393,5 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
         matches=tuple(loading.matches),
         ready_by=tuple(loading.ready_by),
         thrash_wakes=loading.thrash_wakes,
+        learn=tuple(loading.learn),
     )

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hfwarden.config.learn import LearnSpec
 from hfwarden.config.people import ApproveSpec, NoticeBefore, check_gate
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.endpoints import EndpointKey
@@ -223,6 +224,7 @@ class EndpointSpec(_Strict):
     notice: NoticeBefore | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+    learn: LearnSpec | None = None  # schedules that re-learn themselves (config/learn.py)
 
     @field_validator("prewarm_max", "prewarm_default")
     @classmethod
@@ -294,11 +296,6 @@ class LadderStepSpec(_Strict):
     notice: NoticeBefore | None = None
     approve: ApproveSpec | None = None
 
-    @model_validator(mode="after")
-    def _people(self) -> LadderStepSpec:
-        check_gate(self.action, notice=self.notice, approve=self.approve)
-        return self
-
     @model_validator(mode="before")
     @classmethod
     def _yaml_on(cls, data: Any) -> Any:
@@ -309,6 +306,7 @@ class LadderStepSpec(_Strict):
 
     @model_validator(mode="after")
     def _cap_says_how_far(self) -> LadderStepSpec:
+        check_gate(self.action, notice=self.notice, approve=self.approve)  # config/people.py
         if self.action == "cap" and self.max_replicas is None:
             raise ValueError("a cap step needs max_replicas")
         if self.action != "cap" and self.max_replicas is not None:

@@ -30,6 +30,9 @@ class AlertKind(StrEnum):
     NOT_READY = "not_ready"
     THRASH = "thrash"
     UPCOMING_STOP = "upcoming_stop"
+    SCHEDULE_PROPOSAL = "schedule_proposal"
+    SCHEDULE_ADOPTED = "schedule_adopted"
+    FORECAST_DRIFT = "forecast_drift"
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,13 +291,13 @@ FILTER = (
 )
 
 
-def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS, writable: bool = False) -> str:
-    """`writable`: the write API is on (a UI token is set), so each endpoint gets hold/release buttons."""
+def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS, buttons: bool = False) -> str:
+    """`buttons`: the write API is on (a UI token is set), so each endpoint gets hold/release buttons."""
     failed = overview.status["failed"]
     trouble = f'<p class="banner">{len(failed)} failing: {escape(", ".join(sorted(failed)))}</p>' if failed else ""
     budgets = "".join(budget_card(b) for b in overview.budgets) or '<p class="empty">No budget configured.</p>'
-    endpoints = "".join(endpoint_row(e, overview.now, writable=writable) for e in overview.endpoints)
-    mode = "hold/release buttons" if writable else "read-only"
+    endpoints = "".join(endpoint_row(e, overview.now, writable=buttons) for e in overview.endpoints)
+    mode = "hold/release buttons" if buttons else "read-only"
     body = (
         '<header class="top"><h1>hfwarden</h1><p class="meta">last pass '
         f'<span id="as-of">{_clock(datetime.fromisoformat(overview.status["as_of"]))}</span> · page '

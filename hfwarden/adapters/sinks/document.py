@@ -33,6 +33,9 @@ TITLES = {
     AlertKind.NOT_READY: "Endpoint not running at its ready-by time",
     AlertKind.THRASH: "Endpoint thrashing through cold starts",
     AlertKind.UPCOMING_STOP: "Endpoint about to be stopped",
+    AlertKind.SCHEDULE_PROPOSAL: "A learnt schedule is proposed",
+    AlertKind.SCHEDULE_ADOPTED: "A learnt schedule was adopted",
+    AlertKind.FORECAST_DRIFT: "Demand drifted from what the schedule was learnt for",
 }
 
 
