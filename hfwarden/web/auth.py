@@ -71,13 +71,16 @@ class AccessMiddleware:
             await _plain(send, 403, b"writes are off: set HFWARDEN_UI_TOKEN to use the write API\n", [])
             return
         if self.token is not None and path not in OPEN_PATHS:
-            headers = {k.lower(): v for k, v in scope["headers"]}
-            raw = headers.get(b"authorization")
-            given = raw.decode("latin-1") if raw is not None else None
+            given = [v for k, v in scope["headers"] if k.lower() == b"authorization"]
+            if len(given) > 1:
+                # Which one would count is up to each proxy on the way: refuse rather than pick one.
+                await _plain(send, 400, b"ambiguous credentials: send one Authorization header\n", [])
+                return
+            raw = given[0].decode("latin-1") if given else None
             # Writes take the token as a bearer token only: a browser's remembered basic password is
             # sent by itself, a bearer header only by a script that was given the token.
-            bearer = given is not None and given.strip().lower().startswith("bearer ")
-            if not authorized(given, self.token) or (is_write and not bearer):
+            bearer = raw is not None and raw.strip().lower().startswith("bearer ")
+            if not authorized(raw, self.token) or (is_write and not bearer):
                 await _plain(
                     send, 401, b"authentication required: the UI token, as bearer or basic password\n", CHALLENGES
                 )
