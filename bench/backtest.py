@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from hfwarden.adapters.trace import Trace, read_trace  # noqa: E402
-from hfwarden.app.backtest import Backtest, Policy, Setup, run_backtest  # noqa: E402
-from hfwarden.app.recommend import learn, split, zone_of  # noqa: E402
+from hfwarden.app.predict.backtest import Backtest, Policy, Setup, run_backtest  # noqa: E402
+from hfwarden.app.predict.recommend import learn, split, zone_of  # noqa: E402
 from hfwarden.core.platform.autoscaling import ReplicaModel  # noqa: E402
 from tests import traces  # noqa: E402
 

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hfwarden.adapters.trace import TraceError, read_trace
-from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
-from hfwarden.catalogue import builtin_price
+from hfwarden.app.predict.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
+from hfwarden.app.predict.pricing import price_for
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.windows import parse_duration_minutes
 
 if TYPE_CHECKING:
     from hfwarden.config import Config
+    from hfwarden.core.cost import Segment
 
 LONG_TRACE_MINUTES = 7 * 24 * 60  # a progress bar is worth drawing from a week of minutes
 
@@ -89,18 +90,6 @@ def load_schedules(path: Path | None) -> Config:
     return load_config([path or Settings().config])
 
 
-def price_for(endpoint: str, instance: str | None, config: Config | None) -> tuple[str, float]:
-    """The instance and its price per replica-hour: `--instance`, else the config's; the config's
-    `pricing:` beats the built-in table."""
-    instance = instance or (config.instances.get(endpoint) if config else None)
-    if instance is None:
-        raise BacktestError(f"no price for {endpoint}: give --instance VENDOR/REGION/TYPE/SIZE or instance: in config")
-    price = (config.pricing.get(instance) if config else None) or builtin_price(instance)
-    if price is None:
-        raise BacktestError(f"no price for instance {instance}: add it to pricing: in the schedule file")
-    return instance, price
-
-
 def _instant(text: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
     """A DATE is that day in the trace's own offset (the whole day for --to); an instant is itself."""
     if text is None:
@@ -135,13 +124,14 @@ def render_table(result: Backtest) -> str:
     oracle = result.policy(Policy.ORACLE).cost_usd if any(p.name == Policy.ORACLE for p in result.policies) else 0.0
     lines = [
         f"{'policy':<14} {'cost $':>10} {'× oracle':>8} {'replica-h':>10} {'cold':>5} "
-        f"{'delayed':>9} {'delayed %':>9} {'rejected':>9}"
+        f"{'delayed':>9} {'delayed %':>9} {'late':>9} {'rejected':>9} {'failed %':>9} {'wait p99':>8}"
     ]
     for p in result.policies:
         ratio = f"{p.cost_usd / oracle:.2f}" if oracle else "-"
         lines.append(
             f"{p.name.value:<14} {p.cost_usd:>10.2f} {ratio:>8} {p.replica_hours:>10.1f} {p.cold_starts:>5} "
-            f"{p.requests_delayed:>9} {p.delayed_pct:>9.3f} {p.requests_rejected:>9}"
+            f"{p.requests_delayed:>9} {p.delayed_pct:>9.3f} {p.requests_late:>9} {p.requests_rejected:>9} "
+            f"{p.failed_pct:>9.3f} {p.wait_p99_s:>7.0f}s"
         )
     return "\n".join(lines)
 
@@ -165,11 +155,75 @@ def _backtest(args: argparse.Namespace) -> int:
     if bar is not None:
         sys.stderr.write("\r" + " " * 48 + "\r")
     if args.report is not None:
-        from hfwarden.app.backtest_report import write_report
+        from hfwarden.app.predict.report import render_report
 
-        write_report(args.report, result, zone)
+        args.report.write_text(render_report(result, zone), encoding="utf-8")
     print(json.dumps(result.to_json(zone), indent=2) if args.json else render_table(result))
     return 0
+
+
+def optional_config(path: Path | None) -> Config | None:
+    """`--config`, or the default schedules when they load: only a source of instance and prices here."""
+    from hfwarden.config import ConfigError
+
+    if path:
+        return load_schedules(path)
+    try:
+        return load_schedules(None)
+    except ConfigError:
+        return None
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from hfwarden.adapters.trace import Trace
+    from hfwarden.app.predict import history
+    from hfwarden.app.predict.recommend import RecommendOptions, recommend_schedule, training_peak_need
+
+    holdout_weeks = args.holdout_weeks
+    trace: Trace
+    if args.from_history:
+        trace = history.history_trace(recorded_segments(), args.endpoint)
+        holdout_weeks = history.history_holdout_weeks(trace, holdout_weeks)
+        try:
+            instance, price = price_for(args.endpoint, args.instance, optional_config(args.config))
+        except BacktestError:
+            instance, price = args.instance, last_price(args.endpoint)  # what the daemon last paid
+        setup = history.history_setup(trace, args.endpoint, price, args.cold_start, args.max_replicas)
+        source = f"the recorded replicas of {args.endpoint} (state store)"
+    else:
+        if args.trace is None or args.capacity_rpm is None:
+            raise BacktestError("recommend needs --trace and --capacity-rpm (or --from-history)")
+        instance, price = price_for(args.endpoint, args.instance, optional_config(args.config))
+        trace = read_trace(args.trace)
+        top = args.max_replicas or training_peak_need(trace, holdout_weeks, args.capacity_rpm)
+        setup = Setup(args.endpoint, ReplicaModel(args.capacity_rpm, args.cold_start), price, top)
+        source = str(args.trace)
+    options = RecommendOptions(holdout_weeks, args.timezone, args.max_delayed_pct)
+    found = recommend_schedule(trace, setup, options, instance=instance, source=source)
+    sys.stdout.write(found.yaml)
+    tested = found.tested
+    weeks = "the held-out weeks" if found.held_out else "the training weeks (nothing held out)"
+    print(f"backtest of the recommended schedule (schedule) on {weeks}, {tested.start:%Y-%m-%d} to "
+          f"{tested.end:%Y-%m-%d} UTC:", file=sys.stderr)  # fmt: skip
+    print(render_table(tested), file=sys.stderr)
+    return 0
+
+
+def recorded_segments() -> list[Segment]:
+    from hfwarden.adapters.store import Store
+    from hfwarden.app.predict.history import EPOCH
+    from hfwarden.settings import Settings
+
+    store = Store(Settings().database_url)
+    try:
+        return list(store.segments_since(EPOCH))
+    finally:
+        store.close()
+
+
+def last_price(endpoint: str) -> float:
+    own = [s for s in recorded_segments() if s.endpoint == endpoint]
+    return max(own, key=lambda s: s.end).price_per_hour
 
 
 def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -191,6 +245,4 @@ def backtest_command(args: argparse.Namespace) -> int:
 
 
 def recommend_command(args: argparse.Namespace) -> int:
-    from hfwarden.app.recommend import run_recommend
-
-    return _guarded(run_recommend, args)
+    return _guarded(_recommend, args)

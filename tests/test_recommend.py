@@ -12,8 +12,8 @@ import pytest
 
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.trace import read_trace
-from hfwarden.app.backtest import Policy, Setup, run_backtest
-from hfwarden.app.recommend import split
+from hfwarden.app.predict.backtest import Policy, Setup, run_backtest
+from hfwarden.app.predict.recommend import split
 from hfwarden.cli import main
 from hfwarden.config import load_config
 from hfwarden.core.cost import Segment

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hfwarden.adapters.trace import Trace, read_trace
-from hfwarden.app.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
-from hfwarden.config import Config, ConfigError, load_config
+from hfwarden.adapters.trace import Trace
+from hfwarden.app.predict.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
+from hfwarden.config import load_config
 from hfwarden.core.endpoints import EndpointKey
-from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
+from hfwarden.core.platform.autoscaling import replicas_needed
 from hfwarden.core.predict import DAY_NAMES, PAUSE, ZERO, Change, Recommendation, local_minutes_of_week, recommend
 from hfwarden.core.rules import EndpointSchedule
 
@@ -149,50 +147,43 @@ def _header(source: str, setup: Setup, training: Trace, learnt: Learnt, holdout:
     ]
 
 
-def emit(trace: Trace, setup: Setup, args: argparse.Namespace, instance: str | None, source: str) -> int:
-    """Learn from the training weeks, print the schedule file, backtest it on the held-out weeks."""
-    from hfwarden.cli_predict import render_table
+@dataclass(frozen=True, slots=True)
+class RecommendOptions:
+    """What `recommend` is asked for, beyond the trace and the platform."""
 
-    training, holdout = split(trace, args.holdout_weeks)
-    learnt = learn(training, setup, zone_of(trace, args.timezone), args.max_delayed_pct)
-    text = render_yaml(
-        learnt.recommendation, setup.endpoint, instance, _header(source, setup, training, learnt, holdout)
-    )
+    holdout_weeks: int = 1
+    timezone: str | None = None
+    max_delayed_pct: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recommended:
+    """A recommendation: the schedule file's text and its backtest on the weeks it was tested on."""
+
+    yaml: str
+    schedule: EndpointSchedule
+    tested: Backtest
+    held_out: bool
+
+
+COMPARED = (*BASELINES[:3], Policy.SCHEDULE, Policy.ORACLE)
+
+
+def recommend_schedule(
+    trace: Trace, setup: Setup, options: RecommendOptions, *, instance: str | None, source: str
+) -> Recommended:
+    """Learn from the training weeks, render the schedule file, backtest it on the held-out weeks."""
+    training, holdout = split(trace, options.holdout_weeks)
+    learnt = learn(training, setup, zone_of(trace, options.timezone), options.max_delayed_pct)
+    header = _header(source, setup, training, learnt, holdout)
+    text = render_yaml(learnt.recommendation, setup.endpoint, instance, header)
     schedule = reload(text, setup.endpoint)
-    sys.stdout.write(text)
     tested = holdout or training
-    result = run_backtest(tested, setup, schedule, policies=[*BASELINES[:3], Policy.SCHEDULE, Policy.ORACLE])
-    weeks = "the held-out weeks" if holdout else "the training weeks (nothing held out)"
-    print(f"backtest of the recommended schedule (schedule) on {weeks}, {tested.start:%Y-%m-%d} to "
-          f"{tested.end:%Y-%m-%d} UTC:", file=sys.stderr)  # fmt: skip
-    print(render_table(result), file=sys.stderr)
-    return 0
+    result = run_backtest(tested, setup, schedule, policies=COMPARED)
+    return Recommended(text, schedule, result, holdout is not None)
 
 
-def optional_config(args: argparse.Namespace) -> Config | None:
-    """`--config`, or the default schedules when they load: only a source of instance and prices here."""
-    from hfwarden.cli_predict import load_schedules
-
-    if args.config:
-        return load_schedules(args.config)
-    try:
-        return load_schedules(None)
-    except ConfigError:
-        return None
-
-
-def run_recommend(args: argparse.Namespace) -> int:
-    from hfwarden.cli_predict import price_for
-
-    if args.from_history:
-        from hfwarden.app.history import recommend_from_history
-
-        return recommend_from_history(args)
-    if args.trace is None or args.capacity_rpm is None:
-        raise BacktestError("recommend needs --trace and --capacity-rpm (or --from-history)")
-    instance, price = price_for(args.endpoint, args.instance, optional_config(args))
-    trace = read_trace(args.trace)
-    training, _holdout = split(trace, args.holdout_weeks)
-    top = args.max_replicas or max(1, replicas_needed(max(training.requests), args.capacity_rpm))
-    setup = Setup(args.endpoint, ReplicaModel(args.capacity_rpm, args.cold_start), price, top)
-    return emit(trace, setup, args, instance, str(args.trace))
+def training_peak_need(trace: Trace, holdout_weeks: int, capacity_rpm: float) -> int:
+    """Replicas the busiest training minute needs: the default `max_replicas`."""
+    training, _holdout = split(trace, holdout_weeks)
+    return max(1, replicas_needed(max(training.requests), capacity_rpm))
