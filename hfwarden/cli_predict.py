@@ -1,66 +1,54 @@
-"""`hfwarden backtest` and `hfwarden recommend`: argument parsing and rendering only."""
+"""`hfwarden backtest` and `hfwarden recommend`: argument parsing and rendering only.
+
+The figures come from `app/predict/` (value in, value out); this module reads the files and the
+state store the flags name, calls it, and prints.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import shlex
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfwarden.adapters.trace import TraceError, read_trace
+from hfwarden import cli_predict_flags as flags
+from hfwarden.adapters.trace import Trace, TraceError, read_trace
 from hfwarden.app.predict.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.app.predict.pricing import price_for
-from hfwarden.core.endpoints import EndpointKey
-from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
-from hfwarden.core.windows import parse_duration_minutes
+from hfwarden.core.platform.autoscaling import Autoscaler, ReplicaModel, replicas_needed
 
 if TYPE_CHECKING:
+    from hfwarden.app.predict.recommend import Recommended
     from hfwarden.config import Config
     from hfwarden.core.cost import Segment
 
 LONG_TRACE_MINUTES = 7 * 24 * 60  # a progress bar is worth drawing from a week of minutes
-
-
-def _duration(text: str) -> int:
-    try:
-        return parse_duration_minutes(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not above 0")
-    return value
-
-
-def _endpoint(text: str) -> str:
-    try:
-        return str(EndpointKey.parse(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _common(p: argparse.ArgumentParser, *, trace_required: bool) -> None:
     # recommend --from-history reads no trace and no capacity: it learns from replica counts.
     need = trace_required
     p.add_argument("--trace", type=Path, required=need, help="CSV (or .csv.gz) with header minute_start,requests")
-    p.add_argument("--endpoint", type=_endpoint, required=True, metavar="NS/NAME")
-    p.add_argument("--capacity-rpm", type=_positive, required=need, metavar="N", help="requests/minute per replica")
+    p.add_argument("--endpoint", type=flags.endpoint, required=True, metavar="NS/NAME")
+    p.add_argument(
+        "--capacity-rpm", type=flags.positive, required=need, metavar="N", help="requests/minute per replica"
+    )
     p.add_argument("--instance", metavar="VENDOR/REGION/TYPE/SIZE", help="for the price (default: the config's)")
-    p.add_argument("--cold-start", type=_duration, default=5, metavar="5m", help="replica start-up (default 5m)")
     p.add_argument("--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)")
+    flags.add_platform(p)
 
 
 def add_commands(sub: Any) -> None:
     """Register `backtest` and `recommend` on the main parser's subcommands."""
     bt = sub.add_parser("backtest", help="replay a request trace against a schedule and HF autoscaling, priced")
     _common(bt, trace_required=True)
-    bt.add_argument("--max-replicas", type=int, metavar="N", help="default: the schedule's largest max_replicas")
+    bt.add_argument("--max-replicas", type=flags.replicas, metavar="N", help="default: the schedule's largest")
     bt.add_argument("--from", dest="since", metavar="DATE", help="first day (or ISO instant) to replay")
     bt.add_argument("--to", dest="until", metavar="DATE", help="last day (inclusive) or ISO instant (exclusive)")
     bt.add_argument("--json", action="store_true", help="machine-readable output")
@@ -69,10 +57,14 @@ def add_commands(sub: Any) -> None:
 
     rec = sub.add_parser("recommend", help="learn a schedule from a trace (or from what the daemon observed)")
     _common(rec, trace_required=False)
-    rec.add_argument("--max-replicas", type=int, metavar="N", help="default: what the busiest training minute needs")
-    rec.add_argument("--timezone", metavar="ZONE", help="zone of the rules (default: the trace's own, else UTC)")
-    rec.add_argument("--max-delayed-pct", type=float, default=1.0, metavar="PCT", help="delay allowed (default 1.0)")
-    rec.add_argument("--holdout-weeks", type=int, default=1, metavar="N", help="last weeks kept for the backtest")
+    rec.add_argument("--max-replicas", type=flags.replicas, metavar="N", help="default: 1.25× the training peak need")
+    rec.add_argument("--timezone", metavar="ZONE", help="zone of the rules (default: the trace's one offset)")
+    rec.add_argument(
+        "--max-failed-pct", "--max-delayed-pct", dest="max_failed_pct", type=flags.percentage, default=0.5,
+        metavar="PCT", help="failed requests (rejected or late) allowed (default 0.5)",
+    )  # fmt: skip
+    rec.add_argument("--holdout-weeks", type=flags.weeks, default=1, metavar="N", help="last weeks kept for the test")
+    rec.add_argument("--calendar", type=flags.calendar, metavar="COUNTRY[-SUBDIV]", help="skip its public holidays")
     rec.add_argument("--from-history", action="store_true", help="learn from the daemon's recorded replica counts")
     rec.set_defaults(handler=recommend_command)
 
@@ -88,6 +80,18 @@ def load_schedules(path: Path | None) -> Config:
     from hfwarden.settings import Settings
 
     return load_config([path or Settings().config])
+
+
+def optional_config(path: Path | None) -> Config | None:
+    """`--config`, or the default schedules when they load: only a source of instance and prices here."""
+    from hfwarden.config import ConfigError
+
+    if path:
+        return load_schedules(path)
+    try:
+        return load_schedules(None)
+    except ConfigError:
+        return None
 
 
 def _instant(text: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
@@ -136,12 +140,38 @@ def render_table(result: Backtest) -> str:
     return "\n".join(lines)
 
 
+def measured_startups(endpoint: str, instance: str | None) -> tuple[int, ...]:
+    """The start-ups the daemon measured for the endpoint (else its instance), in whole minutes."""
+    from hfwarden.adapters.store import Store
+    from hfwarden.settings import Settings
+
+    store = Store(Settings().database_url)
+    try:
+        samples = store.startup_samples(per_endpoint=200, since=EPOCH)
+    finally:
+        store.close()
+    own = [s for s in samples if s.endpoint == endpoint] or [s for s in samples if instance and s.instance == instance]
+    if not own:
+        raise BacktestError(f"no start-up of {endpoint} (or its instance) measured in the state store")
+    return tuple(max(1, math.ceil(s.seconds / 60)) for s in own)
+
+
+def model_of(args: argparse.Namespace, capacity_rpm: float, instance: str | None) -> ReplicaModel:
+    startups = measured_startups(args.endpoint, instance) if args.startups_from_state else tuple(args.cold_start)
+    scaler = Autoscaler(
+        target_utilisation=args.target_utilisation,
+        idle_timeout_minutes=args.idle_timeout,
+        scale_up_timeout_s=args.scale_up_timeout,
+    )
+    return ReplicaModel(capacity_rpm, sorted(startups)[len(startups) // 2], startups, args.seed, scaler, args.slo)
+
+
 def _backtest(args: argparse.Namespace) -> int:
     config = load_schedules(args.config)
     schedule = config.endpoint(args.endpoint)
     if schedule is None:
         raise BacktestError(f"{args.endpoint} is not declared in {', '.join(map(str, config.sources)) or 'the config'}")
-    _instance, price = price_for(args.endpoint, args.instance, config)
+    instance, price = price_for(args.endpoint, args.instance, config)
     trace = read_trace(args.trace)
     zone = trace.fixed_zone()
     trace = trace.window(_instant(args.since, zone, end=False), _instant(args.until, zone, end=True))
@@ -149,7 +179,7 @@ def _backtest(args: argparse.Namespace) -> int:
         (r.action.max_replicas for r in schedule.rules if r.action.max_replicas is not None),
         default=max(1, replicas_needed(max(trace.requests), args.capacity_rpm)),
     )
-    setup = Setup(args.endpoint, ReplicaModel(args.capacity_rpm, args.cold_start), price, top)
+    setup = Setup(args.endpoint, model_of(args, args.capacity_rpm, instance), price, top)
     bar = progress_bar(len(trace.requests))
     result = run_backtest(trace, setup, schedule, keep_series=args.report is not None, progress=bar)
     if bar is not None:
@@ -162,20 +192,26 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def optional_config(path: Path | None) -> Config | None:
-    """`--config`, or the default schedules when they load: only a source of instance and prices here."""
-    from hfwarden.config import ConfigError
-
-    if path:
-        return load_schedules(path)
-    try:
-        return load_schedules(None)
-    except ConfigError:
-        return None
+def reproduce_command(args: argparse.Namespace, found: Recommended, setup: Setup) -> str:
+    """The `backtest` command that prints the same table from the saved schedule file."""
+    model = setup.model
+    starts = sorted(set(model.startup_minutes))
+    cold = f"{starts[0]}m" if len(starts) == 1 else f"{starts[0]}m..{starts[-1]}m"
+    parts = [
+        "hfwarden", "backtest", "--trace", str(args.trace), "--config", "RECOMMENDED.yaml",
+        "--endpoint", setup.endpoint, "--capacity-rpm", f"{model.capacity_rpm:g}", "--cold-start", cold,
+        "--seed", str(model.seed), "--max-replicas", str(setup.max_replicas),
+        "--target-utilisation", f"{model.autoscaler.target_utilisation:g}",
+        "--idle-timeout", f"{model.autoscaler.idle_timeout_minutes}m",
+        "--scale-up-timeout", f"{model.autoscaler.scale_up_timeout_s:g}s", "--slo", f"{model.slo_s:g}s",
+        "--from", found.tested.start.isoformat(), "--to", found.tested.end.isoformat(),
+    ]  # fmt: skip
+    if args.instance:
+        parts += ["--instance", args.instance]
+    return shlex.join(parts)
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    from hfwarden.adapters.trace import Trace
     from hfwarden.app.predict import history
     from hfwarden.app.predict.recommend import RecommendOptions, recommend_schedule, training_peak_need
 
@@ -188,7 +224,8 @@ def _recommend(args: argparse.Namespace) -> int:
             instance, price = price_for(args.endpoint, args.instance, optional_config(args.config))
         except BacktestError:
             instance, price = args.instance, last_price(args.endpoint)  # what the daemon last paid
-        setup = history.history_setup(trace, args.endpoint, price, args.cold_start, args.max_replicas)
+        model = model_of(args, 1.0, instance)
+        setup = history.history_setup(trace, args.endpoint, price, model, args.max_replicas)
         source = f"the recorded replicas of {args.endpoint} (state store)"
     else:
         if args.trace is None or args.capacity_rpm is None:
@@ -196,22 +233,37 @@ def _recommend(args: argparse.Namespace) -> int:
         instance, price = price_for(args.endpoint, args.instance, optional_config(args.config))
         trace = read_trace(args.trace)
         top = args.max_replicas or training_peak_need(trace, holdout_weeks, args.capacity_rpm)
-        setup = Setup(args.endpoint, ReplicaModel(args.capacity_rpm, args.cold_start), price, top)
+        setup = Setup(args.endpoint, model_of(args, args.capacity_rpm, instance), price, top)
         source = str(args.trace)
-    options = RecommendOptions(holdout_weeks, args.timezone, args.max_delayed_pct)
+    holiday = _holiday_test(args.calendar)
+    options = RecommendOptions(holdout_weeks, args.timezone, args.max_failed_pct, args.calendar, holiday)
     found = recommend_schedule(trace, setup, options, instance=instance, source=source)
     sys.stdout.write(found.yaml)
     tested = found.tested
+    print(f"zone {found.zone.key}: {found.zone_note}", file=sys.stderr)
+    print(found.choice.why(), file=sys.stderr)
     weeks = "the held-out weeks" if found.held_out else "the training weeks (nothing held out)"
-    print(f"backtest of the recommended schedule (schedule) on {weeks}, {tested.start:%Y-%m-%d} to "
-          f"{tested.end:%Y-%m-%d} UTC:", file=sys.stderr)  # fmt: skip
+    print(f"backtest of the recommended schedule (schedule) on {weeks}, from {tested.start.isoformat()} "
+          f"to {tested.end.isoformat()}:", file=sys.stderr)  # fmt: skip
     print(render_table(tested), file=sys.stderr)
+    if not args.from_history:
+        print(f"reproduce it (schedule saved as RECOMMENDED.yaml): {reproduce_command(args, found, setup)}",
+              file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _holiday_test(calendar: str | None) -> Callable[[date], bool] | None:
+    if calendar is None:
+        return None
+    from hfwarden.config.models import public_holidays
+
+    country, _, subdivision = calendar.partition("-")
+    named = public_holidays(country, subdivision or None)
+    return lambda day: named(day) is not None
 
 
 def recorded_segments() -> list[Segment]:
     from hfwarden.adapters.store import Store
-    from hfwarden.app.predict.history import EPOCH
     from hfwarden.settings import Settings
 
     store = Store(Settings().database_url)

@@ -44,32 +44,35 @@ def schedule_of(tmp_path: Path, rules: str) -> EndpointSchedule:
     return found
 
 
-# policy, rules, demand per minute -> replica-minutes, cold starts, delayed, rejected (HF's autoscaler:
-# a replica added per minute past 80 % utilisation or 1.5 pending requests per replica, scale-down
-# every 2 minutes to the most wanted over 5; 503 while waking from zero; requests queue FIFO)
+# policy, rules, demand per minute -> replica-minutes, cold starts, delayed, rejected, late (HF's
+# autoscaler: a replica added per minute past 80 % utilisation or 1.5 pending requests per replica,
+# scale-down every 2 minutes to the most wanted over 5; 503 while waking from zero; requests queue
+# FIFO, arrivals and service spread evenly over each minute, so a wait is known to the second)
 CASES = [
-    # Max replicas all the time: 30 requests/minute absorbed, the 10 beyond them wait a minute.
-    (Policy.ALWAYS_ON, None, [5, 25, 40, 0], 12, 0, 10, 0),
-    # Exactly what each minute needs, queue included, ready at once: 1 + 3 + 3 + 1 (the 10 waiting).
-    (Policy.ORACLE, None, [5, 25, 40, 0], 8, 0, 10, 0),
+    # Max replicas all the time (30 a minute). Minute 2's 40 requests: the n-th waits 0.5 n s (served
+    # every 2 s, arriving every 1.5 s), the last 10 wait 15-20 s into minute 3: 40 delayed, none late.
+    (Policy.ALWAYS_ON, None, [5, 25, 40, 0], 12, 0, 40, 0, 0),
+    # Exactly what each minute needs, queue included, ready at once: 1 + 3 + 3 + 1. Minute 3 serves the
+    # 10 left with one replica, one every 6 s: waits 15 s + 4.5 s each, 7 of them past 30 s.
+    (Policy.ORACLE, None, [5, 25, 40, 0], 8, 0, 40, 0, 7),
     # One replica; minute 1 is at 100 % (> 80 %): one more, ready at 3; minute 2 has 30 pending for 2
-    # replicas (> 1.5 each): a third, ready at 4. 15 + 25 + 25 requests wait. The scale-down check of
-    # minute 8 is the first whose last 5 minutes all want 1: billed 1 + 2 + 3 + 5×3 + 4×1.
-    (Policy.AUTOSCALE, None, [5, 25, 25, 25, 0, 0, 0, 0, 0, 0, 0, 0], 25, 0, 65, 0),
+    # replicas (> 1.5 each): a third, ready at 4. The scale-down check of minute 8 is the first whose
+    # last 5 minutes all want 1: billed 1 + 2 + 3 + 5×3 + 4×1.
+    (Policy.AUTOSCALE, None, [5, 25, 25, 25, 0, 0, 0, 0, 0, 0, 0, 0], 25, 0, 75, 0, 67),
     # Scaled to zero until minute 2 wakes it: its 20 requests get 503s (no X-Scale-Up-Timeout);
     # then HF's 1-hour idle timeout keeps it billed to the end of the trace: minutes 2..19.
-    (Policy.SCALE_TO_ZERO, None, [0, 0, 20] + [0] * 17, 18, 1, 0, 20),
+    (Policy.SCALE_TO_ZERO, None, [0, 0, 20] + [0] * 17, 18, 1, 0, 20, 0),
     # Two replicas ready; paused 2-4 (30 rejected); the resume at 5 cold-starts both, ready at 7: the
     # 10 + 10 meanwhile get 503s.
-    (Policy.SCHEDULE, PAUSE_AT_2_RESUME_AT_5, [10] * 10, 2 + 2 + 5 * 2, 1, 0, 50),
+    (Policy.SCHEDULE, PAUSE_AT_2_RESUME_AT_5, [10] * 10, 2 + 2 + 5 * 2, 1, 0, 50, 0),
     # One replica, scaled to zero at minute 1; a request at 3 wakes it (503 until ready at 5); 2
     # minutes idle after it: billed 3, 4, 5.
-    (Policy.SCHEDULE, ZERO_AT_1_WITH_2_MINUTE_TIMEOUT, [0, 0, 0, 5, 0, 0, 0, 0, 0, 0], 1 + 3, 1, 0, 5),
+    (Policy.SCHEDULE, ZERO_AT_1_WITH_2_MINUTE_TIMEOUT, [0, 0, 0, 5, 0, 0, 0, 0, 0, 0], 1 + 3, 1, 0, 5, 0),
 ]
 
 
 @pytest.mark.parametrize(
-    ("policy", "rules", "demand", "replica_minutes", "cold_starts", "delayed", "rejected"),
+    ("policy", "rules", "demand", "replica_minutes", "cold_starts", "delayed", "rejected", "late"),
     CASES,
     ids=[f"{c[0].value}-{i}" for i, c in enumerate(CASES)],
 )
@@ -82,6 +85,7 @@ def test_backtest_arithmetic(
     cold_starts: int,
     delayed: int,
     rejected: int,
+    late: int,
 ) -> None:
     schedule = schedule_of(tmp_path, rules) if rules else None
     trace = Trace(START, tuple(demand), frozenset({timedelta(0)}))
@@ -89,7 +93,9 @@ def test_backtest_arithmetic(
     assert result.replica_hours == pytest.approx(replica_minutes / 60)
     assert result.cost_usd == pytest.approx(replica_minutes * 0.1)
     assert (result.cold_starts, result.requests_delayed, result.requests_rejected) == (cold_starts, delayed, rejected)
+    assert result.requests_late == late
     assert result.delayed_pct == pytest.approx(100 * delayed / sum(demand))
+    assert result.failed_pct == pytest.approx(100 * (late + rejected) / sum(demand))
 
 
 def write_trace(path: Path, rows: list[tuple[str, int]], *, gz: bool = False) -> Path:

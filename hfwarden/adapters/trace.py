@@ -26,6 +26,8 @@ class Trace:
     start: datetime
     requests: tuple[int, ...]
     offsets: frozenset[timedelta]
+    # The first change of UTC offset along the file: (its instant, the offset before, after).
+    first_offset_change: tuple[datetime, timedelta, timedelta] | None = None
 
     @property
     def end(self) -> datetime:
@@ -46,7 +48,7 @@ class Trace:
         last = len(self.requests) if end is None else min(len(self.requests), _minutes(end - self.start))
         if last <= first:
             raise TraceError("the trace has no minutes between --from and --to")
-        return Trace(self.start + first * MINUTE, self.requests[first:last], self.offsets)
+        return Trace(self.start + first * MINUTE, self.requests[first:last], self.offsets, self.first_offset_change)
 
 
 def _minutes(delta: timedelta) -> int:
@@ -98,11 +100,17 @@ def _parse(lines: Iterator[str]) -> Trace:
     first: datetime | None = None
     counts: list[int] = []
     offsets: set[timedelta] = set()
+    change: tuple[datetime, timedelta, timedelta] | None = None
+    previous: timedelta | None = None
     for number, row in enumerate(reader, start=2):
         if not row:
             continue
         at, requests = _row(number, row)
-        offsets.add(at.utcoffset() or timedelta(0))
+        offset = at.utcoffset() or timedelta(0)
+        if change is None and previous is not None and offset != previous:
+            change = (at.astimezone(UTC), previous, offset)
+        previous = offset
+        offsets.add(offset)
         if first is None:
             first = at
         index = _minutes(at - first)
@@ -112,4 +120,4 @@ def _parse(lines: Iterator[str]) -> Trace:
         counts.append(requests)
     if first is None:
         raise TraceError("no minutes in the trace")
-    return Trace(first.astimezone(UTC), tuple(counts), frozenset(offsets))
+    return Trace(first.astimezone(UTC), tuple(counts), frozenset(offsets), change)

@@ -143,7 +143,7 @@ def policy_inputs(
 
 def _result(policy: Policy, outcome: Outcome, setup: Setup, requests: int, keep: bool) -> PolicyResult:
     hours = outcome.replica_minutes / 60.0
-    late = outcome.late(setup.model.slo_s)
+    late = outcome.requests_late
 
     def pct(count: int) -> float:
         return 100.0 * count / requests if requests else 0.0
@@ -178,9 +178,11 @@ def replay_policy(
     """One policy over the demand, through the platform model."""
     capacity, top = setup.model.capacity_rpm, setup.max_replicas
     if policy == Policy.ORACLE:
-        return oracle(demand, capacity, top, keep_series=keep_series)
+        return oracle(demand, capacity, top, slo_s=setup.model.slo_s, keep_series=keep_series)
     if policy == Policy.FORESIGHT:
-        return foresight(demand, capacity, top, setup.model.lead_minutes(), keep_series=keep_series)
+        return foresight(
+            demand, capacity, top, setup.model.lead_minutes(), slo_s=setup.model.slo_s, keep_series=keep_series
+        )
     initial, changes = policy_inputs(policy, setup, schedule, start, len(demand))
     return replay(demand, setup.model, initial, changes, keep_series=keep_series, progress=progress)
 

@@ -7,6 +7,7 @@ and rules as for a trace. Minutes the endpoint was stopped read as no demand, wh
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hfwarden.adapters.trace import Trace
@@ -50,7 +51,9 @@ def history_holdout_weeks(trace: Trace, requested: int) -> int:
     return min(requested, max(0, weeks - 1))
 
 
-def history_setup(trace: Trace, endpoint: str, price: float, cold_start: int, max_replicas: int | None) -> Setup:
-    """Replicas are the demand: one "request" a minute per replica."""
+def history_setup(trace: Trace, endpoint: str, price: float, model: ReplicaModel, max_replicas: int | None) -> Setup:
+    """Replicas are the demand: one "request" a minute per replica, at full utilisation (HF's
+    autoscaler already applied its target when it chose them)."""
     top = max_replicas or max(1, max(trace.requests))
-    return Setup(endpoint, ReplicaModel(1, cold_start), price, top)
+    scaler = replace(model.autoscaler, target_utilisation=1.0)
+    return Setup(endpoint, replace(model, capacity_rpm=1.0, autoscaler=scaler), price, top)

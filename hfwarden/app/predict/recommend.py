@@ -1,47 +1,61 @@
-"""`hfwarden recommend`: learn a schedule from a trace's training weeks and backtest it on the rest."""
+"""`hfwarden recommend`: learn a schedule from a trace's training weeks and backtest it on the rest.
+
+Value in, value out: a demand series (a `Trace`, which a file, the daemon's history or a metrics
+query can give), the platform and the options; the schedule file's text, the kind of schedule
+chosen and why, and its backtest. Nothing is printed here.
+"""
 
 from __future__ import annotations
 
+import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.trace import Trace
-from hfwarden.app.predict.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
+from hfwarden.app.predict.backtest import Backtest, BacktestError, Policy, Setup, run_backtest
+from hfwarden.app.predict.schedule_text import render_yaml
+from hfwarden.app.predict.zones import zone_of
 from hfwarden.config import load_config
-from hfwarden.core.endpoints import EndpointKey
+from hfwarden.core.choose import Choice, choose, fit
 from hfwarden.core.platform.autoscaling import replicas_needed
-from hfwarden.core.predict import DAY_NAMES, PAUSE, ZERO, Change, Recommendation, local_minutes_of_week, recommend
+from hfwarden.core.predict import Recommendation, local_minutes_of_week
 from hfwarden.core.rules import EndpointSchedule
 
 WEEK = timedelta(days=7)
-QUANTILES = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.87, 0.9, 0.92, 0.95, 0.97, 0.99, 1.0)
-# The training weeks are the weeks the schedule was fitted to: aim at half the delay allowed there,
-# leaving the other half for weeks it has not seen.
-IN_SAMPLE_SHARE = 0.5
+MAX_REPLICAS_HEADROOM = 1.25  # the default max_replicas: 1.25× the training peak need, rounded up
+COMPARED = (
+    Policy.ALWAYS_ON, Policy.AUTOSCALE, Policy.SCALE_TO_ZERO, Policy.KEEPALIVE_10M, Policy.KEEPALIVE_60M,
+    Policy.SCHEDULE, Policy.FORESIGHT, Policy.ORACLE,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
-class Learnt:
-    recommendation: Recommendation
-    in_sample: Backtest
+class RecommendOptions:
+    """What `recommend` is asked for, beyond the trace and the platform."""
+
+    holdout_weeks: int = 1
+    timezone: str | None = None
+    max_failed_pct: float = 0.5
+    calendar: str | None = None  # COUNTRY[-SUBDIV]: its public holidays are left out and skipped
+    holiday: Callable[[date], bool] | None = None  # the calendar's days, resolved by the caller
 
 
-def zone_of(trace: Trace, requested: str | None) -> ZoneInfo:
-    """`--timezone`, else the trace's one offset as an `Etc/GMT±N` zone (POSIX signs are inverted),
-    else UTC."""
-    if requested:
-        try:
-            return ZoneInfo(requested)
-        except (ValueError, KeyError) as exc:
-            raise BacktestError(f"unknown time zone {requested!r}") from exc
-    offset = trace.single_offset
-    if offset is None or offset % timedelta(hours=1) or not offset:
-        return ZoneInfo("UTC")
-    hours = int(offset / timedelta(hours=1))
-    return ZoneInfo(f"Etc/GMT{-hours:+d}")
+@dataclass(frozen=True, slots=True)
+class Recommended:
+    """A recommendation: the schedule file's text, why its kind won, and its backtest."""
+
+    yaml: str
+    schedule: EndpointSchedule
+    tested: Backtest
+    held_out: bool
+    choice: Choice
+    zone: ZoneInfo
+    zone_note: str  # how the zone was found (given, the trace's one offset, inferred)
+    left_out_days: tuple[date, ...]  # holidays not learnt from
 
 
 def split(trace: Trace, holdout_weeks: int) -> tuple[Trace, Trace | None]:
@@ -56,71 +70,53 @@ def split(trace: Trace, holdout_weeks: int) -> tuple[Trace, Trace | None]:
     return trace.window(None, cut), trace.window(cut, None)
 
 
-def learn(training: Trace, setup: Setup, zone: ZoneInfo, max_delayed_pct: float) -> Learnt:
-    """The cheapest quantile whose schedule keeps the training weeks' delay within the aim; the
-    highest one when none does."""
-    moments = local_minutes_of_week(training.start, len(training.requests), zone)
-    best: Learnt | None = None
-    for quantile in QUANTILES:
-        recommendation = recommend(
-            training.requests,
-            moments,
-            capacity_rpm=setup.model.capacity_rpm,
-            quantile=quantile,
-            cold_start_minutes=setup.model.cold_start_minutes,
-            zone=zone,
-            max_replicas=setup.max_replicas,
-        )
-        key = EndpointKey.parse(setup.endpoint)
-        schedule = recommendation.schedule(key.namespace, key.name)
-        in_sample = run_backtest(training, setup, schedule, policies=[Policy.SCHEDULE, Policy.ORACLE])
-        best = Learnt(recommendation, in_sample)
-        if in_sample.policy(Policy.SCHEDULE).delayed_pct <= max_delayed_pct * IN_SAMPLE_SHARE:
-            break
-    assert best is not None
-    return best
+def training_peak_need(trace: Trace, holdout_weeks: int, capacity_rpm: float) -> int:
+    """The default `max_replicas`: 1.25× the replicas the busiest training minute needs, rounded up."""
+    training, _holdout = split(trace, holdout_weeks)
+    need = max(1, replicas_needed(max(training.requests), capacity_rpm))
+    return math.ceil(MAX_REPLICAS_HEADROOM * need - 1e-9)
 
 
-def _when(change: Change, days: tuple[int, ...]) -> str:
-    minute = change.minute_of_week % (24 * 60)
-    names = DAY_NAMES[days[0]] + (f"-{DAY_NAMES[days[-1]]}" if len(days) > 1 else "")
-    contiguous = list(days) == list(range(days[0], days[-1] + 1))
-    label = names if contiguous else ",".join(DAY_NAMES[d] for d in days)
-    return f"{label} {minute // 60:02d}:{minute % 60:02d}"
-
-
-def _why(rec: Recommendation, change: Change) -> str:
-    rate = f"{change.requests_per_hour:,.0f} requests/hour on average, busiest minute needs {change.peak_need}"
-    if change.level == PAUSE:
-        return "no request at all in the training weeks: paused"
-    if change.level == ZERO:
-        return f"p{rec.quantile * 100:g} need 0 replicas ({rate}): min 0, idles to zero, traffic wakes it"
-    return f"p{rec.quantile * 100:g} need {change.level} replicas ({rate}), ready {rec.cold_start_minutes}m ahead"
-
-
-def render_yaml(rec: Recommendation, endpoint: str, instance: str | None, header: list[str]) -> str:
-    namespace, name = EndpointKey.parse(endpoint)
-    lines = [f"# {line}" for line in header]
-    lines += [
-        "version: 1",
-        f"timezone: {rec.zone.key}",
-        "endpoints:",
-        f"  - namespace: {namespace}",
-        f"    name: {name}",
+def left_out(
+    training: Trace, zone: ZoneInfo, holiday: Callable[[date], bool] | None
+) -> tuple[list[bool], tuple[date, ...]]:
+    """Which training minutes are learnt from: not the calendar's holidays, nor a local day without
+    any request in a week that otherwise had traffic."""
+    days: dict[date, int] = {}
+    locals_ = [
+        (training.start + timedelta(minutes=m)).astimezone(zone).date() for m in range(0, len(training.requests), 60)
     ]
-    if instance:
-        lines.append(f"    instance: {instance}")
-    lines.append("    schedule:")
-    for expression, change, days in rec.rules():
-        action = rec.action(change)
-        lines.append(f"      # {_when(change, days)}: {_why(rec, change)}")
-        lines.append(f'      - cron: "{expression}"')
-        lines.append(f"        action: {action.kind.value}")
-        for field in ("min_replicas", "max_replicas", "scale_to_zero_timeout"):
-            value = getattr(action, field)
-            if value is not None:
-                lines.append(f"        {field}: {value}")
-    return "\n".join(lines) + "\n"
+    for hour, day in enumerate(locals_):
+        days[day] = days.get(day, 0) + sum(training.requests[hour * 60 : hour * 60 + 60])
+    weeks: dict[tuple[int, int], int] = {}
+    for day, count in days.items():
+        key = day.isocalendar()[:2]
+        weeks[key] = weeks.get(key, 0) + count
+    first, last = min(days), max(days)
+    skipped = {
+        day
+        for day, count in days.items()
+        if (holiday is not None and holiday(day)) or (not count and weeks[day.isocalendar()[:2]] and first < day < last)
+    }
+    learnt = [locals_[m // 60] not in skipped for m in range(len(training.requests))]
+    return learnt, tuple(sorted(skipped))
+
+
+def learn(
+    training: Trace, setup: Setup, zone: ZoneInfo, options: RecommendOptions
+) -> tuple[Recommendation, Choice, tuple[date, ...]]:
+    """The kind of schedule chosen by validation, fitted to every training week."""
+    moments = local_minutes_of_week(training.start, len(training.requests), zone)
+    learnt, skipped = left_out(training, zone, options.holiday)
+    choice = choose(
+        training.requests, moments, learnt, model=setup.model, zone=zone, max_replicas=setup.max_replicas,
+        max_failed_pct=options.max_failed_pct,
+    )  # fmt: skip
+    rec = fit(
+        training.requests, moments, learnt, choice.winner.candidate, model=setup.model, zone=zone,
+        max_replicas=setup.max_replicas,
+    )  # fmt: skip
+    return rec, choice, skipped
 
 
 def reload(text: str, endpoint: str) -> EndpointSchedule:
@@ -133,57 +129,41 @@ def reload(text: str, endpoint: str) -> EndpointSchedule:
     return schedule
 
 
-def _header(source: str, setup: Setup, training: Trace, learnt: Learnt, holdout: Trace | None) -> list[str]:
-    rec, fit = learnt.recommendation, learnt.in_sample
-    ratio = fit.policy(Policy.SCHEDULE).cost_usd / (fit.policy(Policy.ORACLE).cost_usd or 1.0)
-    held = f"{len(holdout.requests) // (7 * 1440)} week(s) from {holdout.start:%Y-%m-%d}" if holdout else "nothing"
+def _header(
+    source: str,
+    setup: Setup,
+    training: Trace,
+    rec: Recommendation,
+    choice: Choice,
+    holdout: Trace | None,
+    zone_note: str,
+) -> list[str]:
+    model = setup.model
+    starts = sorted(set(model.startup_minutes))
+    startup = f"{starts[0]}m" if len(starts) == 1 else f"{starts[0]}m..{starts[-1]}m (seed {model.seed})"
+    held = f"{len(holdout.requests) // (7 * 1440)} week(s) from {holdout.start.isoformat()}" if holdout else "nothing"
     return [
         f"Recommended by hfwarden recommend from {source}",
-        f"learnt from {len(training.requests) / (7 * 1440):.1f} weeks ({training.start:%Y-%m-%d} to "
-        f"{training.end:%Y-%m-%d} UTC); held out: {held}",
-        f"{setup.model.capacity_rpm:g} requests/minute per replica, cold start {setup.model.cold_start_minutes}m, "
-        f"max {rec.max_replicas}; min replicas = p{rec.quantile * 100:g} of the per-minute need in 15-minute slots",
-        f"on the training weeks: {fit.policy(Policy.SCHEDULE).delayed_pct:.3f} % delayed at {ratio:.2f}× the oracle",
+        f"learnt from {len(training.requests) / (7 * 1440):.1f} weeks ({training.start.isoformat()} to "
+        f"{training.end.isoformat()}); held out: {held}; zone {rec.zone.key} ({zone_note})",
+        f"{model.capacity_rpm:g} requests/minute per replica, start-up {startup}, lead assumed {rec.lead_minutes}m, "
+        f"max {rec.max_replicas}, HF autoscaler at {model.autoscaler.target_utilisation:g} utilisation",
+        choice.why(),
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class RecommendOptions:
-    """What `recommend` is asked for, beyond the trace and the platform."""
-
-    holdout_weeks: int = 1
-    timezone: str | None = None
-    max_delayed_pct: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Recommended:
-    """A recommendation: the schedule file's text and its backtest on the weeks it was tested on."""
-
-    yaml: str
-    schedule: EndpointSchedule
-    tested: Backtest
-    held_out: bool
-
-
-COMPARED = (*BASELINES[:3], Policy.SCHEDULE, Policy.ORACLE)
 
 
 def recommend_schedule(
     trace: Trace, setup: Setup, options: RecommendOptions, *, instance: str | None, source: str
 ) -> Recommended:
     """Learn from the training weeks, render the schedule file, backtest it on the held-out weeks."""
+    zone, zone_note = zone_of(trace, options.timezone)
     training, holdout = split(trace, options.holdout_weeks)
-    learnt = learn(training, setup, zone_of(trace, options.timezone), options.max_delayed_pct)
-    header = _header(source, setup, training, learnt, holdout)
-    text = render_yaml(learnt.recommendation, setup.endpoint, instance, header)
+    rec, choice, skipped = learn(training, setup, zone, options)
+    header = _header(source, setup, training, rec, choice, holdout, zone_note)
+    if skipped:
+        header.append(f"left out of learning (no traffic, or holidays): {', '.join(map(str, skipped))}")
+    text = render_yaml(rec, setup.endpoint, instance, header, options.calendar)
     schedule = reload(text, setup.endpoint)
     tested = holdout or training
     result = run_backtest(tested, setup, schedule, policies=COMPARED)
-    return Recommended(text, schedule, result, holdout is not None)
-
-
-def training_peak_need(trace: Trace, holdout_weeks: int, capacity_rpm: float) -> int:
-    """Replicas the busiest training minute needs: the default `max_replicas`."""
-    training, _holdout = split(trace, holdout_weeks)
-    return max(1, replicas_needed(max(training.requests), capacity_rpm))
+    return Recommended(text, schedule, result, holdout is not None, choice, zone, zone_note, skipped)

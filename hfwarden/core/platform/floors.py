@@ -16,8 +16,10 @@ from dataclasses import replace
 from hfwarden.core.platform.simulation import Outcome, serve_exactly
 
 
-def oracle(demand: Sequence[int], capacity_rpm: float, max_replicas: int, *, keep_series: bool = False) -> Outcome:
-    outcome, ready = serve_exactly(demand, capacity_rpm, max_replicas)
+def oracle(
+    demand: Sequence[int], capacity_rpm: float, max_replicas: int, *, slo_s: float = 30.0, keep_series: bool = False
+) -> Outcome:
+    outcome, ready = serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
     return replace(outcome, ready=tuple(ready), billed=tuple(ready)) if keep_series else outcome
 
 
@@ -36,12 +38,18 @@ def window_max(values: Sequence[int], ahead: int) -> list[int]:
 
 
 def foresight(
-    demand: Sequence[int], capacity_rpm: float, max_replicas: int, lead: int, *, keep_series: bool = False
+    demand: Sequence[int],
+    capacity_rpm: float,
+    max_replicas: int,
+    lead: int,
+    *,
+    slo_s: float = 30.0,
+    keep_series: bool = False,
 ) -> Outcome:
-    outcome, ready = serve_exactly(demand, capacity_rpm, max_replicas)
+    outcome, ready = serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
     # Billed: ready, or starting for a need within the lead. A gap shorter than the lead is kept
     # through by the same maximum: a restart would be billed from the same minute.
     billed = window_max(ready, lead)
     starts = sum(max(0, b - a) for a, b in zip([0, *billed], billed, strict=False))
-    series = {"ready": tuple(ready), "billed": tuple(billed)} if keep_series else {}
-    return replace(outcome, replica_minutes=sum(billed), cold_starts=starts, **series)
+    found = replace(outcome, replica_minutes=sum(billed), cold_starts=starts)
+    return replace(found, ready=tuple(ready), billed=tuple(billed)) if keep_series else found

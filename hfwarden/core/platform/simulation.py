@@ -47,7 +47,7 @@ class EndpointConfig:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A policy replayed over a trace. `waits`: minutes waited → requests served after that wait.
+    """A policy replayed over a trace. `waits`: seconds waited → requests served after that wait.
     `ready`/`billed` per minute only when asked for."""
 
     replica_minutes: int
@@ -57,10 +57,7 @@ class Outcome:
     waits: tuple[tuple[int, int], ...] = ()
     ready: tuple[int, ...] = ()
     billed: tuple[int, ...] = ()
-
-    def late(self, slo_s: float) -> int:
-        """Requests served after waiting longer than `slo_s`."""
-        return sum(count for minutes, count in self.waits if minutes * 60 > slo_s)
+    requests_late: int = 0  # served after waiting longer than the SLO
 
     def wait_quantile_s(self, q: float) -> float:
         """The `q` quantile of the wait of served requests, in seconds."""
@@ -68,11 +65,11 @@ class Outcome:
         if not total:
             return 0.0
         rank, seen = q * total, 0
-        for minutes, count in sorted(self.waits):
+        for seconds, count in sorted(self.waits):
             seen += count
             if seen >= rank:
-                return 60.0 * minutes
-        return 60.0 * max(m for m, _ in self.waits)
+                return float(seconds)
+        return float(max(m for m, _ in self.waits))
 
 
 @dataclass(slots=True)
@@ -85,7 +82,8 @@ class _Endpoint:
     ready: int = 0
     target: int = 0  # ready + starting: what is billed while running
     starting: list[list[int]] = field(default_factory=list)  # [ready_at_minute, count]
-    wanted: deque[int] = field(default_factory=deque)
+    wanted: deque[tuple[int, int]] = field(default_factory=deque)  # (minute, replicas) above the base
+    running_since: int = -(1 << 30)  # the autoscaler has watched since this minute
     last_request: int = 0
     cold_starts: int = 0
 
@@ -115,6 +113,7 @@ class _Endpoint:
 
     def wake(self, minute: int) -> None:
         self.config = replace(self.config, mode=Mode.RUNNING)
+        self.running_since = minute
         self.cold_starts += 1
         self.last_request = minute
         self.start(base_replicas(self.config.min_replicas), minute)
@@ -151,47 +150,89 @@ def steady(config: EndpointConfig, model: ReplicaModel) -> _Endpoint:
     return endpoint
 
 
+def _above(w0: float, w1: float, limit: float) -> float:
+    """The share of a chunk whose waits run linearly from `w0` to `w1` that waited more than `limit`."""
+    low, high = min(w0, w1), max(w0, w1)
+    if low > limit:
+        return 1.0
+    if high <= limit:
+        return 0.0
+    return (high - limit) / (high - low)
+
+
 @dataclass(slots=True)
 class _Queue:
-    """Requests waiting, oldest first: [arrival minute, count]."""
+    """Requests waiting, oldest first: [arrival minute, waiting, arrived that minute, position of the
+    first waiting one among them]. Within a minute, arrivals and service are spread evenly (a fluid
+    queue), so a request's wait is exact to the second under that assumption: the last arrivals of
+    a busy minute, served first the next minute, wait seconds, not a minute."""
 
+    slo_s: float
     cohorts: deque[list[int]] = field(default_factory=deque)
     size: int = 0
-    waits: dict[int, int] = field(default_factory=dict)
-    delayed: int = 0
+    waits: dict[int, int] = field(default_factory=dict)  # seconds waited (a chunk's mean) → requests
+    delayed: float = 0.0  # requests that waited at all
     rejected: int = 0
+    late: float = 0.0
 
-    def serve(self, capacity: int, minute: int) -> int:
-        """Serve up to `capacity` queued requests, oldest first; the number served."""
-        served = 0
-        cohorts, waits = self.cohorts, self.waits
-        while cohorts and served < capacity:
+    def _record(self, base: float, first: int, last: int, arrived: int, position: int, room: int) -> None:
+        """Requests [first, last) of a minute's `arrived`, served from `position` of the `room` served
+        this minute, `base` seconds of whole minutes after they arrived."""
+        w0 = base + 60.0 * position / room - 60.0 * first / arrived
+        w1 = base + 60.0 * (position + last - first) / room - 60.0 * last / arrived
+        count = last - first
+        self.delayed += _above(w0, w1, 0.0) * count
+        self.late += _above(w0, w1, self.slo_s) * count
+        mean = max(0, round((w0 + w1) / 2))
+        self.waits[mean] = self.waits.get(mean, 0) + count
+
+    def minute(self, requests: int, room: int, minute: int) -> None:
+        """Serve a minute: those waiting first, then the minute's own arrivals; the rest wait."""
+        position, cohorts = 0, self.cohorts
+        while cohorts and position < room:
             cohort = cohorts[0]
-            taken = min(cohort[1], capacity - served)
-            wait = minute - cohort[0]
-            waits[wait] = waits.get(wait, 0) + taken
-            served += taken
+            taken = min(cohort[1], room - position)
+            self._record(60.0 * (minute - cohort[0]), cohort[3], cohort[3] + taken, cohort[2], position, room)
+            position += taken
             cohort[1] -= taken
+            cohort[3] += taken
             if not cohort[1]:
                 cohorts.popleft()
-        self.size -= served
-        return served
+        self.size -= position
+        now = min(requests, room - position)
+        if now and (position or requests > room):
+            self._record(0.0, 0, now, requests, position, room)
+        elif now:
+            self.waits[0] = self.waits.get(0, 0) + now
+        if requests > now:
+            self.add(requests - now, minute, requests)
 
-    def add(self, requests: int, minute: int) -> None:
-        self.cohorts.append([minute, requests])
-        self.size += requests
-        self.delayed += requests
+    def add(self, waiting: int, minute: int, arrived: int) -> None:
+        self.cohorts.append([minute, waiting, arrived, arrived - waiting])
+        self.size += waiting
 
     def expire(self, minute: int, hold_minutes: float) -> None:
         """Requests held longer than the proxy holds them while nothing is ready: 503."""
         while self.cohorts and minute - self.cohorts[0][0] >= hold_minutes:
             dropped = self.cohorts.popleft()[1]
             self.size -= dropped
-            self.delayed -= dropped
             self.rejected += dropped
 
     def reject_all(self) -> None:
         self.expire(1 << 62, 0)
+
+    def outcome(self, replica_minutes: int, cold_starts: int, ready: Sequence[int], billed: Sequence[int]) -> Outcome:
+        """The replay's figures; requests still waiting at the end were not served within it."""
+        return Outcome(
+            replica_minutes,
+            cold_starts,
+            round(self.delayed),
+            self.rejected,
+            tuple(sorted((w, n) for w, n in self.waits.items() if n)),
+            tuple(ready),
+            tuple(billed),
+            round(self.late),
+        )
 
 
 def simulate(
@@ -206,120 +247,114 @@ def simulate(
     """Replay `demand` (requests per minute) through the autoscaler and the queue, applying the
     configuration changes at the start of their minute."""
     ep = steady(initial, model)
-    scaler = model.autoscaler
-    capacity = model.capacity_rpm
-    up_at, pending_at = scaler.target_utilisation, scaler.pending_per_replica
-    down_every, window = scaler.scale_down_every_minutes, scaler.stabilisation_minutes
-    hold = scaler.scale_up_timeout_s / 60.0
-    queue = _Queue()
-    billed_total = 0
+    run = _Run(model)
+    queue = run.queue
     ready_series: list[int] = []
     billed_series: list[int] = []
+    billed_total = served_at_once = 0
     for minute, requests in enumerate(demand):
         if minute in changes:
-            for transition in changes[minute]:
-                ep.apply(transition, minute)
-            if ep.config.mode == Mode.PAUSED:
-                queue.reject_all()
+            run.change(ep, changes[minute], minute)
         if ep.starting and ep.starting[0][0] <= minute:
             ep.promote(minute)
         mode = ep.config.mode
-        if mode == Mode.ZERO and requests:
-            ep.wake(minute)
-            mode = Mode.RUNNING
-        if mode == Mode.PAUSED:
+        if mode is Mode.RUNNING and not queue.size and requests <= int(ep.ready * run.capacity):
+            # The common minute: served at once; the autoscaler only looks (and at its floor, with
+            # nothing above the target utilisation, finds nothing to do).
+            served_at_once += requests
+            if requests:
+                ep.last_request = minute
+            if ep.target != (ep.config.min_replicas or 1) or requests > run.unit * ep.target:
+                run.look(ep, requests, minute)
+        elif mode is Mode.PAUSED:
             queue.rejected += requests
-        elif mode == Mode.RUNNING:
-            _serve_minute(ep, queue, requests, minute, capacity, hold)
-            _autoscale(ep, queue.size, requests, minute, capacity, up_at, pending_at, down_every, window)
+        elif mode is Mode.RUNNING or requests:
+            if mode is Mode.ZERO:
+                ep.wake(minute)
+            _serve_minute(ep, queue, requests, minute, run.capacity, run.hold)
+            run.look(ep, requests, minute, queue.size)
         billed_total += ep.target
         if keep_series:
             ready_series.append(ep.ready)
             billed_series.append(ep.target)
         if ep.target and not ep.config.min_replicas and not queue.size:
-            timeout = ep.config.scale_to_zero_timeout or scaler.idle_timeout_minutes
-            if minute - ep.last_request >= timeout:
-                ep.stop_all(Mode.ZERO)
+            run.check_idle(ep, minute)
         if progress is not None and not minute % 10_000:
             progress(minute)
-    queue.delayed -= queue.size  # still waiting at the end: not served within the trace
-    return Outcome(
-        billed_total,
-        ep.cold_starts,
-        queue.delayed,
-        queue.rejected,
-        tuple(sorted(queue.waits.items())),
-        tuple(ready_series),
-        tuple(billed_series),
-    )
+    queue.waits[0] = queue.waits.get(0, 0) + served_at_once
+    return queue.outcome(billed_total, ep.cold_starts, ready_series, billed_series)
+
+
+class _Run:
+    """The autoscaler's side of one replay: its parameters and its checks."""
+
+    def __init__(self, model: ReplicaModel) -> None:
+        scaler = model.autoscaler
+        self.capacity = model.capacity_rpm
+        self.up_at, self.pending_at = scaler.target_utilisation, scaler.pending_per_replica
+        self.unit = self.capacity * self.up_at  # requests a replica takes at the target utilisation
+        self.down_every, self.window = scaler.scale_down_every_minutes, scaler.stabilisation_minutes
+        self.hold = scaler.scale_up_timeout_s / 60.0
+        self.idle_timeout = scaler.idle_timeout_minutes
+        self.queue = _Queue(model.slo_s)
+
+    def change(self, ep: _Endpoint, transitions: Sequence[Transition], minute: int) -> None:
+        for transition in transitions:
+            ep.apply(transition, minute)
+        if ep.config.mode is Mode.PAUSED:
+            self.queue.reject_all()
+
+    def look(self, ep: _Endpoint, requests: int, minute: int, pending: int = 0) -> None:
+        """Scale up past the target utilisation (or 1.5 pending requests per replica), remember what
+        was wanted above the base, and every `down_every` minutes let go of the replicas no minute
+        of the stabilisation window wanted."""
+        target, base = ep.target, ep.config.min_replicas or 1
+        served = min(requests + pending, int(ep.ready * self.capacity))
+        busy = served > self.unit * target or pending > self.pending_at * max(target, 1)
+        if busy and target < ep.config.max_replicas:
+            ep.start(1, minute)
+        need = int(-(-(requests + pending) // self.unit))
+        wanted = ep.wanted
+        if need > base:
+            wanted.append((minute, need))
+        while wanted and wanted[0][0] <= minute - self.window:
+            wanted.popleft()
+        if ep.target > base and not minute % self.down_every and minute - ep.running_since >= self.window - 1:
+            keep = max(base, max((n for _, n in wanted), default=base))
+            if keep < ep.target:
+                ep.stop(ep.target - keep)
+
+    def check_idle(self, ep: _Endpoint, minute: int) -> None:
+        timeout = ep.config.scale_to_zero_timeout or self.idle_timeout
+        if minute - ep.last_request >= timeout:
+            ep.stop_all(Mode.ZERO)
 
 
 def _serve_minute(ep: _Endpoint, queue: _Queue, requests: int, minute: int, capacity: float, hold: float) -> None:
     if requests:
         ep.last_request = minute
     room = int(ep.ready * capacity)
-    if not ep.ready:
-        if requests:
-            queue.add(requests, minute)
-        queue.expire(minute, hold if hold > 0 else 0)
+    if room:
+        queue.minute(requests, room, minute)
         return
-    if queue.size:
-        room -= queue.serve(room, minute)
-    if requests <= room:
-        if requests:
-            queue.waits[0] = queue.waits.get(0, 0) + requests
-        return
-    if room > 0:
-        queue.waits[0] = queue.waits.get(0, 0) + room
-    queue.add(requests - max(room, 0), minute)
+    if requests:
+        queue.add(requests, minute, requests)
+    queue.expire(minute, hold if hold > 0 else 0)
 
 
-def _autoscale(
-    ep: _Endpoint,
-    pending: int,
-    requests: int,
-    minute: int,
-    capacity: float,
-    up_at: float,
-    pending_at: float,
-    down_every: int,
-    window: int,
-) -> None:
-    """One scale-up evaluation a minute (one replica at most), a scale-down check every `down_every`
-    minutes keeping the most wanted over the stabilisation `window`."""
-    target, top = ep.target, ep.config.max_replicas
-    served = min(requests + pending, int(ep.ready * capacity))
-    load = served / (target * capacity) if target else 1.0
-    if target < top and (load > up_at or pending > pending_at * max(target, 1)):
-        ep.start(1, minute)
-    wanted = ep.wanted
-    need = -(-(requests + pending) // (capacity * up_at)) if requests + pending else 0
-    wanted.append(int(max(need, base_replicas(ep.config.min_replicas))))
-    if len(wanted) > window:
-        wanted.popleft()
-    if not minute % down_every and len(wanted) == window:
-        keep = min(max(wanted), ep.target)
-        if keep < ep.target:
-            ep.stop(ep.target - keep)
-
-
-def serve_exactly(demand: Sequence[int], capacity_rpm: float, max_replicas: int) -> tuple[Outcome, list[int]]:
+def serve_exactly(
+    demand: Sequence[int], capacity_rpm: float, max_replicas: int, slo_s: float
+) -> tuple[Outcome, list[int]]:
     """Demand served by exactly the replicas each minute needs (its requests and those still
     waiting, up to `max_replicas`), ready at once; with that series of replicas."""
-    queue = _Queue()
+    queue = _Queue(slo_s)
     ready: list[int] = []
     for minute, requests in enumerate(demand):
-        offered = requests + queue.size
-        replicas = min(replicas_needed(offered, capacity_rpm), max_replicas)
+        replicas = min(replicas_needed(requests + queue.size, capacity_rpm), max_replicas)
         ready.append(replicas)
         room = int(replicas * capacity_rpm)
-        if queue.size:
-            room -= queue.serve(room, minute)
-        if requests <= room:
-            queue.waits[0] = queue.waits.get(0, 0) + requests
-            continue
-        if room > 0:
-            queue.waits[0] = queue.waits.get(0, 0) + room
-        queue.add(requests - max(room, 0), minute)
-    queue.delayed -= queue.size
-    return Outcome(sum(ready), 0, queue.delayed, queue.rejected, tuple(sorted(queue.waits.items()))), ready
+        if room:
+            queue.minute(requests, room, minute)
+        elif requests:
+            queue.add(requests, minute, requests)
+    return queue.outcome(sum(ready), 0, (), ()), ready
