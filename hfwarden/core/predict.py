@@ -201,9 +201,9 @@ def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[
 
 def merge_short(levels: list[int], min_slots: int) -> list[int]:
     """Merge stretches shorter than `min_slots` into a neighbour, shortest first, until none is left or
-    the week is one stretch. A dip or a step rises to the nearest level above it; a short peak comes
-    down to its higher neighbour only while that still runs replicas (a short burst between stretches
-    at zero is kept: it saw requests, and waking from zero would answer them 503). The week wraps."""
+    the week is one stretch. A dip or a step rises to the nearest level above it; a short peak is kept
+    (bringing it down would be less capacity where the training weeks needed it, and a burst between
+    stretches at zero would wake from zero into 503s). Never less capacity. The week wraps."""
     levels, kept = list(levels), set[int]()
     while True:
         runs = [(s, n) for s, n in _runs(levels) if n < min_slots and s not in kept]
@@ -213,10 +213,10 @@ def merge_short(levels: list[int], min_slots: int) -> list[int]:
         here = levels[start]
         before, after = levels[(start - 1) % len(levels)], levels[(start + length) % len(levels)]
         higher = [n for n in (before, after) if n > here]
-        target = min(higher) if higher else max(before, after)
-        if target < 1 <= here or target == here:
+        if not higher:
             kept.add(start)
             continue
+        target = min(higher)
         for i in range(start, start + length):
             levels[i % len(levels)] = target
 

@@ -81,22 +81,22 @@ def left_out(
     training: Trace, zone: ZoneInfo, holiday: Callable[[date], bool] | None
 ) -> tuple[list[bool], tuple[date, ...]]:
     """Which training minutes are learnt from: not the calendar's holidays, nor a local day without
-    any request in a week that otherwise had traffic."""
+    any request whose weekday had traffic in most other weeks (a holiday, an outage, a gap in the
+    log). A quiet weekend is a weekly pattern, not a holiday."""
+    hours = range(0, len(training.requests), 60)
+    locals_ = [(training.start + timedelta(minutes=m)).astimezone(zone).date() for m in hours]
     days: dict[date, int] = {}
-    locals_ = [
-        (training.start + timedelta(minutes=m)).astimezone(zone).date() for m in range(0, len(training.requests), 60)
-    ]
     for hour, day in enumerate(locals_):
         days[day] = days.get(day, 0) + sum(training.requests[hour * 60 : hour * 60 + 60])
-    weeks: dict[tuple[int, int], int] = {}
+    busy: dict[int, int] = {}
+    seen: dict[int, int] = {}
     for day, count in days.items():
-        key = day.isocalendar()[:2]
-        weeks[key] = weeks.get(key, 0) + count
-    first, last = min(days), max(days)
+        seen[day.weekday()] = seen.get(day.weekday(), 0) + 1
+        busy[day.weekday()] = busy.get(day.weekday(), 0) + (count > 0)
     skipped = {
         day
         for day, count in days.items()
-        if (holiday is not None and holiday(day)) or (not count and weeks[day.isocalendar()[:2]] and first < day < last)
+        if (holiday is not None and holiday(day)) or (not count and 2 * busy[day.weekday()] > seen[day.weekday()])
     }
     learnt = [locals_[m // 60] not in skipped for m in range(len(training.requests))]
     return learnt, tuple(sorted(skipped))

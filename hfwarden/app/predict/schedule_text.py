@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.predict import DAY, DAY_NAMES, WEEK, ZERO, Change, Recommendation, compress_days
-from hfwarden.core.rules import Action
+from hfwarden.core.rules import Action, ActionKind
 
 HOLIDAYS = "recommend-holidays"
 
@@ -30,9 +30,21 @@ def _clock(minute: int) -> str:
 
 
 def _day_list(days: tuple[int, ...]) -> str:
-    """`mon-fri`, `sat,sun`, `mon,wed,fri`."""
-    numbers = compress_days(",".join(str(d) for d in days))
-    return "-".join(",".join(DAY_NAMES[int(d)] for d in part.split(",")) for part in numbers.split("-"))
+    """`mon-fri`, `sat,sun`, `thu,fri,sat,sun`, `daily`: ranges never wrap past Saturday, because a
+    window's days read like cron's (Sunday is 0, so `fri-sun` would run backwards)."""
+    if len(days) == 7:
+        return "daily"
+    parts: list[str] = []
+    run: list[int] = []
+    for day in [*sorted(days), None]:
+        if day is not None and run and day == run[-1] + 1 and day != 6:
+            run.append(day)
+            continue
+        if run:
+            names = [DAY_NAMES[d] for d in run]
+            parts.append(f"{names[0]}-{names[-1]}" if len(run) >= 3 else ",".join(names))
+        run = [] if day is None else [day]
+    return ",".join(parts)
 
 
 def entries(rec: Recommendation) -> list[Entry]:
@@ -61,7 +73,14 @@ def entries(rec: Recommendation) -> list[Entry]:
         days = tuple(sorted({((c.minute_of_week - lead) % WEEK) // DAY for c in group}))
         outside = None if after is None else rec.action(after)
         found.append(Entry(minute, end, days, rec.action(level), outside, group[0]))
-    return found
+    # On a skipped (holiday) day every window's `outside` takes effect at midnight and the last rule
+    # wins: the windows that end at the week's lowest level go last, so a holiday is not kept warm.
+    lowest = min(_level(e.outside) for e in found if e.outside is not None) if any(e.outside for e in found) else 0
+    return sorted(found, key=lambda e: e.outside is not None and _level(e.outside) == lowest)
+
+
+def _level(action: Action) -> int:
+    return action.min_replicas or 0 if action.kind == ActionKind.RESUME else 0
 
 
 def _why(rec: Recommendation, entry: Entry) -> str:

@@ -29,9 +29,10 @@ def zones_matching(trace: Trace) -> list[str]:
         return []
     at, before, after = change
     found = []
-    for name in sorted(available_timezones()):
-        if not name.startswith(PREFERRED):
-            continue
+    ranked = sorted(
+        (PREFERRED.index(f"{n.split('/')[0]}/"), n) for n in available_timezones() if n.startswith(PREFERRED)
+    )
+    for _rank, name in ranked:
         zone = ZoneInfo(name)
         now, just_before = at.astimezone(zone).utcoffset(), (at - timedelta(minutes=1)).astimezone(zone).utcoffset()
         if (just_before, now) == (before, after):
