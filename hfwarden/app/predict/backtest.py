@@ -10,8 +10,8 @@ from typing import Any
 
 from hfwarden.adapters.trace import Trace
 from hfwarden.core.platform.autoscaling import ReplicaModel
-from hfwarden.core.platform.floors import foresight, oracle
-from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome
+from hfwarden.core.platform.floors import Exact, foresight, oracle
+from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome, serve_exactly
 from hfwarden.core.replay import after_action, replay
 from hfwarden.core.rules import Action, EndpointSchedule, latest_transition, transitions_between
 
@@ -174,17 +174,21 @@ def replay_policy(
     *,
     keep_series: bool = False,
     progress: Callable[[int], None] | None = None,
+    exact: Exact | None = None,
 ) -> Outcome:
-    """One policy over the demand, through the platform model."""
-    capacity, top = setup.model.capacity_rpm, setup.max_replicas
-    if policy == Policy.ORACLE:
-        return oracle(demand, capacity, top, slo_s=setup.model.slo_s, keep_series=keep_series)
-    if policy == Policy.FORESIGHT:
+    """One policy over the demand, through the platform model. `exact`: the demand served by exactly
+    the replicas it needs, which the two floors share."""
+    model, top = setup.model, setup.max_replicas
+    if policy in (Policy.ORACLE, Policy.FORESIGHT):
+        exact = exact or serve_exactly(demand, model.capacity_rpm, top, model.slo_s)
+        if policy == Policy.ORACLE:
+            return oracle(demand, model.capacity_rpm, top, slo_s=model.slo_s, keep_series=keep_series, exact=exact)
         return foresight(
-            demand, capacity, top, setup.model.lead_minutes(), slo_s=setup.model.slo_s, keep_series=keep_series
-        )
+            demand, model.capacity_rpm, top, model.lead_minutes(), slo_s=model.slo_s, keep_series=keep_series,
+            exact=exact,
+        )  # fmt: skip
     initial, changes = policy_inputs(policy, setup, schedule, start, len(demand))
-    return replay(demand, setup.model, initial, changes, keep_series=keep_series, progress=progress)
+    return replay(demand, model, initial, changes, keep_series=keep_series, progress=progress)
 
 
 def run_backtest(
@@ -199,9 +203,14 @@ def run_backtest(
     """Every policy over the same trace, in the order given."""
     demand = trace.requests
     results = []
+    model = setup.model
+    both = {Policy.ORACLE, Policy.FORESIGHT} <= set(policies)
+    shared = serve_exactly(demand, model.capacity_rpm, setup.max_replicas, model.slo_s) if both else None
     for policy in policies:
         tick = None if progress is None else (lambda minute, p=policy: progress(p, minute))
-        outcome = replay_policy(policy, demand, setup, schedule, trace.start, keep_series=keep_series, progress=tick)
+        outcome = replay_policy(
+            policy, demand, setup, schedule, trace.start, keep_series=keep_series, progress=tick, exact=shared
+        )
         results.append(_result(policy, outcome, setup, sum(demand), keep_series))
     return Backtest(
         setup.endpoint, trace.start, trace.end, len(demand), sum(demand), setup.model.capacity_rpm, demand,

@@ -15,11 +15,19 @@ from dataclasses import replace
 
 from hfwarden.core.platform.simulation import Outcome, serve_exactly
 
+Exact = tuple[Outcome, list[int]]  # `serve_exactly`'s answer, which both floors start from
+
 
 def oracle(
-    demand: Sequence[int], capacity_rpm: float, max_replicas: int, *, slo_s: float = 30.0, keep_series: bool = False
+    demand: Sequence[int],
+    capacity_rpm: float,
+    max_replicas: int,
+    *,
+    slo_s: float = 30.0,
+    keep_series: bool = False,
+    exact: Exact | None = None,
 ) -> Outcome:
-    outcome, ready = serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
+    outcome, ready = exact or serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
     return replace(outcome, ready=tuple(ready), billed=tuple(ready)) if keep_series else outcome
 
 
@@ -45,8 +53,9 @@ def foresight(
     *,
     slo_s: float = 30.0,
     keep_series: bool = False,
+    exact: Exact | None = None,
 ) -> Outcome:
-    outcome, ready = serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
+    outcome, ready = exact or serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
     # Billed: ready, or starting for a need within the lead. A gap shorter than the lead is kept
     # through by the same maximum: a restart would be billed from the same minute.
     billed = window_max(ready, lead)

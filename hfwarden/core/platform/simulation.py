@@ -247,7 +247,7 @@ def simulate(
     """Replay `demand` (requests per minute) through the autoscaler and the queue, applying the
     configuration changes at the start of their minute."""
     ep = steady(initial, model)
-    run = _Run(model)
+    run = _Run(model, demand)
     queue = run.queue
     ready_series: list[int] = []
     billed_series: list[int] = []
@@ -288,7 +288,7 @@ def simulate(
 class _Run:
     """The autoscaler's side of one replay: its parameters and its checks."""
 
-    def __init__(self, model: ReplicaModel) -> None:
+    def __init__(self, model: ReplicaModel, demand: Sequence[int]) -> None:
         scaler = model.autoscaler
         self.capacity = model.capacity_rpm
         self.up_at, self.pending_at = scaler.target_utilisation, scaler.pending_per_replica
@@ -297,6 +297,10 @@ class _Run:
         self.hold = scaler.scale_up_timeout_s / 60.0
         self.idle_timeout = scaler.idle_timeout_minutes
         self.queue = _Queue(model.slo_s)
+        unit = self.unit
+        # What each minute's own requests want at the target utilisation: the stabilisation window
+        # is read from it; minutes with requests waiting add what they wanted to the endpoint's own.
+        self.needs = [-(-r // unit) for r in demand]
 
     def change(self, ep: _Endpoint, transitions: Sequence[Transition], minute: int) -> None:
         for transition in transitions:
@@ -309,20 +313,24 @@ class _Run:
         was wanted above the base, and every `down_every` minutes let go of the replicas no minute
         of the stabilisation window wanted."""
         target, base = ep.target, ep.config.min_replicas or 1
-        served = min(requests + pending, int(ep.ready * self.capacity))
-        busy = served > self.unit * target or pending > self.pending_at * max(target, 1)
+        if pending:
+            served = min(requests + pending, int(ep.ready * self.capacity))
+            busy = served > self.unit * target or pending > self.pending_at * max(target, 1)
+            ep.wanted.append((minute, int(-(-(requests + pending) // self.unit))))
+        else:  # served: at most what the ready replicas take (none while waking from zero)
+            busy = min(requests, int(ep.ready * self.capacity)) > self.unit * target
         if busy and target < ep.config.max_replicas:
             ep.start(1, minute)
-        need = int(-(-(requests + pending) // self.unit))
-        wanted = ep.wanted
-        if need > base:
-            wanted.append((minute, need))
-        while wanted and wanted[0][0] <= minute - self.window:
-            wanted.popleft()
-        if ep.target > base and not minute % self.down_every and minute - ep.running_since >= self.window - 1:
-            keep = max(base, max((n for _, n in wanted), default=base))
-            if keep < ep.target:
-                ep.stop(ep.target - keep)
+        elif target > base and not minute % self.down_every and minute - ep.running_since >= self.window - 1:
+            first = minute - self.window
+            wanted = ep.wanted
+            while wanted and wanted[0][0] <= first:
+                wanted.popleft()
+            keep = max(base, int(max(self.needs[max(0, first + 1) : minute + 1])))
+            if wanted:
+                keep = max(keep, max(n for _, n in wanted))
+            if keep < target:
+                ep.stop(target - keep)
 
     def check_idle(self, ep: _Endpoint, minute: int) -> None:
         timeout = ep.config.scale_to_zero_timeout or self.idle_timeout
@@ -348,13 +356,19 @@ def serve_exactly(
     """Demand served by exactly the replicas each minute needs (its requests and those still
     waiting, up to `max_replicas`), ready at once; with that series of replicas."""
     queue = _Queue(slo_s)
-    ready: list[int] = []
+    top_room = int(max_replicas * capacity_rpm)
+    needed = [min(replicas_needed(r, capacity_rpm), max_replicas) for r in demand]
+    at_once = 0
     for minute, requests in enumerate(demand):
+        if not queue.size and requests <= top_room:
+            at_once += requests  # the minute's own replicas take it all at once
+            continue
         replicas = min(replicas_needed(requests + queue.size, capacity_rpm), max_replicas)
-        ready.append(replicas)
+        needed[minute] = replicas
         room = int(replicas * capacity_rpm)
         if room:
             queue.minute(requests, room, minute)
         elif requests:
             queue.add(requests, minute, requests)
-    return queue.outcome(sum(ready), 0, (), ()), ready
+    queue.waits[0] = queue.waits.get(0, 0) + at_once
+    return queue.outcome(sum(needed), 0, (), ()), needed
