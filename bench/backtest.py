@@ -12,7 +12,8 @@ Targets (held-out weeks):
 
 The NASA trace is found by `--trace` or the HFWARDEN_TRACE environment variable (without either, NASA
 is skipped). The grid is fixed: capacity 45, 54, 62, 70 requests/minute; start-up 2, 5, 10 minutes;
-1, 2, 3 weeks held out. `--quick` runs one point per trace and the timings.
+1, 2, 3 weeks held out (`--capacities`, `--startups`, `--holdouts` run a part of it). `--quick` runs
+one point per trace and the timings.
 
     .venv/bin/python bench/backtest.py --quick [--trace PATH]
 """
@@ -78,8 +79,8 @@ def recommend_point(work: Workload, capacity: int, startup: int, holdout: int) -
     return recommend_schedule(work.trace, setup, options, instance=None, source=work.name).tested
 
 
-def grid(work: Workload, quick: bool) -> None:
-    points = [(54, 5, 2)] if quick else list(itertools.product(CAPACITIES, STARTUPS, HOLDOUTS))
+def grid(work: Workload, axes: tuple[tuple[int, ...], ...]) -> None:
+    points = list(itertools.product(*axes))
     met = dict.fromkeys(work.targets, 0)
     print(f"\n{work.name}: {len(work.trace.requests):,} minutes, {len(points)} grid point(s)")
     print(f"  {'capacity':>8} {'start-up':>8} {'held out':>8} {'rec cost $':>10} {'rec failed %':>12} "
@@ -152,12 +153,20 @@ def timings(nasa: Path | None) -> None:
     subprocess.run([sys.executable, __file__, "--one-year"], check=True)
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trace", type=Path, default=os.environ.get("HFWARDEN_TRACE"), help="the NASA trace")
     parser.add_argument("--quick", action="store_true", help="one grid point per trace, then the timings")
+    parser.add_argument("--capacities", type=_ints, default=CAPACITIES, metavar="45,54,...", help="a part of the grid")
+    parser.add_argument("--startups", type=_ints, default=STARTUPS, metavar="2,5,10", help="minutes")
+    parser.add_argument("--holdouts", type=_ints, default=HOLDOUTS, metavar="1,2,3", help="weeks")
     parser.add_argument("--one-year", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    axes = ((54,), (5,), (2,)) if args.quick else (args.capacities, args.startups, args.holdouts)
     if args.one_year:
         one_year()
         return
@@ -166,9 +175,9 @@ def main() -> None:
         print("NASA trace: skipped (give --trace PATH or set HFWARDEN_TRACE)")
     else:
         targets = {"no rejection": no_rejection, "NASA: failed <= 1/3 autoscale at <= 1.15x cost": nasa_target}
-        grid(Workload("NASA", read_trace(nasa), None, targets), args.quick)
+        grid(Workload("NASA", read_trace(nasa), None, targets), axes)
     office = {"no rejection": no_rejection, "office: cost <= 1.15x foresight, failed <= 0.5 %": office_target}
-    grid(Workload("business hours (seed 11, Europe/Paris)", office_trace(), "Europe/Paris", office), args.quick)
+    grid(Workload("business hours (seed 11, Europe/Paris)", office_trace(), "Europe/Paris", office), axes)
     timings(nasa)
 
 

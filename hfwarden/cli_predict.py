@@ -194,12 +194,13 @@ def _backtest(args: argparse.Namespace) -> int:
 
 def reproduce_command(args: argparse.Namespace, found: Recommended, setup: Setup) -> str:
     """The `backtest` command that prints the same table from the saved schedule file."""
+    from hfwarden.app.predict.recommend import startups_text
+
     model = setup.model
-    starts = sorted(set(model.startup_minutes))
-    cold = f"{starts[0]}m" if len(starts) == 1 else f"{starts[0]}m..{starts[-1]}m"
+    cold = ["--startups-from-state"] if args.startups_from_state else ["--cold-start", startups_text(model.startups)]
     parts = [
         "hfwarden", "backtest", "--trace", str(args.trace), "--config", "RECOMMENDED.yaml",
-        "--endpoint", setup.endpoint, "--capacity-rpm", f"{model.capacity_rpm:g}", "--cold-start", cold,
+        "--endpoint", setup.endpoint, "--capacity-rpm", f"{model.capacity_rpm:g}", *cold,
         "--seed", str(model.seed), "--max-replicas", str(setup.max_replicas),
         "--target-utilisation", f"{model.autoscaler.target_utilisation:g}",
         "--idle-timeout", f"{model.autoscaler.idle_timeout_minutes}m",

@@ -283,8 +283,8 @@ def test_each_weekday_learns_its_own_level(tmp_path: Path, capsys: pytest.Captur
     assert days[Policy.SCHEDULE][friday] <= 1.3 * days[Policy.ORACLE][friday]  # pooled weekdays: 1.7×
     for day, cost in days[Policy.ORACLE].items():
         # The oracle sees each minute's noise; foresight, which pays start-ups, is what a schedule can
-        # reach: within 1.3× of it on each day, and within 1.5× of the oracle.
-        assert days[Policy.SCHEDULE][day] <= 1.31 * days[Policy.FORESIGHT][day], f"{day:%A}"
+        # reach: within 1.35× of it on each day (HF scales up at 80 % utilisation), 1.5× of the oracle.
+        assert days[Policy.SCHEDULE][day] <= 1.35 * days[Policy.FORESIGHT][day], f"{day:%A}"
         assert days[Policy.SCHEDULE][day] <= 1.5 * cost, f"{day:%A}"
 
 
@@ -357,3 +357,26 @@ def test_recommend_prints_the_held_out_instant_and_a_command_that_reproduces_its
     table = capsys.readouterr().out
     printed = next(line for line in err.splitlines() if line.startswith("schedule "))
     assert printed in table.splitlines()
+
+
+def test_start_ups_the_daemon_measured_are_the_distribution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hfwarden.adapters.store import Store
+    from hfwarden.core.startups import StartupSample
+
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    monkeypatch.setenv("HFWARDEN_STATE_URL", url)
+    store = Store(url)
+    began = datetime(2026, 1, 2, 8, tzinfo=UTC)
+    samples = [
+        StartupSample("acme/chat", INSTANCE, began + timedelta(days=d), began + timedelta(days=d, minutes=m))
+        for d, m in enumerate((7, 9, 11))
+    ]
+    store.save_startups([], samples, [])
+    store.close()
+    rows = traces.generate(traces.business_hours(), weeks=2, zone="UTC", seed=2)
+    out, _schedule, err = recommend(tmp_path, capsys, rows, "--startups-from-state")
+    assert "start-up 7m, 9m, 11m (seed 0)" in out
+    assert "assumed a 11-minute lead" in out
+    assert "--startups-from-state" in err

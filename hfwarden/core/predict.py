@@ -59,7 +59,7 @@ class Candidate:
             case Kind.WEEKDAY_WEEKEND:
                 return f"weekday and weekend profiles at p{self.quantile * 100:g} of the per-minute need"
         if self.floor == 0:
-            return "scale to zero (min_replicas 0) with autoscaling above"
+            return "scale to zero where no request came, else plain autoscaling"
         if self.floor == 1:
             return "plain autoscaling (min_replicas 1)"
         return f"a flat floor of min_replicas {self.floor} with autoscaling above"
@@ -189,8 +189,8 @@ def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[
         group = candidate.group(day)
         for slot in range(SLOTS_PER_DAY):
             seen, total = needs.needs[group][slot], needs.requests[group][slot]
-            if candidate.kind == Kind.FLAT:
-                level = candidate.floor
+            if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
+                level = max(candidate.floor, 1) if total else candidate.floor
             elif not total:
                 level = ZERO
             else:

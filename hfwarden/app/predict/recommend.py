@@ -119,6 +119,16 @@ def learn(
     return rec, choice, skipped
 
 
+def startups_text(minutes: tuple[int, ...]) -> str:
+    """`5m`, `4m..12m` (every minute between), or the measured ones: `7m, 9m, 11m`."""
+    starts = sorted(set(minutes))
+    if len(starts) == 1:
+        return f"{starts[0]}m"
+    if starts == list(range(starts[0], starts[-1] + 1)) and len(minutes) == len(starts):
+        return f"{starts[0]}m..{starts[-1]}m"
+    return ", ".join(f"{m}m" for m in sorted(minutes))
+
+
 def reload(text: str, endpoint: str) -> EndpointSchedule:
     """The schedule file as `validate` and the daemon read it: the proof that it is valid."""
     with tempfile.TemporaryDirectory() as directory:
@@ -139,8 +149,8 @@ def _header(
     zone_note: str,
 ) -> list[str]:
     model = setup.model
-    starts = sorted(set(model.startup_minutes))
-    startup = f"{starts[0]}m" if len(starts) == 1 else f"{starts[0]}m..{starts[-1]}m (seed {model.seed})"
+    startup = startups_text(model.startup_minutes)
+    startup += "" if len(set(model.startup_minutes)) == 1 else f" (seed {model.seed})"
     held = f"{len(holdout.requests) // (7 * 1440)} week(s) from {holdout.start.isoformat()}" if holdout else "nothing"
     return [
         f"Recommended by hfwarden recommend from {source}",
