@@ -157,11 +157,10 @@ def choose(
     total = len(demand)
     folds = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
     spans = [(cut, cut + WEEK) for cut in folds] or [(0, total)]
-    peak = min(
-        max_replicas, max((replicas_needed(r, model.capacity_rpm, _utilisation(model)) for r in demand), default=1)
-    )
+    busiest = max(demand, default=0)
+    peak = min(max_replicas, max(1, replicas_needed(busiest, model.capacity_rpm, _utilisation(model))))
     aim = max_failed_pct * VALIDATION_SHARE
-    pooled: dict[tuple[int, Kind], Needs] = {}
+    pooled: dict[tuple[int, int], Needs] = {}  # (fit end, profiles): flat floors pool like weekday/weekend
     met: set[Kind] = set()
     scored: list[Score] = []
     for candidate in candidates(peak):
@@ -170,13 +169,14 @@ def choose(
         found: list[tuple[Outcome, int]] = []
         for begin, end in spans:
             fit_end = begin if folds else end
-            if (fit_end, candidate.kind) not in pooled:
-                pooled[fit_end, candidate.kind] = slot_needs(
+            key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2)
+            if key not in pooled:
+                pooled[key] = slot_needs(
                     demand[:fit_end], minutes_of_week[:fit_end], learnt[:fit_end], candidate,
                     model.capacity_rpm, _utilisation(model),
                 )  # fmt: skip
             rec = recommend(
-                pooled[fit_end, candidate.kind], candidate, zone=zone, max_replicas=max_replicas,
+                pooled[key], candidate, zone=zone, max_replicas=max_replicas,
                 lead_minutes=model.lead_minutes(),
             )  # fmt: skip
             tested = demand[begin:end]

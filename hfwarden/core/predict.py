@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from hfwarden.core.platform.autoscaling import replicas_needed
 from hfwarden.core.rules import Action, ActionKind
 
 SLOT_MINUTES = 15
@@ -163,22 +162,29 @@ def slot_needs(
 ) -> Needs:
     """Pool the learnt minutes (holidays left out) by the candidate's profiles."""
     groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
-    needs: list[list[list[int]]] = [[[] for _ in range(SLOTS_PER_DAY)] for _ in range(groups)]
-    requests = [[0] * SLOTS_PER_DAY for _ in range(groups)]
-    peaks = [[0] * SLOTS_PER_DAY for _ in range(groups)]
+    # Weekly slot -> the slot of its profile, as one flat index.
+    table = [candidate.group(s // SLOTS_PER_DAY) * SLOTS_PER_DAY + s % SLOTS_PER_DAY for s in range(SLOTS_PER_WEEK)]
+    size = groups * SLOTS_PER_DAY
+    needs: list[list[int]] = [[] for _ in range(size)]
+    requests, peaks = [0] * size, [0] * size
     unit = capacity_rpm * utilisation
     for requested, moment, kept in zip(demand, minutes_of_week, learnt, strict=True):
         if not kept:
             continue
-        group, slot = candidate.group(moment // DAY), (moment % DAY) // SLOT_MINUTES
-        needs[group][slot].append(math.ceil(requested / unit - 1e-9) if requested > 0 else 0)
-        if requested:
-            requests[group][slot] += requested
-            peaks[group][slot] = max(peaks[group][slot], replicas_needed(requested, capacity_rpm))
+        at = table[moment // SLOT_MINUTES]
+        if not requested:
+            needs[at].append(0)
+            continue
+        needs[at].append(math.ceil(requested / unit - 1e-9))
+        requests[at] += requested
+        full = math.ceil(requested / capacity_rpm - 1e-9)
+        if full > peaks[at]:
+            peaks[at] = full
+    rows = range(0, size, SLOTS_PER_DAY)
     return Needs(
-        tuple(tuple(tuple(sorted(s)) for s in g) for g in needs),
-        tuple(tuple(g) for g in requests),
-        tuple(tuple(g) for g in peaks),
+        tuple(tuple(tuple(sorted(needs[r + s])) for s in range(SLOTS_PER_DAY)) for r in rows),
+        tuple(tuple(requests[r : r + SLOTS_PER_DAY]) for r in rows),
+        tuple(tuple(peaks[r : r + SLOTS_PER_DAY]) for r in rows),
     )
 
 
