@@ -41,7 +41,7 @@ from hfwarden.app.predict.backtest import Backtest, Policy, Setup, run_backtest 
 from hfwarden.app.predict.recommend import RecommendOptions, recommend_schedule, training_peak_need  # noqa: E402
 from hfwarden.config import load_config  # noqa: E402
 from hfwarden.core.platform.autoscaling import ReplicaModel  # noqa: E402
-from tests import traces  # noqa: E402
+from tests.support import traces  # noqa: E402
 
 PRICE = 0.8  # aws/us-east-1/nvidia-l4/x1
 CAPACITIES = (45, 54, 62, 70)

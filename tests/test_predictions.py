@@ -21,7 +21,7 @@ from hfwarden.cli import main
 from hfwarden.config import load_config
 from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.rules import EndpointSchedule
-from tests import traces
+from tests.support import traces
 
 PARIS = ZoneInfo("Europe/Paris")
 INSTANCE = "aws/us-east-1/nvidia-l4/x1"  # $0.80 an hour in the built-in table

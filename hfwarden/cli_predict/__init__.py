@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfwarden import cli_predict_flags as flags
 from hfwarden.adapters.trace import Trace, TraceError, read_trace
 from hfwarden.app.predict.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.app.predict.pricing import price_for
+from hfwarden.cli_predict import flags
 from hfwarden.core.platform.autoscaling import Autoscaler, ReplicaModel, replicas_needed
 
 if TYPE_CHECKING:
