@@ -3,9 +3,9 @@ queue of requests. Pure; imports nothing of hfwarden outside `core.platform`.
 
 Each minute: the configuration changes due are applied (the caller turns a schedule's actions into
 them), starting replicas that are ready join, then the minute's requests queue behind those still
-waiting and the ready replicas serve `capacity_rpm` each, first in first out. A request served in
-the minute it arrived waited 0 s; one carried to a later minute waited the whole minutes between
-(arrivals and service both spread over a minute, so that is also the mean). While no replica is
+waiting and the ready replicas serve `capacity_rpm` each, first in first out. Within a minute,
+arrivals and service are spread evenly, so a request's wait is known to the second (`_Queue`); in a
+minute with room for everything, nothing waits. While no replica is
 ready (waking from zero, starting after a resume) the proxy holds a request at most
 `scale_up_timeout_s`, then answers 503: rejected. A paused endpoint rejects everything, and pausing
 rejects what was queued.
