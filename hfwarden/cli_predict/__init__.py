@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfwarden.adapters.trace import Trace, TraceError, read_trace
+from hfwarden.adapters.trace import Trace, TraceError
+from hfwarden.app.demand import demand_of, demand_trace
 from hfwarden.app.predict.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.app.predict.pricing import price_for
 from hfwarden.cli_predict import flags
@@ -31,10 +32,19 @@ LONG_TRACE_MINUTES = 7 * 24 * 60  # a progress bar is worth drawing from a week 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def add_demand_flags(p: argparse.ArgumentParser) -> None:
+    """`--prometheus URL --query PROMQL [--since 6w] [--until T]`, instead of `--trace`."""
+    p.add_argument("--prometheus", metavar="URL", help="read demand from this Prometheus instead of --trace")
+    p.add_argument("--query", metavar="PROMQL", help="requests per minute; {namespace} {name} are filled in")
+    p.add_argument("--since", dest="prom_since", default="6w", metavar="6w", help="how far back (default 6w)")
+    p.add_argument("--until", dest="prom_until", metavar="T", help="ISO 8601 end of the window (default now)")
+
+
 def _common(p: argparse.ArgumentParser, *, trace_required: bool) -> None:
     # recommend --from-history reads no trace and no capacity: it learns from replica counts.
     need = trace_required
-    p.add_argument("--trace", type=Path, required=need, help="CSV (or .csv.gz) with header minute_start,requests")
+    p.add_argument("--trace", type=Path, help="CSV (or .csv.gz) with header minute_start,requests")
+    add_demand_flags(p)  # or --prometheus URL --query PROMQL
     p.add_argument("--endpoint", type=flags.endpoint, required=True, metavar="NS/NAME")
     p.add_argument(
         "--capacity-rpm", type=flags.positive, required=need, metavar="N", help="requests/minute per replica"
@@ -172,7 +182,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if schedule is None:
         raise BacktestError(f"{args.endpoint} is not declared in {', '.join(map(str, config.sources)) or 'the config'}")
     instance, price = price_for(args.endpoint, args.instance, config)
-    trace = read_trace(args.trace)
+    trace = demand_trace(args)
     zone = trace.fixed_zone()
     trace = trace.window(_instant(args.since, zone, end=False), _instant(args.until, zone, end=True))
     top = args.max_replicas or max(
@@ -227,17 +237,25 @@ def _recommend(args: argparse.Namespace) -> int:
             instance, price = args.instance, last_price(args.endpoint)  # what the daemon last paid
         model = model_of(args, 1.0, instance)
         setup = history.history_setup(trace, args.endpoint, price, model, args.max_replicas)
-        source = f"the recorded replicas of {args.endpoint} (state store)"
+        source = (
+            f"the recorded replicas of {args.endpoint} (state store); {len(trace.missing)} of "
+            f"{len(trace.requests)} minutes paused or scaled to zero left out as unknown demand"
+        )
     else:
-        if args.trace is None or args.capacity_rpm is None:
-            raise BacktestError("recommend needs --trace and --capacity-rpm (or --from-history)")
+        if (args.trace is None and args.prometheus is None) or args.capacity_rpm is None:
+            raise BacktestError(
+                "recommend needs --trace (or --prometheus and --query) and --capacity-rpm (or --from-history)"
+            )
         instance, price = price_for(args.endpoint, args.instance, optional_config(args.config))
-        trace = read_trace(args.trace)
+        demand = demand_of(args)
+        trace = demand.trace
         top = args.max_replicas or training_peak_need(trace, holdout_weeks, args.capacity_rpm)
         setup = Setup(args.endpoint, model_of(args, args.capacity_rpm, instance), price, top)
-        source = str(args.trace)
+        source = demand.source
     holiday = _holiday_test(args.calendar)
     options = RecommendOptions(holdout_weeks, args.timezone, args.max_failed_pct, args.calendar, holiday)
+    if trace.missing:
+        print(f"hfwarden: {len(trace.missing)} minutes of unknown demand left out of learning", file=sys.stderr)
     found = recommend_schedule(trace, setup, options, instance=instance, source=source)
     sys.stdout.write(found.yaml)
     tested = found.tested

@@ -108,6 +108,8 @@ def learn(
     """The kind of schedule chosen by validation, fitted to every training week."""
     moments = local_minutes_of_week(training.start, len(training.requests), zone)
     learnt, skipped = left_out(training, zone, options.holiday)
+    if training.missing:  # minutes of unknown demand are left out of the profile, not taken as idle
+        learnt = [kept and seen for kept, seen in zip(learnt, training.known(), strict=True)]
     choice = choose(
         training.requests, moments, learnt, model=setup.model, zone=zone, max_replicas=setup.max_replicas,
         max_failed_pct=options.max_failed_pct,
