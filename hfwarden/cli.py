@@ -45,6 +45,11 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="emulated time moves only on POST /_emulator/clock {advance_seconds}",
     )
     p.add_argument("--start-time", help="with --manual-clock: the emulated start, ISO 8601 with offset")
+    p.add_argument(
+        "--rate-limit",
+        metavar="N/WINDOW",
+        help="at most N /v2 calls per token in each fixed WINDOW (2500/300s, 500/5m); answers carry RateLimit fields",
+    )
 
 
 def _plan_day(text: str) -> date:

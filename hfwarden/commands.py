@@ -283,6 +283,7 @@ def unhold(args: argparse.Namespace) -> int:
 
 def run_emulator(args: argparse.Namespace) -> int:
     from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
+    from hfwarden.emulator.faults import parse_rate_limit
     from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, EmulatorError, load_seed, parse_tokens
     from hfwarden.emulator.world import Timings
 
@@ -304,6 +305,10 @@ def run_emulator(args: argparse.Namespace) -> int:
             raise EmulatorError("--replica-capacity-rpm must be > 0")
         tokens = parse_tokens(args.token)
         seeds = load_seed(args.seed) if args.seed else []
+        try:
+            rate_limit = parse_rate_limit(args.rate_limit) if args.rate_limit else None
+        except ValueError as exc:
+            raise EmulatorError(str(exc)) from None
         emulator = Emulator(
             host=args.host,
             port=args.port,
@@ -316,6 +321,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             ),
             tokens=tokens,
             seeds=seeds,
+            rate_limit=rate_limit,
         )
     except EmulatorError as exc:
         print(f"hfwarden emulator: {exc}", file=sys.stderr)

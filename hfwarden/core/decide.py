@@ -44,6 +44,7 @@ class Step:
     min_replicas: int | None = None
     max_replicas: int | None = None
     scale_to_zero_timeout: int | None = None
+    clear_timeout: bool = False  # send `scaleToZeroTimeout: null` (see core/scaling.py)
 
 
 class Verdict(StrEnum):

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfwarden.clock import ManualClock, to_z
-from hfwarden.emulator.faults import Faults, api_error, error, inject, parse_faults
+from hfwarden.emulator.faults import Faults, api_error, charge_rate_limit, error, inject, parse_faults
 from hfwarden.emulator.hardware import parse_quota
 from hfwarden.emulator.spec import ApiError, parse_error
 from hfwarden.emulator.world import Endpoint, World
@@ -120,6 +120,14 @@ class WireApi:
         """Faults, then authorisation, then the handler; its result as JSON, its ApiError as the API's error."""
 
         async def route(request: Request) -> Response:
+            refused, quota_headers = charge_rate_limit(self.state.faults, request)
+            if refused is not None:
+                return refused
+            answer = await answered(request)
+            answer.headers.update(quota_headers)
+            return answer
+
+        async def answered(request: Request) -> Response:
             try:
                 injected = await inject(self.state.faults, request)
                 if injected is not None:

@@ -10,6 +10,7 @@ import yaml
 
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.emulator.app import ALL_NAMESPACES, EmulatorState, build_app
+from hfwarden.emulator.faults import Faults, RateLimit
 from hfwarden.emulator.hardware import Quota
 from hfwarden.emulator.spec import ApiError
 from hfwarden.emulator.world import STATES, Timings, World
@@ -136,11 +137,15 @@ class Emulator:
         seeds: list[SeedEndpoint] | None = None,
         quota: Quota | None = None,
         nanoseconds: str = "moving",
+        rate_limit: RateLimit | None = None,
     ) -> None:
         """`quota`: accelerators per hardware row (POST /_emulator/quota changes it live); `nanoseconds`:
-        when answers carry 9-digit fractions ("moving" endpoints, "always", "never")."""
+        when answers carry 9-digit fractions ("moving" endpoints, "always", "never"); `rate_limit`: calls
+        per fixed window and token (`--rate-limit`; POST /_emulator/faults changes it live)."""
         self.world = World(clock or SystemClock(), timings, quota=quota, nanoseconds=nanoseconds)
-        self.state = EmulatorState(world=self.world, tokens=tokens or parse_tokens([]))
+        self.state = EmulatorState(
+            world=self.world, tokens=tokens or parse_tokens([]), faults=Faults(rate_limit=rate_limit)
+        )
         seed_world(self.world, seeds or [])
         try:
             self._http = HttpServer(build_app(self.state), host=host, port=port)

@@ -27,7 +27,15 @@ from hfwarden.core.platform.autoscaling import (
 from hfwarden.emulator.accounts import BillingAccount, minute_floor
 from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
-from hfwarden.emulator.spec import ApiError, check_request, compute_for, merge, validate_spec, validated_create_body
+from hfwarden.emulator.spec import (
+    DEFAULT_IDLE_MINUTES,
+    ApiError,
+    check_request,
+    compute_for,
+    merge,
+    validate_spec,
+    validated_create_body,
+)
 
 STATES = ("pending", "initializing", "updating", "updateFailed", "running", "paused", "failed", "scaledToZero")
 BILLED_STATES = frozenset({"initializing", "running", "updating"})
@@ -141,7 +149,8 @@ class World:
         if ep.timer_at is not None:
             candidates.append((ep.timer_at, lambda at: self._fire_timer(ep, at)))
         if ep.state == "running":
-            timeout_min = int(ep.scaling.get("scaleToZeroTimeout") or 0)
+            timeout = ep.scaling.get("scaleToZeroTimeout")
+            timeout_min = DEFAULT_IDLE_MINUTES if timeout is None else int(timeout)
             if ep.min_replica == 0 and timeout_min > 0:
                 idle_at = ep.last_traffic_at + timeout_min * 60.0
                 candidates.append((idle_at, lambda at: self._go_idle(ep, at)))
