@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
-from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_factory
+from huggingface_hub import HfApi, InferenceEndpoint, constants, get_session, hf_raise_for_status, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]  # public, lazily exported
 from huggingface_hub.utils._http import hf_request_event_hook
 
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)

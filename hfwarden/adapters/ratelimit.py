@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx2
-from huggingface_hub.utils import parse_ratelimit_headers
+from huggingface_hub.utils import parse_ratelimit_headers  # type: ignore[attr-defined]  # public, lazily exported
 
 # Slack added to every reset instant: `t` is whole seconds and the answer took time to arrive.
 RESET_MARGIN_S = 0.5

@@ -25,7 +25,7 @@ from hfwarden.config import Config
 from hfwarden.core.budget import GuardOutcome, evaluate
 from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.ladder import cap_calls, cap_records
-from hfwarden.core.latches import latch_stops
+from hfwarden.core.latches import latch_stops, woken_under
 from hfwarden.core.records import Records
 
 
@@ -108,7 +108,10 @@ class Reconciler:
         report.latched, report.holds, report.caps = set(standing.latches), standing.holds, standing.caps
         spend = SpendView(self.ledger, self.prices)
         exempt = {(e.endpoint, e.budget) for e in self.store.exemptions(now)}  # operators' releases
-        costs = spend.budget_costs(config, report.observations, report.latched, now, exempt, holds=standing.holds)
+        woken = {k for k, latch in standing.latches.items() if woken_under(latch, report.observations.get(k))}
+        costs = spend.budget_costs(
+            config, report.observations, report.latched, now, exempt, holds=standing.holds, woken=woken
+        )
         outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
         records += Records(alerts=outcome.notices)

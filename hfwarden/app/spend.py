@@ -69,6 +69,7 @@ class SpendView:
         exempt: Collection[tuple[str, str]] = (),
         *,
         holds: Mapping[str, Hold] | None = None,
+        woken: Collection[str] = (),
     ) -> dict[str, list[EndpointCost]]:
         """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
         of the day projected (a held endpoint: its hold, then its schedule), burn now. Endpoints that
@@ -110,6 +111,7 @@ class SpendView:
                         and observed.state not in UNSTOPPABLE
                         and not (hold is not None and hold.over_budget),
                         exempt=(key, budget.name) in exempt,
+                        woken=key in woken,
                     )
                 )
             costs[budget.name] = rows

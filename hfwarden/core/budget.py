@@ -92,6 +92,7 @@ class EndpointCost:
     latched: bool = False
     stoppable: bool = True  # observed, in a stable state hfwarden can act on
     exempt: bool = False  # released by an operator from this budget's guard until its next day
+    woken: bool = False  # latched to zero, woken by traffic: a `pause` step may still stop it
 
     @property
     def projected_usd(self) -> float:
@@ -259,8 +260,11 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     step, day = budget.steps[top - 1], budget.day_of(now)
     _, day_end = budget.day_bounds(now)
     line = step.at * budget.daily_usd
+    pausing = step.action == StepAction.PAUSE
     candidates = _guard_order(
-        c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0
+        c
+        for c in in_scope
+        if not c.protected and (not c.latched or (pausing and c.woken)) and c.stoppable and c.future_usd > 0
     )
     remaining = status.projected_usd
     caps: list[CapDecision] = []

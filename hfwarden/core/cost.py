@@ -187,9 +187,12 @@ def future_cost(
     latched: bool = False,
 ) -> float:
     """What an endpoint will bill from `now` to `day_end`: what it bills now, held until its next
-    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today."""
-    if latched or now >= day_end:
+    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today,
+    unless traffic woke it at minimum 0 (a scale-to-zero latch): then until its idle timeout."""
+    if now >= day_end:
         return 0.0
+    if latched:
+        return _woken_cost(observed, now=now, day_end=day_end, price_per_hour=price_per_hour)
     replicas = observed.billed_replicas if observed else 0
     if observed is not None and observed.state == EndpointState.PENDING:
         replicas = max(observed.min_replica, 1)  # not billed yet, but about to be
@@ -206,6 +209,18 @@ def future_cost(
         price_per_hour=price_per_hour,
         conservative=conservative,
     )
+
+
+# HF idles an endpoint at minimum 0 without a timeout of its own after one hour.
+DEFAULT_IDLE_MINUTES = 60
+
+
+def _woken_cost(observed: Observation | None, *, now: datetime, day_end: datetime, price_per_hour: float) -> float:
+    """A latched endpoint that bills at minimum 0 (woken by traffic): its replicas until it idles."""
+    if observed is None or observed.min_replica != 0 or observed.billed_replicas == 0:
+        return 0.0
+    idle = observed.scale_to_zero_timeout or DEFAULT_IDLE_MINUTES
+    return usd(observed.billed_replicas, price_per_hour, now, min(day_end, now + timedelta(minutes=idle)))
 
 
 def _through_schedule(
