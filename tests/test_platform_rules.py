@@ -1,0 +1,227 @@
+"""HF's rules the emulator used to be kinder about, through the real huggingface_hub client (issue 19)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import BadRequestError
+
+from hfwarden.adapters.backoff import retry_after_seconds
+from hfwarden.adapters.hub import Cancelled, Hub, HubError, RetryPolicy
+from hfwarden.clock import ManualClock
+from hfwarden.core.decide import Step, StepKind
+from hfwarden.emulator.faults import RateLimit, parse_rate_limit
+from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from tests.conftest import Factory
+from tests.helpers import advance, create
+
+
+@pytest.fixture
+def state_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+def scaling_of(api: HfApi, name: str) -> dict[str, object]:
+    return dict(api.get_inference_endpoint(name, namespace="acme").raw["compute"]["scaling"])
+
+
+# -- 1. a timeout with a minimum is refused ---------------------------------------------------------
+
+
+def test_a_timeout_with_a_minimum_is_refused_on_create_and_on_update(api: HfApi, control: httpx.Client) -> None:
+    with pytest.raises(BadRequestError, match="minReplica should not be 1"):
+        create(api, "both", min_replica=1, scale_to_zero_timeout=15)
+    create(api, "idle", min_replica=0, max_replica=1, scale_to_zero_timeout=15)
+    advance(control, 70)
+    with pytest.raises(BadRequestError, match="minReplica should not be 1"):
+        api.update_inference_endpoint("idle", namespace="acme", min_replica=1)  # the stored timeout stays
+
+
+def test_no_timeout_is_injected_and_a_min_zero_endpoint_idles_after_an_hour(
+    api: HfApi, control: httpx.Client
+) -> None:
+    create(api, "kept", min_replica=1, max_replica=1)
+    create(api, "idle", min_replica=0, max_replica=1)
+    assert scaling_of(api, "kept")["scaleToZeroTimeout"] is None
+    advance(control, 70 + 59 * 60)
+    assert api.get_inference_endpoint("idle", namespace="acme").status == "running"
+    advance(control, 2 * 60)
+    assert api.get_inference_endpoint("idle", namespace="acme").status == "scaledToZero"
+    assert api.get_inference_endpoint("kept", namespace="acme").status == "running"
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_raising_the_minimum_clears_the_stored_timeout_in_the_same_update(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    """Schedule path: a `scale_to_zero` rule with a timeout, then a `resume` to minimum 1."""
+    create(api, "chat", min_replica=1, max_replica=2)
+    advance(control, 70)
+    reconciler = warden(
+        """
+        version: 1
+        timezone: UTC
+        endpoints:
+          - namespace: acme
+            name: chat
+            schedule:
+              - {cron: "1 8 * * *", action: scale_to_zero, scale_to_zero_timeout: 15}
+              - {cron: "30 8 * * *", action: resume, min_replicas: 1, max_replicas: 2}
+        """
+    )
+    clock.set(datetime(2026, 1, 5, 8, 2, tzinfo=UTC))
+    reconciler.run_pass()
+    assert scaling_of(api, "chat")["scaleToZeroTimeout"] == 15
+    clock.set(datetime(2026, 1, 5, 8, 30, 30, tzinfo=UTC))
+    report = reconciler.run_pass()
+    assert report.failed == {}
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (1, None)
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_hold_raising_the_minimum_clears_the_timeout(api: HfApi, control: httpx.Client, clock: ManualClock) -> None:
+    """Hold / cap restore / release path: every UPDATE goes through one place that clears a conflicting timeout."""
+    from hfwarden.app.execute import Executor
+    from hfwarden.core.decide import Decision, Verdict
+
+    create(api, "chat", min_replica=0, max_replica=2, scale_to_zero_timeout=15)
+    advance(control, 70)
+    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=1))
+    executor = Executor(hub, clock=clock, max_concurrency=2)
+    observed = hub.get("acme", "chat")
+    decision = Decision("acme/chat", Verdict.ACT, "held", None, (Step(StepKind.UPDATE, min_replicas=2),))
+    (outcome,) = executor.carry_out([decision], {"acme/chat": observed})
+    executor.close()
+    assert outcome.error is None
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (2, None)
+
+
+# -- 3. rate limits -------------------------------------------------------------------------------
+
+
+def test_a_huge_or_infinite_retry_after_is_bounded() -> None:
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    assert retry_after_seconds("1e12", now=now) == 86_400.0
+    assert retry_after_seconds("inf", now=now) == 86_400.0
+    assert retry_after_seconds("nan", now=now) is None
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_retry_after_of_1e12_fails_the_call_without_crashing(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    control.post("/_emulator/faults", json={"rate_limit": {"limit": 0, "window_s": 1e12}})
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, retry=RetryPolicy(base_seconds=0.01))
+    for _ in range(2):  # a pass, then the next one: a clear failure each time, never OverflowError
+        with pytest.raises(HubError) as failed:
+            hub.list_endpoints("acme")
+        assert failed.value.status == 429
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_successful_answers_report_the_quota_and_calls_are_paced_within_it(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    emulator.state.faults.rate_limit = RateLimit(limit=3, window_s=300, now=lambda: clock.now().timestamp())
+    answer = control.get("/v2/endpoint/acme", headers={"authorization": "Bearer other"})
+    assert answer.headers["RateLimit-Policy"] == '"fixed window";"api";q=3;w=300'
+    stopping = threading.Event()
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, cancel=stopping)
+    hub.list_endpoints("acme")
+    assert hub.quota_remaining() == 2
+    hub.list_endpoints("acme")
+    hub.list_endpoints("acme")
+    assert hub.quota_remaining() == 0
+    stopping.set()  # the fourth call waits for the next window instead of earning a 429
+    with pytest.raises(Cancelled, match="waiting for API quota"):
+        hub.list_endpoints("acme")
+    statuses = [r["status"] for r in control.get("/_emulator/requests").json()["requests"]]
+    assert 429 not in statuses
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "window"), [("2500/300s", 2500, 300.0), ("500/5m", 500, 300.0), ("10/60", 10, 60.0)]
+)
+def test_the_rate_limit_flag(text: str, limit: int, window: float) -> None:
+    parsed = parse_rate_limit(text)
+    assert (parsed.limit, parsed.window_s) == (limit, window)
+
+
+@pytest.mark.parametrize("text", ["2500", "x/300s", "0/300s", "10/0s", "10/infs"])
+def test_a_bad_rate_limit_flag_is_one_line(text: str) -> None:
+    with pytest.raises(ValueError, match="--rate-limit"):
+        parse_rate_limit(text)
+
+
+# -- 5. the smaller differences -------------------------------------------------------------------
+
+
+def test_measure_and_metric_are_replaced_not_merged(api: HfApi, control: httpx.Client) -> None:
+    create(api, "chat", min_replica=1, max_replica=2)
+    advance(control, 70)
+    api.update_inference_endpoint("chat", namespace="acme", scaling_metric="pendingRequests", scaling_threshold=1.5)
+    scaling = scaling_of(api, "chat")
+    assert scaling["measure"] == {"pendingRequests": 1.5}
+    assert scaling["metric"] == "pendingRequests"
+
+
+def test_gpu_memory_is_null_off_gpu(api: HfApi) -> None:
+    rows = api.list_inference_endpoints_hardware(namespace="acme")
+    off_gpu = [r for r in rows if r.accelerator != "gpu"]
+    assert off_gpu and all(r.gpu_memory_gb is None for r in off_gpu)
+    assert all(r.gpu_memory_gb is not None and not math.isnan(r.gpu_memory_gb) for r in rows if r.accelerator == "gpu")
+
+
+# -- 2. a guard stop that lets traffic through ----------------------------------------------------
+
+WAKEABLE = """
+version: 1
+timezone: UTC
+pricing:
+  aws/us-east-1/nvidia-l4/x1: 1.0
+endpoints:
+  - {namespace: acme, name: worker, priority: 0}
+budgets:
+  - name: acme-prod
+    daily_usd: 10
+    scope: {namespace: acme}
+    steps:
+      - {at: 1.0, action: scale_to_zero}
+"""
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_wake_by_traffic_after_a_guard_scale_to_zero_is_not_an_override(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    create(api, "worker", min_replica=1, max_replica=1)
+    advance(control, 70)
+    reconciler = warden(WAKEABLE)
+    first = reconciler.run_pass()  # 16 h left at $1/h: past $10, step 1 scales it to zero
+    assert "acme/worker" in first.latched
+    scaling = scaling_of(api, "worker")
+    assert scaling["minReplica"] == 0  # as the scheduled scale-to-zero does
+    assert api.get_inference_endpoint("worker", namespace="acme").status == "scaledToZero"
+    assert control.get("/dp/acme/worker").status_code == 503  # the request wakes it (cold start)
+    advance(control, 70)
+    assert api.get_inference_endpoint("worker", namespace="acme").status == "running"
+    second = reconciler.run_pass()
+    assert not any(a.kind.value == "latch_overridden" for a in second.alerts)
+    assert "acme/worker" not in second.acted
+    assert api.get_inference_endpoint("worker", namespace="acme").status == "running"
+    (status,) = second.budgets
+    assert status.projected_usd > status.spent_usd  # the wake's hour is projected
+
+    api.update_inference_endpoint("worker", namespace="acme", min_replica=1)  # someone raises the minimum
+    advance(control, 40)
+    third = reconciler.run_pass()
+    assert any(a.kind.value == "latch_overridden" for a in third.alerts)
+    assert scaling_of(api, "worker")["minReplica"] == 0
