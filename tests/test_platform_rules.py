@@ -16,7 +16,7 @@ from hfwarden.adapters.backoff import retry_after_seconds
 from hfwarden.adapters.hub import Cancelled, Hub, HubError, RetryPolicy
 from hfwarden.clock import ManualClock
 from hfwarden.core.decide import Step, StepKind
-from hfwarden.emulator.faults import RateLimit, parse_rate_limit
+from hfwarden.emulator import faults
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from tests.conftest import Factory
 from tests.helpers import advance, create
@@ -130,7 +130,7 @@ def test_a_retry_after_of_1e12_fails_the_call_without_crashing(
 def test_successful_answers_report_the_quota_and_calls_are_paced_within_it(
     emulator: Emulator, control: httpx.Client, clock: ManualClock
 ) -> None:
-    emulator.state.faults.rate_limit = RateLimit(limit=3, window_s=300, now=lambda: clock.now().timestamp())
+    emulator.state.faults.rate_limit = faults.RateLimit(limit=3, window_s=300, now=lambda: clock.now().timestamp())
     answer = control.get("/v2/endpoint/acme", headers={"authorization": "Bearer other"})
     assert answer.headers["RateLimit-Policy"] == '"fixed window";"api";q=3;w=300'
     stopping = threading.Event()
@@ -151,14 +151,14 @@ def test_successful_answers_report_the_quota_and_calls_are_paced_within_it(
     ("text", "limit", "window"), [("2500/300s", 2500, 300.0), ("500/5m", 500, 300.0), ("10/60", 10, 60.0)]
 )
 def test_the_rate_limit_flag(text: str, limit: int, window: float) -> None:
-    parsed = parse_rate_limit(text)
+    parsed = faults.parse_rate_limit(text)
     assert (parsed.limit, parsed.window_s) == (limit, window)
 
 
 @pytest.mark.parametrize("text", ["2500", "x/300s", "0/300s", "10/0s", "10/infs"])
 def test_a_bad_rate_limit_flag_is_one_line(text: str) -> None:
     with pytest.raises(ValueError, match="--rate-limit"):
-        parse_rate_limit(text)
+        faults.parse_rate_limit(text)
 
 
 # -- 5. the smaller differences -------------------------------------------------------------------
