@@ -225,3 +225,42 @@ def test_a_wake_by_traffic_after_a_guard_scale_to_zero_is_not_an_override(
     third = reconciler.run_pass()
     assert any(a.kind.value == "latch_overridden" for a in third.alerts)
     assert scaling_of(api, "worker")["minReplica"] == 0
+
+
+# -- 4. refused for money -------------------------------------------------------------------------
+
+RESUMING = """
+version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    enforce: true
+    schedule:
+      - {cron: "0 8 * * *", action: resume, min_replicas: 1, max_replicas: 1}
+"""
+
+
+@pytest.mark.parametrize("refuse", ["credits", "spend_limit"])
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_resume_refused_for_money_alerts_once_and_backs_off_fifteen_minutes(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory, refuse: str
+) -> None:
+    create(api, "chat", min_replica=1, max_replica=1)
+    advance(control, 70)
+    api.pause_inference_endpoint("chat", namespace="acme")
+    control.post("/_emulator/billing-block", json={"namespace": "acme", "refuse": refuse})
+    reconciler = warden(RESUMING)
+    first = reconciler.run_pass()
+    blocked = [a for a in first.alerts if a.kind.value == "billing_blocked"]
+    assert [a.endpoint for a in blocked] == ["acme/chat"]
+    control.delete("/_emulator/requests")
+    for _ in range(5):  # 10 minutes of passes: no retry storm
+        clock.advance(120)
+        reconciler.run_pass()
+    resumes = [r for r in control.get("/_emulator/requests").json()["requests"] if r["path"].endswith("/resume")]
+    assert resumes == []
+    reconciler.set_config(reconciler.config)  # a reload: retried at once
+    control.post("/_emulator/billing-block", json={"namespace": "acme", "refuse": None})
+    reconciler.run_pass()
+    assert api.get_inference_endpoint("chat", namespace="acme").status in ("pending", "initializing")

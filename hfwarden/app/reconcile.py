@@ -17,6 +17,7 @@ from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook
 from hfwarden.app.observe import Observer
 from hfwarden.app.record import Recorder
+from hfwarden.app.refusals import Refusals
 from hfwarden.app.report import PassReport
 from hfwarden.app.spend import SpendView
 from hfwarden.app.standing import Standing, gather_standing
@@ -59,6 +60,7 @@ class Reconciler:
         )
         self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
         self._lock = threading.Lock()
+        self.refusals = Refusals()
 
     @property
     def ledger(self) -> Ledger:
@@ -82,6 +84,7 @@ class Reconciler:
         # reload), not here: this runs on the reload thread, beside a pass that updates the start-ups.
         self.config = config
         self.prices.overrides = dict(config.pricing)
+        self.refusals.reloaded()  # credits may have been added: retry refused endpoints at once
 
     def run_pass(self) -> PassReport:
         """Observe, decide, act; record everything. Never raises for one endpoint's or namespace's trouble."""
@@ -152,7 +155,10 @@ class Reconciler:
         if self.dry_run:
             return self.recorder.instead_of(decisions, report.observations, at=self.clock.now())
         records = Records()
-        for outcome in self.executor.carry_out(decisions, report.observations):
+        now = self.clock.now()
+        sendable = [d for d in decisions if self.refusals.may_try(d.endpoint, now)]
+        for outcome in self.executor.carry_out(sendable, report.observations):
+            records += self.refusals.note(outcome.decision.endpoint, outcome.error, now=self.clock.now())
             records += self._outcome(outcome, report)
         return records
 
