@@ -43,9 +43,7 @@ def test_a_timeout_with_a_minimum_is_refused_on_create_and_on_update(api: HfApi,
         api.update_inference_endpoint("idle", namespace="acme", min_replica=1)  # the stored timeout stays
 
 
-def test_no_timeout_is_injected_and_a_min_zero_endpoint_idles_after_an_hour(
-    api: HfApi, control: httpx.Client
-) -> None:
+def test_no_timeout_is_injected_and_a_min_zero_endpoint_idles_after_an_hour(api: HfApi, control: httpx.Client) -> None:
     create(api, "kept", min_replica=1, max_replica=1)
     create(api, "idle", min_replica=0, max_replica=1)
     assert scaling_of(api, "kept")["scaleToZeroTimeout"] is None
@@ -88,7 +86,7 @@ def test_raising_the_minimum_clears_the_stored_timeout_in_the_same_update(
 @pytest.mark.usefixtures("client_at_emulator")
 def test_a_hold_raising_the_minimum_clears_the_timeout(api: HfApi, control: httpx.Client, clock: ManualClock) -> None:
     """Hold / cap restore / release path: every UPDATE goes through one place that clears a conflicting timeout."""
-    from hfwarden.app.execute import Executor
+    from hfwarden.app.reconcile.execute import Executor
     from hfwarden.core.decide import Decision, Verdict
 
     create(api, "chat", min_replica=0, max_replica=2, scale_to_zero_timeout=15)
@@ -176,7 +174,8 @@ def test_measure_and_metric_are_replaced_not_merged(api: HfApi, control: httpx.C
 def test_gpu_memory_is_null_off_gpu(api: HfApi) -> None:
     rows = api.list_inference_endpoints_hardware(namespace="acme")
     off_gpu = [r for r in rows if r.accelerator != "gpu"]
-    assert off_gpu and all(r.gpu_memory_gb is None for r in off_gpu)
+    assert off_gpu
+    assert all(r.gpu_memory_gb is None for r in off_gpu)
     assert all(r.gpu_memory_gb is not None and not math.isnan(r.gpu_memory_gb) for r in rows if r.accelerator == "gpu")
 
 

@@ -9,7 +9,7 @@ from hfwarden.core.records import Records
 from hfwarden.core.refusals import Blocked, blocked_alert, is_billing_refusal
 from hfwarden.logs import get_logger
 
-log = get_logger("hfwarden.app.refusals")
+log = get_logger("hfwarden.app.reconcile.refusals")
 
 
 class Refusals:
