@@ -107,7 +107,7 @@ class Daemon:
         self.exit_code = 0
 
     def _reconciler(self, config: Config) -> Reconciler:
-        return build_pass(
+        reconciler = build_pass(
             self.settings,
             config,
             self.store,
@@ -118,6 +118,8 @@ class Daemon:
             on_retry=self.metrics.observe_retry,
             on_action=self.metrics.observe_action,
         )
+        self.metrics.watch_quota(reconciler.executor.hub.quota_remaining)
+        return reconciler
 
     @property
     def config(self) -> Config:

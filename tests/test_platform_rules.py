@@ -263,3 +263,14 @@ def test_a_resume_refused_for_money_alerts_once_and_backs_off_fifteen_minutes(
     control.post("/_emulator/billing-block", json={"namespace": "acme", "refuse": None})
     reconciler.run_pass()
     assert api.get_inference_endpoint("chat", namespace="acme").status in ("pending", "initializing")
+
+
+def test_a_pass_sends_budget_stops_most_expensive_first_then_other_transitions() -> None:
+    from hfwarden.core.decide import Decision, Verdict
+    from hfwarden.core.pacing import call_order
+
+    other = Decision("acme/other", Verdict.ACT, "scale", None, (Step(StepKind.UPDATE, max_replicas=2),))
+    cheap = Decision("acme/cheap", Verdict.LATCHED, "latched", None, (Step(StepKind.PAUSE),))
+    dear = Decision("acme/dear", Verdict.LATCHED, "latched", None, (Step(StepKind.PAUSE),))
+    ordered = call_order([other, cheap, dear], {"acme/cheap": 0.8, "acme/dear": 2.5, "acme/other": 9.0})
+    assert [d.endpoint for d in ordered] == ["acme/dear", "acme/cheap", "acme/other"]

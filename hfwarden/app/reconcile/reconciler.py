@@ -24,9 +24,11 @@ from hfwarden.app.reconcile.standing import Standing, gather_standing
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.budget import GuardOutcome, evaluate
+from hfwarden.core.cost import hourly_burn
 from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.ladder import cap_calls, cap_records
 from hfwarden.core.latches import latch_stops, woken_under
+from hfwarden.core.pacing import call_order
 from hfwarden.core.records import Records
 
 
@@ -67,6 +69,7 @@ class Reconciler:
         self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
         self._lock = threading.Lock()
         self.refusals = Refusals()
+        hub.set_wait_horizon(self._budget_day_end)  # no Retry-After or quota wait outlives the budget day
 
     @property
     def ledger(self) -> Ledger:
@@ -81,6 +84,11 @@ class Reconciler:
     @fence.setter
     def fence(self, token: tuple[str, int] | None) -> None:
         self.recorder.fence = token
+
+    def _budget_day_end(self, now: datetime) -> datetime:
+        """The end of the earliest budget day under way (a day from now without budgets)."""
+        ends = [budget.day_bounds(now)[1] for budget in self.config.budgets]
+        return min(ends, default=now + timedelta(days=1))
 
     def close(self) -> None:
         self.executor.close()
@@ -162,11 +170,27 @@ class Reconciler:
             return self.recorder.instead_of(decisions, report.observations, at=self.clock.now())
         records = Records()
         now = self.clock.now()
-        sendable = [d for d in decisions if self.refusals.may_try(d.endpoint, now)]
+        spend = SpendView(self.ledger, self.prices)
+        burn = {
+            d.endpoint: hourly_burn(o, spend.price_of(d.endpoint, o) or 0.0)
+            for d in decisions
+            if (o := report.observations.get(d.endpoint))
+        }
+        ordered = call_order(decisions, burn)  # what the API quota does not fit waits, in this order
+        sendable = [d for d in ordered if self.refusals.may_try(d.endpoint, now)]
         for outcome in self.executor.carry_out(sendable, report.observations):
             records += self.refusals.note(outcome.decision.endpoint, outcome.error, now=self.clock.now())
             records += self._outcome(outcome, report)
         return records
+
+    def _burns(self, decisions: list[Decision], report: PassReport) -> dict[str, float]:
+        """Dollars per hour each acting endpoint bills now (stops go most expensive first)."""
+        spend, observations = SpendView(self.ledger, self.prices), report.observations
+        return {
+            d.endpoint: hourly_burn(observed, spend.price_of(d.endpoint, observed) or 0.0)
+            for d in decisions
+            if (observed := observations.get(d.endpoint)) is not None
+        }
 
     def _outcome(self, outcome: Outcome, report: PassReport) -> Records:
         decision, key = outcome.decision, outcome.decision.endpoint
