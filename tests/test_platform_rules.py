@@ -274,3 +274,78 @@ def test_a_pass_sends_budget_stops_most_expensive_first_then_other_transitions()
     dear = Decision("acme/dear", Verdict.LATCHED, "latched", None, (Step(StepKind.PAUSE),))
     ordered = call_order([other, cheap, dear], {"acme/cheap": 0.8, "acme/dear": 2.5, "acme/other": 9.0})
     assert [d.endpoint for d in ordered] == ["acme/dear", "acme/cheap", "acme/other"]
+
+
+def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to_a_pause() -> None:
+    from zoneinfo import ZoneInfo
+
+    from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
+    from hfwarden.core.endpoints import Observation
+    from hfwarden.core.ladder import LadderStep, StepAction
+    from hfwarden.core.latches import latch_stops
+    from hfwarden.core.records import Latch
+
+    now = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+    budget = Budget(
+        "acme-prod",
+        10.0,
+        ZoneInfo("UTC"),
+        steps=(LadderStep(1.0, StepAction.SCALE_TO_ZERO), LadderStep(1.5, StepAction.PAUSE)),
+    )
+    # Latched to zero at step 1, then woken all evening: $14 spent, its hour ahead projected: $16 >= $15.
+    woken = EndpointCost("acme/worker", 14.0, 2.0, 2.0, 1, latched=True, woken=True)
+    outcome = evaluate_budget(budget, [woken], now=now, taken=1)
+    assert [s.endpoint for s in outcome.stops] == ["acme/worker"]
+    latch = Latch("acme/worker", "acme-prod", "scale_to_zero", now, datetime(2026, 1, 6, tzinfo=UTC), "step 1")
+    observed = Observation(
+        namespace="acme",
+        name="worker",
+        state="running",
+        ready_replicas=1,
+        target_replicas=1,
+        min_replica=0,
+        max_replica=1,
+        scale_to_zero_timeout=None,
+        instance="aws/us-east-1/nvidia-l4/x1",
+        updated_at=now,
+    )
+    records, decisions = latch_stops(
+        outcome.stops, latched={"acme/worker": latch}, observations={"acme/worker": observed}, guard_alerts=(), now=now
+    )
+    assert [latch.action for latch in records.add_latches] == ["pause"]
+    assert [d.steps[-1].kind for d in decisions] == [StepKind.PAUSE]
+
+
+CAPPED = """
+version: 1
+timezone: UTC
+pricing:
+  aws/us-east-1/nvidia-l4/x1: 1.0
+endpoints:
+  - {namespace: acme, name: worker, priority: 0}
+budgets:
+  - name: acme-prod
+    daily_usd: 50
+    scope: {namespace: acme}
+    steps:
+      - {at: 0.5, action: cap, max_replicas: 1}
+"""
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_cap_restore_raising_the_minimum_clears_a_timeout_set_meanwhile(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    create(api, "worker", min_replica=2, max_replica=3)
+    advance(control, 70)
+    reconciler = warden(CAPPED)
+    reconciler.run_pass()  # 08:01, 2 replicas x 16 h at $1/h: past $25, capped at 1
+    scaling = scaling_of(api, "worker")
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (1, 1)
+    advance(control, 60)
+    api.update_inference_endpoint("worker", namespace="acme", min_replica=0, scale_to_zero_timeout=15)
+    clock.set(datetime(2026, 1, 6, 0, 0, 30, tzinfo=UTC))  # the next budget day: the cap lifts, sizes restored
+    report = reconciler.run_pass()
+    assert report.failed == {}
+    scaling = scaling_of(api, "worker")
+    assert (scaling["minReplica"], scaling["maxReplica"], scaling["scaleToZeroTimeout"]) == (2, 3, None)
