@@ -60,7 +60,8 @@ def limited(endpoints: int, limit: int, window_s: float, scale: float, tmp: Path
         refused = sum(1 for r in requests_log(base) if r["status"] == 429)
         target = 2 * window + 30 * scale
         print(
-            f"rate-limited: {endpoints} transitions against {limit}/{window:.1f}s (= {limit}/{window_s:.0f}s x {scale}):"
+            f"rate-limited: {endpoints} transitions against {limit}/{window:.1f}s"
+            f" (= {limit}/{window_s:.0f}s x {scale}):"
             f" done in {elapsed:.1f} s (target <= {target:.1f} s = two windows + 30 s scaled),"
             f" lost {lost}, 429s {refused}"
         )
