@@ -84,8 +84,10 @@ def test_raising_the_minimum_clears_the_stored_timeout_in_the_same_update(
 
 
 @pytest.mark.usefixtures("client_at_emulator")
-def test_a_hold_raising_the_minimum_clears_the_timeout(api: HfApi, control: httpx.Client, clock: ManualClock) -> None:
-    """Hold / cap restore / release path: every UPDATE goes through one place that clears a conflicting timeout."""
+def test_any_update_raising_the_minimum_clears_the_timeout_at_the_executor(
+    api: HfApi, control: httpx.Client, clock: ManualClock
+) -> None:
+    """Release and every other path: each UPDATE goes through one place that clears a conflicting timeout."""
     from hfwarden.app.reconcile.execute import Executor
     from hfwarden.core.decide import Decision, Verdict
 
@@ -349,3 +351,43 @@ def test_a_cap_restore_raising_the_minimum_clears_a_timeout_set_meanwhile(
     assert report.failed == {}
     scaling = scaling_of(api, "worker")
     assert (scaling["minReplica"], scaling["maxReplica"], scaling["scaleToZeroTimeout"]) == (2, 3, None)
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_hold_with_a_minimum_clears_the_stored_timeout(
+    api: HfApi, control: httpx.Client, emulator: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Hold path, through `hfwarden hold`'s own operation and the next pass."""
+    from hfwarden.adapters.store import Store
+    from hfwarden.app.ops.holds import HoldRequest, place_hold
+    from hfwarden.app.reconcile.reconciler import Reconciler
+    from hfwarden.config import load_config
+    from hfwarden.settings import Settings
+
+    create(api, "chat", min_replica=0, max_replica=2, scale_to_zero_timeout=15)
+    advance(control, 70)
+    values: dict[str, object] = {
+        "hf_token": DEFAULT_TOKEN,
+        "endpoints_api_url": emulator.api_url,
+        "hub_url": emulator.base_url,
+        "state_dir": tmp_path / "state",
+        "max_attempts": 1,
+    }
+    settings = Settings(**values)  # type: ignore[arg-type]
+    path = tmp_path / "s.yaml"
+    path.write_text("version: 1\ntimezone: UTC\nendpoints:\n  - {namespace: acme, name: chat}\n")
+    config = load_config([path])
+    store = Store(settings.database_url)
+    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=2, base_seconds=0.01), hub_url=emulator.base_url)
+    reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock)
+    try:
+        reconciler.run_pass()
+        place_hold(settings, config, HoldRequest("acme/chat", "12:00", min_replicas=1, max_replicas=2), clock=clock)
+        report = reconciler.run_pass()
+        assert report.failed == {}
+        assert "acme/chat" in report.acted
+        scaling = scaling_of(api, "chat")
+        assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (1, None)
+    finally:
+        reconciler.close()
+        store.close()
