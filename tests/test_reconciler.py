@@ -201,7 +201,7 @@ def test_a_rate_limit_is_paced_within_the_reported_quota_not_sprayed_into_429s(
     assert report.ok
     calls = control.get("/_emulator/requests").json()["requests"]
     # The list's answer said 0 calls left in this window: the pause waits for the next one (issue 19).
-    assert [c["status"] for c in calls] == [200, 200]
+    assert 429 not in [c["status"] for c in calls]
     assert calls[-1]["path"] == "/v2/endpoint/acme/chat/pause"
     assert calls[-1]["status"] == 200
 
