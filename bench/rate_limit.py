@@ -24,6 +24,7 @@ from pathlib import Path
 
 from _emulator import TOKEN, clear_requests, requests_log, seed_file, start_emulator
 
+from hfwarden import logs
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.app.reconcile.execute import Executor
 from hfwarden.clock import SystemClock
@@ -90,6 +91,7 @@ def main() -> int:
     parser.add_argument("--small", action="store_true", help="200 transitions against 100 per window; 200 free")
     parser.add_argument("--window-scale", type=float, default=0.04, help="window length factor (default 0.04)")
     args = parser.parse_args()
+    logs.configure("console", level="error")
     limited_n, limit, free_n = (200, 100, 200) if args.small else (5000, 2500, 1000)
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
