@@ -391,3 +391,19 @@ def test_a_hold_with_a_minimum_clears_the_stored_timeout(
     finally:
         reconciler.close()
         store.close()
+
+
+def test_api_call_and_quota_metrics() -> None:
+    from prometheus_client import generate_latest
+
+    from hfwarden.metrics import Metrics
+
+    metrics = Metrics()
+    assert b"hfwarden_api_quota_remaining -1.0" in generate_latest(metrics.registry)
+    metrics.observe_call("pause", "200")
+    metrics.observe_call("list", "429")
+    metrics.watch_quota(lambda: 42)
+    text = generate_latest(metrics.registry)
+    assert b'hfwarden_api_calls_total{kind="pause"} 1.0' in text
+    assert b'hfwarden_api_calls_total{kind="list"} 1.0' in text
+    assert b"hfwarden_api_quota_remaining 42.0" in text
