@@ -407,3 +407,23 @@ def test_api_call_and_quota_metrics() -> None:
     assert b'hfwarden_api_calls_total{kind="pause"} 1.0' in text
     assert b'hfwarden_api_calls_total{kind="list"} 1.0' in text
     assert b"hfwarden_api_quota_remaining 42.0" in text
+
+
+def test_an_enforced_rule_naming_a_timeout_and_a_minimum_does_not_resend_it_every_tick() -> None:
+    from hfwarden.core.decide import steps_towards
+    from hfwarden.core.endpoints import Observation
+    from hfwarden.core.rules import Action, ActionKind
+
+    at_one = Observation(
+        namespace="acme",
+        name="chat",
+        state="running",
+        ready_replicas=1,
+        target_replicas=1,
+        min_replica=1,
+        max_replica=2,
+        scale_to_zero_timeout=None,
+        instance="aws/us-east-1/nvidia-l4/x1",
+        updated_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    assert steps_towards(Action(ActionKind.SCALE, 1, 2, scale_to_zero_timeout=15), at_one) == ()

@@ -381,7 +381,9 @@ def _scaling_update(action: Action, observed: Observation) -> Step | None:
         wanted_max = max(wanted_max, wanted_min)
     if action.max_replicas is not None and action.min_replicas is None:
         wanted_min = min(wanted_min, wanted_max)
-    wanted_timeout = action.scale_to_zero_timeout
+    # A timeout only applies at minimum 0 (HF refuses it otherwise): not wanted above, so an enforced
+    # rule naming both does not send the same refused (or cleared) timeout every tick.
+    wanted_timeout = action.scale_to_zero_timeout if wanted_min == 0 else None
     changes = (
         wanted_min != observed.min_replica,
         wanted_max != observed.max_replica,
