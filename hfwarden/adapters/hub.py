@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,12 +19,15 @@ from urllib.parse import urlsplit
 import httpx2
 from huggingface_hub import HfApi, InferenceEndpoint, constants, get_session, hf_raise_for_status, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]  # public, lazily exported
+from huggingface_hub.utils import (  # type: ignore[attr-defined]  # public, lazily exported
+    build_hf_headers,
+    parse_ratelimit_headers,
+)
 from huggingface_hub.utils._http import hf_request_event_hook
 
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
-from hfwarden.adapters.ratelimit import CallQuota, quota_reading, record_answer, take_last_reading
+from hfwarden.adapters.ratelimit import CallQuota, QuotaReading, keep_reading, take_last_reading
 from hfwarden.clock import Clock, SystemClock, to_z
 from hfwarden.core.decide import Step, StepKind
 from hfwarden.core.endpoints import BILLED_STATES, Observation
@@ -94,6 +97,20 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
         )
 
     set_client_factory(factory)
+
+
+def quota_reading(headers: Mapping[str, str]) -> QuotaReading | None:
+    """An answer's `RateLimit` / `RateLimit-Policy` fields (huggingface_hub's public parser), or None."""
+    info = parse_ratelimit_headers(headers)
+    if info is None:
+        return None
+    window = float(info.window_seconds) if info.window_seconds else None
+    return QuotaReading(info.remaining, float(info.reset_in_seconds), info.limit, window)
+
+
+def record_answer(response: httpx2.Response) -> None:
+    """httpx2 response hook: every answer's quota reading, for the call waiting on it in this thread."""
+    keep_reading(quota_reading(response.headers))
 
 
 def observation_from(raw: dict[str, Any], namespace: str) -> Observation:

@@ -5,6 +5,7 @@ successful answers alike: `RateLimit: "api";r=489;t=189` (489 calls left, the fi
 189 s) and `RateLimit-Policy: "fixed window";"api";q=500;w=300`. They are parsed with
 huggingface_hub's public `parse_ratelimit_headers`. Whether the Inference Endpoints API sends them
 too is not documented; hfwarden reads them wherever they come and paces nothing when they are absent.
+The fields are parsed in adapters/hub.py (the one module that imports huggingface_hub).
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import httpx2
-from huggingface_hub.utils import parse_ratelimit_headers  # type: ignore[attr-defined]  # public, lazily exported
 
 # Slack added to every reset instant: `t` is whole seconds and the answer took time to arrive.
 RESET_MARGIN_S = 0.5
@@ -30,15 +28,6 @@ class QuotaReading:
     reset_seconds: float
     limit: int | None = None
     window_seconds: float | None = None
-
-
-def quota_reading(headers: Mapping[str, str]) -> QuotaReading | None:
-    """The `RateLimit` / `RateLimit-Policy` fields of an answer, or None when absent or unreadable."""
-    info = parse_ratelimit_headers(headers)
-    if info is None:
-        return None
-    window = float(info.window_seconds) if info.window_seconds else None
-    return QuotaReading(info.remaining, float(info.reset_in_seconds), info.limit, window)
 
 
 class CallQuota:
@@ -116,9 +105,9 @@ class CallQuota:
 _last_reading = threading.local()
 
 
-def record_answer(response: httpx2.Response) -> None:
-    """httpx2 response hook: keep this thread's last quota reading for the call that is waiting on it."""
-    _last_reading.value = quota_reading(response.headers)
+def keep_reading(reading: QuotaReading | None) -> None:
+    """Keep this thread's last quota reading for the call that is waiting on it (the response hook)."""
+    _last_reading.value = reading
 
 
 def take_last_reading() -> QuotaReading | None:
