@@ -267,6 +267,7 @@ class Daemon:
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
         self.reconciler.set_config(config)
+        self.reconciler.actor.refusals.reloaded()  # credits may have been added: refused endpoints retried now
         self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))

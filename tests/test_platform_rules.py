@@ -19,7 +19,7 @@ from hfwarden.core.decide import Step, StepKind
 from hfwarden.emulator import faults
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from tests.conftest import Factory
-from tests.helpers import advance, create
+from tests.support.helpers import advance, create
 
 
 @pytest.fixture
@@ -261,7 +261,8 @@ def test_a_resume_refused_for_money_alerts_once_and_backs_off_fifteen_minutes(
         reconciler.run_pass()
     resumes = [r for r in control.get("/_emulator/requests").json()["requests"] if r["path"].endswith("/resume")]
     assert resumes == []
-    reconciler.set_config(reconciler.config)  # a reload: retried at once
+    reconciler.set_config(reconciler.config)  # a reload, as the daemon does it: retried at once
+    reconciler.actor.refusals.reloaded()
     control.post("/_emulator/billing-block", json={"namespace": "acme", "refuse": None})
     reconciler.run_pass()
     assert api.get_inference_endpoint("chat", namespace="acme").status in ("pending", "initializing")

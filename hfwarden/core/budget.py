@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
@@ -329,3 +329,8 @@ def evaluate(
 
 def _strictness(stop: StopDecision) -> tuple[int, datetime]:
     return (1 if stop.action == BreachAction.PAUSE else 0, stop.until)
+
+
+def earliest_day_end(budgets: Sequence[Budget], now: datetime) -> datetime:
+    """The end of the earliest budget day under way at `now` (a day from now without budgets)."""
+    return min((budget.day_bounds(now)[1] for budget in budgets), default=now + timedelta(days=1))

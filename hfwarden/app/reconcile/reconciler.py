@@ -19,7 +19,6 @@ from hfwarden.app.reconcile.logbook import Logbook
 from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.observe import Observer
 from hfwarden.app.reconcile.record import FENCE_FRESH_S, Recorder
-from hfwarden.app.reconcile.refusals import Refusals
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.app.reconcile.standing import endpoint_decisions, stored_standing
@@ -61,7 +60,6 @@ class Reconciler:
         self.observer = Observer(self.executor, store, self.prices, logbook, clock=clock, gap_after=gap_after)
         self.actor = Actor(self.executor, self.observer, self.recorder, logbook, clock=clock)
         self._lock = threading.Lock()
-        hub.set_wait_horizon(self._budget_day_end)  # no Retry-After or quota wait outlives the budget day
 
     @property
     def ledger(self) -> Ledger:
@@ -77,16 +75,6 @@ class Reconciler:
     def fence(self, token: tuple[str, int] | None) -> None:
         self.recorder.fence = token
 
-    @property
-    def refusals(self) -> Refusals:
-        """Endpoints the platform refuses for money (credits, spend limit), backed off across passes."""
-        return self.actor.refusals
-
-    def _budget_day_end(self, now: datetime) -> datetime:
-        """The end of the earliest budget day under way (a day from now without budgets)."""
-        ends = [budget.day_bounds(now)[1] for budget in self.config.budgets]
-        return min(ends, default=now + timedelta(days=1))
-
     def close(self) -> None:
         self.executor.close()
 
@@ -95,7 +83,6 @@ class Reconciler:
         # reload), not here: this runs on the reload thread, beside a pass that updates the start-ups.
         self.config = config
         self.prices.overrides = dict(config.pricing)
-        self.actor.refusals.reloaded()  # credits may have been added: retry refused endpoints at once
 
     def run_pass(self) -> PassReport:
         """Observe, decide, act; record everything. Never raises for one endpoint's or namespace's trouble."""
