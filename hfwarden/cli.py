@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from hfwarden import __version__, cli_predict
+from hfwarden import __version__, cli_learn, cli_predict
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +50,9 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         metavar="N/WINDOW",
         help="at most N /v2 calls per token in each fixed WINDOW (2500/300s, 500/5m); answers carry RateLimit fields",
     )
+    p.add_argument("--traffic", type=Path, metavar="TRACE.csv", help="replay a trace as data-plane requests")
+    p.add_argument("--speed", type=float, default=1.0, metavar="N", help="--traffic N times faster (default 1)")
+    p.add_argument("--traffic-endpoint", metavar="NS/NAME", help="where --traffic goes (default: first seeded)")
 
 
 def _plan_day(text: str) -> date:
@@ -127,6 +130,7 @@ def _build_parser() -> _Parser:
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
     cli_predict.add_commands(sub)
+    cli_learn.add_commands(sub)
     return parser
 
 
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 from hfwarden.sandbox import run_sandbox
 
                 return run_sandbox(seconds=args.seconds)
-            case "backtest" | "recommend":
+            case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert":
                 return int(args.handler(args))
     except ConfigError as exc:
         for problem in exc.problems:

@@ -285,7 +285,7 @@ def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to
     from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
     from hfwarden.core.endpoints import Observation
     from hfwarden.core.ladder import LadderStep, StepAction
-    from hfwarden.core.latches import latch_stops
+    from hfwarden.core.latches import stop_latches
     from hfwarden.core.records import Latch
 
     now = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
@@ -312,7 +312,7 @@ def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to
         instance="aws/us-east-1/nvidia-l4/x1",
         updated_at=now,
     )
-    records, decisions = latch_stops(
+    records, decisions = stop_latches(
         outcome.stops, latched={"acme/worker": latch}, observations={"acme/worker": observed}, guard_alerts=(), now=now
     )
     assert [latch.action for latch in records.add_latches] == ["pause"]

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hfwarden.config.learn import LearnSpec
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.rules import ActionKind
@@ -221,6 +222,7 @@ class EndpointSpec(_Strict):
     drift_after: DriftAfter | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+    learn: LearnSpec | None = None  # schedules that re-learn themselves (config/learn.py)
 
     @field_validator("prewarm_max", "prewarm_default")
     @classmethod

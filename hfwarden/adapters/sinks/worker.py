@@ -73,7 +73,9 @@ def post_for(targets: AlertTargets, item: OutboxItem, now: datetime) -> Post | N
     return None if webhook is None else webhook_post(webhook, item.alert_id, item.payload, int(now.timestamp()))
 
 
-class Outcome(Enum):
+class DeliveryResult(Enum):
+    """What became of one attempt to deliver an outbox row."""
+
     SENT = "sent"  # accepted: deleted from the outbox
     REFUSED = "refused"  # refused for good (4xx): a dead letter; the sink itself answers
     FAILED = "failed"  # 429, 5xx or no answer: the sink backs off
@@ -114,11 +116,11 @@ class SinkWorker:
                 if not self._may_send():
                     return delivered
                 outcome = self._deliver(item)
-                if outcome in (Outcome.FAILED, Outcome.GONE):
+                if outcome in (DeliveryResult.FAILED, DeliveryResult.GONE):
                     return delivered
-                if outcome is Outcome.SENT:
+                if outcome is DeliveryResult.SENT:
                     delivered += 1
-                progressed |= outcome in (Outcome.SENT, Outcome.REFUSED)
+                progressed |= outcome in (DeliveryResult.SENT, DeliveryResult.REFUSED)
             if not progressed:  # nothing due, or all of it another's
                 break
         return delivered
@@ -128,16 +130,16 @@ class SinkWorker:
             return False
         return self._not_before is None or self._courier.clock.now() >= self._not_before
 
-    def _deliver(self, item: OutboxItem) -> Outcome:
+    def _deliver(self, item: OutboxItem) -> DeliveryResult:
         courier = self._courier
         now = courier.clock.now()
         ttl = timedelta(seconds=courier.policy.claim_seconds)
         if not courier.store.claim_alert(item.id, courier.holder, now=now, ttl=ttl):
-            return Outcome.TAKEN
+            return DeliveryResult.TAKEN
         post = post_for(courier.targets(), item, now)
         if post is None:  # removed by a reload since the row was read: the deliverer drops such rows
             courier.store.release_claim(item.id, courier.holder)
-            return Outcome.GONE
+            return DeliveryResult.GONE
         try:
             response = courier.client.post(post.url, content=post.body, headers=post.headers)
         except httpx.HTTPError as exc:
@@ -147,7 +149,7 @@ class SinkWorker:
             courier.store.delivered(item.id)
             self._failures, self._not_before = 0, None
             log.info("alert_delivered", alert_id=item.alert_id, sink=self.sink, attempts=item.attempts + 1)
-            return Outcome.SENT
+            return DeliveryResult.SENT
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=now)
             return self._later(item, f"HTTP {response.status_code}", retry_after, now)
@@ -155,9 +157,9 @@ class SinkWorker:
         courier.on_failure(self.sink)
         courier.store.give_up(item, f"HTTP {response.status_code}: {response.text[:200]}", now)
         log.error("alert_rejected", alert_id=item.alert_id, sink=self.sink, status=response.status_code)
-        return Outcome.REFUSED
+        return DeliveryResult.REFUSED
 
-    def _later(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> Outcome:
+    def _later(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> DeliveryResult:
         courier = self._courier
         courier.on_failure(self.sink)
         self._failures += 1
@@ -165,4 +167,4 @@ class SinkWorker:
         self._not_before = now + timedelta(seconds=wait)
         courier.store.retry_later(item.id, self._not_before, error, holder=courier.holder)
         log.warning("alert_retry", alert_id=item.alert_id, sink=self.sink, error=error, wait_s=round(wait, 1))
-        return Outcome.FAILED
+        return DeliveryResult.FAILED
