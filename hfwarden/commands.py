@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from hfwarden import logs
-from hfwarden.clock import ManualClock, SystemClock
+from hfwarden.clock import Clock, ManualClock, SystemClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.formats import counted, dollars
 from hfwarden.settings import Settings, SettingsError
@@ -284,24 +284,28 @@ def unhold(args: argparse.Namespace) -> int:
     return 0
 
 
+def _emulator_clock(args: argparse.Namespace) -> Clock:
+    """`--manual-clock [--start-time]`, or the system clock."""
+    from hfwarden.clock import require_aware
+    from hfwarden.emulator.server import EmulatorError
+
+    if not args.manual_clock:
+        if args.start_time:
+            raise EmulatorError("--start-time needs --manual-clock")
+        return SystemClock()
+    try:
+        return ManualClock(require_aware(datetime.fromisoformat(args.start_time)) if args.start_time else None)
+    except ValueError as exc:
+        raise EmulatorError(f"--start-time: {exc}") from None
+
+
 def run_emulator(args: argparse.Namespace) -> int:
-    from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
     from hfwarden.emulator.faults import parse_rate_limit
     from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, EmulatorError, load_seed, parse_tokens
     from hfwarden.emulator.world import Timings
 
     try:
-        clock: Clock = SystemClock()
-        if args.manual_clock:
-            start = None
-            if args.start_time:
-                try:
-                    start = require_aware(datetime.fromisoformat(args.start_time))
-                except ValueError as exc:
-                    raise EmulatorError(f"--start-time: {exc}") from None
-            clock = ManualClock(start)
-        elif args.start_time:
-            raise EmulatorError("--start-time needs --manual-clock")
+        clock = _emulator_clock(args)
         if min(args.pending_seconds, args.init_seconds, args.update_seconds) < 0:
             raise EmulatorError("durations must be >= 0 seconds")
         if args.replica_capacity_rpm <= 0:
