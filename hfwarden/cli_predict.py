@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hfwarden.adapters.trace import TraceError
 from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.catalogue import builtin_price
+from hfwarden.cli_types import percentage, positive_int, writable_file
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.windows import parse_duration_minutes
@@ -68,18 +69,24 @@ def add_commands(sub: Any) -> None:
     """Register `backtest` and `recommend` on the main parser's subcommands."""
     bt = sub.add_parser("backtest", help="replay a request trace against a schedule and HF autoscaling, priced")
     _common(bt, trace_required=True)
-    bt.add_argument("--max-replicas", type=int, metavar="N", help="default: the schedule's largest max_replicas")
+    bt.add_argument(
+        "--max-replicas", type=positive_int, metavar="N", help="default: the schedule's largest max_replicas"
+    )
     bt.add_argument("--from", dest="since", metavar="DATE", help="first day (or ISO instant) to replay")
     bt.add_argument("--to", dest="until", metavar="DATE", help="last day (inclusive) or ISO instant (exclusive)")
     bt.add_argument("--json", action="store_true", help="machine-readable output")
-    bt.add_argument("--report", type=Path, metavar="FILE.html", help="write a self-contained HTML report")
+    bt.add_argument("--report", type=writable_file, metavar="FILE.html", help="write a self-contained HTML report")
     bt.set_defaults(handler=backtest_command)
 
     rec = sub.add_parser("recommend", help="learn a schedule from a trace (or from what the daemon observed)")
     _common(rec, trace_required=False)
-    rec.add_argument("--max-replicas", type=int, metavar="N", help="default: what the busiest training minute needs")
+    rec.add_argument(
+        "--max-replicas", type=positive_int, metavar="N", help="default: what the busiest training minute needs"
+    )
     rec.add_argument("--timezone", metavar="ZONE", help="zone of the rules (default: the trace's own, else UTC)")
-    rec.add_argument("--max-delayed-pct", type=float, default=1.0, metavar="PCT", help="delay allowed (default 1.0)")
+    rec.add_argument(
+        "--max-delayed-pct", type=percentage, default=1.0, metavar="PCT", help="delay allowed (default 1.0)"
+    )
     rec.add_argument("--holdout-weeks", type=int, default=1, metavar="N", help="last weeks kept for the backtest")
     rec.add_argument("--from-history", action="store_true", help="learn from the daemon's recorded replica counts")
     rec.set_defaults(handler=recommend_command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -202,3 +203,13 @@ def test_cli_from_to_cut_the_trace_in_its_own_offset(tmp_path: Path, capsys: pyt
 def test_the_platform_model_is_pure_core(path: Path) -> None:
     assert_imports_no_io(path)
     assert_never_reads_the_clock(path)
+
+
+def test_every_summary_line_of_the_report_shows_rejected_requests() -> None:
+    """The per-policy headline said only "% delayed": requests sent to a paused endpoint went unseen."""
+    demand = tuple(([0] * 600 + [20] * 840) * 7 * 3)
+    trace = Trace(START, demand, frozenset({timedelta(0)}))
+    result = run_backtest(trace, SETUP, None, policies=[Policy.AUTOSCALE, Policy.ORACLE], keep_series=True)
+    headlines = re.findall(r"</h2><p>([^<]*)</p>", render_report(result))
+    assert len(headlines) == 2
+    assert all(line.endswith(" rejected") for line in headlines)

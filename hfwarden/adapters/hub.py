@@ -80,6 +80,14 @@ class RetryPolicy:
 CallObserver = Callable[[str, str], None]  # (operation, outcome) where outcome is a status code or "error"
 
 
+def _version_hint() -> str:
+    """A 404 from an API URL without its version (`.../v2`) names every endpoint missing: say why."""
+    url = constants.INFERENCE_ENDPOINTS_ENDPOINT.rstrip("/")
+    if url.rsplit("/", 1)[-1].startswith("v") and url.rsplit("/", 1)[-1][1:].isdigit():
+        return ""
+    return f" (HFWARDEN_ENDPOINTS_API_URL={url} probably lacks /v2: try {url}/v2)"
+
+
 def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: float) -> None:
     """Point `huggingface_hub` at the API (real, proxy or emulator) with timeouts on every call."""
     constants.INFERENCE_ENDPOINTS_ENDPOINT = endpoints_api_url
@@ -254,7 +262,7 @@ class Hub:
         self._observe(operation, str(status))
         message = f"{operation} {target}: HTTP {status}: {exc.server_message or 'no message'}"
         if status == 404:
-            raise EndpointNotFound(message, status=status, request_id=exc.request_id) from None
+            raise EndpointNotFound(message + _version_hint(), status=status, request_id=exc.request_id) from None
         if not (status == 429 or status >= 500):
             raise HubError(message, status=status, request_id=exc.request_id) from None
         retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"), now=self._clock.now())

@@ -81,7 +81,8 @@ def render_report(result: Backtest, zone: tzinfo | None = None) -> str:
     first = typical_week(result.demand)
     week_start = (result.start + timedelta(minutes=first)).astimezone(zone)
     sections = "".join(
-        f"<h2>{p.name.value}</h2><p>{p.cost_usd:,.2f} USD, {p.delayed_pct:.3f} % delayed</p>"
+        f"<h2>{p.name.value}</h2><p>{p.cost_usd:,.2f} USD, {p.delayed_pct:.3f} % delayed, "
+        f"{p.requests_rejected:,} rejected</p>"
         f"{chart(result, p, first, zone)}"
         for p in result.policies
         if p.ready

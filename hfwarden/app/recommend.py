@@ -15,6 +15,7 @@ from hfwarden.adapters.trace import Trace
 from hfwarden.app.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.endpoints import EndpointKey
+from hfwarden.core.formats import counted
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.predict import DAY_NAMES, PAUSE, ZERO, Change, Recommendation, local_minutes_of_week, recommend
 from hfwarden.core.rules import EndpointSchedule
@@ -103,7 +104,8 @@ def _why(rec: Recommendation, change: Change) -> str:
         return "no request at all in the training weeks: paused"
     if change.level == ZERO:
         return f"p{rec.quantile * 100:g} need 0 replicas ({rate}): min 0, idles to zero, traffic wakes it"
-    return f"p{rec.quantile * 100:g} need {change.level} replicas ({rate}), ready {rec.cold_start_minutes}m ahead"
+    need = counted(change.level, "replica")
+    return f"p{rec.quantile * 100:g} need {need} ({rate}), ready {rec.cold_start_minutes}m ahead"
 
 
 def render_yaml(rec: Recommendation, endpoint: str, instance: str | None, header: list[str]) -> str:
@@ -151,7 +153,8 @@ def _header(source: str, setup: Setup, training: Trace, learnt: Learnt, holdout:
         f"{training.end:%Y-%m-%d} UTC); held out: {held}",
         f"{setup.model.capacity_rpm:g} requests/minute per replica, cold start {setup.model.cold_start_minutes}m, "
         f"max {rec.max_replicas}; min replicas = p{rec.quantile * 100:g} of the per-minute need in 15-minute slots",
-        f"on the training weeks: {fit.policy(Policy.SCHEDULE).delayed_pct:.3f} % delayed at {ratio:.2f}× the oracle",
+        f"on the training weeks: {fit.policy(Policy.SCHEDULE).delayed_pct:.3f} % delayed, "
+        f"{fit.policy(Policy.SCHEDULE).requests_rejected:,} rejected (paused) at {ratio:.2f}× the oracle",
     ]
 
 

@@ -99,10 +99,10 @@ class Actor:
     def record(self, steps: Steps, mode: PassMode, config: Config, spend: SpendView, now: datetime) -> PassReport:
         """The pass's figures; its records written in one transaction (its start-ups in a second)."""
         observations = steps.observations
-        figures = spend.figures(config, observations, steps.latched, now)
+        figures = spend.figures(config, observations, steps.latched, now, steps.at.standing.holds)
         startups, samples, alerts = self.observer.startup_figures(config, observations, spend.price_of, now)
         records = steps.records(self.recorder.kept(steps.at.ended), alerts)
-        enqueued = self.recorder.write(records, now, ledger=self.observer.ledger) if mode.writes else []
+        enqueued = self.recorder.write(records, now, ledger=self.observer.ledger) if mode.persists else []
         # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
-        self.observer.startups.flush(now, write=mode.writes and self.recorder.holds_fence())
+        self.observer.startups.flush(now, write=mode.persists and self.recorder.holds_fence())
         return steps.report(now, records, enqueued, figures, (startups, samples))

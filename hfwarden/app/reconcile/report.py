@@ -23,6 +23,7 @@ class PassReport:
     started_at: datetime
     observed: int = 0
     acted: list[str] = field(default_factory=list)
+    would_act: list[str] = field(default_factory=list)  # a dry run: the endpoints it would have acted on
     satisfied: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -40,6 +41,8 @@ class PassReport:
     saved_today_usd: float = 0.0
     startups: dict[str, StartupFigures] = field(default_factory=dict)  # start-ups and cold starts per endpoint
     startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
+    # False when no hfwarden has run on the state yet (`status` on a first day): spend is unknown, not $0.
+    spend_tracked: bool = True
 
     @property
     def ok(self) -> bool:
