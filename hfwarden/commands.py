@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from hfwarden import logs
-from hfwarden.clock import Clock, ManualClock, SystemClock
+from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.formats import counted, dollars, moment
 from hfwarden.settings import Settings, SettingsError
@@ -337,38 +337,26 @@ def unhold(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emulator_clock(args: argparse.Namespace) -> Clock:
-    """`--manual-clock [--start-time]`, or the system clock."""
-    from hfwarden.clock import require_aware
-    from hfwarden.emulator.server import EmulatorError
-
-    if not args.manual_clock:
-        if args.start_time:
-            raise EmulatorError("--start-time needs --manual-clock")
-        return SystemClock()
-    try:
-        return ManualClock(require_aware(datetime.fromisoformat(args.start_time)) if args.start_time else None)
-    except ValueError as exc:
-        raise EmulatorError(f"--start-time: {exc}") from None
-
-
 def run_emulator(args: argparse.Namespace) -> int:
-    from hfwarden.emulator.faults import parse_rate_limit
-    from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, EmulatorError, load_seed, parse_tokens
+    from hfwarden.emulator.server import (
+        DEFAULT_TOKEN,
+        Emulator,
+        EmulatorError,
+        clock_from_flags,
+        load_seed,
+        parse_tokens,
+        rate_limit_from_flag,
+    )
     from hfwarden.emulator.world import Timings
 
     try:
-        clock = _emulator_clock(args)
+        clock = clock_from_flags(args.manual_clock, args.start_time)
         if min(args.pending_seconds, args.init_seconds, args.update_seconds) < 0:
             raise EmulatorError("durations must be >= 0 seconds")
         if args.replica_capacity_rpm <= 0:
             raise EmulatorError("--replica-capacity-rpm must be > 0")
         tokens = parse_tokens(args.token)
         seeds = load_seed(args.seed) if args.seed else []
-        try:
-            rate_limit = parse_rate_limit(args.rate_limit) if args.rate_limit else None
-        except ValueError as exc:
-            raise EmulatorError(str(exc)) from None
         emulator = Emulator(
             host=args.host,
             port=args.port,
@@ -381,7 +369,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             ),
             tokens=tokens,
             seeds=seeds,
-            rate_limit=rate_limit,
+            rate_limit=rate_limit_from_flag(args.rate_limit),
         )
     except EmulatorError as exc:
         print(f"hfwarden emulator: {exc}", file=sys.stderr)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from hfwarden.clock import Clock, SystemClock
+from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
 from hfwarden.emulator.app import ALL_NAMESPACES, EmulatorState, build_app
-from hfwarden.emulator.faults import Faults, RateLimit
+from hfwarden.emulator.faults import Faults, RateLimit, parse_rate_limit
 from hfwarden.emulator.hardware import Quota
 from hfwarden.emulator.spec import ApiError
 from hfwarden.emulator.world import STATES, Timings, World
@@ -49,6 +50,26 @@ def parse_tokens(specs: list[str]) -> dict[str, frozenset[str]]:
             raise EmulatorError(f"--token expects TOKEN:NS1,NS2 (or TOKEN:* for all), got {spec.split(':')[0][:4]}…")
         tokens[token] = names
     return tokens
+
+
+def clock_from_flags(manual_clock: bool, start_time: str | None) -> Clock:
+    """`--manual-clock [--start-time ISO8601]`, or the system clock."""
+    if not manual_clock:
+        if start_time:
+            raise EmulatorError("--start-time needs --manual-clock")
+        return SystemClock()
+    try:
+        return ManualClock(require_aware(datetime.fromisoformat(start_time)) if start_time else None)
+    except ValueError as exc:
+        raise EmulatorError(f"--start-time: {exc}") from None
+
+
+def rate_limit_from_flag(text: str | None) -> RateLimit | None:
+    """`--rate-limit N/WINDOW`, if given."""
+    try:
+        return parse_rate_limit(text) if text else None
+    except ValueError as exc:
+        raise EmulatorError(str(exc)) from None
 
 
 def load_seed(path: Path) -> list[SeedEndpoint]:
