@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from hfwarden.core.endpoints import EndpointState, Observation
+from hfwarden.core.platform.autoscaling import DEFAULT_SCALE_TO_ZERO_TIMEOUT
 from hfwarden.core.platform.billing import billed_usd, replicas_after
 from hfwarden.core.rules import ActionKind, EndpointSchedule, latest_transition, transitions_between
 
@@ -163,9 +164,12 @@ def future_cost(
     latched: bool = False,
 ) -> float:
     """What an endpoint will bill from `now` to `day_end`: what it bills now, held until its next
-    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today."""
-    if latched or now >= day_end:
+    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today,
+    unless traffic woke it at minimum 0 (a scale-to-zero latch): then until its idle timeout."""
+    if now >= day_end:
         return 0.0
+    if latched:
+        return _woken_cost(observed, now=now, day_end=day_end, price_per_hour=price_per_hour)
     replicas = observed.billed_replicas if observed else 0
     if observed is not None and observed.state == EndpointState.PENDING:
         replicas = max(observed.min_replica, 1)  # not billed yet, but about to be
@@ -182,6 +186,14 @@ def future_cost(
         price_per_hour=price_per_hour,
         conservative=conservative,
     )
+
+
+def _woken_cost(observed: Observation | None, *, now: datetime, day_end: datetime, price_per_hour: float) -> float:
+    """A latched endpoint that bills at minimum 0 (woken by traffic): its replicas until it idles."""
+    if observed is None or observed.min_replica != 0 or observed.billed_replicas == 0:
+        return 0.0
+    idle = observed.scale_to_zero_timeout or DEFAULT_SCALE_TO_ZERO_TIMEOUT
+    return usd(observed.billed_replicas, price_per_hour, now, min(day_end, now + timedelta(minutes=idle)))
 
 
 def through_schedule(
