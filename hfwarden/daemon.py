@@ -38,9 +38,8 @@ from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource
 from hfwarden.web.app import build_app as build_web_app
-from hfwarden.web.people import PeopleRoutes
+from hfwarden.web.people import PeopleRoutes, WriteSource
 from hfwarden.web.probes import Liveness
-from hfwarden.web.write_api import WriteSource
 
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
@@ -112,7 +111,7 @@ class Daemon:
         self.exit_code = 0
 
     def _reconciler(self, config: Config) -> Reconciler:
-        return build_pass(
+        reconciler = build_pass(
             self.settings,
             config,
             self.store,
@@ -123,6 +122,10 @@ class Daemon:
             on_retry=self.metrics.observe_retry,
             on_action=self.metrics.observe_action,
         )
+        quota = getattr(reconciler.executor.hub, "quota_remaining", None)  # the Hub adapter's, not a twin's
+        if quota is not None:
+            self.metrics.watch_quota(quota)
+        return reconciler
 
     @property
     def config(self) -> Config:
@@ -270,6 +273,7 @@ class Daemon:
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
         self.reconciler.set_config(self.learning.applied(config))
+        self.reconciler.actor.refusals.reloaded()  # credits may have been added: refused endpoints retried now
         self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))

@@ -33,6 +33,7 @@ class AlertKind(StrEnum):
     SCHEDULE_PROPOSAL = "schedule_proposal"
     SCHEDULE_ADOPTED = "schedule_adopted"
     FORECAST_DRIFT = "forecast_drift"
+    BILLING_BLOCKED = "billing_blocked"
 
 
 @dataclass(frozen=True, slots=True)

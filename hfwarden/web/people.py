@@ -14,6 +14,8 @@ from hfwarden.web.actions import action_routes
 from hfwarden.web.slack_actions import slack_routes
 from hfwarden.web.write_api import WriteSource, write_routes
 
+__all__ = ["PeopleRoutes", "WriteSource"]
+
 
 @dataclass(frozen=True)
 class PeopleRoutes:

@@ -12,16 +12,19 @@ from hfwarden.app.reconcile.logbook import Logbook
 from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.observe import Observer
 from hfwarden.app.reconcile.record import Recorder
+from hfwarden.app.reconcile.refusals import Refusals
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.app.reconcile.steps import Carried, Steps
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.core.cost import hourly_burn
 from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.guard import GuardDecision
 from hfwarden.core.notices import signed, stop_notices
 from hfwarden.core.offers import ActionLinks
+from hfwarden.core.pacing import call_order
 from hfwarden.core.records import Records
 
 
@@ -37,6 +40,7 @@ class Actor:
         self.logbook = logbook
         self.clock = clock
         self.links: ActionLinks | None = None  # signs the links of notices and approvals (the settings')
+        self.refusals = Refusals()  # endpoints refused for money: backed off across passes
 
     def schedules(
         self, decisions: Sequence[Decision], restores: Sequence[Decision], obs: dict[str, Observation], mode: PassMode
@@ -71,10 +75,14 @@ class Actor:
         if not mode.sends:
             return Carried(self.recorder.instead_of(decisions, obs, at=self.clock.now()))
         records, acted, failed, answers = Records(), [], {}, {}
-        for result in self.executor.carry_out(decisions, obs):
+        now = self.clock.now()
+        ordered = call_order(decisions, self._burns(decisions, obs))  # what the API quota does not fit waits
+        sendable = [d for d in ordered if self.refusals.may_try(d.endpoint, now)]
+        for result in self.executor.carry_out(sendable, obs):
             key = result.decision.endpoint
             if result.deferred:
                 continue
+            records += self.refusals.note(key, result.error, now=self.clock.now())
             if result.answer is not None and result.answered_at is not None:
                 answers[key] = result.answer  # what the API said after the action: newer than the listing
                 self.observer.fold_answer(result.answer, at=result.answered_at)
@@ -85,6 +93,15 @@ class Actor:
             self.recorder.count(result.decision.kind, "ok" if result.error is None else "failed")
             records += carried_out(result.decision, at=self.clock.now(), error=result.error)
         return Carried(records, tuple(acted), failed, answers)
+
+    def _burns(self, decisions: Sequence[Decision], obs: dict[str, Observation]) -> dict[str, float]:
+        """Dollars per hour each acting endpoint bills now (budget stops go most expensive first)."""
+        spend = SpendView(self.observer.ledger, self.observer.prices)
+        return {
+            d.endpoint: hourly_burn(observed, spend.price_of(d.endpoint, observed) or 0.0)
+            for d in decisions
+            if (observed := obs.get(d.endpoint)) is not None
+        }
 
     def record(self, steps: Steps, mode: PassMode, config: Config, spend: SpendView, now: datetime) -> PassReport:
         """The pass's figures; its records written in one transaction (its start-ups in a second)."""
