@@ -67,6 +67,11 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="emulated time moves only on POST /_emulator/clock {advance_seconds}",
     )
     p.add_argument("--start-time", help="with --manual-clock: the emulated start, ISO 8601 with offset")
+    p.add_argument(
+        "--rate-limit",
+        metavar="N/WINDOW",
+        help="at most N /v2 calls per token in each fixed WINDOW (2500/300s, 500/5m); answers carry RateLimit fields",
+    )
     p.add_argument("--traffic", type=Path, metavar="TRACE.csv", help="replay a trace as data-plane requests")
     p.add_argument("--speed", type=float, default=1.0, metavar="N", help="--traffic N times faster (default 1)")
     p.add_argument("--traffic-endpoint", metavar="NS/NAME", help="where --traffic goes (default: first seeded)")

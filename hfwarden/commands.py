@@ -306,7 +306,7 @@ def list_holds(args: argparse.Namespace) -> int:
         extra = " over-budget" if h.over_budget else ""
         why = f"  ({printable(h.reason)})" if h.reason else ""
         until = moment(h.until, zones.get(h.endpoint))
-        say(f"{printable(h.endpoint):<40} {h.state.value:<15} until {until}{extra}{why}")
+        say(f"{printable(h.endpoint):<40} {h.state.value:<15} until {until}  {printable(h.source)}{extra}{why}")
     if not found:
         say("no holds")
     return 0
@@ -338,22 +338,19 @@ def unhold(args: argparse.Namespace) -> int:
 
 
 def run_emulator(args: argparse.Namespace) -> int:
-    from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
-    from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, EmulatorError, load_seed, parse_tokens
+    from hfwarden.emulator.server import (
+        DEFAULT_TOKEN,
+        Emulator,
+        EmulatorError,
+        clock_from_flags,
+        load_seed,
+        parse_tokens,
+        rate_limit_from_flag,
+    )
     from hfwarden.emulator.world import Timings
 
     try:
-        clock: Clock = SystemClock()
-        if args.manual_clock:
-            start = None
-            if args.start_time:
-                try:
-                    start = require_aware(datetime.fromisoformat(args.start_time))
-                except ValueError as exc:
-                    raise EmulatorError(f"--start-time: {exc}") from None
-            clock = ManualClock(start)
-        elif args.start_time:
-            raise EmulatorError("--start-time needs --manual-clock")
+        clock = clock_from_flags(args.manual_clock, args.start_time)
         if min(args.pending_seconds, args.init_seconds, args.update_seconds) < 0:
             raise EmulatorError("durations must be >= 0 seconds")
         if args.replica_capacity_rpm <= 0:
@@ -372,6 +369,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             ),
             tokens=tokens,
             seeds=seeds,
+            rate_limit=rate_limit_from_flag(args.rate_limit),
         )
     except EmulatorError as exc:
         say(f"hfwarden emulator: {exc}", file=sys.stderr)

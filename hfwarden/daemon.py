@@ -28,7 +28,7 @@ from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
-from hfwarden.config.loader import schedule_files
+from hfwarden.config.fingerprint import config_fingerprint as config_fingerprint
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.endpoints import MOVING_STATES
 from hfwarden.core.rules import next_transition
@@ -38,27 +38,12 @@ from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource
 from hfwarden.web.app import build_app as build_web_app
+from hfwarden.web.people import PeopleRoutes, WriteSource
 from hfwarden.web.probes import Liveness
 
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
 MAX_EARLY_WAKE_S = 1.0
-
-
-def config_fingerprint(paths: list[Path]) -> tuple[tuple[str, float, int], ...]:
-    """What changes when a schedule file is edited, added or removed."""
-    found = []
-    try:
-        files = schedule_files(paths)
-    except (OSError, RuntimeError):  # an unlistable directory: a reload then says what is wrong
-        return (("?", 0.0, -1),)
-    for file in files:
-        try:
-            stat = file.stat()
-            found.append((str(file), stat.st_mtime, stat.st_size))
-        except OSError:
-            found.append((str(file), 0.0, -1))
-    return tuple(found)
 
 
 class Daemon:
@@ -114,7 +99,7 @@ class Daemon:
         self.exit_code = 0
 
     def _reconciler(self, config: Config) -> Reconciler:
-        return build_pass(
+        reconciler = build_pass(
             self.settings,
             config,
             self.store,
@@ -125,6 +110,10 @@ class Daemon:
             on_retry=self.metrics.observe_retry,
             on_action=self.metrics.observe_action,
         )
+        quota = getattr(reconciler.executor.hub, "quota_remaining", None)  # the Hub adapter's, not a twin's
+        if quota is not None:
+            self.metrics.watch_quota(quota)
+        return reconciler
 
     @property
     def config(self) -> Config:
@@ -272,6 +261,7 @@ class Daemon:
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
         self.reconciler.set_config(self.learning.applied(config))
+        self.reconciler.actor.refusals.reloaded()  # credits may have been added: refused endpoints retried now
         self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))
@@ -322,8 +312,10 @@ class Daemon:
                         self.store,
                         self.clock,
                         lambda: self.reconciler.ledger,  # a standby's is a fresh scratch copy each pass
+                        writable=self.settings.ui_token_value() is not None,
                     ),
                     ui_token=self.settings.ui_token_value(),
+                    people=PeopleRoutes(WriteSource(self.settings, lambda: self.config, self.store, self.clock)),
                 ),
                 host=self.settings.http_host,
                 port=self.settings.http_port,

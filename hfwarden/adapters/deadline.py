@@ -15,13 +15,15 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpcore
 import httpx
+
+from hfwarden.adapters.hub_errors import Deferred
 
 # How often a read waiting for data looks at the stop event.
 SLICE_S = 0.25
@@ -186,3 +188,37 @@ def get_within(url: str, seconds: float) -> httpx.Response:
     """GET `url`, the whole request within `seconds`."""
     with deadline_client(seconds) as client, request_deadline(seconds):
         return client.get(url)
+
+
+T = TypeVar("T")
+
+
+class HubDeadlines:
+    """The Hub's deadlines: on each request as a whole, and on the pass (calls not started in time are
+    Deferred to the next pass)."""
+
+    _request_deadline_s: float
+    _pass_deadline: float | None
+    _cancel: threading.Event
+
+    def begin_pass(self, deadline: float | None) -> None:
+        """Calls (and retries) not started by `deadline` (a `time.monotonic()` instant) fail as Deferred:
+        what is left of a pass goes to the next one. None: no deadline (one-off commands)."""
+        self._pass_deadline = deadline
+
+    def _attempt(self, operation: str, target: str, fn: Callable[[], T]) -> T:
+        """One request, ended by its deadline (or the pass's, or a stop) whatever the server does."""
+        allowed = self._request_deadline_s
+        if self._pass_deadline is not None:
+            left = self._pass_deadline - time.monotonic()
+            if left <= 0:
+                raise Deferred(f"{operation} {target}: the pass's deadline passed; left for the next pass")
+            allowed = min(allowed, left)
+        with request_deadline(allowed, self._cancel):
+            return fn()
+
+    def _within_pass(self, wait: float) -> float:
+        """A back-off never waits past the pass's deadline (the attempt after it is then deferred)."""
+        if self._pass_deadline is None:
+            return wait
+        return max(0.0, min(wait, self._pass_deadline - time.monotonic()))

@@ -10,24 +10,27 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpcore2
 import httpx2
-from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_factory
+from huggingface_hub import HfApi, InferenceEndpoint, constants, get_session, hf_raise_for_status, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import (  # type: ignore[attr-defined]  # public, lazily exported
+    build_hf_headers,
+    parse_ratelimit_headers,
+)
 from huggingface_hub.utils._http import hf_request_event_hook
 
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
-from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
-from hfwarden.adapters.deadline import request_deadline, with_deadlines
+from hfwarden.adapters.backoff import RetryPolicy, retry_after_seconds
+from hfwarden.adapters.deadline import HubDeadlines, with_deadlines
 from hfwarden.adapters.hub_answers import answered, check_endpoint, checked
 from hfwarden.adapters.hub_errors import Cancelled, Deferred, EndpointNotFound, HubError, MalformedAnswer
+from hfwarden.adapters.ratelimit import CallQuota, QuotaReading, keep_reading, take_last_reading
 from hfwarden.clock import Clock, SystemClock, to_z
 from hfwarden.core.decide import Step, StepKind
 from hfwarden.core.endpoints import BILLED_STATES, Observation
@@ -45,26 +48,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+# Without a budget day to bound it, no wait (Retry-After, quota) reaches further than this.
+DEFAULT_WAIT_HORIZON = timedelta(hours=24)
 log = get_logger("hfwarden.hub")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try before recording a failure."""
-
-    max_attempts: int = 5
-    base_seconds: float = 0.5
-    max_seconds: float = 30.0
-    # The longest Retry-After waited out (by the call that got it, or by a call starting inside it). A
-    # longer one fails the call, and calls of that operation fail fast until it has passed, across
-    # passes: a pass never sleeps through a long window.
-    max_retry_after_seconds: float = 10.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Wait after failed attempt `attempt` (1, 2, ...)."""
-        return backoff_seconds(
-            attempt, base_seconds=self.base_seconds, max_seconds=self.max_seconds, retry_after=retry_after, rng=rng
-        )
 
 
 CallObserver = Callable[[str, str], None]  # (operation, outcome) where outcome is a status code or "error"
@@ -88,7 +74,7 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
     def factory() -> httpx2.Client:
         # Same hooks and redirects as the library's default factory, plus timeouts and a pool size.
         return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook]},
+            event_hooks={"request": [hf_request_event_hook], "response": [record_answer]},
             follow_redirects=True,
             timeout=timeout,
             limits=limits,
@@ -97,6 +83,20 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
         )
 
     set_client_factory(factory)
+
+
+def quota_reading(headers: Mapping[str, str]) -> QuotaReading | None:
+    """An answer's `RateLimit` / `RateLimit-Policy` fields (huggingface_hub's public parser), or None."""
+    info = parse_ratelimit_headers(headers)
+    if info is None:
+        return None
+    window = float(info.window_seconds) if info.window_seconds else None
+    return QuotaReading(info.remaining, float(info.reset_in_seconds), info.limit, window)
+
+
+def record_answer(response: httpx2.Response) -> None:
+    """httpx2 response hook: every answer's quota reading, for the call waiting on it in this thread."""
+    keep_reading(quota_reading(response.headers))
 
 
 def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
@@ -144,7 +144,7 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-class Hub:
+class Hub(HubDeadlines):
     """Inference Endpoints for one token."""
 
     def __init__(
@@ -174,27 +174,34 @@ class Hub:
         # Kept across calls, so a Retry-After longer than the pass interval spans passes.
         self._not_before: dict[tuple[str, str], datetime] = {}
         self._not_before_lock = threading.Lock()  # namespaces are listed in parallel
+        self._wait_horizon: Callable[[datetime], datetime] = lambda now: now + DEFAULT_WAIT_HORIZON
+        self._quotas: dict[str, CallQuota] = {}  # per API host, on this hub's clock
 
     def __repr__(self) -> str:
         return "Hub(token=***)"
 
     def _call(self, operation: str, target: str, fn: Callable[[], T]) -> T:
-        key = (urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc, operation)
+        host = urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc
+        key, quota = (host, operation), self._quota(host)
         self._respect_rate_limit(key, target)
         attempt = 0
         while True:
             attempt += 1
+            self._wait_for_quota(quota, operation, target)
             try:
                 result = self._attempt(operation, target, fn)
             except HfHubHTTPError as exc:
+                quota.answered(take_last_reading(), refused=exc.response.status_code == 429)
                 wait = self._wait_after_http_error(exc, attempt, key, target)
             except httpx2.TransportError as exc:
+                quota.answered(None)
                 self._observe(operation, "error")
                 message = f"{operation} {target}: {type(exc).__name__}: {exc}"
                 if attempt >= self._retry.max_attempts:
                     raise HubError(message) from None
                 wait = self._retry.delay(attempt, None, self._rng)
             else:
+                quota.answered(take_last_reading())
                 self._observe(operation, "200")
                 return result
             log.warning("hub_retry", operation=operation, target=target, attempt=attempt, wait_s=round(wait, 3))
@@ -204,29 +211,35 @@ class Hub:
             if self._cancel.wait(self._within_pass(wait)):
                 raise Cancelled(f"{operation} {target}: shutting down during back-off")
 
-    # -- deadlines: on each request as a whole, and on the pass -----------------------------------
+    def _wait_for_quota(self, quota: CallQuota, operation: str, target: str) -> None:
+        """Hold the call until the window has room for it: a call that does not fit waits for the
+        next window (the pass keeps its observations) instead of being sent to earn a 429."""
+        wait = quota.take()
+        if wait <= 0:
+            return
+        horizon = (self._wait_horizon(self._clock.now()) - self._clock.now()).total_seconds()
+        if wait > min(self._retry.max_quota_wait_seconds, max(0.0, horizon)):
+            raise HubError(f"{operation} {target}: API quota used up for {wait:.0f} s; not called", status=429)
+        log.info("hub_quota_wait", operation=operation, target=target, wait_s=round(wait, 3))
+        if self._cancel.wait(wait):
+            raise Cancelled(f"{operation} {target}: shutting down while waiting for API quota")
+        # Waited once for the reset: the call goes (taking what the new window has, or as a probe).
+        if quota.take() > 0:
+            quota.take(force=True)
 
-    def begin_pass(self, deadline: float | None) -> None:
-        """Calls (and retries) not started by `deadline` (a `time.monotonic()` instant) fail as Deferred:
-        what is left of a pass goes to the next one. None: no deadline (one-off commands)."""
-        self._pass_deadline = deadline
+    def quota_remaining(self) -> int | None:
+        """Calls left in the API's window as last reported (None: the API reports no quota)."""
+        return self._quota(urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc).remaining
 
-    def _attempt(self, operation: str, target: str, fn: Callable[[], T]) -> T:
-        """One request, ended by its deadline (or the pass's, or a stop) whatever the server does."""
-        allowed = self._request_deadline_s
-        if self._pass_deadline is not None:
-            left = self._pass_deadline - time.monotonic()
-            if left <= 0:
-                raise Deferred(f"{operation} {target}: the pass's deadline passed; left for the next pass")
-            allowed = min(allowed, left)
-        with request_deadline(allowed, self._cancel):
-            return fn()
+    def _quota(self, host: str) -> CallQuota:
+        with self._not_before_lock:
+            if host not in self._quotas:
+                self._quotas[host] = CallQuota(monotonic=lambda: self._clock.now().timestamp())
+            return self._quotas[host]
 
-    def _within_pass(self, wait: float) -> float:
-        """A back-off never waits past the pass's deadline (the attempt after it is then deferred)."""
-        if self._pass_deadline is None:
-            return wait
-        return max(0.0, min(wait, self._pass_deadline - time.monotonic()))
+    def set_wait_horizon(self, horizon: Callable[[datetime], datetime]) -> None:
+        """The latest instant any wait may reach from a given now (the daemon: the budget day's end)."""
+        self._wait_horizon = horizon
 
     def _wait_after_http_error(self, exc: HfHubHTTPError, attempt: int, key: tuple[str, str], target: str) -> float:
         """How long to wait before the next attempt; raises when there is to be none in this call."""
@@ -239,6 +252,9 @@ class Hub:
         if not (status == 429 or status >= 500):
             raise HubError(message, status=status, request_id=exc.request_id) from None
         retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"), now=self._clock.now())
+        reading = quota_reading(exc.response.headers) if status == 429 else None
+        if retry_after is None and reading is not None:
+            retry_after = reading.reset_seconds  # `RateLimit: "api";r=0;t=55` alone says how long
         if retry_after is not None:
             until = self._rate_limited_until(key, retry_after)
             if retry_after > self._retry.max_retry_after_seconds:
@@ -251,7 +267,10 @@ class Hub:
         return self._retry.delay(attempt, retry_after, self._rng)
 
     def _rate_limited_until(self, key: tuple[str, str], retry_after: float) -> datetime:
-        until = self._clock.now() + timedelta(seconds=retry_after)
+        now = self._clock.now()
+        # Bounded: never past the wait horizon (the budget day's end), whatever the header said.
+        horizon = max(now, self._wait_horizon(now))
+        until = now + timedelta(seconds=min(retry_after, (horizon - now).total_seconds()))
         with self._not_before_lock:
             self._not_before[key] = max(until, self._not_before.get(key, until))
             return self._not_before[key]
@@ -324,6 +343,8 @@ class Hub:
                     namespace,
                     name,
                 )
+            case StepKind.UPDATE if step.clear_timeout:
+                call = lambda: self._put_scaling_clearing_timeout(namespace, name, step)  # noqa: E731
             case StepKind.UPDATE:
                 call = lambda: api.update_inference_endpoint(  # noqa: E731
                     name,
@@ -335,6 +356,23 @@ class Hub:
                 )
         answer = self._call(step.kind.value, target, answered(f"{step.kind.value} {target}", call))
         return checked(f"{step.kind.value} {target}", lambda: observation_from(answer.raw, namespace))
+
+    def _put_scaling_clearing_timeout(self, namespace: str, name: str, step: Step) -> InferenceEndpoint:
+        """A PUT that sets `scaleToZeroTimeout` to null. `update_inference_endpoint` drops every None
+        argument, so it cannot clear the timeout; this sends the same sparse body it would, plus the
+        null, through the library's own session, headers and error mapping (all public API)."""
+        scaling: dict[str, Any] = {"scaleToZeroTimeout": None}
+        if step.min_replicas is not None:
+            scaling["minReplica"] = step.min_replicas
+        if step.max_replicas is not None:
+            scaling["maxReplica"] = step.max_replicas
+        response = get_session().put(
+            f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}/{name}",
+            headers=build_hf_headers(token=self._token),
+            json={"compute": {"scaling": scaling}},
+        )
+        hf_raise_for_status(response)
+        return InferenceEndpoint.from_raw(response.json(), namespace=namespace, token=self._token, api=self._api)
 
     def _tolerating_already(
         self, call: Callable[[], InferenceEndpoint], namespace: str, name: str

@@ -25,6 +25,7 @@ from hfwarden.config.models import (
     WindowRuleSpec,
     public_holidays,
 )
+from hfwarden.config.people import ladder_step, notice_period
 from hfwarden.config.problems import ConfigError, Problem, capped
 from hfwarden.config.source import (
     MAX_FILES,
@@ -40,7 +41,6 @@ from hfwarden.config.values import AlertTargets, Config, Webhook
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.learning import LearnPlan
 from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.readyby import ReadyByWindow, auto_window_rules
@@ -175,7 +175,7 @@ def _budget(spec: BudgetSpec) -> Budget:
         conservative=spec.conservative,
         steps=tuple(
             sorted(
-                (LadderStep(s.at, StepAction(s.action), s.max_replicas, Basis(s.on)) for s in spec.steps or ()),
+                (ladder_step(s) for s in spec.steps or ()),
                 key=lambda step: step.at,
             )
         ),
@@ -297,6 +297,7 @@ class _Loading:
         for index, endpoint_spec in enumerate(spec.endpoints):
             ready_by: list[ReadyByWindow] = []
             compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
+            compiled = replace(compiled, notice=notice_period(endpoint_spec.notice or spec.notice))
             if compiled.key in skip:
                 continue
             self.ready_by.extend(ready_by)

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from hfwarden.config.learn import LearnSpec
+from hfwarden.config.people import ApproveSpec, NoticeBefore, check_gate
 from hfwarden.core.cost import MAX_PRICE_PER_HOUR_USD, MAX_USD
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.endpoints import EndpointKey
@@ -222,6 +223,7 @@ class EndpointSpec(_Strict):
     prewarm_default: str | int | None = None
     thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     drift_after: DriftAfter | None = None
+    notice: NoticeBefore | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
     learn: LearnSpec | None = None  # schedules that re-learn themselves (config/learn.py)
@@ -287,12 +289,14 @@ class ScopeSpec(_Strict):
 
 
 class LadderStepSpec(_Strict):
-    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent`."""
+    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent` (+ `notice`/`approve`)."""
 
     at: Price = Field(gt=0, le=10)
     action: Literal["notify", "cap", "scale_to_zero", "pause"]
     max_replicas: Annotated[Replicas, Field(ge=1)] | None = None
     on: Literal["projected", "spent"] = "projected"
+    notice: NoticeBefore | None = None
+    approve: ApproveSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -304,6 +308,7 @@ class LadderStepSpec(_Strict):
 
     @model_validator(mode="after")
     def _cap_says_how_far(self) -> LadderStepSpec:
+        check_gate(self.action, notice=self.notice, approve=self.approve)  # config/people.py
         if self.action == "cap" and self.max_replicas is None:
             raise ValueError("a cap step needs max_replicas")
         if self.action != "cap" and self.max_replicas is not None:
@@ -370,6 +375,7 @@ class ScheduleFileSpec(_Strict):
     version: Literal[1]
     timezone: Zone = "UTC"
     drift_after: DriftAfter = "15m"
+    notice: NoticeBefore | None = None
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     pricing: dict[str, HourlyPrice] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)
@@ -387,9 +393,7 @@ class ScheduleFileSpec(_Strict):
     @field_validator("pricing")
     @classmethod
     def _pricing(cls, value: dict[str, float]) -> dict[str, float]:
-        for instance, price in value.items():
+        for instance in value:
             if not re.match(INSTANCE, instance):
                 raise ValueError(f"pricing key {instance!r} is not vendor/region/type/size")
-            if price < 0:
-                raise ValueError(f"pricing for {instance} is negative")
         return value

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import assert_never
 
 from hfwarden.core.alerts import Alert, AlertKind, endpoint_failed
 from hfwarden.core.drift import drift_alert
@@ -26,24 +25,10 @@ from hfwarden.core.endpoints import (
 )
 from hfwarden.core.holds import held_because, hold_action
 from hfwarden.core.records import AppliedTransition, AuditEntry, Cap, Hold, Latch, Records
-from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Transition, applied_later, latest_transition
-
-
-class StepKind(StrEnum):
-    UPDATE = "update"
-    RESUME = "resume"
-    PAUSE = "pause"
-    SCALE_TO_ZERO = "scale_to_zero"
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One mutating API call."""
-
-    kind: StepKind
-    min_replicas: int | None = None
-    max_replicas: int | None = None
-    scale_to_zero_timeout: int | None = None
+from hfwarden.core.rules import EndpointSchedule, Transition, applied_later, latest_transition
+from hfwarden.core.steps import Step as Step
+from hfwarden.core.steps import StepKind as StepKind
+from hfwarden.core.steps import steps_towards as steps_towards
 
 
 class Verdict(StrEnum):
@@ -172,6 +157,26 @@ def stop_step(action: str) -> Step:
     return Step(StepKind.SCALE_TO_ZERO if action == StepKind.SCALE_TO_ZERO else StepKind.PAUSE)
 
 
+def stop_steps(action: str, observed: Observation) -> tuple[Step, ...]:
+    """The calls that stop an endpoint for a budget. A scale-to-zero sets the minimum to 0 first, as
+    the scheduled one does: the platform needs it, and it lets traffic wake the endpoint and the idle
+    timeout put it back to zero."""
+    if observed.state == EndpointState.PAUSED:
+        return ()
+    if action != StepKind.SCALE_TO_ZERO:
+        return (Step(StepKind.PAUSE),)
+    steps = [Step(StepKind.UPDATE, min_replicas=0)] if observed.min_replica > 0 else []
+    if observed.state != EndpointState.SCALED_TO_ZERO:
+        steps.append(Step(StepKind.SCALE_TO_ZERO))
+    return tuple(steps)
+
+
+def is_woken(observed: Observation | None) -> bool:
+    """Up at minimum 0 under a scale-to-zero latch: traffic woke it (a request cannot raise the
+    minimum; a person resuming it or raising the minimum is an override, see `_latched`)."""
+    return observed is not None and observed.state in UP_STATES and observed.min_replica == 0
+
+
 def is_stopped(observed: Observation, step: Step) -> bool:
     """Paused satisfies any stop; scaled to zero satisfies only a scale-to-zero one."""
     return observed.state == EndpointState.PAUSED or (
@@ -196,14 +201,20 @@ def _latched(
     transitions count as applied, so the latch lifting resumes nothing."""
     reason = latched_because(latch)
     transition, records = _suppressed(key, schedule, now, last_applied_key, reason)
-    wants = stop_step(latch.action)
-    if observed is None or is_stopped(observed, wants) or observed.state in BROKEN_STATES:
+    if observed is None or observed.state in BROKEN_STATES:
+        return Decision(key, Verdict.LATCHED, reason, transition, (), records)
+    if latch.action == StepKind.SCALE_TO_ZERO and is_woken(observed):
+        # The platform doing its job: billed and projected, not fought (the ladder may escalate).
+        woken = f"{reason}; woken by traffic at minimum 0, left to idle back to zero"
+        return Decision(key, Verdict.LATCHED, woken, transition, (), records)
+    wants = stop_steps(latch.action, observed)
+    if not wants:
         return Decision(key, Verdict.LATCHED, reason, transition, (), records)
     if observed.state in UP_STATES and latch.latched_at < pass_started:
         message = f"{key} was started while {reason}; stopped again"
         overridden = Alert(AlertKind.LATCH_OVERRIDDEN, key, now.date(), message, endpoint=key, budget=latch.budget)
         records += Records(alerts=(overridden,))
-    return Decision(key, Verdict.LATCHED, reason, transition, (wants,), records)
+    return Decision(key, Verdict.LATCHED, reason, transition, wants, records)
 
 
 def _suppressed(
@@ -320,56 +331,3 @@ def _calendar_note(schedule: EndpointSchedule, now: datetime) -> str:
 def _failure(key: str, verdict: Verdict, reason: str, transition: Transition, now: datetime) -> Decision:
     alert = endpoint_failed(key, reason, day=now.date())
     return Decision(key, verdict, reason, transition, (), Records(alerts=(alert,)))
-
-
-def steps_towards(action: Action, observed: Observation) -> tuple[Step, ...]:
-    """The API calls that take an endpoint in a stable state to what `action` asks for."""
-    update = _scaling_update(action, observed)
-    match action.kind:
-        case ActionKind.PAUSE:
-            return () if observed.state == EndpointState.PAUSED else (Step(StepKind.PAUSE),)
-        case ActionKind.RESUME:
-            # Scaling first: a PUT on a paused endpoint only records it, so the resume starts at the
-            # right size instead of restarting through `updating` straight after.
-            steps = [update] if update else []
-            if observed.state != EndpointState.RUNNING:
-                steps.append(Step(StepKind.RESUME))
-            return tuple(steps)
-        case ActionKind.SCALE:
-            return (update,) if update else ()
-        case ActionKind.SCALE_TO_ZERO:
-            steps = [update] if update else []
-            # Paused is "more stopped" than scaled to zero: never wake what is paused.
-            if observed.state not in (EndpointState.SCALED_TO_ZERO, EndpointState.PAUSED):
-                steps.append(Step(StepKind.SCALE_TO_ZERO))
-            return tuple(steps)
-        case _:
-            assert_never(action.kind)
-
-
-def _scaling_update(action: Action, observed: Observation) -> Step | None:
-    wanted_min = action.min_replicas if action.min_replicas is not None else observed.min_replica
-    if action.kind == ActionKind.SCALE_TO_ZERO:
-        # Scale to zero needs minReplica 0 (the API's rule); it also lets the endpoint idle back to
-        # zero after traffic has woken it.
-        wanted_min = 0
-    wanted_max = action.max_replicas if action.max_replicas is not None else observed.max_replica
-    # A rule that names only one bound must not produce min > max against the other, observed one.
-    if action.min_replicas is not None and action.max_replicas is None:
-        wanted_max = max(wanted_max, wanted_min)
-    if action.max_replicas is not None and action.min_replicas is None:
-        wanted_min = min(wanted_min, wanted_max)
-    wanted_timeout = action.scale_to_zero_timeout
-    changes = (
-        wanted_min != observed.min_replica,
-        wanted_max != observed.max_replica,
-        wanted_timeout is not None and wanted_timeout != observed.scale_to_zero_timeout,
-    )
-    if not any(changes):
-        return None
-    return Step(
-        StepKind.UPDATE,
-        min_replicas=wanted_min if changes[0] else None,
-        max_replicas=wanted_max if changes[1] else None,
-        scale_to_zero_timeout=wanted_timeout if changes[2] else None,
-    )

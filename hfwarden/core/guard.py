@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hfwarden.core.alerts import Alert
+from hfwarden.core.approvals import gate
 from hfwarden.core.budget import Budget, BudgetStatus, EndpointCost, evaluate
 from hfwarden.core.cost import future_cost, hourly_burn
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.holds import held_future_cost
 from hfwarden.core.ladder import cap_calls, cap_records
-from hfwarden.core.latches import stop_latches
-from hfwarden.core.records import Hold, Records
+from hfwarden.core.latches import stop_latches, woken_under
+from hfwarden.core.records import Hold, PendingStep, Records
 from hfwarden.core.rules import EndpointSchedule
 from hfwarden.core.standing import Standing
 
@@ -43,6 +44,9 @@ class GuardDecision:
     raised: tuple[Alert, ...] = ()  # the alerts of its stops and ladder steps, as the pass reports them
     records: Records = field(default_factory=Records)  # written before any call: a crash still holds them
     calls: tuple[Decision, ...] = ()  # the stops and caps to send to what still bills
+    # Ladder steps with `notice:` / `approve:` newly waiting, and budgets whose wait is over (core/approvals.py).
+    waiting: tuple[PendingStep, ...] = ()
+    waited: tuple[str, ...] = ()
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
@@ -59,6 +63,7 @@ def budget_costs(
     holds: Mapping[str, Hold],
     exempt: Collection[tuple[str, str]],
     now: datetime,
+    woken: Collection[str] = (),
 ) -> dict[str, list[EndpointCost]]:
     """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest of
     the day projected (a held endpoint: its hold, then its schedule), burn now. An endpoint nobody
@@ -98,6 +103,7 @@ def budget_costs(
                     and observed.state not in UNSTOPPABLE
                     and not (hold is not None and hold.over_budget),
                     exempt=(key, budget.name) in exempt,
+                    woken=key in woken,
                 )
             )
         costs[budget.name] = rows
@@ -114,7 +120,8 @@ def guard_decision(
     now: datetime,
 ) -> GuardDecision:
     """Every budget judged at once; an endpoint in several budgets is stopped by the strictest and capped
-    by the lowest cap. New stops become latches and new caps record the sizes they replace."""
+    by the lowest cap. New stops become latches and new caps record the sizes they replace. Ladder steps
+    that give notice or ask approval wait for their time (core/approvals.py)."""
     costs = budget_costs(
         budgets,
         schedules,
@@ -124,8 +131,11 @@ def guard_decision(
         holds=standing.holds,
         exempt=standing.exempt,
         now=now,
+        woken={k for k, latch in standing.latches.items() if woken_under(latch, observations.get(k))},
     )
     outcome = evaluate(budgets, costs, now=now, ladder=standing.ladder)
+    gated = gate(outcome, budgets, standing.pending, now=now)
+    outcome = gated.outcome
     latches, stops = stop_latches(
         outcome.stops, latched=standing.latches, observations=observations, guard_alerts=outcome.stop_alerts, now=now
     )
@@ -133,7 +143,9 @@ def guard_decision(
     return GuardDecision(
         statuses=tuple(outcome.statuses),
         notices=outcome.notices,
-        raised=outcome.stop_alerts + outcome.records.alerts,
-        records=latches + outcome.records + caps,
+        raised=outcome.stop_alerts + outcome.records.alerts + gated.records.alerts,
+        records=latches + outcome.records + caps + gated.records,
         calls=(*stops, *cap_calls(caps.add_caps, observations)),
+        waiting=gated.put,
+        waited=gated.drop,
     )

@@ -16,11 +16,12 @@ from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.cost import future_cost, replicas_after, usd
+from hfwarden.core.cost import future_cost, through_schedule, usd
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.formats import dollars, moment, signed_dollars
+from hfwarden.core.platform.billing import replicas_after
 from hfwarden.core.records import AppliedTransition, AuditEntry, Hold, HoldState, Records
-from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition, transitions_between
+from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition
 from hfwarden.core.windows import parse_duration_minutes
 
 MAX_HOLD = timedelta(days=7)
@@ -116,10 +117,17 @@ def hold_placed(hold: Hold, quote: str, *, now: datetime) -> Records:
     message = f"{hold.endpoint}: {held_because(hold)}; {quote}"
     if hold.over_budget:
         message += "; placed --over-budget: the guard will not stop it, its cost is accepted"
-    entry = AuditEntry(now, hold.endpoint, "hold", message, "ok", "hfwarden hold", False)
+    entry = AuditEntry(now, hold.endpoint, "hold", message, "ok", placed_by(hold), False)
     subject = f"{hold.endpoint}@{hold.placed_at.isoformat()}"
     alert = Alert(AlertKind.HOLD_PLACED, subject, now.date(), message, endpoint=hold.endpoint)
     return Records(audit=(entry,), alerts=(alert,), add_holds=(hold,))
+
+
+def placed_by(hold: Hold) -> str:
+    """`hfwarden hold` for the CLI; `link`, `slack @maria`, `api ci-bot`: where a hold came from, and who."""
+    if hold.source == "cli":
+        return "hfwarden hold"
+    return f"{hold.source} {hold.placed_by}".strip()
 
 
 def hold_removed(hold: Hold, *, now: datetime, why: str) -> Records:
@@ -170,16 +178,23 @@ def held_future_cost(
         return total
     if schedule is None:  # nobody's schedule: as it is now
         return total + usd(held_replicas(hold, observed), price_per_hour, hold.until, day_end)
-    replicas, since = 0, hold.until
-    before = latest_transition(schedule, hold.until)
-    for transition in ([before] if before else []) + transitions_between(schedule, hold.until, day_end):
-        total += usd(replicas, price_per_hour, since, max(since, transition.at))
-        action = transition.action
+    replicas, before = 0, latest_transition(schedule, hold.until)
+    if before is not None:
+        action = before.action
         replicas = replicas_after(
-            action.kind, action.min_replicas, action.max_replicas, running=True, current=replicas, conservative=False
+            action.kind.value, action.min_replicas, action.max_replicas, running=True, current=0, conservative=False
         )
-        since = max(since, transition.at)
-    return total + usd(replicas, price_per_hour, since, day_end)
+    # The same walk as the projection's, the endpoint taken as running (the hold kept it up).
+    return total + through_schedule(
+        schedule,
+        replicas,
+        start=hold.until,
+        billed_from=hold.until,
+        end=day_end,
+        price_per_hour=price_per_hour,
+        conservative=False,
+        running=True,
+    )
 
 
 def hold_extra_cost(

@@ -211,7 +211,23 @@ def _reasons(view: EndpointView) -> str:
     return "".join(lines)
 
 
-def endpoint_row(view: EndpointView, now: datetime) -> str:
+def write_tools(view: EndpointView) -> str:
+    """Hold and release buttons (the page's script sends them to the write API with the UI token)."""
+    key = view.figures["endpoint"]
+    buttons = [
+        f'<button type="button" data-write="hold" data-until="{hours}h">Keep up {hours} h</button>' for hours in (1, 2)
+    ]
+    if view.hold is not None:
+        buttons.append('<button type="button" data-write="unhold">Lift hold</button>')
+    if view.latch is not None:
+        buttons.append('<button type="button" data-write="release">Release</button>')
+    return (
+        f'<div class="write" data-write-endpoint="{_attr(key)}">{"".join(buttons)}'
+        '<span class="write-result" role="status"></span></div>'
+    )
+
+
+def endpoint_row(view: EndpointView, now: datetime, *, writable: bool = False) -> str:
     f = view.figures
     state = f["state"] or "missing"
     price = "unknown" if f["price_per_hour"] is None else f"${f['price_per_hour']:.3f}/h"
@@ -223,7 +239,8 @@ def endpoint_row(view: EndpointView, now: datetime) -> str:
         f'<dl class="figures small"><div><dt>replicas</dt><dd data-field="billed_replicas">'
         f"{f['billed_replicas']}</dd></div><div><dt>price</dt><dd>{price}</dd></div>"
         f"{_figure('spent', 'spent_usd', f['spent_usd'])}{_figure('projected', 'projected_usd', f['projected_usd'])}"
-        f"</dl>{strip(view.strip, observed=True, latch=view.latch)}{_next(view.strip, now)}</article>"
+        f"</dl>{strip(view.strip, observed=True, latch=view.latch)}{_next(view.strip, now)}"
+        f"{write_tools(view) if writable else ''}</article>"
     )
 
 
@@ -280,15 +297,17 @@ FILTER = (
 )
 
 
-def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS) -> str:
+def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS, buttons: bool = False) -> str:
+    """`buttons`: the write API is on (a UI token is set), so each endpoint gets hold/release buttons."""
     failed = overview.status["failed"]
     trouble = f'<p class="banner">{len(failed)} failing: {escape(", ".join(sorted(failed)))}</p>' if failed else ""
     budgets = "".join(budget_card(b) for b in overview.budgets) or '<p class="empty">No budget configured.</p>'
-    endpoints = "".join(endpoint_row(e, overview.now) for e in overview.endpoints)
+    endpoints = "".join(endpoint_row(e, overview.now, writable=buttons) for e in overview.endpoints)
+    mode = "hold/release buttons" if buttons else "read-only"
     body = (
         '<header class="top"><h1>hfwarden</h1><p class="meta">last pass '
         f'<span id="as-of">{_clock(datetime.fromisoformat(overview.status["as_of"]))}</span> · page '
-        f"{_clock(overview.now)} · refreshes every {refresh_seconds} s · read-only · "
+        f"{_clock(overview.now)} · refreshes every {refresh_seconds} s · {mode} · "
         '<a href="api/v1">API</a></p><p id="stale" class="banner" hidden></p></header>'
         f'{FILTER}<main id="content" data-refresh="{refresh_seconds}">{summary(overview.status)}{trouble}'
         f'<section id="budgets"><h2>Budgets today</h2><p class="note">{BUDGET_DAY}</p>'

@@ -14,6 +14,8 @@ from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.app.reconcile.record import FENCE_FRESH_S
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.core.budget import earliest_day_end
+from hfwarden.core.offers import ActionLinks
 from hfwarden.settings import Settings
 
 
@@ -43,6 +45,14 @@ def build_hub(
     )
 
 
+def action_links(settings: Settings) -> ActionLinks | None:
+    """Links on notices need both a public URL and a secret; Slack buttons need the links' secret too."""
+    secret = settings.action_secret_value()
+    if settings.public_url is None or secret is None:
+        return None
+    return ActionLinks(settings.public_url.rstrip("/"), secret, slack_buttons=settings.slack_secret_value() is not None)
+
+
 def build_pass(
     settings: Settings,
     config: Config,
@@ -57,9 +67,10 @@ def build_pass(
 ) -> Reconciler:
     """The pass over `store`, calling the API as the settings say; `stopping` cancels its calls."""
     cancel = stopping or threading.Event()
-    made = Reconciler(
+    hub = build_hub(settings, cancel, clock=clock, observer=on_call, retry_observer=on_retry)
+    reconciler = Reconciler(
         config=config,
-        hub=build_hub(settings, cancel, clock=clock, observer=on_call, retry_observer=on_retry),
+        hub=hub,
         store=store,
         clock=clock,
         dry_run=dry_run,
@@ -69,11 +80,14 @@ def build_pass(
         # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
         fence_fresh_s=min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10),
     )
+    reconciler.actor.links = action_links(settings)  # signed snooze links on `upcoming_stop` notices
     # After the pass's deadline, calls not started are left for the next pass; after the listing's, a
     # namespace that has not answered is unobservable this pass.
-    made.executor.deadlines.pass_s = settings.pass_deadline_seconds
-    made.executor.deadlines.list_s = settings.list_deadline_seconds
-    return made
+    reconciler.executor.deadlines.pass_s = settings.pass_deadline_seconds
+    reconciler.executor.deadlines.list_s = settings.list_deadline_seconds
+    # No Retry-After or quota wait outlives the budget day under way (read at each wait: reloads count).
+    hub.set_wait_horizon(lambda now: earliest_day_end(reconciler.config.budgets, now))
+    return reconciler
 
 
 @contextmanager

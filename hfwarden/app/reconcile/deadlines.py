@@ -4,6 +4,7 @@ then are deferred to the next pass, which catches them up)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, wait
@@ -14,15 +15,22 @@ from hfwarden.adapters.hub import Deferred, HubError
 from hfwarden.core.endpoints import Observation
 
 Listing = Future[list[Observation]]
+# After SIGTERM, actions already under way finish; ones not started after this long wait for the next start.
+SHUTDOWN_GRACE_S = 4.0
 
 
 class PassDeadlines:
     """`pass_s`: calls not started that long into a pass fail as `Deferred` (None: no deadline, for
     one-off commands). `list_s`: how long the listing of namespaces is waited for. A list call still
     under way from a past pass is not sent again (it goes on to its own deadline); a late answer that
-    came in since is dropped, its observations as old as its call."""
+    came in since is dropped, its observations as old as its call. After a stop, calls not started
+    within SHUTDOWN_GRACE_S are deferred too."""
 
-    def __init__(self, api: EndpointsApi, submit: Callable[[str], Listing]) -> None:
+    def __init__(
+        self, api: EndpointsApi, submit: Callable[[str], Listing], stopping: threading.Event | None = None
+    ) -> None:
+        self._stopping = stopping
+        self._stop_seen: float | None = None
         self.pass_s: float | None = None
         self.list_s = 10.0
         self._api = api
@@ -36,6 +44,14 @@ class PassDeadlines:
             yield
         finally:
             self._api.begin_pass(None)
+
+    def past_shutdown_grace(self) -> bool:
+        if self._stopping is None or not self._stopping.is_set():
+            return False
+        now = time.monotonic()
+        if self._stop_seen is None:
+            self._stop_seen = now
+        return now - self._stop_seen > SHUTDOWN_GRACE_S
 
     def collect(self, namespaces: Sequence[str]) -> dict[str, Listing]:
         """A settled future per namespace: its listing, or a `HubError` (any failure of one namespace

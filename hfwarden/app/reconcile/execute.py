@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,11 +15,10 @@ from hfwarden.app.reconcile.deadlines import PassDeadlines
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.scaling import conflict_free
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.app.execute")  # the name logs have always carried
-# After SIGTERM, actions already under way finish; ones not started after this long wait for the next start.
-SHUTDOWN_GRACE_S = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +47,8 @@ class Executor:
         self.hub = hub
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
-        self._stopping = stopping
-        self._stop_seen: float | None = None
         self._before_call = before_call
-        self.deadlines = PassDeadlines(hub, lambda ns: self._pool.submit(self.hub.list_endpoints, ns))
+        self.deadlines = PassDeadlines(hub, lambda ns: self._pool.submit(self.hub.list_endpoints, ns), stopping)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -68,7 +64,7 @@ class Executor:
         return [f.result() for f in futures]
 
     def _one(self, decision: Decision, observed: Observation) -> CallResult:
-        if self._past_shutdown_grace():
+        if self.deadlines.past_shutdown_grace():
             # Not started, not recorded: the next start catches it up. SIGTERM must end in seconds.
             log.warning("action_deferred", endpoint=decision.endpoint, action=decision.action, reason="shutting down")
             return CallResult(decision, deferred=True)
@@ -82,7 +78,9 @@ class Executor:
         answered_at: datetime | None = None
         try:
             for step in decision.steps:
-                answer = self.hub.apply(observed.namespace, observed.name, step)
+                # Against the newest answer: an earlier step of this decision may have moved the spec.
+                sendable = conflict_free(step, answer or observed)
+                answer = self.hub.apply(observed.namespace, observed.name, sendable)
                 answered_at = self.clock.now()
         except Deferred as exc:  # not sent: the pass's deadline passed; the next pass catches it up
             log.warning("action_deferred", endpoint=decision.endpoint, action=decision.action, reason=str(exc))
@@ -109,11 +107,3 @@ class Executor:
             dry_run=False,
         )
         return CallResult(decision, answer=answer, answered_at=answered_at)
-
-    def _past_shutdown_grace(self) -> bool:
-        if self._stopping is None or not self._stopping.is_set():
-            return False
-        now = time.monotonic()
-        if self._stop_seen is None:
-            self._stop_seen = now
-        return now - self._stop_seen > SHUTDOWN_GRACE_S
