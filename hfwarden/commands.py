@@ -154,6 +154,12 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
             f"{dollars(b.budget.daily_usd)}{extra}"
             f"{ladder_text(b.budget.steps, b.step)}"
         )
+        if b.budget.month is not None:
+            m = b.budget.month
+            lines.append(
+                f"  month: {dollars(m.monthly_usd)}, the schedules alone {dollars(m.forecast_usd)} by its end; "
+                f"an even day's allowance {dollars(m.allowance_usd)}"
+            )
     return lines
 
 

@@ -18,6 +18,7 @@ from hfwarden.app.spend import EndpointFigures
 from hfwarden.app.startups import StartupFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import EndpointState
+from hfwarden.core.pacing import MonthPace
 
 
 class Metrics:
@@ -172,6 +173,15 @@ BUDGET_GAUGES: tuple[tuple[str, str, Callable[[BudgetStatus], float]], ...] = (
 )
 
 
+# name, help, figure of a monthly budget's MonthPace (daily-only budgets have no sample)
+MONTH_GAUGES: tuple[tuple[str, str, Callable[[MonthPace], float]], ...] = (
+    ("hfwarden_budget_monthly_usd", "Monthly budget size", lambda m: m.monthly_usd),
+    ("hfwarden_budget_month_spent_usd", "Spend in the budget month so far", lambda m: m.spent_usd),
+    ("hfwarden_budget_month_forecast_usd", "Schedule-aware forecast of the month's spend", lambda m: m.forecast_usd),
+    ("hfwarden_budget_allowance_usd", "Today's allowance of a monthly budget", lambda m: m.allowance_usd),
+)
+
+
 def _endpoint_gauges(report: PassReport) -> Iterator[Metric]:
     for name, help_text, figure in ENDPOINT_GAUGES:
         gauge = GaugeMetricFamily(name, help_text, labels=["endpoint"])
@@ -187,6 +197,12 @@ def _budget_gauges(report: PassReport) -> Iterator[Metric]:
         gauge = GaugeMetricFamily(name, help_text, labels=["budget"])
         for status in report.budgets:
             gauge.add_metric([status.budget.name], figure(status))
+        yield gauge
+    for name, help_text, of_month in MONTH_GAUGES:
+        gauge = GaugeMetricFamily(name, help_text, labels=["budget"])
+        for status in report.budgets:
+            if status.budget.month is not None:
+                gauge.add_metric([status.budget.name], of_month(status.budget.month))
         yield gauge
 
 

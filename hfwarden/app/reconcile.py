@@ -15,6 +15,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.app.execute import Executor, Outcome
 from hfwarden.app.ledger import Ledger
 from hfwarden.app.logbook import Logbook
+from hfwarden.app.month import MonthLedger, paced_budgets
 from hfwarden.app.observe import Observer
 from hfwarden.app.record import Recorder
 from hfwarden.app.report import PassReport
@@ -58,6 +59,7 @@ class Reconciler:
             hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self.recorder.check_fence
         )
         self.observer = Observer(self.executor, store, self.prices, self.logbook, clock=clock, gap_after=gap_after)
+        self.months = MonthLedger(store)
         self._lock = threading.Lock()
 
     @property
@@ -109,7 +111,8 @@ class Reconciler:
         spend = SpendView(self.ledger, self.prices)
         exempt = {(e.endpoint, e.budget) for e in self.store.exemptions(now)}  # operators' releases
         costs = spend.budget_costs(config, report.observations, report.latched, now, exempt, holds=standing.holds)
-        outcome = evaluate(config.budgets, costs, now=now, ladder=self.store.ladder_marks())
+        budgets = paced_budgets(self.months, spend, config, costs, report.observations, now)  # monthly: allowance
+        outcome = evaluate(budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
         records += Records(alerts=outcome.notices)
         if not read_only:

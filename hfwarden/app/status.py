@@ -17,6 +17,7 @@ from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.holds import held_because
+from hfwarden.core.pacing import MonthPace
 
 UNOBSERVABLE = "unobservable"
 
@@ -62,6 +63,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "projected_usd": None if blind else json_money(b.projected_usd),
                 "headroom_usd": None if blind else json_money(b.headroom_usd),
                 "step": ladder_step(b.budget.steps, b.step),
+                **month_fields(b.budget.month),
                 **({"unobserved": blind} if blind else {}),
             }
         )
@@ -103,12 +105,31 @@ def status_lines(report: PassReport) -> list[str]:
     for b in report.budgets:
         blind = unobserved_in(report, b)
         head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {dollars(b.spent_usd)}, "
-        ladder = ladder_text(b.budget.steps, b.step)
+        ladder = ladder_text(b.budget.steps, b.step) + month_text(b.budget.month)
         if blind:
             lines.append(head + f"projected and headroom UNKNOWN: {', '.join(blind)} not observed" + ladder)
         else:
             lines.append(head + f"projected {dollars(b.projected_usd)}, headroom {dollars(b.headroom_usd)}" + ladder)
     return lines
+
+
+def month_fields(month: MonthPace | None) -> dict[str, float | None]:
+    """A monthly budget's month (null for a daily-only one): `daily_usd` is then today's limit."""
+    return {
+        "monthly_usd": json_money(month.monthly_usd) if month else None,
+        "month_spent_usd": json_money(month.spent_usd) if month else None,
+        "month_forecast_usd": json_money(month.forecast_usd) if month else None,
+        "allowance_usd": json_money(month.allowance_usd) if month else None,
+    }
+
+
+def month_text(month: MonthPace | None) -> str:
+    if month is None:
+        return ""
+    return (
+        f"; month {dollars(month.spent_usd)} of {dollars(month.monthly_usd)}, forecast {dollars(month.forecast_usd)}"
+        f" by month end, today's allowance {dollars(month.allowance_usd)} ({month.days_left} days left)"
+    )
 
 
 def startup_fields(report: PassReport, endpoint: str) -> dict[str, Any]:

@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, ValidationError
 
+from hfwarden.config.budget_specs import budget_from_spec
 from hfwarden.config.env import Expansion
+from hfwarden.config.file_spec import ScheduleFileSpec
 from hfwarden.config.models import (
     AUTO,
     ActionSpec,
-    BudgetSpec,
     CalendarSpec,
     CronRuleSpec,
     EndpointSpec,
-    ScheduleFileSpec,
     WindowRuleSpec,
     public_holidays,
 )
@@ -36,10 +36,9 @@ from hfwarden.config.source import (
     schedule_files,
 )
 from hfwarden.config.values import AlertTargets, Config, Webhook
-from hfwarden.core.budget import BreachAction, Budget, Scope
+from hfwarden.core.budget import Budget
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.readyby import ReadyByWindow, auto_window_rules
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
@@ -153,31 +152,6 @@ def _calendar(name: str, spec: CalendarSpec) -> Calendar:
     public = public_holidays(spec.country, spec.subdivision) if spec.country else None
     source = "-".join(p for p in (spec.country, spec.subdivision) if p)
     return Calendar(name, frozenset(spec.dates), public, source)
-
-
-def _budget(spec: BudgetSpec) -> Budget:
-    scope = Scope(
-        namespace=spec.scope.namespace,
-        endpoints=frozenset(spec.scope.endpoints) if spec.scope.endpoints is not None else None,
-    )
-    return Budget(
-        name=spec.name,
-        daily_usd=spec.daily_usd,
-        zone=ZoneInfo(spec.timezone),
-        scope=scope,
-        alert_at=tuple(spec.alert_at),
-        on_breach=BreachAction(spec.on_breach),
-        max_hourly_usd=spec.max_hourly_usd,
-        max_replicas=spec.max_replicas,
-        conservative=spec.conservative,
-        steps=tuple(
-            sorted(
-                (LadderStep(s.at, StepAction(s.action), s.max_replicas, Basis(s.on)) for s in spec.steps or ()),
-                key=lambda step: step.at,
-            )
-        ),
-        thrash_wakes_per_hour=spec.thrash_wakes_per_hour,
-    )
 
 
 @dataclass
@@ -339,7 +313,7 @@ class _Loading:
                 )
                 continue
             self.budget_names[budget_spec.name] = f"{path}:{line}"
-            self.budgets.append(_budget(budget_spec))
+            self.budgets.append(budget_from_spec(budget_spec))
 
     def _alerts(self, spec: ScheduleFileSpec, raw: LineDict, path: Path) -> None:
         if spec.alerts is None:

@@ -22,6 +22,7 @@ from hfwarden.core.ladder import (
     step_message,
     taken_step,
 )
+from hfwarden.core.pacing import MonthPace
 from hfwarden.core.records import AuditEntry, LadderMark, Records
 from hfwarden.core.rules import local_day_bounds
 
@@ -69,6 +70,12 @@ class Budget:
     conservative: bool = False
     steps: tuple[LadderStep, ...] = ()  # the escalation ladder, in order of `at`; replaces on_breach
     thrash_wakes_per_hour: int | None = None  # `thrash` for endpoints in scope (core/coldstarts.py)
+    # A monthly budget (core/pacing.py): `daily_usd` is then the day's limit, today's allowance once
+    # paced; `daily_given` says whether the file gave a daily budget too (it caps the allowance).
+    monthly_usd: float | None = None
+    daily_given: bool = True
+    month_alert_at: tuple[float, ...] = ()  # thresholds `on: month`: fractions of monthly_usd
+    month: MonthPace | None = None  # set by core.pacing.pace for the pass
 
     def day_of(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -229,12 +236,33 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
             also = f" (also past {', '.join(f'{f:.0%}' for f in below)})" if below else ""
             message = f"{budget.name}: {verb} {dollars(figure)} reached {top:.0%} of {daily}{also}"
             alerts.append(_alert(status, day, kind, message, threshold=top))
+    alerts.extend(_month_notices(status))
     if budget.max_hourly_usd is not None and status.hourly_usd > budget.max_hourly_usd:
         message = f"{budget.name}: burning {dollars(status.hourly_usd)}/h, over {dollars(budget.max_hourly_usd)}/h"
         alerts.append(_alert(status, day, AlertKind.BURN_RATE, message, threshold=budget.max_hourly_usd))
     if budget.max_replicas is not None and status.replicas > budget.max_replicas:
         message = f"{budget.name}: {status.replicas} replicas billed, over the cap of {budget.max_replicas}"
         alerts.append(_alert(status, day, AlertKind.REPLICA_CAP, message, threshold=float(budget.max_replicas)))
+    return alerts
+
+
+def _month_notices(status: BudgetStatus) -> list[Alert]:
+    """Thresholds `on: month`: month to date and the month's forecast against `monthly_usd`, once per
+    month (the alert's day is the 1st, its subject `<budget>:month`)."""
+    budget, month = status.budget, status.budget.month
+    alerts: list[Alert] = []
+    if month is None or not budget.month_alert_at:
+        return alerts
+    monthly = dollars(month.monthly_usd)
+    for kind, figure, verb in (
+        (AlertKind.SPENT_THRESHOLD, month.spent_usd, "spent this month"),
+        (AlertKind.PROJECTED_THRESHOLD, month.forecast_usd, "forecast for the month"),
+    ):
+        crossed = [f for f in sorted(budget.month_alert_at) if figure >= f * month.monthly_usd]
+        if crossed:
+            top = crossed[-1]
+            message = f"{budget.name}: {verb} {dollars(figure)} reached {top:.0%} of the monthly {monthly}"
+            alerts.append(_alert(status, month.month, kind, message, threshold=top, subject=f"{budget.name}:month"))
     return alerts
 
 
@@ -252,22 +280,24 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     """The ladder's step for this pass, if its figure reached a line above the step already taken."""
     budget = status.budget
     top = crossed(
-        budget.steps, daily_usd=budget.daily_usd, spent_usd=status.spent_usd, projected_usd=status.projected_usd
+        budget.steps,
+        daily_usd=budget.daily_usd,
+        spent_usd=status.spent_usd,
+        projected_usd=status.projected_usd,
+        month=budget.month,
     )
     if top <= taken:
         return Rung()
     step, day = budget.steps[top - 1], budget.day_of(now)
     _, day_end = budget.day_bounds(now)
-    line = step.at * budget.daily_usd
+    line = step.at * (budget.month.monthly_usd if step.on == Basis.MONTH and budget.month else budget.daily_usd)
     candidates = _guard_order(
         c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0
     )
     remaining = status.projected_usd
     caps: list[CapDecision] = []
     stops: list[EndpointCost] = []
-    figure = (
-        f"spent ${status.spent_usd:.2f}" if step.on == Basis.SPENT else f"projected ${status.projected_usd:.2f}"
-    ) + f" reached ${line:.2f}"
+    figure = _step_figure(status, step.on) + f" reached ${line:.2f}"
     reason = f"budget {budget.name}: step {top} ({step.describe()}): {figure}"
     for cost in candidates:
         if step.action == StepAction.NOTIFY or (step.on == Basis.PROJECTED and remaining <= line):
@@ -289,6 +319,12 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     entry = AuditEntry(now, f"budget:{budget.name}", f"step {top}: {step.action.value}", message, "ok", "", False)
     records = Records(audit=(entry,), alerts=(alert,), ladder=(LadderMark(budget.name, day, top, now),))
     return Rung(top, tuple(caps), tuple(c.endpoint for c in stops), records)
+
+
+def _step_figure(status: BudgetStatus, on: Basis) -> str:
+    if on == Basis.MONTH and status.budget.month is not None:
+        return f"spent ${status.budget.month.spent_usd:.2f} this month"
+    return f"spent ${status.spent_usd:.2f}" if on == Basis.SPENT else f"projected ${status.projected_usd:.2f}"
 
 
 def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[EndpointCost], str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from html import escape
@@ -103,7 +103,19 @@ def budget_card(view: BudgetView) -> str:
         f'<dl class="figures">{_figure("daily", "daily_usd", f["daily_usd"])}'
         f"{_figure('spent', 'spent_usd', f['spent_usd'])}{_figure('projected', 'projected_usd', f['projected_usd'])}"
         f"{_figure('headroom', 'headroom_usd', f['headroom_usd'])}</dl>"
-        f'<p class="zone">day: midnight to midnight {escape(view.zone)}</p>{stopped}</article>'
+        f'<p class="zone">day: midnight to midnight {escape(view.zone)}</p>{_month(f)}{stopped}</article>'
+    )
+
+
+def _month(f: Mapping[str, Any]) -> str:
+    """A monthly budget's month: to date, forecast to the month's end, today's allowance."""
+    if f.get("monthly_usd") is None:
+        return ""
+    return (
+        f'<dl class="figures month">{_figure("month to date", "month_spent_usd", f["month_spent_usd"])}'
+        f"{_figure('month forecast', 'month_forecast_usd', f['month_forecast_usd'])}"
+        f"{_figure('monthly', 'monthly_usd', f['monthly_usd'])}"
+        f"{_figure('allowance today', 'allowance_usd', f['allowance_usd'])}</dl>"
     )
 
 
