@@ -26,7 +26,7 @@ from _emulator import TOKEN, clear_requests, daemon_env, requests_log, seed_file
 from hfwarden import logs
 from hfwarden.adapters.hub import Hub, configure_client
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hfwarden import logs
 from hfwarden.adapters.hub import Hub, configure_client
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator

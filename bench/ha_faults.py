@@ -32,7 +32,7 @@ from _emulator import TOKEN, clear_requests, daemon_env, requests_log, seed_file
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
-from hfwarden.app.ledger import Ledger
+from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.core.platform.billing import exact_usd
 from tests.postgres import fresh_database, postgres_server
 

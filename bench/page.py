@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hfwarden import logs
 from hfwarden.adapters.hub import Hub, configure_client
 from hfwarden.adapters.store import Store
-from hfwarden.app.dayview import StripCache
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.overview import build_overview
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.app.views.dayview import StripCache
+from hfwarden.app.views.overview import build_overview
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.cost import Segment

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after parsing: `--help` and a bad flag must not pay for pydantic, uvicorn and the rest.
     from hfwarden import commands
     from hfwarden.adapters.store import StoreError
-    from hfwarden.app.holds import HoldError
+    from hfwarden.app.ops.holds import HoldError
     from hfwarden.config import ConfigError
     from hfwarden.core.formats import counted
     from hfwarden.serving import BindError

@@ -21,7 +21,7 @@ from hfwarden.core.formats import counted, dollars
 from hfwarden.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from hfwarden.app.plan import DayPlan
+    from hfwarden.app.views.plan import DayPlan
 
 
 def _settings(**overrides: object) -> Settings:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         from hfwarden.daemon import Daemon
 
         return Daemon(settings, paths, config).run_forever()
-    from hfwarden.app import operations
+    from hfwarden.app.ops import operations
 
     result = operations.run_once(settings, config, clock=SystemClock())
     if result.report is None:
@@ -93,8 +93,8 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
-    from hfwarden.app import operations
-    from hfwarden.app.plan import plan_document
+    from hfwarden.app.ops import operations
+    from hfwarden.app.views.plan import plan_document
 
     settings = _settings()
     config = _load([args.config or settings.config], need_secrets=False)
@@ -114,7 +114,7 @@ def plan(args: argparse.Namespace) -> int:
 
 def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date | None, now: datetime) -> None:
     """The same strips the status page draws, from the schedules alone: for reviewing a change."""
-    from hfwarden.app.dayview import plan_strips
+    from hfwarden.app.views.dayview import plan_strips
     from hfwarden.web.page import render_plan
 
     strips = plan_strips(config, day=day, now=now)
@@ -123,7 +123,7 @@ def _write_plan_html(path: Path, config: Config, day_plan: DayPlan, *, day: date
 
 
 def _plan_lines(day_plan: DayPlan) -> list[str]:
-    from hfwarden.app.plan import ladder_text, lead_note
+    from hfwarden.app.views.plan import ladder_text, lead_note
 
     lines = []
     current = None
@@ -186,8 +186,8 @@ def healthcheck(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from hfwarden.app import operations
-    from hfwarden.app.status import status_document, status_lines
+    from hfwarden.app.ops import operations
+    from hfwarden.app.views.status import status_document, status_lines
 
     settings = _settings()
     logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
@@ -205,8 +205,8 @@ def status(args: argparse.Namespace) -> int:
 
 
 def release(args: argparse.Namespace) -> int:
-    from hfwarden.app import operations
-    from hfwarden.app.release import ReleaseError
+    from hfwarden.app.ops import operations
+    from hfwarden.app.ops.release import ReleaseError
 
     settings = _settings()
     logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
@@ -235,7 +235,7 @@ def release(args: argparse.Namespace) -> int:
 
 
 def hold(args: argparse.Namespace) -> int:
-    from hfwarden.app.holds import HoldRequest, place_hold
+    from hfwarden.app.ops.holds import HoldRequest, place_hold
 
     settings = _settings()
     logs.configure(settings.effective_log_format, level="warning", secrets=settings.secrets())
@@ -258,7 +258,8 @@ def hold(args: argparse.Namespace) -> int:
 
 
 def list_holds(args: argparse.Namespace) -> int:
-    from hfwarden.app.holds import hold_document, holds
+    from hfwarden.app.ops.holds import holds
+    from hfwarden.app.views.status import hold_document
 
     settings = _settings()
     found = holds(settings)
@@ -275,7 +276,7 @@ def list_holds(args: argparse.Namespace) -> int:
 
 
 def unhold(args: argparse.Namespace) -> int:
-    from hfwarden.app.holds import unhold as lift
+    from hfwarden.app.ops.holds import unhold as lift
 
     settings = _settings()
     config = _load([args.config or settings.config])

@@ -22,10 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hfwarden.adapters.alerts import Deliverer
 from hfwarden.adapters.sinks.delivery import deliver_now
 from hfwarden.adapters.store import StateLost, Store, lease_holder_id
-from hfwarden.app.operations import build_hub
-from hfwarden.app.reconcile import Reconciler
-from hfwarden.app.record import FENCE_FRESH_S
-from hfwarden.app.report import PassReport
+from hfwarden.app.ops.wiring import build_pass
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.app.reconcile.report import PassReport
 from hfwarden.clock import Clock, SystemClock
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.config.loader import schedule_files
@@ -77,8 +76,6 @@ class Daemon:
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
         self.reconciler = self._reconciler(config)
-        # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
-        self.reconciler.recorder.fence_fresh_s = min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10)
         self.deliverer = Deliverer(
             self.store,
             config.alerts,
@@ -110,22 +107,16 @@ class Daemon:
         self.exit_code = 0
 
     def _reconciler(self, config: Config) -> Reconciler:
-        hub = build_hub(
+        return build_pass(
             self.settings,
-            self.stopping,
-            clock=self.clock,
-            observer=self.metrics.observe_call,
-            retry_observer=self.metrics.observe_retry,
-        )
-        return Reconciler(
-            config=config,
-            hub=hub,
-            store=self.store,
+            config,
+            self.store,
             clock=self.clock,
             dry_run=self.settings.dry_run,
-            max_concurrency=self.settings.max_concurrency,
-            on_action=self.metrics.observe_action,
             stopping=self.stopping,
+            on_call=self.metrics.observe_call,
+            on_retry=self.metrics.observe_retry,
+            on_action=self.metrics.observe_action,
         )
 
     @property

@@ -13,9 +13,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hfwarden.app.report import PassReport
-from hfwarden.app.spend import EndpointFigures
-from hfwarden.app.startups import StartupFigures
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import EndpointFigures
+from hfwarden.app.reconcile.startups import StartupFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import EndpointState
 from hfwarden.core.pacing import MonthPace

@@ -116,7 +116,7 @@ def webhook_receiver() -> Iterator[str]:
 
 
 if TYPE_CHECKING:
-    from hfwarden.app.reconcile import Reconciler
+    from hfwarden.app.reconcile.reconciler import Reconciler
 
 Factory = Callable[[str], "Reconciler"]
 
@@ -127,7 +127,7 @@ def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: st
     from the test module (SQLite, or SQLite and PostgreSQL)."""
     from hfwarden.adapters.hub import Hub, RetryPolicy
     from hfwarden.adapters.store import Store
-    from hfwarden.app.reconcile import Reconciler
+    from hfwarden.app.reconcile.reconciler import Reconciler
     from hfwarden.config import load_config
 
     made: list[tuple[Reconciler, Store]] = []

@@ -12,8 +12,8 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile import Reconciler
-from hfwarden.app.report import PassReport
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.app.reconcile.report import PassReport
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.endpoints import EndpointState

@@ -12,8 +12,8 @@ import pytest
 
 from hfwarden.adapters.sinks import alert_document
 from hfwarden.adapters.sinks.slack import slack_message
-from hfwarden.app.report import PassReport
-from hfwarden.app.status import status_document, status_lines
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.views.status import status_document, status_lines
 from hfwarden.cli import main
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.budget import Budget, BudgetStatus, evaluate_budget

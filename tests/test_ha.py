@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.ledger import Ledger
+from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.core.platform.billing import exact_usd
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from hfwarden.app.status import status_document
+from hfwarden.app.views.status import status_document
 from hfwarden.clock import ManualClock
 from tests.conftest import Factory
 from tests.helpers import billed_usd, create

@@ -12,7 +12,7 @@ import respx
 from huggingface_hub import HfApi
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.operations import assess, run_once
+from hfwarden.app.ops.operations import assess, run_once
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
-from hfwarden.app.holds import HoldRequest, place_hold, unhold
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.ops.holds import HoldRequest, place_hold, unhold
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config

@@ -19,9 +19,9 @@ from starlette.testclient import TestClient
 
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
-from hfwarden.app.dayview import day_strip
-from hfwarden.app.plan import DayPlan, plan_day, plan_document
-from hfwarden.app.status import status_document
+from hfwarden.app.views.dayview import day_strip
+from hfwarden.app.views.plan import DayPlan, plan_day, plan_document
+from hfwarden.app.views.status import status_document
 from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.cost import OpenSegment, Segment
@@ -304,7 +304,7 @@ def test_the_daemon_process_reads_the_ui_token_from_a_file_and_never_logs_it(tmp
 def test_the_budget_card_names_the_ladder_step_in_force() -> None:
     from zoneinfo import ZoneInfo
 
-    from hfwarden.app.overview import guard_of
+    from hfwarden.app.views.overview import guard_of
     from hfwarden.core.budget import Budget
 
     budget = Budget("prod", 100.0, ZoneInfo("UTC"))

@@ -13,7 +13,7 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator

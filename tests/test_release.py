@@ -15,9 +15,9 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
-from hfwarden.app.operations import release
-from hfwarden.app.reconcile import Reconciler
-from hfwarden.app.release import ReleaseError
+from hfwarden.app.ops.operations import release
+from hfwarden.app.ops.release import ReleaseError
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator

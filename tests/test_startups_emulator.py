@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
-from hfwarden.app.status import status_document
+from hfwarden.app.views.status import status_document
 from hfwarden.clock import ManualClock
 from hfwarden.core.alerts import AlertKind
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator

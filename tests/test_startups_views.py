@@ -10,8 +10,8 @@ from pathlib import Path
 from prometheus_client import generate_latest
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.report import PassReport
-from hfwarden.app.startups import StartupFigures
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.startups import StartupFigures
 from hfwarden.core.startups import StartupSample
 from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.settings import Settings

@@ -14,8 +14,8 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import LeaseLost, Store
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.reconcile import Reconciler
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator

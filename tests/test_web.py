@@ -15,7 +15,7 @@ import pytest
 from huggingface_hub import HfApi, constants
 from prometheus_client.parser import text_string_to_metric_families
 
-from hfwarden.app.report import PassReport
+from hfwarden.app.reconcile.report import PassReport
 from hfwarden.config import load_config
 from hfwarden.daemon import Daemon
 from hfwarden.emulator.server import Emulator, SeedEndpoint

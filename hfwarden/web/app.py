@@ -19,12 +19,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.dayview import StripCache
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.overview import audit_document, build_overview, stored_plan
-from hfwarden.app.plan import plan_document
-from hfwarden.app.report import PassReport
-from hfwarden.app.status import status_document
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.views.dayview import StripCache
+from hfwarden.app.views.overview import audit_document, build_overview, stored_plan
+from hfwarden.app.views.plan import plan_document
+from hfwarden.app.views.status import status_document
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.rules import plannable_day

@@ -13,9 +13,9 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
-from hfwarden.app.dayview import DayStrip, Mark, Span
-from hfwarden.app.overview import Activity, BudgetView, EndpointView, Overview
-from hfwarden.app.plan import DayPlan
+from hfwarden.app.views.dayview import DayStrip, Mark, Span
+from hfwarden.app.views.overview import Activity, BudgetView, EndpointView, Overview
+from hfwarden.app.views.plan import DayPlan
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.records import Latch
 

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from hfwarden.adapters.hub import HubError
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
-from hfwarden.app.execute import Executor
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.logbook import Logbook, log
-from hfwarden.app.report import PassReport
-from hfwarden.app.spend import earliest_day_start
-from hfwarden.app.startups import StartupBook
+from hfwarden.app.reconcile.execute import Executor
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.logbook import Logbook, log
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import earliest_day_start
+from hfwarden.app.reconcile.startups import StartupBook
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, unknown_price

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hfwarden.app.reconcile import Reconciler
-from hfwarden.app.spend import SpendView
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.config import Config
 from hfwarden.core.cost import usd
 from hfwarden.core.records import Latch

@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.app.ledger import Ledger
+from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.config import Config
 from hfwarden.core.budget import EndpointCost
 from hfwarden.core.cost import future_cost, hourly_burn, usd

@@ -6,17 +6,16 @@ so that its cost can be quoted against each budget that covers it; the records g
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import Store
-from hfwarden.app.operations import build_hub
-from hfwarden.app.reconcile import Reconciler
-from hfwarden.app.report import PassReport
-from hfwarden.app.spend import SpendView
+from hfwarden.app.ops.wiring import assessing_pass
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.endpoints import EndpointKey, namespace_of
@@ -58,19 +57,16 @@ def place_hold(settings: Settings, config: Config, request: HoldRequest, *, cloc
     except ValueError as exc:
         raise HoldError(str(exc)) from None
     store = Store(settings.database_url)
-    reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event(), clock=clock), store=store, clock=clock, dry_run=True
-    )
     try:
-        report = reconciler.assess()
-        config = config.expanded(report.observations)  # an endpoint a `match:` covers has its schedule
-        hold = _checked(config, report, request, key, now=report.started_at)
-        quote = _quote(reconciler, config, report, hold)
+        with assessing_pass(settings, config, store, clock=clock) as reconciler:
+            report = reconciler.assess()
+            config = config.expanded(report.observations)  # an endpoint a `match:` covers has its schedule
+            hold = _checked(config, report, request, key, now=report.started_at)
+            quote = _quote(reconciler, config, report, hold)
         records = hold_placed(hold, quote, now=report.started_at)
         _commit(store, config, records, report.started_at)
         return PlacedHold(hold, quote)
     finally:
-        reconciler.close()
         store.close()
 
 
@@ -123,20 +119,6 @@ def _quote(reconciler: Reconciler, config: Config, report: PassReport, hold: Hol
 def _commit(store: Store, config: Config, records: Records, now: datetime) -> None:
     alerts = [pending(a, created_at=now) for a in records.alerts]
     store.write_pass(records, alerts=alerts, sinks=config.alerts.sinks, now=now)
-
-
-def hold_document(hold: Hold) -> dict[str, object]:
-    """One hold as `holds --json`, `status --json` and the API show it."""
-    return {
-        "endpoint": hold.endpoint,
-        "state": hold.state.value,
-        "until": hold.until.isoformat(),
-        "placed_at": hold.placed_at.isoformat(),
-        "reason": hold.reason,
-        "over_budget": hold.over_budget,
-        "min_replicas": hold.min_replicas,
-        "max_replicas": hold.max_replicas,
-    }
 
 
 def holds(settings: Settings) -> list[Hold]:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfwarden.app.holds import hold_document
-from hfwarden.app.plan import ladder_step, ladder_text
-from hfwarden.app.report import PassReport
-from hfwarden.app.spend import EndpointFigures
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import EndpointFigures
+from hfwarden.app.views.plan import ladder_step, ladder_text
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.holds import held_because
 from hfwarden.core.pacing import MonthPace
+from hfwarden.core.records import Hold
 
 UNOBSERVABLE = "unobservable"
 
@@ -32,6 +32,20 @@ def unobserved_in(report: PassReport, status: BudgetStatus) -> list[str]:
     """The unreadable namespaces (`ns/*`) a budget's scope reaches: its figures leave them out."""
     namespaces = status.budget.scope.namespaces
     return [f"{ns}/*" for ns in sorted(report.unobservable) if namespaces is None or ns in namespaces]
+
+
+def hold_document(hold: Hold) -> dict[str, object]:
+    """One hold as `holds --json`, `status --json` and the API show it."""
+    return {
+        "endpoint": hold.endpoint,
+        "state": hold.state.value,
+        "until": hold.until.isoformat(),
+        "placed_at": hold.placed_at.isoformat(),
+        "reason": hold.reason,
+        "over_budget": hold.over_budget,
+        "min_replicas": hold.min_replicas,
+        "max_replicas": hold.max_replicas,
+    }
 
 
 def status_document(report: PassReport) -> dict[str, Any]:

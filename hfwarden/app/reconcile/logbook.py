@@ -14,7 +14,7 @@ from hfwarden.core.endpoints import Observation
 from hfwarden.core.records import Records
 from hfwarden.logs import get_logger
 
-log = get_logger("hfwarden.app.reconcile")
+log = get_logger("hfwarden.app.reconcile")  # the name logs have always carried
 LEVELS = {
     Verdict.ACT: "info",
     Verdict.WAIT: "info",

@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 from hfwarden.adapters.hub import Hub
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
-from hfwarden.app.execute import Executor, Outcome
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.logbook import Logbook
-from hfwarden.app.month import MonthLedger, paced_budgets
-from hfwarden.app.observe import Observer
-from hfwarden.app.record import Recorder
-from hfwarden.app.report import PassReport
-from hfwarden.app.spend import SpendView
-from hfwarden.app.standing import Standing, gather_standing
+from hfwarden.app.reconcile.execute import Executor, Outcome
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.logbook import Logbook
+from hfwarden.app.reconcile.month import MonthLedger, paced_budgets
+from hfwarden.app.reconcile.observe import Observer
+from hfwarden.app.reconcile.record import FENCE_FRESH_S, Recorder
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import SpendView
+from hfwarden.app.reconcile.standing import Standing, gather_standing
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.budget import GuardOutcome, evaluate
@@ -45,6 +45,7 @@ class Reconciler:
         gap_after: timedelta = timedelta(minutes=5),
         on_action: Callable[[str, str], None] | None = None,
         stopping: threading.Event | None = None,
+        fence_fresh_s: float = FENCE_FRESH_S,
     ) -> None:
         self.config = config
         self.store = store
@@ -53,7 +54,12 @@ class Reconciler:
         self.prices = PriceBook(store=store, overrides=config.pricing)
         self.logbook = Logbook(dry_run=dry_run)
         self.recorder = Recorder(
-            store, self.logbook, sinks=lambda: self.config.alerts.sinks, dry_run=dry_run, on_action=on_action
+            store,
+            self.logbook,
+            sinks=lambda: self.config.alerts.sinks,
+            dry_run=dry_run,
+            on_action=on_action,
+            fence_fresh_s=fence_fresh_s,
         )
         self.executor = Executor(
             hub, clock=clock, max_concurrency=max_concurrency, stopping=stopping, before_call=self.recorder.check_fence

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hfwarden.app.spend import EndpointFigures
-from hfwarden.app.startups import StartupFigures
+from hfwarden.app.reconcile.spend import EndpointFigures
+from hfwarden.app.reconcile.startups import StartupFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.decide import Decision, Verdict

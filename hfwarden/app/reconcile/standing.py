@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.report import PassReport
+from hfwarden.app.reconcile.report import PassReport
 from hfwarden.config import Config
 from hfwarden.core.decide import Decision, decide_endpoint
 from hfwarden.core.endpoints import Observation, namespace_of

@@ -3,22 +3,19 @@ a release, a day's plan. The CLI parses and renders; the daemon schedules; both 
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from hfwarden.adapters.alerts import Deliverer, pending
-from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store, StoreError, lease_holder_id
-from hfwarden.app.plan import DayPlan, plan_day
-from hfwarden.app.reconcile import Reconciler
-from hfwarden.app.record import FENCE_FRESH_S
-from hfwarden.app.release import ReleaseError, ReleaseResult, is_known, quote
-from hfwarden.app.report import PassReport
-from hfwarden.app.startups import KEEP_SAMPLES, compile_leads, group_samples
+from hfwarden.app.ops.release import ReleaseError, ReleaseResult, is_known, quote
+from hfwarden.app.ops.wiring import assessing_pass, build_pass
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.startups import KEEP_SAMPLES, compile_leads, group_samples
+from hfwarden.app.views.plan import DayPlan, plan_day
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.endpoints import EndpointKey
@@ -27,31 +24,6 @@ from hfwarden.settings import Settings
 
 # How often `run --once` sweeps the outbox while it waits for its alerts to be taken.
 DELIVERY_SWEEP_S = 0.2
-
-
-def build_hub(
-    settings: Settings,
-    cancel: threading.Event,
-    *,
-    clock: Clock,
-    observer: Callable[[str, str], None] | None = None,
-    retry_observer: Callable[[str], None] | None = None,
-) -> Hub:
-    """The Hub adapter as the settings describe it (URLs, timeouts, retries); the observers count calls."""
-    configure_client(
-        endpoints_api_url=settings.endpoints_api_url,
-        hub_url=settings.hub_url,
-        timeout_seconds=settings.http_timeout_seconds,
-    )
-    return Hub(
-        settings.token(),
-        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
-        cancel=cancel,
-        hub_url=settings.hub_url,
-        clock=clock,
-        observer=observer,
-        retry_observer=retry_observer,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +44,8 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
         if generation is None:
             return OnceResult(None, held_by=store.lease_holder())
         try:
-            reconciler = Reconciler(
-                config=config,
-                hub=build_hub(settings, threading.Event(), clock=clock),
-                store=store,
-                clock=clock,
-                dry_run=settings.dry_run,
-                max_concurrency=settings.max_concurrency,
-            )
+            reconciler = build_pass(settings, config, store, clock=clock, dry_run=settings.dry_run)
             reconciler.fence = (holder, generation)
-            reconciler.recorder.fence_fresh_s = min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10)
             try:
                 report = reconciler.run_pass()
             finally:
@@ -113,13 +77,10 @@ def deliver_waiting(
 def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
     """Observe and compute every figure `status` shows, changing nothing."""
     store = Store.open_existing(settings.database_url)
-    reconciler = Reconciler(
-        config=config, hub=build_hub(settings, threading.Event(), clock=clock), store=store, clock=clock, dry_run=True
-    )
     try:
-        return reconciler.assess()
+        with assessing_pass(settings, config, store, clock=clock) as reconciler:
+            return reconciler.assess()
     finally:
-        reconciler.close()
         store.close()
 
 
@@ -146,12 +107,8 @@ def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) 
             if not known:
                 raise ReleaseError(f"{key} is not an endpoint of this configuration (nor latched)")
             return ReleaseResult(None)
-        hub = build_hub(settings, threading.Event(), clock=clock)
-        reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock, dry_run=True)
-        try:
+        with assessing_pass(settings, config, store, clock=clock) as reconciler:
             figures, failed = quote(reconciler, latch)
-        finally:
-            reconciler.close()
         now = clock.now()
         exemption, entry, alert = released(latch, figures, now=now)
         store.release_latch(

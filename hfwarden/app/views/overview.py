@@ -12,11 +12,11 @@ from typing import Any
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.sinks.document import TITLES
 from hfwarden.adapters.store import Store
-from hfwarden.app.dayview import DayStrip, StripCache, day_strip
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.plan import DayPlan, plan_day
-from hfwarden.app.report import PassReport
-from hfwarden.app.status import status_document
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.views.dayview import DayStrip, StripCache, day_strip
+from hfwarden.app.views.plan import DayPlan, plan_day
+from hfwarden.app.views.status import status_document
 from hfwarden.config import Config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.budget import BreachAction, Budget

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.spend import SpendView
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.config import Config
 from hfwarden.core.budget import Budget, EndpointCost
 from hfwarden.core.cost import Segment, future_cost, spend_between

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import LeaseLost, Store
-from hfwarden.app.ledger import Ledger
-from hfwarden.app.logbook import Logbook, log
+from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.logbook import Logbook, log
 from hfwarden.core.decide import Decision, Verdict, dry_run_entry
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.records import Records
@@ -31,6 +31,7 @@ class Recorder:
         sinks: Callable[[], tuple[str, ...]],
         dry_run: bool,
         on_action: Callable[[str, str], None] | None,
+        fence_fresh_s: float = FENCE_FRESH_S,
     ) -> None:
         self.store = store
         self.logbook = logbook
@@ -40,7 +41,7 @@ class Recorder:
         # (holder, generation) of the lease this process acts under; None: acting without one (tests, tools).
         self.fence: tuple[str, int] | None = None
         self._fence_checked: tuple[tuple[str, int], float] | None = None  # the last check that passed, when
-        self.fence_fresh_s = FENCE_FRESH_S  # the daemon keeps it well below its lease TTL
+        self.fence_fresh_s = fence_fresh_s  # the wiring keeps it well below the lease TTL
         self.monotonic: Callable[[], float] = time.monotonic  # a stall shows here whatever the clock says
         self._fence_lock = threading.Lock()
 

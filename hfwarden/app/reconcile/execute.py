@@ -16,7 +16,7 @@ from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.logs import get_logger
 
-log = get_logger("hfwarden.app.execute")
+log = get_logger("hfwarden.app.execute")  # the name logs have always carried
 # After SIGTERM, actions already under way finish; ones not started after this long wait for the next start.
 SHUTDOWN_GRACE_S = 4.0
 

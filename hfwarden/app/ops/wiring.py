@@ -1,0 +1,80 @@
+"""The one place that builds the Hub adapter and the pass from the settings: the CLI's operations and
+the daemon take their pass from here, so that timeouts, retries, concurrency and the fencing check's
+freshness are set once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
+from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.app.reconcile.record import FENCE_FRESH_S
+from hfwarden.clock import Clock
+from hfwarden.config import Config
+from hfwarden.settings import Settings
+
+
+def build_hub(
+    settings: Settings,
+    cancel: threading.Event,
+    *,
+    clock: Clock,
+    observer: Callable[[str, str], None] | None = None,
+    retry_observer: Callable[[str], None] | None = None,
+) -> Hub:
+    """The Hub adapter as the settings describe it (URLs, timeouts, retries); the observers count calls."""
+    configure_client(
+        endpoints_api_url=settings.endpoints_api_url,
+        hub_url=settings.hub_url,
+        timeout_seconds=settings.http_timeout_seconds,
+    )
+    return Hub(
+        settings.token(),
+        retry=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
+        cancel=cancel,
+        hub_url=settings.hub_url,
+        clock=clock,
+        observer=observer,
+        retry_observer=retry_observer,
+    )
+
+
+def build_pass(
+    settings: Settings,
+    config: Config,
+    store: Store,
+    *,
+    clock: Clock,
+    dry_run: bool,
+    stopping: threading.Event | None = None,
+    on_call: Callable[[str, str], None] | None = None,
+    on_retry: Callable[[str], None] | None = None,
+    on_action: Callable[[str, str], None] | None = None,
+) -> Reconciler:
+    """The pass over `store`, calling the API as the settings say; `stopping` cancels its calls."""
+    cancel = stopping or threading.Event()
+    return Reconciler(
+        config=config,
+        hub=build_hub(settings, cancel, clock=clock, observer=on_call, retry_observer=on_retry),
+        store=store,
+        clock=clock,
+        dry_run=dry_run,
+        max_concurrency=settings.max_concurrency,
+        on_action=on_action,
+        stopping=stopping,
+        # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
+        fence_fresh_s=min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10),
+    )
+
+
+@contextmanager
+def assessing_pass(settings: Settings, config: Config, store: Store, *, clock: Clock) -> Iterator[Reconciler]:
+    """A pass that changes nothing (for `status`, a release's quote, a hold's quote), closed after use."""
+    reconciler = build_pass(settings, config, store, clock=clock, dry_run=True)
+    try:
+        yield reconciler
+    finally:
+        reconciler.close()
