@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from hfwarden import __version__, cli_predict
+from hfwarden import __version__, cli_predict, cli_report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,6 +122,7 @@ def _build_parser() -> _Parser:
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
     cli_predict.add_commands(sub)
+    cli_report.add_command(sub)
     return parser
 
 
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 from hfwarden.sandbox import run_sandbox
 
                 return run_sandbox(seconds=args.seconds)
-            case "backtest" | "recommend":
+            case "backtest" | "recommend" | "report":
                 return int(args.handler(args))
     except ConfigError as exc:
         for problem in exc.problems:

@@ -135,6 +135,8 @@ def _compile(
         protected=spec.protected,
         enforce=spec.enforce,
         drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
+        team=spec.team,
+        labels=tuple(sorted(spec.labels.items())),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from hfwarden.core.rules import ActionKind
 from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+LABEL_KEY = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$"
 
 # Bounds on what one schedule may ask for (README "Validation"). They keep a hostile or mistyped
 # file from costing minutes of CPU or a bill: no Inference Endpoint runs a thousand replicas.
@@ -218,12 +220,24 @@ class EndpointSpec(_Strict):
     thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     drift_after: DriftAfter | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
+    team: str | None = Field(default=None, pattern=NAME, max_length=100, description="who pays, for `report`")
+    labels: dict[str, str] = Field(default_factory=dict, max_length=50, description="free-form, for `report`")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
 
     @field_validator("prewarm_max", "prewarm_default")
     @classmethod
     def _lead(cls, value: str | int | None, info: ValidationInfo) -> str | int | None:
         return check_lead(value, info.field_name)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if not re.match(LABEL_KEY, key):
+                raise ValueError(f"label key {key!r} must match {LABEL_KEY}")
+            if not isinstance(text, str) or len(text) > 200:
+                raise ValueError(f"label {key!r} takes a string of at most 200 characters")
+        return value
 
     @model_validator(mode="after")
     def _named_or_matched(self) -> EndpointSpec:
