@@ -133,6 +133,7 @@ class PassCollector(Collector):
         yield latched_total
         yield from _holds(report)
         yield from _budget_gauges(report)
+        yield from _teams(report)
         saved = GaugeMetricFamily(
             "hfwarden_saved_today_usd",
             "Dollars saved today against the same endpoints always on at their minimum, since hfwarden watched each",
@@ -180,6 +181,23 @@ MONTH_GAUGES: tuple[tuple[str, str, Callable[[MonthPace], float]], ...] = (
     ("hfwarden_budget_month_forecast_usd", "Schedule-aware forecast of the month's spend", lambda m: m.forecast_usd),
     ("hfwarden_budget_allowance_usd", "Today's allowance of a monthly budget", lambda m: m.allowance_usd),
 )
+
+
+def _teams(report: PassReport) -> Iterator[Metric]:
+    """Month to date per team, and each endpoint's team as an info series (join on `endpoint`):
+    the endpoint gauges keep their labels, so existing queries and dashboards are unchanged."""
+    month = GaugeMetricFamily(
+        "hfwarden_team_month_spend_usd", "Spend of a team's endpoints in the UTC month so far", labels=["team"]
+    )
+    for team, spent in report.teams.items():
+        month.add_metric([team], spent)
+    info = GaugeMetricFamily(
+        "hfwarden_endpoint_team_info", "1 per endpoint, labelled with its team", labels=["endpoint", "team"]
+    )
+    for figures in report.endpoints:
+        if figures.team:
+            info.add_metric([figures.endpoint, figures.team], 1.0)
+    yield from (month, info)
 
 
 def _endpoint_gauges(report: PassReport) -> Iterator[Metric]:

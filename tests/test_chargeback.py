@@ -14,13 +14,18 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from huggingface_hub import HfApi
+from prometheus_client import generate_latest
 
 from hfwarden.adapters.store import Store
 from hfwarden.app.views.chargeback import month_report, stored_segments
+from hfwarden.app.views.overview import build_overview
+from hfwarden.app.views.status import status_document
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.core.chargeback import CENT, EndpointCharge, Owner, allot, chargeback
 from hfwarden.core.cost import spend_between
+from hfwarden.metrics import Metrics, PassCollector
+from hfwarden.web.page import render_overview
 from tests.conftest import Factory
 from tests.helpers import create
 from tests.test_budgets_emulator import ground_truth, live
@@ -118,8 +123,11 @@ def test_report_totals_equal_the_ledger_and_the_emulators_bill(
     create(api, "stray", min_replica=1, max_replica=1, instance_type="nvidia-t4")  # nobody's: no team
     clock.set(NOVEMBER + timedelta(hours=3))  # hfwarden's first look: three hours already billed, estimated
     reconciler = warden(TEAMS)
-    live(reconciler, clock, NOVEMBER + timedelta(days=10), tick=1800)
-    reconciler.close()
+    last = live(reconciler, clock, NOVEMBER + timedelta(days=10), tick=1800)
+    page_text = render_overview(build_overview(last, reconciler.config, reconciler.store, now=clock.now()))
+    metrics = Metrics()
+    metrics.registry.register(PassCollector(lambda: last, lambda: None, lambda: 0, lambda: last.started_at))
+    metrics_text = generate_latest(metrics.registry).decode()
 
     store = Store(state_url)
     try:
@@ -140,6 +148,15 @@ def test_report_totals_equal_the_ledger_and_the_emulators_bill(
     assert rows["research"].saved_usd > 0  # paused 13 hours a day
     assert all(r.estimated for r in report.rows)  # each billed before hfwarden's first look
     assert rows["search"].replica_hours > rows["research"].replica_hours
+    # The pass's month to date per team is the report's, on the page, in status and in metrics.
+    teams = {t["team"]: t["month_spent_usd"] for t in status_document(last)["teams"]}
+    assert teams == {
+        "research": pytest.approx(float(rows["research"].cost_usd), abs=0.01),
+        "search": pytest.approx(float(rows["search"].cost_usd), abs=0.01),
+    }
+    assert '<tr data-team="search">' in page_text
+    assert 'hfwarden_team_month_spend_usd{team="research"}' in metrics_text
+    assert 'hfwarden_endpoint_team_info{endpoint="acme/dev-notebook",team="research"} 1.0' in metrics_text
 
 
 def test_report_on_the_command_line_as_csv_and_json(

@@ -286,6 +286,22 @@ FILTER = (
 )
 
 
+def teams_section(teams: Iterable[Mapping[str, Any]]) -> str:
+    """Month to date per team (the UTC month), when endpoints name their teams."""
+    rows = "".join(
+        f'<tr data-team="{_attr(t["team"])}"><th scope="row">{escape(t["team"])}</th>'
+        f'<td data-field="month_spent_usd" data-value="{_attr(t["month_spent_usd"])}">'
+        f'{usd(t["month_spent_usd"])}</td></tr>'
+        for t in teams
+    )
+    if not rows:
+        return ""
+    return (
+        '<section id="teams"><h2>Month to date by team</h2><table class="teams"><thead><tr><th scope="col">team</th>'
+        f'<th scope="col">spent this month</th></tr></thead><tbody>{rows}</tbody></table></section>'
+    )
+
+
 def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS) -> str:
     failed = overview.status["failed"]
     trouble = f'<p class="banner">{len(failed)} failing: {escape(", ".join(sorted(failed)))}</p>' if failed else ""
@@ -298,6 +314,7 @@ def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECOND
         '<a href="api/v1">API</a></p><p id="stale" class="banner" hidden></p></header>'
         f'{FILTER}<main id="content" data-refresh="{refresh_seconds}">{summary(overview.status)}{trouble}'
         f'<section id="budgets"><h2>Budgets today</h2><div class="grid">{budgets}</div></section>'
+        f"{teams_section(overview.status.get('teams') or [])}"
         f'<section id="endpoints"><h2>Endpoints ({len(overview.endpoints)})</h2>{LEGEND}{endpoints}</section>'
         f'<section id="activity"><h2>Latest actions and alerts</h2>{activity_table(overview.activity)}</section>'
         "</main>"

@@ -5,7 +5,8 @@ by core.pacing. Reads only; daily-only budgets pass through untouched."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.ledger import Ledger
@@ -23,13 +24,15 @@ class MonthLedger:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._key: tuple[datetime, date] | None = None
-        self._stored: list[Segment] = []
+        self._day: date | None = None
+        self._stored: dict[datetime, list[Segment]] = {}  # by the `since` they were read from, today
 
     def segments(self, ledger: Ledger, *, since: datetime, day: date) -> dict[str, list[Segment]]:
-        if self._key != (since, day):
-            self._stored, self._key = self.store.segments_since(since), (since, day)
-        by_start = {(s.endpoint, s.start): s for s in self._stored}
+        if self._day != day:
+            self._stored, self._day = {}, day
+        if since not in self._stored:
+            self._stored[since] = self.store.segments_since(since)
+        by_start = {(s.endpoint, s.start): s for s in self._stored[since]}
         for endpoint in ledger.endpoints():
             for segment in ledger.stretches(endpoint):
                 by_start[(segment.endpoint, segment.start)] = segment
@@ -88,3 +91,17 @@ def month_spend(
         spent_usd=before + sum(c.spent_usd for c in today),
         future_usd=sum(c.future_usd for c in today) + later,
     )
+
+
+def team_month(months: MonthLedger, ledger: Ledger, config: Config, now: datetime) -> dict[str, float]:
+    """Month-to-date spend (the UTC month) per team, for the page and metrics; empty when no entry
+    names a team. Endpoints of no team are left out."""
+    if not any(e.team for e in config.timed):
+        return {}
+    start, _ = month_bounds(now.astimezone(UTC).date(), ZoneInfo("UTC"))
+    spent: dict[str, float] = {}
+    for key, own in months.segments(ledger, since=start, day=now.date()).items():
+        schedule = config.endpoint(key)
+        if schedule is not None and schedule.team:
+            spent[schedule.team] = spent.get(schedule.team, 0.0) + spend_between(own, start, now)
+    return dict(sorted(spent.items()))

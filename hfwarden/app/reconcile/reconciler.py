@@ -15,7 +15,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.execute import Executor, Outcome
 from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.app.reconcile.logbook import Logbook
-from hfwarden.app.reconcile.month import MonthLedger, paced_budgets
+from hfwarden.app.reconcile.month import MonthLedger, paced_budgets, team_month
 from hfwarden.app.reconcile.observe import Observer
 from hfwarden.app.reconcile.record import FENCE_FRESH_S, Recorder
 from hfwarden.app.reconcile.report import PassReport
@@ -124,6 +124,7 @@ class Reconciler:
         if not read_only:
             records += self._guard(outcome, report, standing, now)
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)
+        report.teams = team_month(self.months, self.ledger, config, now)
         records += Records(alerts=self.observer.startup_figures(config, report, spend.price_of, now))
         report.alerts = [*records.alerts, *outcome.stop_alerts, *outcome.records.alerts]
         if not read_only:

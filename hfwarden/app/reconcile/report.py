@@ -39,6 +39,7 @@ class PassReport:
     saved_today_usd: float = 0.0
     startups: dict[str, StartupFigures] = field(default_factory=dict)  # start-ups and cold starts per endpoint
     startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
+    teams: dict[str, float] = field(default_factory=dict)  # team -> month-to-date spend (UTC month)
 
     def note(self, decision: Decision) -> None:
         """A decision into the report's lists: failed (with why), satisfied or waiting."""

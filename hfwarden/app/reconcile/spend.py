@@ -44,6 +44,7 @@ class EndpointFigures:
     spent_usd: float
     projected_usd: float
     latched: bool
+    team: str | None = None  # from its entry or the `match:` covering it, for chargeback
 
 
 class SpendView:
@@ -143,6 +144,7 @@ class SpendView:
                     spent_usd=spent,
                     projected_usd=spent + future,
                     latched=key in latched,
+                    team=schedule.team if schedule else None,
                 )
             )
         return figures, max(0.0, saved)

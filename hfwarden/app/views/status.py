@@ -62,6 +62,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "spent_usd": None if why else json_money(e.spent_usd),
                 "projected_usd": None if why else json_money(e.projected_usd),
                 "latched": e.latched,
+                "team": e.team,
                 **({"unobservable": why} if why else {}),
                 **startup_fields(report, e.endpoint),
             }
@@ -84,6 +85,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
     return {
         "as_of": report.started_at.isoformat(),
         "endpoints": endpoints,
+        "teams": [{"team": t, "month_spent_usd": json_money(usd)} for t, usd in report.teams.items()],
         "budgets": budgets,
         "holds": [hold_document(h) for _, h in sorted(report.holds.items())],
         "caps": [
