@@ -328,6 +328,7 @@ class _Loading:
         self.alerts = AlertTargets(
             slack_webhook_url=SecretStr(spec.alerts.slack.webhook_url) if spec.alerts.slack else None,
             webhooks=tuple(Webhook(w.name, SecretStr(w.url), SecretStr(w.secret)) for w in spec.alerts.webhooks),
+            apprise_urls=tuple(SecretStr(url) for url in spec.alerts.apprise.urls) if spec.alerts.apprise else (),
         )
 
 

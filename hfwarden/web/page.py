@@ -291,7 +291,7 @@ def teams_section(teams: Iterable[Mapping[str, Any]]) -> str:
     rows = "".join(
         f'<tr data-team="{_attr(t["team"])}"><th scope="row">{escape(t["team"])}</th>'
         f'<td data-field="month_spent_usd" data-value="{_attr(t["month_spent_usd"])}">'
-        f'{usd(t["month_spent_usd"])}</td></tr>'
+        f"{usd(t['month_spent_usd'])}</td></tr>"
         for t in teams
     )
     if not rows:
