@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, StrictInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from hfwarden.config.models import MAX_REPLICAS, NAME, Price, Replicas, Zone, _Strict
+from hfwarden.core.anomaly import AnomalyRule
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.ladder import Basis, LadderStep, StepAction
+from hfwarden.core.windows import parse_duration_minutes
 
 
 class ScopeSpec(_Strict):
@@ -50,6 +53,30 @@ class ThresholdSpec(_Strict):
     @classmethod
     def _yaml_on(cls, data: Any) -> Any:
         return _yaml_on_key(data)
+
+
+class AnomalySpec(_Strict):
+    """`anomaly: {factor: 2, for: 30m}`: alert when the spend rate stays above factor × its usual level
+    for the hour of the week (learnt from two weeks of ledger and more) for that long."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    factor: Price = Field(default=2.0, gt=1, le=100)
+    sustained: str | int = Field(default="30m", alias="for")
+    min_usd_per_hour: Price = Field(default=0.0, ge=0)
+
+    @field_validator("sustained")
+    @classmethod
+    def _duration(cls, value: str | int) -> str | int:
+        minutes = parse_duration_minutes(value)
+        if not 5 <= minutes <= 24 * 60:
+            raise ValueError(f"anomaly for: {value!r} must be between 5m and 24h")
+        return value
+
+    def rule(self) -> AnomalyRule:
+        return AnomalyRule(
+            self.factor, timedelta(minutes=parse_duration_minutes(self.sustained)), self.min_usd_per_hour
+        )
 
 
 class LadderStepSpec(_Strict):
@@ -93,6 +120,7 @@ class BudgetSpec(_Strict):
     conservative: bool = False
     thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     steps: list[LadderStepSpec] | None = Field(default=None, min_length=1, max_length=20)
+    anomaly: AnomalySpec | None = None
 
     @model_validator(mode="after")
     def _steps_or_on_breach(self) -> BudgetSpec:
@@ -146,6 +174,7 @@ def budget_from_spec(spec: BudgetSpec) -> Budget:
             )
         ),
         thrash_wakes_per_hour=spec.thrash_wakes_per_hour,
+        anomaly=spec.anomaly.rule() if spec.anomaly else None,
     )
 
 

@@ -27,6 +27,7 @@ class AlertKind(StrEnum):
     STATE_LOST = "state_lost"
     NOT_READY = "not_ready"
     THRASH = "thrash"
+    SPEND_ANOMALY = "spend_anomaly"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.anomaly import AnomalyRule
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars
 from hfwarden.core.ladder import (
@@ -76,6 +77,7 @@ class Budget:
     daily_given: bool = True
     month_alert_at: tuple[float, ...] = ()  # thresholds `on: month`: fractions of monthly_usd
     month: MonthPace | None = None  # set by core.pacing.pace for the pass
+    anomaly: AnomalyRule | None = None  # `spend_anomaly` detection (core/anomaly.py), off without it
 
     def day_of(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()

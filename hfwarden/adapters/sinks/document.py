@@ -31,6 +31,7 @@ TITLES = {
     AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
     AlertKind.NOT_READY: "Endpoint not running at its ready-by time",
     AlertKind.THRASH: "Endpoint thrashing through cold starts",
+    AlertKind.SPEND_ANOMALY: "Spend well above its usual level",
 }
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from hfwarden.adapters.hub import Hub
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile.anomalies import watch_anomalies
 from hfwarden.app.reconcile.execute import Executor, Outcome
 from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.app.reconcile.logbook import Logbook
@@ -120,7 +121,8 @@ class Reconciler:
         budgets = paced_budgets(self.months, spend, config, costs, report.observations, now)  # monthly: allowance
         outcome = evaluate(budgets, costs, now=now, ladder=self.store.ladder_marks())
         report.budgets = outcome.statuses
-        records += Records(alerts=outcome.notices)
+        report.anomalies, anomalies = watch_anomalies(self.months, self.ledger, budgets, now)
+        records += Records(alerts=(*outcome.notices, *anomalies))
         if not read_only:
             records += self._guard(outcome, report, standing, now)
         report.endpoints, report.saved_today_usd = spend.figures(config, report.observations, report.latched, now)

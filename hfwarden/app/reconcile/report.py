@@ -8,6 +8,7 @@ from datetime import datetime
 from hfwarden.app.reconcile.spend import EndpointFigures
 from hfwarden.app.reconcile.startups import StartupFigures
 from hfwarden.core.alerts import Alert
+from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.decide import Decision, Verdict
 from hfwarden.core.endpoints import Observation
@@ -40,6 +41,7 @@ class PassReport:
     startups: dict[str, StartupFigures] = field(default_factory=dict)  # start-ups and cold starts per endpoint
     startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
     teams: dict[str, float] = field(default_factory=dict)  # team -> month-to-date spend (UTC month)
+    anomalies: dict[str, AnomalyStatus] = field(default_factory=dict)  # budget -> its spend-anomaly detector
 
     def note(self, decision: Decision) -> None:
         """A decision into the report's lists: failed (with why), satisfied or waiting."""

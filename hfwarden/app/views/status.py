@@ -12,6 +12,7 @@ from typing import Any
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import EndpointFigures
 from hfwarden.app.views.plan import ladder_step, ladder_text
+from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars, json_money
@@ -79,6 +80,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "headroom_usd": None if blind else json_money(b.headroom_usd),
                 "step": ladder_step(b.budget.steps, b.step),
                 **month_fields(b.budget.month),
+                "anomaly": anomaly_field(report.anomalies.get(b.budget.name)),
                 **({"unobserved": blind} if blind else {}),
             }
         )
@@ -122,6 +124,7 @@ def status_lines(report: PassReport) -> list[str]:
         blind = unobserved_in(report, b)
         head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {dollars(b.spent_usd)}, "
         ladder = ladder_text(b.budget.steps, b.step) + month_text(b.budget.month)
+        ladder += anomaly_text(report.anomalies.get(b.budget.name))
         if blind:
             lines.append(head + f"projected and headroom UNKNOWN: {', '.join(blind)} not observed" + ladder)
         else:
@@ -137,6 +140,34 @@ def month_fields(month: MonthPace | None) -> dict[str, float | None]:
         "month_forecast_usd": json_money(month.forecast_usd) if month else None,
         "allowance_usd": json_money(month.allowance_usd) if month else None,
     }
+
+
+def anomaly_field(status: AnomalyStatus | None) -> dict[str, Any] | None:
+    """A budget's spend-anomaly detector (null when it has no `anomaly:`); `starts_at` while learning."""
+    if status is None:
+        return None
+    return {
+        "state": status.state,
+        "starts_at": status.starts_at.isoformat() if status.starts_at else None,
+        "rate_usd_per_hour": json_money(status.rate_usd_per_hour),
+        "baseline_usd_per_hour": json_money(status.baseline_usd_per_hour),
+        "since": status.since.isoformat() if status.since else None,
+        "endpoints": [{"endpoint": k, "excess_usd_per_hour": json_money(v)} for k, v in status.endpoints],
+    }
+
+
+def anomaly_text(status: AnomalyStatus | None) -> str:
+    if status is None:
+        return ""
+    if status.state == "learning" and status.starts_at is not None:
+        return f"; anomaly detection starts {status.starts_at:%Y-%m-%d %H:%M %Z} (two weeks of ledger)"
+    if status.state == "anomalous" and status.since is not None:
+        names = ", ".join(k for k, _ in status.endpoints) or "no single endpoint"
+        return (
+            f"; SPEND ANOMALY since {status.since:%Y-%m-%d %H:%M %Z}: {dollars(status.rate_usd_per_hour)}/h against "
+            f"a usual {dollars(status.baseline_usd_per_hour)}/h ({names})"
+        )
+    return f"; spend {dollars(status.rate_usd_per_hour)}/h, usually {dollars(status.baseline_usd_per_hour)}/h now"
 
 
 def month_text(month: MonthPace | None) -> str:
