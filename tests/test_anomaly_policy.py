@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.anomaly import AnomalyRule, anomaly_alert, learn, watch
 from hfwarden.core.cost import Segment
@@ -90,3 +92,19 @@ def test_a_rate_below_the_factor_is_no_anomaly() -> None:
     segments["acme/b"] = history("acme/b", change + timedelta(hours=2), peak=1)
     status = watch(RULE, UTC_ZONE, segments, now=change + timedelta(hours=2), history_start=START)
     assert status.state == "watching"  # $3/h against $2/h: 1.5 times, under the factor of 2
+
+
+def test_the_anomaly_key_of_a_budget(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("version: 1\nendpoints: []\nbudgets:\n  - {name: b, daily_usd: 9, anomaly: {factor: 3, for: 1h}}\n")
+    (budget,) = load_config([path]).budgets
+    assert budget.anomaly == AnomalyRule(3.0, timedelta(hours=1), 0.0)
+    path.write_text("version: 1\nendpoints: []\nbudgets:\n  - {name: b, daily_usd: 9, anomaly: {}}\n")
+    (budget,) = load_config([path]).budgets
+    assert budget.anomaly == RULE  # factor 2 for 30m
+    path.write_text("version: 1\nendpoints: []\nbudgets:\n  - {name: b, daily_usd: 9, anomaly: {for: 1m, factor: 1}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config([path])
+    found = " / ".join(str(p) for p in caught.value.problems)
+    assert "between 5m and 24h" in found
+    assert "greater than 1" in found
