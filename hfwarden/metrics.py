@@ -134,6 +134,7 @@ class PassCollector(Collector):
         yield from _holds(report)
         yield from _budget_gauges(report)
         yield from _teams(report)
+        yield from _anomalies(report)
         saved = GaugeMetricFamily(
             "hfwarden_saved_today_usd",
             "Dollars saved today against the same endpoints always on at their minimum, since hfwarden watched each",
@@ -181,6 +182,23 @@ MONTH_GAUGES: tuple[tuple[str, str, Callable[[MonthPace], float]], ...] = (
     ("hfwarden_budget_month_forecast_usd", "Schedule-aware forecast of the month's spend", lambda m: m.forecast_usd),
     ("hfwarden_budget_allowance_usd", "Today's allowance of a monthly budget", lambda m: m.allowance_usd),
 )
+
+
+def _anomalies(report: PassReport) -> Iterator[Metric]:
+    """Each budget's spend-anomaly detector: 1 while anomalous, and the usual rate for this hour of the week."""
+    anomalous = GaugeMetricFamily(
+        "hfwarden_budget_spend_anomaly", "1 while a budget's spend rate is anomalous (spend_anomaly)", labels=["budget"]
+    )
+    baseline = GaugeMetricFamily(
+        "hfwarden_budget_spend_baseline_usd_per_hour",
+        "A budget's usual spend rate for this hour of the week (after two weeks of ledger)",
+        labels=["budget"],
+    )
+    for name, status in sorted(report.anomalies.items()):
+        anomalous.add_metric([name], 1.0 if status.state == "anomalous" else 0.0)
+        if status.state != "learning":
+            baseline.add_metric([name], status.baseline_usd_per_hour)
+    yield from (anomalous, baseline)
 
 
 def _teams(report: PassReport) -> Iterator[Metric]:

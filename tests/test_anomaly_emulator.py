@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import HfApi
+from prometheus_client import generate_latest
 
 from hfwarden.adapters.store import Store
+from hfwarden.app.views.overview import build_overview
 from hfwarden.app.views.status import status_document
 from hfwarden.clock import ManualClock
+from hfwarden.metrics import Metrics, PassCollector
+from hfwarden.web.page import render_overview
 from tests.conftest import Factory
 from tests.helpers import create
 from tests.test_budgets_emulator import live
@@ -91,3 +95,10 @@ def test_a_doubled_rate_under_budget_fires_once_and_the_weekly_peak_does_not(
     assert raised.startswith("spend_anomaly|team:2026-11-17T14:")
     (alert,) = [a for a in report.alerts if a.kind.value == "spend_anomaly"]
     assert "driven by acme/quiet" in alert.message
+    page = render_overview(build_overview(report, reconciler.config, reconciler.store, now=clock.now()))
+    assert 'data-anomaly="anomalous"' in page
+    metrics = Metrics()
+    metrics.registry.register(PassCollector(lambda: report, lambda: None, lambda: 0, lambda: report.started_at))
+    text = generate_latest(metrics.registry).decode()
+    assert 'hfwarden_budget_spend_anomaly{budget="team"} 1.0' in text
+    assert 'hfwarden_budget_spend_baseline_usd_per_hour{budget="team"} 1.6' in text

@@ -103,8 +103,27 @@ def budget_card(view: BudgetView) -> str:
         f'<dl class="figures">{_figure("daily", "daily_usd", f["daily_usd"])}'
         f"{_figure('spent', 'spent_usd', f['spent_usd'])}{_figure('projected', 'projected_usd', f['projected_usd'])}"
         f"{_figure('headroom', 'headroom_usd', f['headroom_usd'])}</dl>"
-        f'<p class="zone">day: midnight to midnight {escape(view.zone)}</p>{_month(f)}{stopped}</article>'
+        f'<p class="zone">day: midnight to midnight {escape(view.zone)}</p>{_month(f)}{_anomaly(f)}{stopped}</article>'
     )
+
+
+def _anomaly(f: Mapping[str, Any]) -> str:
+    """The budget's spend-anomaly detector, when it has one: when it starts, or the episode under way."""
+    anomaly = f.get("anomaly")
+    if not anomaly:
+        return ""
+    if anomaly["state"] == "learning":
+        return (
+            f'<p class="zone" data-anomaly="learning">anomaly detection starts {escape(anomaly["starts_at"][:16])}</p>'
+        )
+    if anomaly["state"] == "anomalous":
+        names = ", ".join(e["endpoint"] for e in anomaly["endpoints"]) or "no single endpoint"
+        return (
+            f'<p class="reason" data-anomaly="anomalous">spend anomaly since {escape(anomaly["since"][:16])}: '
+            f"{usd(anomaly['rate_usd_per_hour'])}/h, usually {usd(anomaly['baseline_usd_per_hour'])}/h "
+            f"({escape(names)})</p>"
+        )
+    return ""
 
 
 def _month(f: Mapping[str, Any]) -> str:
