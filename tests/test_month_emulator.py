@@ -9,7 +9,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from hfwarden.app.views.status import status_document
+from hfwarden.app.views.status import status_document, status_lines
 from hfwarden.clock import ManualClock
 from tests.conftest import Factory
 from tests.helpers import billed_usd, create
@@ -74,6 +74,10 @@ def test_a_spend_heavy_first_week_shrinks_the_allowance_until_the_guard_pauses_a
     truth = billed_usd(control, "burner")
     assert budget["month_spent_usd"] == pytest.approx(truth, rel=0.005)
     assert budget["month_forecast_usd"] == pytest.approx(truth + 24 * 19.2, rel=0.005)  # before the pause
+    (line,) = [x for x in status_lines(report) if x.startswith("budget team:")]
+    assert "month $115.2" in line
+    assert "today's allowance $9.3" in line
+    assert "(24 days left)" in line
     clock.advance(120)
     (after,) = status_document(reconciler.run_pass())["budgets"]
     assert after["month_forecast_usd"] == pytest.approx(billed_usd(control, "burner"), rel=0.005)  # paused

@@ -165,3 +165,24 @@ def test_a_monthly_budget_loads_with_its_month_thresholds_apart(tmp_path: Path) 
     assert (loaded.monthly_usd, loaded.daily_given, loaded.daily_usd) == (3000.0, False, 3000.0)
     assert (loaded.alert_at, loaded.month_alert_at) == ((0.8, 1.0), (0.9,))
     assert loaded.steps[0].on == Basis.MONTH
+
+
+def test_plan_shows_a_monthly_budgets_even_share_and_what_the_schedules_cost_in_the_month(tmp_path: Path) -> None:
+    from hfwarden.adapters.prices import PriceBook
+    from hfwarden.app.views.plan import plan_day, plan_document
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "version: 1\nendpoints:\n"
+        "  - {namespace: acme, name: chat, instance: aws/us-east-1/nvidia-l4/x1,"
+        " schedule: [{cron: '0 9 * * *', action: resume}, {cron: '0 17 * * *', action: pause}]}\n"
+        "budgets:\n  - {name: m, monthly_usd: 300, timezone: UTC}\n  - {name: d, daily_usd: 9}\n"
+    )
+    config = load_config([path])
+    prices = PriceBook(store=None, overrides={"aws/us-east-1/nvidia-l4/x1": 1.0})
+    plan = plan_day(config, prices=prices, last_prices={}, day=date(2026, 11, 10), now=NOON)
+    monthly, daily = plan_document(plan)["budgets"]
+    assert monthly["monthly_usd"] == 300.0
+    assert monthly["allowance_usd"] == monthly["daily_usd"] == 10.0  # 300 over November's 30 days
+    assert monthly["month_forecast_usd"] == 30 * 8.0  # eight hours a day at $1/h
+    assert "monthly_usd" not in daily  # a daily budget's plan is as before
