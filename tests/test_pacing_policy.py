@@ -186,3 +186,9 @@ def test_plan_shows_a_monthly_budgets_even_share_and_what_the_schedules_cost_in_
     assert monthly["allowance_usd"] == monthly["daily_usd"] == 10.0  # 300 over November's 30 days
     assert monthly["month_forecast_usd"] == 30 * 8.0  # eight hours a day at $1/h
     assert "monthly_usd" not in daily  # a daily budget's plan is as before
+
+
+def test_a_guard_stop_of_a_paced_budget_names_todays_allowance() -> None:
+    paced = pace(budget(), MonthSpend(2900.0, 2900.0, 50.0), now=NOON)  # $100 left over 11 days: $9.09
+    (stop,) = evaluate([paced], {"team": [burner(0.0, 24.0)]}, now=NOON).stops
+    assert "projected $24.00 passes today's allowance $9.09" in stop.reason

@@ -335,7 +335,7 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
     budget = status.budget
     candidates = _candidates(in_scope)
     if status.spent_usd >= budget.daily_usd:
-        return candidates, f"spent {dollars(status.spent_usd)} reached the daily budget {dollars(budget.daily_usd)}"
+        return candidates, f"spent {dollars(status.spent_usd)} reached {_limit(budget)} {dollars(budget.daily_usd)}"
     if status.projected_usd <= budget.daily_usd:
         return [], ""
     chosen = []
@@ -345,7 +345,14 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
             break
         chosen.append(cost)
         remaining -= cost.future_usd
-    return chosen, f"projected {dollars(status.projected_usd)} passes the daily budget {dollars(budget.daily_usd)}"
+    return chosen, f"projected {dollars(status.projected_usd)} passes {_limit(budget)} {dollars(budget.daily_usd)}"
+
+
+def _limit(budget: Budget) -> str:
+    """What the day's limit is called: a monthly budget's is today's allowance (or its daily cap)."""
+    if budget.month is not None and not (budget.daily_given and budget.daily_usd < budget.month.allowance_usd):
+        return "today's allowance"
+    return "the daily budget"
 
 
 def evaluate(
