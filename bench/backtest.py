@@ -26,7 +26,7 @@ from hfwarden.adapters.trace import Trace, read_trace  # noqa: E402
 from hfwarden.app.backtest import Backtest, Policy, Setup, run_backtest  # noqa: E402
 from hfwarden.app.recommend import learn, split, zone_of  # noqa: E402
 from hfwarden.core.platform.autoscaling import ReplicaModel  # noqa: E402
-from tests import traces  # noqa: E402
+from tests.support import traces  # noqa: E402
 
 NASA = REPO.parent / "shared" / "data" / "nasa-http-1995-requests-per-minute.csv.gz"
 PRICE = 0.8  # aws/us-east-1/nvidia-l4/x1

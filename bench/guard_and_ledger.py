@@ -31,7 +31,7 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.emulator.world import Timings
-from tests.helpers import create
+from tests.support.helpers import create
 from tests.test_budgets_emulator import BUSY_DAY, live
 
 MIDNIGHT = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)

@@ -34,7 +34,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
 from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.core.platform.billing import exact_usd
-from tests.postgres import fresh_database, postgres_server
+from tests.support.postgres import fresh_database, postgres_server
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -15,10 +15,10 @@ from prometheus_client.registry import Collector
 
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import EndpointFigures
-from hfwarden.app.reconcile.startups import StartupFigures
+from hfwarden.app.reconcile.startup_figures import StartupFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import EndpointState
-from hfwarden.core.pacing import MonthPace
+from hfwarden.core.months import MonthPace
 
 
 class Metrics:

@@ -18,6 +18,10 @@ from hfwarden.clock import ManualClock
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.emulator.world import Timings
 
+# Fixtures several test modules use, kept in tests/support/ and offered to every test from here.
+from tests.support.process import live_emulator  # noqa: F401
+from tests.support.web import daemon, live  # noqa: F401
+
 # A Monday, 08:00 UTC: fixed so that every test sees the same day.
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 TIMINGS = Timings(pending_seconds=10, init_seconds=60, update_seconds=30, replica_capacity_rpm=60)
@@ -81,7 +85,7 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL for the whole session."""
-    from tests.postgres import postgres_server
+    from tests.support.postgres import postgres_server
 
     with postgres_server() as url:
         yield url

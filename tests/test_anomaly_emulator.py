@@ -17,8 +17,8 @@ from hfwarden.clock import ManualClock
 from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.web.page import render_overview
 from tests.conftest import Factory
-from tests.helpers import create
-from tests.test_budgets_emulator import live
+from tests.support.helpers import create
+from tests.support.passes import live
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

@@ -27,7 +27,7 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import ConfigError, load_config
 from hfwarden.config.values import AlertTargets
 from hfwarden.core.alerts import Alert, AlertKind
-from tests.test_alerts import NOW
+from tests.support.alerts import NOW
 
 PASSWORD = "pw-Zq81-not-for-logs"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import tests.test_boundaries as boundaries
 from hfwarden.adapters.trace import Trace, TraceError, read_trace
 from hfwarden.app.backtest import Policy, Setup, run_backtest
 from hfwarden.app.backtest_report import render_report
@@ -18,6 +17,7 @@ from hfwarden.cli import main
 from hfwarden.config import load_config
 from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.rules import EndpointSchedule
+from tests.support.purity import CORE, assert_imports_no_io, assert_never_reads_the_clock
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, 00:00 UTC
 PARIS_WINTER = timezone(timedelta(hours=1))
@@ -198,7 +198,7 @@ def test_cli_from_to_cut_the_trace_in_its_own_offset(tmp_path: Path, capsys: pyt
     assert document["minutes"] == document["requests"] == 1440
 
 
-@pytest.mark.parametrize("path", sorted((boundaries.POLICY / "platform").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((CORE / "platform").glob("*.py")), ids=lambda p: p.name)
 def test_the_platform_model_is_pure_core(path: Path) -> None:
-    boundaries.test_policy_imports_no_io(path)
-    boundaries.test_policy_never_reads_the_clock(path)
+    assert_imports_no_io(path)
+    assert_never_reads_the_clock(path)

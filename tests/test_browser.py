@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from hfwarden.core.formats import dollars as usd
-from tests.browser import Browser, chromium, find_browser
-from tests.page_world import World, page_world
+from tests.support.browser import Browser, chromium, find_browser
+from tests.support.page_world import World, page_world
 
 NOW_LINE = """
 const line = document.querySelector('[data-endpoint="acme/chat"] .now');

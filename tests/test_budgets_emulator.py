@@ -12,18 +12,14 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile.reconciler import Reconciler
-from hfwarden.app.reconcile.report import PassReport
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
-from hfwarden.core.endpoints import EndpointState
-from hfwarden.core.rules import next_transition
 from tests.conftest import Factory
-from tests.helpers import create
-from tests.postgres import fresh_database
+from tests.support.helpers import create
+from tests.support.passes import GUARDED, live, states
+from tests.support.postgres import fresh_database
 
 MIDNIGHT = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
-MOVING = {EndpointState.PENDING, EndpointState.INITIALIZING, EndpointState.UPDATING}
 
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
@@ -40,21 +36,6 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if getattr(request, "param", "sqlite") == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
     return fresh_database(request.getfixturevalue("postgres_url"))
-
-
-def live(
-    reconciler: Reconciler, clock: ManualClock, until: datetime, tick: float = 30, follow_up: float = 5
-) -> PassReport:
-    """Run passes as the daemon would: every tick, and every few seconds while something is moving."""
-    report = reconciler.run_pass()
-    while clock.now() < until:
-        now = clock.now()
-        moving = any(o.state in MOVING for o in report.observations.values())
-        step = timedelta(seconds=follow_up if moving else tick)
-        fires = [t.at for e in reconciler.config.endpoints if (t := next_transition(e, now)) is not None]
-        clock.set(min([now + step, until, *fires]))
-        report = reconciler.run_pass()
-    return report
 
 
 def ground_truth(control: httpx.Client) -> dict[str, float]:
@@ -96,25 +77,6 @@ def test_ledger_matches_ground_truth_over_an_emulated_day(
     total = sum(reconciler.ledger.spent(e, MIDNIGHT, end) for e in truth)
     assert total == pytest.approx(sum(truth.values()), rel=0.005)
     assert sum(truth.values()) > 30  # a real day's bill, not a rounding error
-
-
-GUARDED = """
-version: 1
-timezone: UTC
-endpoints:
-  - {namespace: acme, name: cheap-important, priority: 10}
-  - {namespace: acme, name: big-burner, priority: 0}
-  - {namespace: acme, name: untouchable, protected: true}
-budgets:
-  - name: prod
-    daily_usd: 40
-    timezone: America/New_York
-    scope: {namespace: acme}
-"""
-
-
-def states(api: HfApi) -> dict[str, str]:
-    return {e.name: e.status for e in api.list_inference_endpoints(namespace="acme")}
 
 
 def test_a_breach_pauses_the_right_endpoints_within_one_pass_and_the_bill_stops(

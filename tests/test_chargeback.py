@@ -27,10 +27,18 @@ from hfwarden.core.cost import spend_between
 from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.web.page import render_overview
 from tests.conftest import Factory
-from tests.helpers import create
-from tests.test_budgets_emulator import ground_truth, live
+from tests.support.helpers import create
+from tests.support.passes import live
 
 NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def ground_truth(control: httpx.Client) -> dict[str, float]:
+    """The emulator's bill per endpoint."""
+    rows = control.get("/_emulator/billing").json()["endpoints"]
+    return {f"{r['namespace']}/{r['name']}": r["usd"] for r in rows}
+
+
 UTC_ZONE = ZoneInfo("UTC")
 
 

@@ -19,8 +19,8 @@ from hfwarden.adapters.store import Store
 from hfwarden.clock import ManualClock
 from hfwarden.config.loader import AlertTargets
 from hfwarden.core.alerts import Alert, AlertKind
-from tests.postgres import fresh_database
-from tests.test_alerts import HOOK, NOW, SLACK, TARGETS, deliverer, enqueue
+from tests.support.alerts import HOOK, NOW, SLACK, TARGETS, deliverer, enqueue
+from tests.support.postgres import fresh_database
 
 # Bounded waits on the delivery threads: a safety net for a broken build, never a measure of time.
 SAFETY_S = 10.0

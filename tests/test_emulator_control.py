@@ -14,7 +14,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from hfwarden.emulator.server import Emulator, EmulatorError, load_seed
-from tests.helpers import create
+from tests.support.helpers import create
 
 
 def test_injected_errors_raise_client_errors(api: HfApi, control: httpx.Client) -> None:

@@ -18,7 +18,7 @@ from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.clock import ManualClock
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, SeedEndpoint
 from tests.conftest import START, TIMINGS
-from tests.helpers import advance, create
+from tests.support.helpers import advance, create
 
 L4_X1 = "aws-us-east-1-nvidia-l4-x1"
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}

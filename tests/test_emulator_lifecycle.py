@@ -8,7 +8,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from tests.helpers import advance, billed_usd, create, replica_seconds
+from tests.support.helpers import advance, billed_usd, create, replica_seconds
 
 L4_PER_SECOND = 0.8 / 3600
 L4_PER_MINUTE = 0.8 / 60

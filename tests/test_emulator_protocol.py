@@ -8,7 +8,7 @@ from huggingface_hub import HfApi, InferenceEndpoint, InferenceEndpointHardware
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 
 from hfwarden.emulator.server import Emulator
-from tests.helpers import advance, create
+from tests.support.helpers import advance, create
 
 
 def test_every_route_answers_what_the_client_parses(api: HfApi, control: httpx.Client) -> None:

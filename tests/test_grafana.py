@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hfwarden.daemon import Daemon
-from tests.test_web import daemon, eventually, live  # noqa: F401  (the daemon against the emulator, as there)
+from tests.support.web import eventually
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "deploy" / "grafana" / "hfwarden.json"
 HISTOGRAM_SERIES = ("_bucket", "_sum", "_count")
@@ -73,7 +73,7 @@ def grid_cells(position: dict[str, int]) -> list[tuple[int, int]]:
     return [(column, row) for column in range(x, x + w) for row in range(y, y + h)]
 
 
-def test_every_metric_the_dashboard_queries_is_exported(daemon: Daemon) -> None:  # noqa: F811
+def test_every_metric_the_dashboard_queries_is_exported(daemon: Daemon) -> None:
     eventually(lambda: daemon.passes >= 1)  # a pass done: the per-budget and per-endpoint families exist
     assert daemon.http is not None
     scraped = exported(httpx.get(f"{daemon.http.base_url}/metrics").text)

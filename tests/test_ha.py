@@ -19,8 +19,8 @@ from hfwarden.core.platform.billing import exact_usd
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
 from tests.conftest import WebhookReceiver
-from tests.postgres import fresh_database
-from tests.test_daemon import TOKEN, Running, env_for
+from tests.support.postgres import fresh_database
+from tests.support.process import TOKEN, Running, env_for
 
 ENDPOINTS = [f"ep-{i:02d}" for i in range(8)]
 PAUSED_BY_SCHEDULE = ENDPOINTS[:4]  # the rest keep running (and billing) through the takeover

@@ -22,7 +22,7 @@ from hfwarden.core.cost import billed_since
 from hfwarden.core.endpoints import Observation
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.metrics import PassCollector
-from tests.helpers import advance, billed_usd, create
+from tests.support.helpers import advance, billed_usd, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, func, insert, inspect, select, text
 
 from hfwarden.adapters.store import Store, migrate
 from hfwarden.adapters.store.tables import metadata
-from tests import schema_v0
-from tests.postgres import fresh_database
+from tests.support import schema_v0
+from tests.support.postgres import fresh_database
 
 T = datetime(2026, 1, 5, 12, 0, tzinfo=UTC).replace(tzinfo=None)  # naive UTC, as the release stored it
 ROWS: dict[str, list[dict[str, Any]]] = {

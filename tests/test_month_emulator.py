@@ -12,8 +12,8 @@ from huggingface_hub import HfApi
 from hfwarden.app.views.status import status_document, status_lines
 from hfwarden.clock import ManualClock
 from tests.conftest import Factory
-from tests.helpers import billed_usd, create
-from tests.test_budgets_emulator import live
+from tests.support.helpers import billed_usd, create
+from tests.support.passes import live
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

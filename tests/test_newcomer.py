@@ -19,7 +19,7 @@ import pytest
 
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
-from tests.test_daemon import TOKEN, Running, env_for, hfwarden
+from tests.support.process import TOKEN, Running, env_for, hfwarden
 
 SCHEDULES = Path(__file__).resolve().parent.parent / "schedules"
 SEEDS = [

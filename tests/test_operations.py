@@ -15,9 +15,9 @@ from hfwarden.adapters.store import Store
 from hfwarden.app.ops.operations import assess, run_once
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.settings import Settings
-from tests.helpers import advance, create
+from hfwarden.emulator.server import Emulator
+from tests.support.helpers import advance, create
+from tests.support.settings import settings_for
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 
@@ -30,17 +30,6 @@ alerts:
   webhooks:
     - {{name: ops, url: "{HOOK}", secret: a-long-enough-test-secret}}
 """
-
-
-def settings_for(emulator: Emulator, tmp_path: Path, **extra: object) -> Settings:
-    values: dict[str, object] = {
-        "hf_token": DEFAULT_TOKEN,
-        "endpoints_api_url": emulator.api_url,
-        "hub_url": emulator.base_url,
-        "state_dir": tmp_path / "state",
-        "max_attempts": 1,
-    }
-    return Settings(**(values | extra))  # type: ignore[arg-type]
 
 
 def config_at(tmp_path: Path, text: str = CONFIG) -> Path:

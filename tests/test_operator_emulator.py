@@ -25,7 +25,7 @@ from hfwarden.core.records import Hold, HoldState
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
 from tests.conftest import START, Factory
-from tests.helpers import advance, create
+from tests.support.helpers import advance, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

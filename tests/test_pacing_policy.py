@@ -13,7 +13,8 @@ from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.budget import Budget, EndpointCost, evaluate
 from hfwarden.core.ladder import Basis, LadderStep, StepAction
-from hfwarden.core.pacing import MonthSpend, allowance, days_left, month_bounds, pace
+from hfwarden.core.months import days_left, month_bounds
+from hfwarden.core.pacing import MonthSpend, allowance, pace
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

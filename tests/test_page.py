@@ -31,9 +31,9 @@ from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource, build_app
 from hfwarden.web.probes import Liveness
 from tests.conftest import START
-from tests.page_world import TOKEN, UI_TOKEN, World, page_world
-from tests.test_daemon import TOKEN as HF_TOKEN
-from tests.test_daemon import Running, env_for
+from tests.support.page_world import TOKEN, UI_TOKEN, World, page_world
+from tests.support.process import TOKEN as HF_TOKEN
+from tests.support.process import Running, env_for
 
 
 @pytest.fixture

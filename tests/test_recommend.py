@@ -20,7 +20,7 @@ from hfwarden.core.cost import Segment
 from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.predict import compress_days
 from hfwarden.core.rules import ActionKind, EndpointSchedule, latest_transition
-from tests import traces
+from tests.support import traces
 
 PARIS = ZoneInfo("Europe/Paris")
 INSTANCE = "aws/us-east-1/nvidia-l4/x1"  # $0.80 an hour in the built-in table

@@ -17,7 +17,7 @@ from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from tests.helpers import advance, create
+from tests.support.helpers import advance, create
 
 # Monday 2026-01-05 08:50 Paris time.
 START = datetime(2026, 1, 5, 7, 50, tzinfo=UTC)

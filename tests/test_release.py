@@ -22,10 +22,10 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
-from tests.helpers import advance, create
-from tests.test_budgets_emulator import GUARDED as GUARDED_BUDGET
-from tests.test_budgets_emulator import states
-from tests.test_operations import settings_for
+from tests.support.helpers import advance, create
+from tests.support.passes import GUARDED as GUARDED_BUDGET
+from tests.support.passes import states
+from tests.support.settings import settings_for
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.app.reconcile.startups import thrash_wakes
+from hfwarden.app.reconcile.startup_figures import thrash_wakes
 from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.coldstarts import cold_starts, hour_ranges, thrash_alert

@@ -18,8 +18,8 @@ from hfwarden.core.alerts import AlertKind
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.emulator.world import Timings
 from tests.conftest import Factory
-from tests.helpers import create
-from tests.test_budgets_emulator import live
+from tests.support.helpers import create
+from tests.support.passes import live
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 

@@ -11,11 +11,11 @@ from prometheus_client import generate_latest
 
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.report import PassReport
-from hfwarden.app.reconcile.startups import StartupFigures
+from hfwarden.app.reconcile.startup_figures import StartupFigures
 from hfwarden.core.startups import StartupSample
 from hfwarden.metrics import Metrics, PassCollector
 from hfwarden.settings import Settings
-from tests.test_daemon import hfwarden
+from tests.support.process import hfwarden
 
 L4 = "aws/us-east-1/nvidia-l4/x1"
 AUTO = """
@@ -71,9 +71,11 @@ def test_plan_shows_the_resume_time_and_where_the_lead_came_from(tmp_path: Path)
 
 def test_metrics_start_up_histogram_wakes_and_cold_start_cost() -> None:
     metrics = Metrics()
-    report = PassReport(started_at=datetime(2026, 1, 5, tzinfo=UTC))
-    report.startup_samples = learnt("acme/chat", 95, 2)
-    report.startups = {"acme/chat": StartupFigures("acme/chat", 95.0, 95.0, 2, 4, 0.25)}
+    report = PassReport(
+        started_at=datetime(2026, 1, 5, tzinfo=UTC),
+        startup_samples=learnt("acme/chat", 95, 2),
+        startups={"acme/chat": StartupFigures("acme/chat", 95.0, 95.0, 2, 4, 0.25)},
+    )
     metrics.observe_startups(report)
     metrics.registry.register(PassCollector(lambda: report, lambda: None, lambda: 0, lambda: report.started_at))
     text = generate_latest(metrics.registry).decode()

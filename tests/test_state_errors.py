@@ -14,7 +14,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from tests.helpers import create
+from tests.support.helpers import create
 
 PASSWORD = "s3cretPassw0rd"
 SCHEDULE = (
@@ -150,7 +150,7 @@ def test_status_from_another_directory_does_not_create_an_empty_state(
 
 def test_open_existing_on_postgresql_says_when_there_is_no_state(postgres_url: str) -> None:
     from hfwarden.adapters.store import Store, StoreError
-    from tests.postgres import fresh_database
+    from tests.support.postgres import fresh_database
 
     url = fresh_database(postgres_url)
     with pytest.raises(StoreError, match="no state yet at postgresql"):

@@ -23,8 +23,8 @@ from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
 from hfwarden.web import Liveness, build_app
 from tests.conftest import WebhookReceiver
-from tests.test_daemon import TOKEN, Running, env_for
-from tests.test_web import eventually
+from tests.support.process import TOKEN, Running, env_for
+from tests.support.web import eventually
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SCHEDULE = (

@@ -11,7 +11,7 @@ import pytest
 from hfwarden.adapters.store import Store
 from hfwarden.emulator.server import Emulator
 from hfwarden.settings import Settings
-from tests.test_daemon import env_for, hfwarden, live_emulator
+from tests.support.process import env_for, hfwarden
 
 CONFIG = """
 version: 1
@@ -26,7 +26,6 @@ budgets:
 
 # The daemon tests' emulator, imported for pytest to find: its token may read `acme` only, and
 # `other` answers 401, as the real API does for a namespace a token may not use.
-__all__ = ["live_emulator"]
 
 CASES = {
     "wrong-token": ({"HF_TOKEN": "hf_NotTheRightToken000000"}, ["acme", "other"]),

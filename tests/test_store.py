@@ -15,7 +15,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.cost import OpenSegment, Segment
 from hfwarden.core.records import AuditEntry, Latch
-from tests.postgres import fresh_database
+from tests.support.postgres import fresh_database
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

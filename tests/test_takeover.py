@@ -19,7 +19,7 @@ from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from tests.helpers import advance, billed_usd, create
+from tests.support.helpers import advance, billed_usd, create
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 CONFIG = "version: 1\nendpoints:\n  - {namespace: acme, name: a}\n  - {namespace: acme, name: b}\n"

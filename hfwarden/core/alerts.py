@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from hfwarden.core.budget import StopDecision
+from hfwarden.core.stops import StopDecision
 
 
 class AlertKind(StrEnum):

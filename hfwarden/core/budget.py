@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
@@ -23,15 +22,11 @@ from hfwarden.core.ladder import (
     step_message,
     taken_step,
 )
-from hfwarden.core.pacing import MonthPace
+from hfwarden.core.months import MonthPace
 from hfwarden.core.records import AuditEntry, LadderMark, Records
 from hfwarden.core.rules import local_day_bounds
-
-
-class BreachAction(StrEnum):
-    PAUSE = "pause"
-    SCALE_TO_ZERO = "scale_to_zero"
-    ALERT_ONLY = "alert_only"
+from hfwarden.core.stops import BreachAction as BreachAction  # re-exported: the config and views name it here
+from hfwarden.core.stops import StopDecision as StopDecision
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +100,6 @@ class EndpointCost:
     @property
     def projected_usd(self) -> float:
         return self.spent_usd + self.future_usd
-
-
-@dataclass(frozen=True, slots=True)
-class StopDecision:
-    """Stop an endpoint for a budget: pause or scale to zero, and latch until `until`."""
-
-    endpoint: str
-    action: BreachAction
-    budget: str
-    reason: str
-    saved_usd: float
-    until: datetime
 
 
 @dataclass(frozen=True, slots=True)

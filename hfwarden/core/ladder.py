@@ -24,7 +24,7 @@ from enum import StrEnum
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.decide import Decision, Step, StepKind, Verdict, capped
 from hfwarden.core.endpoints import STABLE_STATES, Observation
-from hfwarden.core.pacing import MonthPace
+from hfwarden.core.months import MonthPace
 from hfwarden.core.records import AppliedTransition, AuditEntry, Cap, LadderMark, Records
 from hfwarden.core.rules import EndpointSchedule, latest_transition
 

@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.budget import StopDecision
 from hfwarden.core.decide import Decision, Verdict, is_stopped, stop_step
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.formats import dollars
 from hfwarden.core.records import AuditEntry, Latch, Records
+from hfwarden.core.stops import StopDecision
 
 
 def lift_expired(latches: Mapping[str, Latch], *, now: datetime) -> tuple[dict[str, Latch], Records]:

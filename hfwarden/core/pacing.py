@@ -12,35 +12,15 @@ shorter or longer, and its days are counted as the calendar counts them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from hfwarden.core.rules import local_day_bounds
-
-if TYPE_CHECKING:
-    from hfwarden.core.budget import Budget
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def first_of_next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
-
-
-def month_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The month containing `day` in `zone`: local midnight on the 1st to local midnight on the next 1st."""
-    start, _ = local_day_bounds(first_of_month(day), zone)
-    end, _ = local_day_bounds(first_of_next_month(day), zone)
-    return start, end
-
-
-def days_left(day: date) -> int:
-    """Days of the month from `day` to its last, both included."""
-    return (first_of_next_month(day) - day).days
+from hfwarden.core.budget import Budget, EndpointCost
+from hfwarden.core.cost import future_cost
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.months import MonthPace, days_left, first_of_month, month_bounds
+from hfwarden.core.rules import EndpointSchedule
 
 
 def allowance(monthly_usd: float, spent_before_today_usd: float, day: date) -> float:
@@ -55,18 +35,6 @@ class MonthSpend:
     spent_before_today_usd: float  # from the 1st to the start of today
     spent_usd: float  # month to date, today so far included
     future_usd: float  # projected from now to the month's end, schedule-aware
-
-
-@dataclass(frozen=True, slots=True)
-class MonthPace:
-    """What a monthly budget's pass works with: its month figures and today's allowance."""
-
-    monthly_usd: float
-    month: date  # the 1st of the month, in the budget's zone
-    spent_usd: float
-    forecast_usd: float  # month to date + the schedule-aware projection to the month's end
-    allowance_usd: float
-    days_left: int  # today included
 
 
 def pace(budget: Budget, spend: MonthSpend, *, now: datetime) -> Budget:
@@ -98,3 +66,41 @@ def planned(budget: Budget, *, month_forecast_usd: float, day: date) -> Budget:
     month = MonthPace(budget.monthly_usd, first_of_month(day), 0.0, month_forecast_usd, share, days_left(day))
     limit = min(share, budget.daily_usd) if budget.daily_given else share
     return replace(budget, daily_usd=limit, month=month)
+
+
+def paced_budgets(
+    budgets: Sequence[Budget],
+    costs: Mapping[str, Sequence[EndpointCost]],
+    month_before: Mapping[str, float],
+    schedules: Mapping[str, EndpointSchedule],
+    observations: Mapping[str, Observation],
+    prices: Mapping[str, float | None],
+    *,
+    now: datetime,
+) -> list[Budget]:
+    """Every budget as this pass applies it: a monthly one paced by `month_before` (its spend from the
+    1st to the start of today), its forecast today's costs plus, for the days after today, each
+    endpoint from what it bills now through its schedule (an undeclared one: held)."""
+    paced = []
+    for budget in budgets:
+        if budget.monthly_usd is None:
+            paced.append(budget)
+            continue
+        _, month_end = month_bounds(budget.day_of(now), budget.zone)
+        _, day_end = budget.day_bounds(now)
+        today = costs.get(budget.name, ())
+        later = sum(
+            future_cost(
+                schedules.get(c.endpoint),
+                observations.get(c.endpoint),
+                now=day_end,
+                day_end=month_end,
+                price_per_hour=prices.get(c.endpoint) or 0.0,
+                conservative=budget.conservative,
+            )
+            for c in today
+        )
+        before = month_before.get(budget.name, 0.0)
+        spend = MonthSpend(before, before + sum(c.spent_usd for c in today), sum(c.future_usd for c in today) + later)
+        paced.append(pace(budget, spend, now=now))
+    return paced

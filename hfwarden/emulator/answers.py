@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from hfwarden.catalogue import compute_id
+from hfwarden.catalogue import Compute, compute_id
 from hfwarden.clock import to_z
 
-if TYPE_CHECKING:
-    from hfwarden.emulator.world import Endpoint
+
+class Endpoint(Protocol):
+    """What an answer reads of an emulated endpoint (`world.Endpoint`); a protocol, so that the world
+    imports its answers and not the other way round."""
+
+    namespace: str
+    spec: dict[str, Any]
+    compute: Compute
+    state: str
+    ready: int
+    target: int
+    created_at: float
+    updated_at: float
+
+    @property
+    def name(self) -> str: ...
+
 
 URL_STATES = frozenset({"initializing", "running", "updating", "scaledToZero", "updateFailed"})
 MESSAGES = {

@@ -13,8 +13,8 @@ from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store, StoreError, lease_holder_id
 from hfwarden.app.ops.release import ReleaseError, ReleaseResult, is_known, quote
 from hfwarden.app.ops.wiring import assessing_pass, build_pass
+from hfwarden.app.reconcile.leads import KEEP_SAMPLES, compile_leads, group_samples
 from hfwarden.app.reconcile.report import PassReport
-from hfwarden.app.reconcile.startups import KEEP_SAMPLES, compile_leads, group_samples
 from hfwarden.app.views.plan import DayPlan, plan_day
 from hfwarden.clock import Clock
 from hfwarden.config import Config

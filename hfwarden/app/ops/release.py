@@ -9,6 +9,7 @@ from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.config import Config
 from hfwarden.core.cost import usd
+from hfwarden.core.guard import budget_costs
 from hfwarden.core.records import Latch
 from hfwarden.core.release import ReleaseQuote, release_quote
 
@@ -45,8 +46,21 @@ def quote(reconciler: Reconciler, latch: Latch) -> tuple[ReleaseQuote | None, di
     now, observations = report.started_at, report.observations
     spend = SpendView(reconciler.ledger, reconciler.prices)  # the pass's own ledger, as `status` reads it
     exempt = {(e.endpoint, e.budget) for e in reconciler.store.exemptions(now)}
-    as_is = spend.budget_costs(config, observations, report.latched, now, exempt)
-    freed = spend.budget_costs(config, observations, report.latched - {key}, now, exempt | {(key, budget.name)})
+    schedules = {e.key: e for e in config.endpoints}
+    facts = spend.spend(config, observations, now)
+    as_is = budget_costs(
+        config.budgets, schedules, observations, facts, latched=report.latched, holds={}, exempt=exempt, now=now
+    )
+    freed = budget_costs(
+        config.budgets,
+        schedules,
+        observations,
+        facts,
+        latched=report.latched - {key},
+        holds={},
+        exempt=exempt | {(key, budget.name)},
+        now=now,
+    )
     observed = observations.get(key)
     _, day_end = budget.day_bounds(now)
     replicas = max(observed.min_replica if observed is not None else 1, 1)

@@ -22,7 +22,7 @@ SHUTDOWN_GRACE_S = 4.0
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class CallResult:
     """What became of one decision's steps: done, failed (with why), or deferred to the next start."""
 
     decision: Decision
@@ -58,23 +58,23 @@ class Executor:
         """Start one list call per namespace; the futures by namespace."""
         return {ns: self._pool.submit(self.hub.list_endpoints, ns) for ns in namespaces}
 
-    def carry_out(self, decisions: Sequence[Decision], observations: Mapping[str, Observation]) -> list[Outcome]:
+    def carry_out(self, decisions: Sequence[Decision], observations: Mapping[str, Observation]) -> list[CallResult]:
         """Every decision with steps, in parallel; outcomes in the decisions' order."""
         acting = [d for d in decisions if d.steps and d.endpoint in observations]
         futures = [self._pool.submit(self._one, d, observations[d.endpoint]) for d in acting]
         return [f.result() for f in futures]
 
-    def _one(self, decision: Decision, observed: Observation) -> Outcome:
+    def _one(self, decision: Decision, observed: Observation) -> CallResult:
         if self._past_shutdown_grace():
             # Not started, not recorded: the next start catches it up. SIGTERM must end in seconds.
             log.warning("action_deferred", endpoint=decision.endpoint, action=decision.action, reason="shutting down")
-            return Outcome(decision, deferred=True)
+            return CallResult(decision, deferred=True)
         if self._before_call is not None:
             try:
                 self._before_call()  # the fencing check: this process may no longer act
             except LeaseLost as exc:
                 log.error("action_fenced", endpoint=decision.endpoint, action=decision.action, reason=str(exc))
-                return Outcome(decision, deferred=True)
+                return CallResult(decision, deferred=True)
         answer: Observation | None = None
         answered_at: datetime | None = None
         try:
@@ -91,7 +91,7 @@ class Executor:
                 error=str(exc),
                 dry_run=False,
             )
-            return Outcome(decision, error=str(exc), answer=answer, answered_at=answered_at)
+            return CallResult(decision, error=str(exc), answer=answer, answered_at=answered_at)
         log.info(
             "action_applied",
             endpoint=decision.endpoint,
@@ -101,7 +101,7 @@ class Executor:
             observed=observed.state,
             dry_run=False,
         )
-        return Outcome(decision, answer=answer, answered_at=answered_at)
+        return CallResult(decision, answer=answer, answered_at=answered_at)
 
     def _past_shutdown_grace(self) -> bool:
         if self._stopping is None or not self._stopping.is_set():

@@ -79,14 +79,15 @@ class Logbook:
                 self._last_seen[key] = current
 
     def guard_stops(self, records: Records) -> None:
-        """The guard's new latches, each with what it saves."""
-        for latch, entry in zip(records.add_latches, records.audit, strict=True):
+        """The guard's new latches, each with what it saves (its audit entry's detail)."""
+        saves = {e.endpoint: e.detail for e in records.audit if e.result == "latched"}
+        for latch in records.add_latches:
             log.warning(
                 "guard_stop",
                 endpoint=latch.endpoint,
                 action=latch.action,
                 reason=latch.reason,
-                saved=entry.detail,
+                saved=saves.get(latch.endpoint, ""),
                 until=latch.until.isoformat(),
                 dry_run=self.dry_run,
             )

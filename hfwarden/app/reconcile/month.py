@@ -1,21 +1,18 @@
-"""Monthly budgets for one pass: each budget's month from the ledger (the store's segments since the 1st,
-with the pass's own in memory), its schedule-aware forecast to the month's end, and the budget paced
-by core.pacing. Reads only; daily-only budgets pass through untouched."""
+"""The ledger over a month for one pass: the store's segments (read once a day) with the pass's own laid
+over them; each monthly budget's spend before today (core.pacing paces by it) and each team's month."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.ledger import Ledger
-from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.config import Config
-from hfwarden.core.budget import Budget, EndpointCost
-from hfwarden.core.cost import Segment, future_cost, spend_between
-from hfwarden.core.endpoints import Observation
-from hfwarden.core.pacing import MonthSpend, month_bounds, pace
+from hfwarden.core.budget import Budget
+from hfwarden.core.cost import Segment, spend_between
+from hfwarden.core.months import month_bounds
 
 
 class MonthLedger:
@@ -42,55 +39,20 @@ class MonthLedger:
         return by_endpoint
 
 
-def paced_budgets(
-    months: MonthLedger,
-    spend: SpendView,
-    config: Config,
-    costs: Mapping[str, list[EndpointCost]],
-    observations: Mapping[str, Observation],
-    now: datetime,
-) -> list[Budget]:
-    """Every budget as this pass applies it: a monthly one paced to today's allowance."""
-    monthly = [b for b in config.budgets if b.monthly_usd is not None]
+def month_before(months: MonthLedger, ledger: Ledger, budgets: Iterable[Budget], now: datetime) -> dict[str, float]:
+    """Each monthly budget's spend from its 1st to the start of its day (core.pacing paces by it)."""
+    monthly = [b for b in budgets if b.monthly_usd is not None]
     if not monthly:
-        return list(config.budgets)
+        return {}
     since = min(month_bounds(b.day_of(now), b.zone)[0] for b in monthly)
-    segments = months.segments(spend.ledger, since=since, day=now.date())
-    figures = {
-        b.name: month_spend(b, segments, spend, config, costs.get(b.name, []), observations, now) for b in monthly
-    }
-    return [pace(b, figures[b.name], now=now) if b.name in figures else b for b in config.budgets]
-
-
-def month_spend(
-    budget: Budget,
-    segments: Mapping[str, list[Segment]],
-    spend: SpendView,
-    config: Config,
-    today: Iterable[EndpointCost],
-    observations: Mapping[str, Observation],
-    now: datetime,
-) -> MonthSpend:
-    """The month before today from the ledger; today as the guard sees it (`today`); the days after
-    today as each endpoint's schedule says, from what it bills now (an undeclared one: held)."""
-    month_start, month_end = month_bounds(budget.day_of(now), budget.zone)
-    day_start, day_end = budget.day_bounds(now)
-    in_scope = [k for k in segments if budget.scope.covers(k)]
-    before = sum(spend_between(segments[k], month_start, day_start) for k in in_scope)
-    today = list(today)
-    later = 0.0
-    for cost in today:
-        observed = observations.get(cost.endpoint)
-        price = spend.price_of(cost.endpoint, observed) or 0.0
-        schedule = config.endpoint(cost.endpoint)
-        later += future_cost(
-            schedule, observed, now=day_end, day_end=month_end, price_per_hour=price, conservative=budget.conservative
-        )
-    return MonthSpend(
-        spent_before_today_usd=before,
-        spent_usd=before + sum(c.spent_usd for c in today),
-        future_usd=sum(c.future_usd for c in today) + later,
-    )
+    segments = months.segments(ledger, since=since, day=now.date())
+    before = {}
+    for budget in monthly:
+        month_start, _ = month_bounds(budget.day_of(now), budget.zone)
+        day_start, _ = budget.day_bounds(now)
+        own = [segments[k] for k in segments if budget.scope.covers(k)]
+        before[budget.name] = sum(spend_between(found, month_start, day_start) for found in own)
+    return before
 
 
 def team_month(months: MonthLedger, ledger: Ledger, config: Config, now: datetime) -> dict[str, float]:

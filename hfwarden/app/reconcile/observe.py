@@ -4,6 +4,7 @@ the spend ledger at the time they were seen."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from hfwarden.adapters.hub import HubError
@@ -12,13 +13,25 @@ from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.execute import Executor
 from hfwarden.app.reconcile.ledger import Ledger
 from hfwarden.app.reconcile.logbook import Logbook, log
-from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.spend import earliest_day_start
+from hfwarden.app.reconcile.startup_figures import StartupFigures, startup_figures
 from hfwarden.app.reconcile.startups import StartupBook
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, unknown_price
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.startups import StartupSample
+
+
+@dataclass(frozen=True, slots=True)
+class Sight:
+    """What the listings saw; the namespaces not listed (with why; as failures `ns/*`); unknown prices."""
+
+    observations: dict[str, Observation] = field(default_factory=dict)
+    unobservable: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    unpriced: tuple[Alert, ...] = ()
 
 
 class Observer:
@@ -44,17 +57,13 @@ class Observer:
         self.startups = StartupBook(store, now=clock.now())
         self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
 
-    def observe(
-        self, config: Config, report: PassReport, *, read_only: bool
-    ) -> tuple[dict[str, str], tuple[Alert, ...]]:
-        """Fill the report's observations; the namespaces that could not be listed (with why), and an
-        alert for each endpoint whose price is unknown."""
-        now = report.started_at
-        self._take_up_ledger(now, read_only=read_only)
-        unobservable, seen_at = self._list(config, report)
-        self.prices.refresh(self.executor.hub, config.namespaces, now, persist=not read_only)
+    def observe(self, config: Config, now: datetime, *, mode: PassMode) -> Sight:
+        """Every namespace listed once, prices refreshed, observations folded into the ledger."""
+        self._take_up_ledger(now, read_only=not mode.writes)
+        sight, seen_at = self._list(config)
+        self.prices.refresh(self.executor.hub, config.namespaces, now, persist=mode.writes)
         alerts = []
-        for observed in report.observations.values():
+        for observed in sight.observations.values():
             price = self.prices.price(observed.instance)
             if price is None:
                 alerts.append(unknown_price(observed.key, observed.instance, day=now.date()))
@@ -64,7 +73,7 @@ class Observer:
             day_start = earliest_day_start(config, observed.key, at) if first else None
             self.ledger.observe(observed, at=at, price_per_hour=price, day_start=day_start)
             self.startups.observe(observed, at=at, price_per_hour=price)
-        return unobservable, tuple(alerts)
+        return Sight(sight.observations, sight.unobservable, sight.failed, tuple(alerts))
 
     def fold_answer(self, answer: Observation, *, at: datetime) -> None:
         """What the API said after an action: newer than the listing, so the ledger takes it too."""
@@ -75,14 +84,14 @@ class Observer:
     def startup_figures(
         self,
         config: Config,
-        report: PassReport,
+        observations: dict[str, Observation],
         price_of: Callable[[str, Observation | None], float | None],
         now: datetime,
-    ) -> tuple[Alert, ...]:
-        """Start-up and cold-start figures into the report; the `not_ready` and `thrash` alerts they raise."""
-        report.startups, alerts = self.startups.figures(config, report.observations, price_of, now)
-        report.startup_samples = self.startups.new_samples()
-        return tuple(alerts)
+    ) -> tuple[dict[str, StartupFigures], list[StartupSample], tuple[Alert, ...]]:
+        """Start-up and cold-start figures, the start-ups measured since the last flush, and the
+        `not_ready` and `thrash` alerts they raise."""
+        figures, alerts = startup_figures(self.startups, config, observations, price_of, now)
+        return figures, self.startups.new_samples(), tuple(alerts)
 
     def _take_up_ledger(self, now: datetime, *, read_only: bool) -> None:
         """A read-only pass (a standby, `status`) folds into a scratch ledger read from the store and
@@ -93,20 +102,19 @@ class Observer:
             self.startups = StartupBook(self.store, now=now)  # start-ups and wakes likewise
         self._ledger_is_ours = not read_only
 
-    def _list(self, config: Config, report: PassReport) -> tuple[dict[str, str], dict[str, datetime]]:
-        """Every namespace listed once, in parallel; the namespaces that could not be, with why, and
-        when each listing came back (a change it shows happened before then, not before the pass)."""
-        unobservable: dict[str, str] = {}
+    def _list(self, config: Config) -> tuple[Sight, dict[str, datetime]]:
+        """Every namespace listed once, in parallel; and when each listing came back (a change it
+        shows happened before then, not before the pass)."""
+        sight = Sight()
         seen_at: dict[str, datetime] = {}
         for namespace, listing in self.executor.submit_list(config.namespaces).items():
             try:
-                report.observations.update((o.key, o) for o in listing.result())
+                sight.observations.update((o.key, o) for o in listing.result())
                 seen_at[namespace] = self.clock.now()
             except HubError as exc:
-                unobservable[namespace] = report.unobservable[namespace] = str(exc)
+                sight.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
-                report.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
+                sight.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
                 log.error("namespace_unobservable", namespace=namespace, error=str(exc))
-        report.observed = len(report.observations)
-        self.logbook.observations(report.observations)
-        return unobservable, seen_at
+        self.logbook.observations(sight.observations)
+        return sight, seen_at

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from hfwarden.app.reconcile.spend import EndpointFigures
-from hfwarden.app.reconcile.startups import StartupFigures
+from hfwarden.app.reconcile.startup_figures import StartupFigures
 from hfwarden.core.alerts import Alert
 from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
@@ -16,9 +17,9 @@ from hfwarden.core.records import Cap, Hold
 from hfwarden.core.startups import StartupSample
 
 
-@dataclass
+@dataclass(frozen=True)
 class PassReport:
-    """What one pass saw and did."""
+    """What one pass saw and did: a value built once, when the pass ends."""
 
     started_at: datetime
     observed: int = 0
@@ -43,15 +44,28 @@ class PassReport:
     teams: dict[str, float] = field(default_factory=dict)  # team -> month-to-date spend (UTC month)
     anomalies: dict[str, AnomalyStatus] = field(default_factory=dict)  # budget -> its spend-anomaly detector
 
-    def note(self, decision: Decision) -> None:
-        """A decision into the report's lists: failed (with why), satisfied or waiting."""
-        if decision.is_failure:
-            self.failed[decision.endpoint] = decision.reason
-        elif decision.verdict in (Verdict.SATISFIED, Verdict.HELD):  # held as asked: satisfied too
-            self.satisfied.append(decision.endpoint)
-        elif decision.verdict == Verdict.WAIT:
-            self.waiting.append(decision.endpoint)
-
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Decisions that send nothing, by verdict: failed (with why), satisfied, waiting."""
+
+    failed: dict[str, str] = field(default_factory=dict)
+    satisfied: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+
+
+def tally(decisions: Iterable[Decision]) -> Tally:
+    """The decisions' verdicts as the report lists them (held as asked counts as satisfied)."""
+    counted = Tally()
+    for decision in decisions:
+        if decision.is_failure:
+            counted.failed[decision.endpoint] = decision.reason
+        elif decision.verdict in (Verdict.SATISFIED, Verdict.HELD):
+            counted.satisfied.append(decision.endpoint)
+        elif decision.verdict == Verdict.WAIT:
+            counted.waiting.append(decision.endpoint)
+    return counted

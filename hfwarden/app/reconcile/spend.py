@@ -1,26 +1,23 @@
-"""Spend as budgets and `status` see it: per-endpoint figures and per-budget costs from the ledger,
-the prices and the schedules. Reads only; the core decides what to do with it."""
+"""Spend as budgets and `status` see it: per-endpoint figures, and what the guard weighs, from the
+ledger, the prices and the schedules. Reads only; the core decides what to do with it."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.month import MonthLedger, month_before
 from hfwarden.config import Config
-from hfwarden.core.budget import EndpointCost
-from hfwarden.core.cost import future_cost, hourly_burn, usd
-from hfwarden.core.endpoints import EndpointState, Observation
-from hfwarden.core.holds import held_future_cost
-from hfwarden.core.records import Hold
+from hfwarden.core.cost import future_cost, usd
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.guard import Spend
 from hfwarden.core.rules import local_day_bounds
 
 UTC_ZONE = ZoneInfo("UTC")
-# A paused endpoint can still be latched: that is what keeps its schedule from resuming it.
-UNSTOPPABLE = frozenset({EndpointState.FAILED, EndpointState.UPDATE_FAILED})
 
 
 def earliest_day_start(config: Config, key: str, at: datetime) -> datetime:
@@ -50,9 +47,10 @@ class EndpointFigures:
 class SpendView:
     """The ledger and the prices, read for one pass."""
 
-    def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
+    def __init__(self, ledger: Ledger, prices: PriceBook, months: MonthLedger | None = None) -> None:
         self.ledger = ledger
         self.prices = prices
+        self.months = months  # the month's segments, for monthly budgets (none: no month before today)
 
     def price_of(self, key: str, observed: Observation | None) -> float | None:
         """The current price, or the last one the ledger used for an endpoint not seen this pass."""
@@ -61,60 +59,19 @@ class SpendView:
         current = self.ledger.open.get(key)
         return current.price_per_hour if current else None
 
-    def budget_costs(
-        self,
-        config: Config,
-        observations: dict[str, Observation],
-        latched: set[str],
-        now: datetime,
-        exempt: Collection[tuple[str, str]] = (),
-        *,
-        holds: Mapping[str, Hold] | None = None,
-    ) -> dict[str, list[EndpointCost]]:
-        """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest
-        of the day projected (a held endpoint: its hold, then its schedule), burn now. Endpoints that
-        spent today but are gone count too. `exempt`: (endpoint, budget) pairs an operator released
-        from that budget's guard; one held `--over-budget` is not the guard's to stop either."""
-        holds = holds or {}
-        costs: dict[str, list[EndpointCost]] = {}
+    def spend(self, config: Config, observations: Mapping[str, Observation], now: datetime) -> Spend:
+        """Each endpoint observed or that spent today, with its price and what it spent since the
+        start of each budget's day that covers it: what the guard weighs (`core.guard`)."""
         known = set(observations) | self.ledger.endpoints()
+        prices = {key: self.price_of(key, observations.get(key)) for key in sorted(known)}
+        spent = {}
         for budget in config.budgets:
-            day_start, day_end = budget.day_bounds(now)
-            rows = []
-            for key in sorted(k for k in known if budget.scope.covers(k)):
-                observed = observations.get(key)
-                schedule = config.endpoint(key)
-                price = self.price_of(key, observed) or 0.0
-                hold = holds.get(key)
-                future = future_cost(
-                    schedule,
-                    observed,
-                    now=now,
-                    day_end=day_end,
-                    price_per_hour=price,
-                    conservative=budget.conservative,
-                    latched=key in latched,
-                )
-                if hold is not None and (hold.over_budget or key not in latched):
-                    future = held_future_cost(hold, schedule, observed, now=now, day_end=day_end, price_per_hour=price)
-                rows.append(
-                    EndpointCost(
-                        endpoint=key,
-                        spent_usd=self.ledger.spent(key, day_start, now),
-                        future_usd=future,
-                        hourly_usd=hourly_burn(observed, price),
-                        billed_replicas=observed.billed_replicas if observed else 0,
-                        priority=schedule.priority if schedule else 0,
-                        protected=schedule.protected if schedule else False,
-                        latched=key in latched,
-                        stoppable=observed is not None
-                        and observed.state not in UNSTOPPABLE
-                        and not (hold is not None and hold.over_budget),
-                        exempt=(key, budget.name) in exempt,
-                    )
-                )
-            costs[budget.name] = rows
-        return costs
+            day_start, _ = budget.day_bounds(now)
+            for key in prices:
+                if budget.scope.covers(key):
+                    spent[(budget.name, key)] = self.ledger.spent(key, day_start, now)
+        before = month_before(self.months, self.ledger, config.budgets, now) if self.months else {}
+        return Spend(prices, spent, before)
 
     def figures(
         self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime

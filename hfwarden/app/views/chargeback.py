@@ -15,7 +15,7 @@ from hfwarden.adapters.store import Store
 from hfwarden.config import Config
 from hfwarden.core.chargeback import Chargeback, ChargeRow, EndpointCharge, Owner, charge, chargeback
 from hfwarden.core.cost import Segment
-from hfwarden.core.pacing import month_bounds
+from hfwarden.core.months import month_bounds
 
 COLUMNS = ("group", "endpoints", "replica_hours", "cost_usd", "always_on_usd", "saved_usd", "estimated", "gaps")
 

@@ -13,7 +13,8 @@ from hfwarden.core.budget import Budget
 from hfwarden.core.cost import scheduled_cost
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.ladder import LadderStep, crossed
-from hfwarden.core.pacing import month_bounds, planned
+from hfwarden.core.months import month_bounds
+from hfwarden.core.pacing import planned
 from hfwarden.core.readyby import AppliedLead
 from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
 

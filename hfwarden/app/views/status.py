@@ -17,7 +17,7 @@ from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.holds import held_because
-from hfwarden.core.pacing import MonthPace
+from hfwarden.core.months import MonthPace
 from hfwarden.core.records import Hold
 
 UNOBSERVABLE = "unobservable"
@@ -87,7 +87,6 @@ def status_document(report: PassReport) -> dict[str, Any]:
     return {
         "as_of": report.started_at.isoformat(),
         "endpoints": endpoints,
-        "teams": [{"team": t, "month_spent_usd": json_money(usd)} for t, usd in report.teams.items()],
         "budgets": budgets,
         "holds": [hold_document(h) for _, h in sorted(report.holds.items())],
         "caps": [
@@ -95,6 +94,12 @@ def status_document(report: PassReport) -> dict[str, Any]:
             for k, c in sorted(report.caps.items())
         ],
         "failed": report.failed,
+        # Month to date per team (the UTC month): only when some endpoint names its team.
+        **(
+            {"teams": [{"team": t, "month_spent_usd": json_money(usd)} for t, usd in report.teams.items()]}
+            if report.teams
+            else {}
+        ),
     }
 
 

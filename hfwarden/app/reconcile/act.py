@@ -1,0 +1,98 @@
+"""Carrying a pass's decisions out: the schedules' and restores' calls, then the guard's (its latches
+and caps written before any call). Each returns what it did as a value; nothing here decides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from hfwarden.app.reconcile.anomalies import watch_anomalies
+from hfwarden.app.reconcile.execute import Executor
+from hfwarden.app.reconcile.logbook import Logbook
+from hfwarden.app.reconcile.mode import PassMode
+from hfwarden.app.reconcile.month import MonthLedger, team_month
+from hfwarden.app.reconcile.observe import Observer
+from hfwarden.app.reconcile.record import Recorder
+from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.spend import SpendView
+from hfwarden.app.reconcile.steps import Carried, Steps
+from hfwarden.clock import Clock
+from hfwarden.config import Config
+from hfwarden.core.decide import Decision, carried_out
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.guard import GuardDecision
+from hfwarden.core.records import Records
+
+
+class Actor:
+    """Sends decisions' calls through the executor (none in a dry run) and records what came of them."""
+
+    def __init__(
+        self, executor: Executor, observer: Observer, recorder: Recorder, logbook: Logbook, *, clock: Clock
+    ) -> None:
+        self.executor = executor
+        self.observer = observer
+        self.recorder = recorder
+        self.logbook = logbook
+        self.clock = clock
+        self.months = MonthLedger(observer.store)  # the month's and four weeks' ledger, read once a day
+
+    def schedules(
+        self, decisions: Sequence[Decision], restores: Sequence[Decision], obs: dict[str, Observation], mode: PassMode
+    ) -> Carried:
+        """Each decision's own records (logged once), then the calls of those that act and the restores."""
+        records = Records()
+        for decision in decisions:
+            self.logbook.note(decision, obs.get(decision.endpoint))
+            records += self.recorder.taken(decision)
+        done = self.carry_out([*(d for d in decisions if d.steps), *restores], obs, mode)
+        return Carried(records + done.records, done.acted, done.failed, done.answers)
+
+    def guard(self, guard: GuardDecision, obs: dict[str, Observation], mode: PassMode, now: datetime) -> Carried:
+        """Latch the guard's new stops and record the ladder's step and caps, writing them before any
+        call, then stop (or cap) what still bills. A dry run logs what it would have done."""
+        self.logbook.guard_stops(guard.records)
+        if not mode.sends or guard.records.is_empty:
+            self.logbook.alerts(guard.records.alerts, dry_run=True)
+            return Carried()
+        # Written before any call: a crash between the two still holds the endpoints.
+        enqueued = self.recorder.write(guard.records, now, ledger=None)
+        for latch in guard.records.add_latches:
+            self.recorder.count(latch.action, "latched")
+        done = self.carry_out(guard.calls, obs, mode)
+        return Carried(done.records, done.acted, done.failed, done.answers, tuple(enqueued))
+
+    def carry_out(self, decisions: Sequence[Decision], obs: dict[str, Observation], mode: PassMode) -> Carried:
+        """Send the steps (none in a dry run: one audit entry per new decision instead)."""
+        if not mode.sends:
+            return Carried(self.recorder.instead_of(decisions, obs, at=self.clock.now()))
+        records, acted, failed, answers = Records(), [], {}, {}
+        for result in self.executor.carry_out(decisions, obs):
+            key = result.decision.endpoint
+            if result.deferred:
+                continue
+            if result.answer is not None and result.answered_at is not None:
+                answers[key] = result.answer  # what the API said after the action: newer than the listing
+                self.observer.fold_answer(result.answer, at=result.answered_at)
+            if result.error is None:
+                acted.append(key)
+            else:
+                failed[key] = result.error
+            self.recorder.count(result.decision.kind, "ok" if result.error is None else "failed")
+            records += carried_out(result.decision, at=self.clock.now(), error=result.error)
+        return Carried(records, tuple(acted), failed, answers)
+
+    def record(self, steps: Steps, mode: PassMode, config: Config, spend: SpendView, now: datetime) -> PassReport:
+        """The pass's figures; its records written in one transaction (its start-ups in a second)."""
+        observations = steps.observations
+        figures = spend.figures(config, observations, steps.latched, now)
+        startups, samples, alerts = self.observer.startup_figures(config, observations, spend.price_of, now)
+        ledger, budgets = self.observer.ledger, [status.budget for status in steps.guard.statuses]
+        anomalies, unusual = watch_anomalies(self.months, ledger, budgets, now)  # notices, like thresholds
+        records = steps.records(self.recorder.kept(steps.at.ended), (*alerts, *unusual))
+        enqueued = self.recorder.write(records, now, ledger=ledger) if mode.writes else []
+        # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
+        self.observer.startups.flush(now, write=mode.writes and self.recorder.holds_fence())
+        report = steps.report(now, records, enqueued, figures, (startups, samples))
+        return replace(report, anomalies=anomalies, teams=team_month(self.months, ledger, config, now))

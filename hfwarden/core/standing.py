@@ -1,0 +1,69 @@
+"""What holds endpoints beside their schedules (budget latches, operators' holds, ladder caps), and
+what of it ends at a moment: the lifts and expiries, their records, and the calls that give a lifted
+cap's sizes back. Pure: the pass reads the stored standing and writes what this returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hfwarden.core.decide import Decision
+from hfwarden.core.endpoints import Observation
+from hfwarden.core.holds import expire_holds
+from hfwarden.core.ladder import lift_caps, restorations
+from hfwarden.core.latches import lift_expired
+from hfwarden.core.records import Cap, Hold, LadderMark, Latch, Records
+from hfwarden.core.rules import EndpointSchedule
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Latches, holds and caps in force; the operators' releases (endpoint, budget) still exempt from a
+    budget's guard, and the step each budget's ladder last took."""
+
+    latches: Mapping[str, Latch] = field(default_factory=dict)
+    holds: Mapping[str, Hold] = field(default_factory=dict)
+    caps: Mapping[str, Cap] = field(default_factory=dict)
+    exempt: frozenset[tuple[str, str]] = frozenset()
+    ladder: Mapping[str, LadderMark] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> set[str]:
+        """Every endpoint something holds: each gets a decision even if no schedule declares it."""
+        return set(self.latches) | set(self.holds) | set(self.caps)
+
+
+@dataclass(frozen=True, slots=True)
+class StandingAt:
+    """The standing in force at a moment, with what ended to get there."""
+
+    standing: Standing
+    ended: Records = field(default_factory=Records)  # lifts and expiries: audit, alerts, removals
+    markers: Records = field(default_factory=Records)  # applied markers that make a transition due again
+    restores: tuple[Decision, ...] = ()  # the calls that give lifted caps' sizes back
+
+
+def standing_at(
+    stored: Standing,
+    *,
+    schedules: Mapping[str, EndpointSchedule],
+    observations: Mapping[str, Observation],
+    now: datetime,
+    lifting: bool,
+) -> StandingAt:
+    """The standing in force at `now`. Expired holds and caps never count; when `lifting` (a pass that
+    may write) the latches of a past budget day lift, and the caps that lifted give their sizes back
+    unless something stronger holds the endpoint (a latch or a hold) or its schedule fired since."""
+    holds, ended_holds, _ = expire_holds(stored.holds, now=now)
+    caps, uncapped, uncap_records = lift_caps(stored.caps, now=now)
+    if not lifting:
+        return StandingAt(Standing(stored.latches, holds, caps, stored.exempt, stored.ladder))
+    latches, lifted = lift_expired(stored.latches, now=now)
+    restored, restores = restorations(uncapped, schedules, observations, overridden=set(latches) | set(holds), now=now)
+    return StandingAt(
+        Standing(latches, holds, caps, stored.exempt, stored.ladder),
+        ended=lifted + ended_holds + uncap_records + restored,
+        markers=ended_holds + restored,
+        restores=tuple(restores),
+    )
