@@ -63,7 +63,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "spent_usd": None if why else json_money(e.spent_usd),
                 "projected_usd": None if why else json_money(e.projected_usd),
                 "latched": e.latched,
-                "team": e.team,
+                **({"team": e.team} if e.team else {}),  # only for endpoints that name one
                 **({"unobservable": why} if why else {}),
                 **startup_fields(report, e.endpoint),
             }
