@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The unit tests only (markers given by tests/conftest.py): well under 15 s.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m unit -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hfwarden import logs  # noqa: E402
-from tests.browser import chromium  # noqa: E402
-from tests.page_world import page_world  # noqa: E402
+from tests.support.browser import chromium  # noqa: E402
+from tests.support.page_world import page_world  # noqa: E402
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from hfwarden import __version__, cli_predict, cli_report
+from hfwarden import __version__, cli_learn, cli_predict, cli_report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +45,9 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="emulated time moves only on POST /_emulator/clock {advance_seconds}",
     )
     p.add_argument("--start-time", help="with --manual-clock: the emulated start, ISO 8601 with offset")
+    p.add_argument("--traffic", type=Path, metavar="TRACE.csv", help="replay a trace as data-plane requests")
+    p.add_argument("--speed", type=float, default=1.0, metavar="N", help="--traffic N times faster (default 1)")
+    p.add_argument("--traffic-endpoint", metavar="NS/NAME", help="where --traffic goes (default: first seeded)")
 
 
 def _plan_day(text: str) -> date:
@@ -122,6 +125,7 @@ def _build_parser() -> _Parser:
     sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
     sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
     cli_predict.add_commands(sub)
+    cli_learn.add_commands(sub)
     cli_report.add_command(sub)
     return parser
 
@@ -164,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 from hfwarden.sandbox import run_sandbox
 
                 return run_sandbox(seconds=args.seconds)
-            case "backtest" | "recommend" | "report":
+            case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert" | "report":
                 return int(args.handler(args))
     except ConfigError as exc:
         for problem in exc.problems:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hfwarden.adapters.trace import TraceError, read_trace
+from hfwarden.adapters.trace import TraceError
 from hfwarden.app.backtest import ALL_POLICIES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.catalogue import builtin_price
 from hfwarden.core.endpoints import EndpointKey
@@ -44,10 +44,19 @@ def _endpoint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_demand_flags(p: argparse.ArgumentParser) -> None:
+    """`--prometheus URL --query PROMQL [--since 6w] [--until T]`, instead of `--trace`."""
+    p.add_argument("--prometheus", metavar="URL", help="read demand from this Prometheus instead of --trace")
+    p.add_argument("--query", metavar="PROMQL", help="requests per minute; {namespace} {name} are filled in")
+    p.add_argument("--since", dest="prom_since", default="6w", metavar="6w", help="how far back (default 6w)")
+    p.add_argument("--until", dest="prom_until", metavar="T", help="ISO 8601 end of the window (default now)")
+
+
 def _common(p: argparse.ArgumentParser, *, trace_required: bool) -> None:
     # recommend --from-history reads no trace and no capacity: it learns from replica counts.
     need = trace_required
-    p.add_argument("--trace", type=Path, required=need, help="CSV (or .csv.gz) with header minute_start,requests")
+    p.add_argument("--trace", type=Path, help="CSV (or .csv.gz) with header minute_start,requests")
+    add_demand_flags(p)  # or --prometheus URL --query PROMQL
     p.add_argument("--endpoint", type=_endpoint, required=True, metavar="NS/NAME")
     p.add_argument("--capacity-rpm", type=_positive, required=need, metavar="N", help="requests/minute per replica")
     p.add_argument("--instance", metavar="VENDOR/REGION/TYPE/SIZE", help="for the price (default: the config's)")
@@ -152,7 +161,9 @@ def _backtest(args: argparse.Namespace) -> int:
     if schedule is None:
         raise BacktestError(f"{args.endpoint} is not declared in {', '.join(map(str, config.sources)) or 'the config'}")
     _instance, price = price_for(args.endpoint, args.instance, config)
-    trace = read_trace(args.trace)
+    from hfwarden.app.demand import demand_trace
+
+    trace = demand_trace(args)
     zone = trace.fixed_zone()
     trace = trace.window(_instant(args.since, zone, end=False), _instant(args.until, zone, end=True))
     top = args.max_replicas or max(

@@ -93,19 +93,21 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
+    from hfwarden.app.learn.planning import learning_lines, learning_plan
     from hfwarden.app.ops import operations
     from hfwarden.app.views.plan import plan_document
 
     settings = _settings()
     config = _load([args.config or settings.config], need_secrets=False)
     now = SystemClock().now()  # one instant for the plan and its strips
+    config, learning = learning_plan(settings, config, now=now)  # adopted schedules stand in for the file's
     day_plan = operations.plan(settings, config, day=args.date, clock=ManualClock(now))
     if args.html is not None:
         _write_plan_html(args.html, config, day_plan, day=args.date, now=now)
     if args.json:
-        print(json.dumps(plan_document(day_plan), indent=2))
+        print(json.dumps({**plan_document(day_plan), **({"learning": learning} if learning else {})}, indent=2))
     else:
-        for line in _plan_lines(day_plan):
+        for line in _plan_lines(day_plan) + learning_lines(learning):
             print(line)
     for warning in day_plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -334,5 +336,15 @@ def run_emulator(args: argparse.Namespace) -> int:
         print(f"  token: {DEFAULT_TOKEN} (every namespace)", flush=True)
     if seeds:
         print(f"  seeded {len(seeds)} endpoints", flush=True)
+    if args.traffic is not None:
+        from hfwarden.emulator.traffic import replay_on
+
+        target = args.traffic_endpoint or (f"{seeds[0].namespace}/{seeds[0].name}" if seeds else "")
+        try:
+            replay_on(emulator.world, emulator.state.counters, target, args.traffic, args.speed).start()
+        except (OSError, ValueError) as exc:
+            print(f"hfwarden emulator: --traffic: {exc}", file=sys.stderr)
+            return 2
+        print(f"  replaying {args.traffic} on {target} at {args.speed:g}x; counters on {emulator.base_url}/metrics")
     emulator.serve_forever()
     return 0

@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hfwarden.adapters.alerts import Deliverer
 from hfwarden.adapters.sinks.delivery import deliver_now
 from hfwarden.adapters.store import StateLost, Store, lease_holder_id
+from hfwarden.app.learn.wiring import learning_job
 from hfwarden.app.ops.wiring import build_pass
 from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.app.reconcile.report import PassReport
@@ -75,7 +76,9 @@ class Daemon:
         self._reload_requested = threading.Event()
         self.store = store or Store(settings.database_url)
         self.metrics = Metrics()
-        self.reconciler = self._reconciler(config)
+        # Learning (`learn:`) runs on its own thread; the pass runs the file's config with adopted schedules.
+        self.learning = learning_job(self, config)
+        self.reconciler = self._reconciler(self.learning.applied(config))
         self.deliverer = Deliverer(
             self.store,
             config.alerts,
@@ -264,7 +267,7 @@ class Daemon:
             return False
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
-        self.reconciler.set_config(config)
+        self.reconciler.set_config(self.learning.applied(config))
         self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))
@@ -282,7 +285,7 @@ class Daemon:
         """Start the scheduler: a pass now, then every tick and at every fire time."""
         scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": JobExecutor(1), "config": JobExecutor(1)},
+            executors={"default": JobExecutor(1), "config": JobExecutor(1), "learn": JobExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self._scheduler = scheduler
@@ -300,6 +303,9 @@ class Daemon:
             executor="config",
             next_run_time=self.clock.now() + timedelta(seconds=self.settings.reload_poll_seconds),
         )
+        # Learning ticks on its own executor, never the pass's (app/learn/job.py).
+        every = min(self.settings.tick_seconds, 60.0)
+        scheduler.add_job(self.learning.tick, IntervalTrigger(seconds=every), id="learn", executor="learn")
         if self.settings.http_port is not None:
             self.http = HttpServer(
                 build_web_app(
@@ -353,7 +359,8 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self.reconciler.close()
-        self.store.release_lease(self.holder)
+        self.learning.close()
+        self.store.give_up_lease(self.holder)
         if self.http is not None:
             self.http.stop()
         if self._deliverer_thread is not None:

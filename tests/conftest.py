@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
@@ -149,3 +150,97 @@ def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: st
     for reconciler, store in made:
         reconciler.close()
         store.close()
+
+
+# -- kinds of test: `unit` (what `make test-fast` runs), `system`, `postgres`, `browser` -------------
+# Markers are given here, from what a test uses, so that a new test gets its kind without being told.
+# `unit`: pure and in-process (in-memory parts, the in-memory Hub twin): no emulator, no process, no
+# server, no database file. Everything else is `system`; a test that needs a PostgreSQL server is
+# `postgres` too, one that drives Chromium `browser` too. A marker written on a test wins.
+SYSTEM_FIXTURES = frozenset(
+    {"emulator", "live", "live_emulator", "daemon", "warden", "webhook_receiver", "postgres_url"}
+)
+# What a test's own code calls when it starts a process, a server or a database of its own.
+STARTS = ("hfwarden(", "subprocess.", "Popen(", "Process(", "Emulator(", "Daemon(", "Running(", "page_world(")
+# Modules whose tests reach real parts through fixtures or helpers of their own (the emulator, a
+# daemon, processes, a state store, the whole CLI).
+SYSTEM_MODULES = frozenset(
+    {
+        "test_alerts",
+        "test_browser",
+        "test_config_reload",
+        "test_container",
+        "test_daemon",
+        "test_delivery",
+        "test_deploy",
+        "test_emulator_control",
+        "test_emulator_fidelity",
+        "test_emulator_lifecycle",
+        "test_emulator_protocol",
+        "test_grafana",
+        "test_ha",
+        "test_hub_adapter",
+        "test_hub_env",
+        "test_install_day",
+        "test_migrations",
+        "test_newcomer",
+        "test_page",
+        "test_prices",
+        "test_recommend",  # the whole `recommend` command over weeks of trace: seconds each
+        "test_sandbox",
+        "test_startups_views",
+        "test_state_errors",
+        "test_state_loss",
+        "test_status_blind",
+        "test_store",
+        "test_web",
+    }
+)
+BROWSER_MODULES = frozenset({"test_browser"})
+KINDS = ("unit", "system", "postgres", "browser")
+
+
+def _starts_something(item: pytest.Function) -> bool:
+    try:
+        source = inspect.getsource(item.function)
+    except (OSError, TypeError):
+        return False
+    return any(call in source for call in STARTS)
+
+
+def _uses_postgres(item: pytest.Function) -> bool:
+    callspec = getattr(item, "callspec", None)
+    on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+    return on_postgres or "postgres_url" in item.fixturenames
+
+
+def kinds_of(item: pytest.Function) -> set[str]:
+    """The kinds of one test, from its markers, its module, its fixtures and its own code."""
+    given = {kind for kind in KINDS if item.get_closest_marker(kind) is not None}
+    module = item.module.__name__.rsplit(".", 1)[-1]
+    system = (
+        "system" in given
+        or module in SYSTEM_MODULES
+        or bool(set(item.fixturenames) & SYSTEM_FIXTURES)
+        or _starts_something(item)
+    )
+    kinds = given | ({"system"} if system else {"unit"})
+    if _uses_postgres(item):
+        kinds |= {"system", "postgres"}
+    if module in BROWSER_MODULES:
+        kinds |= {"browser"}
+    return kinds - ({"unit"} if "system" in kinds else set())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function):
+            for kind in sorted(kinds_of(item) - {m.name for m in item.iter_markers()}):
+                item.add_marker(kind)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`-m unit` (make test-fast) does not even import the modules that hold only system tests."""
+    if config.getoption("markexpr") == "unit" and collection_path.stem in SYSTEM_MODULES:
+        return True
+    return None

@@ -60,6 +60,12 @@ def wait_until(condition: Any, timeout: float = 30) -> None:
     raise AssertionError("timed out")
 
 
+def more_passes(running: Running, count: int) -> None:
+    """Wait for `count` more passes of a running daemon than it has logged so far (not a fixed time)."""
+    done = sum(1 for e in running.events() if e.get("event") == "pass_done")
+    running.wait_for("pass_done", count=done + count, timeout=30)
+
+
 def billing(emulator: Emulator) -> tuple[datetime, dict[str, float]]:
     """The emulator's exact bill per endpoint, and the instant it runs to."""
     answer = httpx.get(f"{emulator.base_url}/_emulator/billing").json()
@@ -86,9 +92,9 @@ def test_two_daemons_on_postgresql_survive_a_kill_9_of_the_leader(
     leader = Running(["--config", str(path)], env | {"HFWARDEN_MAX_CONCURRENCY": "1", "HFWARDEN_LOG_LEVEL": "debug"})
     standby: Running | None = None
     try:
-        leader.wait_for("lease_acquired")
-        standby = Running(["--config", str(path)], env)
-        standby.wait_for("lease_standby")
+        leader.wait_for("lease_acquired", timeout=60)  # a process start on a loaded machine
+        standby = Running(["--config", str(path)], env | {"HFWARDEN_LOG_LEVEL": "debug"})  # logs `pass_done`
+        standby.wait_for("lease_standby", timeout=60)
         first_seen, before = billing(emulator)
         leader.wait_for("pass_done", count=3)  # the ledger is in the store before anything happens
         path.write_text(schedule(webhook_receiver, pausing=True))  # both reload; the leader pauses four
@@ -97,14 +103,15 @@ def test_two_daemons_on_postgresql_survive_a_kill_9_of_the_leader(
         leader.process.wait(10)
         standby.wait_for("lease_acquired", timeout=30)
         wait_until(lambda: len(paused(emulator)) == len(PAUSED_BY_SCHEDULE))
-        time.sleep(2)  # a few more passes of billing after the takeover
+        more_passes(standby, 2)  # a few more passes of billing after the takeover
         # Stop the bill: pause the rest by hand and let the new leader see it, so both totals are final.
         for name in set(ENDPOINTS) - set(PAUSED_BY_SCHEDULE):
             api_call(emulator, f"/v2/endpoint/acme/{name}/pause")
         wait_until(lambda: len(paused(emulator)) == len(ENDPOINTS))
-        time.sleep(2.5)
         store = Store(url)
         try:
+            # The new leader saw every pause and recorded it: the ledger's totals are final.
+            wait_until(lambda: recorded_paused(store) == {f"acme/{name}" for name in ENDPOINTS})
             wait_until(lambda: store.outbox_depth() == 0)  # the new leader delivered what both raised
             standby.process.terminate()
             standby.process.wait(15)
@@ -142,6 +149,11 @@ def api_call(emulator: Emulator, path: str) -> None:
 def paused(emulator: Emulator) -> set[str]:
     rows = httpx.get(f"{emulator.base_url}/v2/endpoint/acme", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     return {r["name"] for r in rows["items"] if r["status"]["state"] == "paused"}
+
+
+def recorded_paused(store: Store) -> set[str]:
+    """The endpoints whose current stretch in the stored ledger is paused."""
+    return {key for key, stretch in store.open_segments().items() if stretch.state == "paused"}
 
 
 def raised_alerts(store: Store) -> int:

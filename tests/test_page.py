@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
+from hfwarden.adapters.store.proposals import Notes
 from hfwarden.app.views.dayview import day_strip
 from hfwarden.app.views.plan import DayPlan, plan_day, plan_document
 from hfwarden.app.views.status import status_document
@@ -26,6 +27,7 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
 from hfwarden.core.cost import OpenSegment, Segment
 from hfwarden.core.formats import dollars as usd
+from hfwarden.core.learning import LearnMode, Proposal, ProposalStatus
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource, build_app
@@ -107,7 +109,12 @@ def test_the_api_is_versioned_and_says_what_is_wrong(world: World) -> None:
     base = world.base_url
     index = httpx.get(base + "/api/v1").json()
     assert index["version"] == "v1"
-    assert set(index["routes"]) == {"/api/v1/status", "/api/v1/plan?date=YYYY-MM-DD", "/api/v1/audit?limit=N"}
+    assert set(index["routes"]) == {
+        "/api/v1/status",
+        "/api/v1/plan?date=YYYY-MM-DD",
+        "/api/v1/audit?limit=N",
+        "/api/v1/proposals",
+    }
     day = world.clock.now().date()
     plan = httpx.get(base + f"/api/v1/plan?date={day.isoformat()}").json()
     assert plan["date"] == day.isoformat()
@@ -311,3 +318,24 @@ def test_the_budget_card_names_the_ladder_step_in_force() -> None:
     figures = {"projected_usd": 130.0, "daily_usd": 100.0, "step": {"step": 2, "action": "cap", "at": 1.2}}
     assert guard_of(budget, figures, []).step == "2: cap at 120%"
     assert guard_of(budget, {**figures, "step": None}, []).step is None
+
+
+def test_the_page_lists_open_proposals(world: World) -> None:
+    figures = {
+        "saving_per_week_usd": 12.5,
+        "failed_pct_before": 0.0,
+        "failed_pct_after": 0.1,
+        "tested_from": "2026-11-02T00:00:00+00:00",
+        "tested_to": "2026-11-16T00:00:00+00:00",
+        "diff": "",
+    }
+    open_one = Proposal(0, "acme/chat", 0, world.clock.now(), ProposalStatus.OPEN, LearnMode.ADVISE,
+                        "version: 1\n", "f" * 64, figures)  # fmt: skip
+    stored = world.daemon.store.add_proposal(open_one, Notes())
+    page = text_of(httpx.get(world.base_url + "/").text)
+    assert "Schedule proposals (1)" in page
+    assert "saves $12.50 per week" in page
+    assert "forecast error (7 days)" in page
+    assert "hfwarden adopt acme/chat" in page
+    listed = httpx.get(world.base_url + "/api/v1/proposals").json()
+    assert [(p["id"], p["endpoint"], p["status"]) for p in listed] == [(stored.id, "acme/chat", "open")]

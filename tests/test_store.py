@@ -103,7 +103,7 @@ def test_one_holder_at_a_time(store: Store) -> None:
     assert store.take_lease("host-b:2:y", now=NOW + timedelta(seconds=121), ttl=LEASE)  # expired: taken over
     assert store.lease_holder() == "host-b:2:y"
     assert not store.take_lease("host-a:1:x", now=NOW + timedelta(seconds=122), ttl=LEASE)
-    store.release_lease("host-b:2:y")
+    store.give_up_lease("host-b:2:y")
     assert store.lease_holder() is None
     assert store.take_lease("host-a:1:x", now=NOW + timedelta(seconds=123), ttl=LEASE)
 
@@ -140,7 +140,7 @@ def test_lease_generation_counts_changes_of_holder(store: Store) -> None:
     assert store.acquire_lease("host-a:1:x", now=NOW, ttl=LEASE) == 1
     assert store.acquire_lease("host-a:1:x", now=NOW + timedelta(seconds=30), ttl=LEASE) == 1  # renewal
     assert store.acquire_lease("host-b:2:y", now=NOW + timedelta(seconds=200), ttl=LEASE) == 2
-    store.release_lease("host-b:2:y")
+    store.give_up_lease("host-b:2:y")
     assert store.lease_holder() is None
     assert store.acquire_lease("host-a:1:x", now=NOW + timedelta(seconds=201), ttl=LEASE) == 3
     assert store.lease_generation() == 3

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from hfwarden.adapters.hub import Hub, HubError
+from hfwarden.adapters.endpoints_api import EndpointsApi
+from hfwarden.adapters.hub import HubError
 from hfwarden.adapters.store import Store
 from hfwarden.catalogue import builtin_price
 from hfwarden.logs import get_logger
@@ -38,7 +39,7 @@ class PriceBook:
         self._fetched: dict[str, float] = store.cached_prices() if store is not None else {}
         self._next_refresh: dict[str, datetime] = {}
 
-    def refresh(self, hub: Hub, namespaces: tuple[str, ...], now: datetime, *, persist: bool = True) -> None:
+    def refresh(self, hub: EndpointsApi, namespaces: tuple[str, ...], now: datetime, *, persist: bool = True) -> None:
         """Fetch the hardware list of namespaces whose cache is stale; keep the last good one on failure."""
         for namespace in namespaces:
             due = self._next_refresh.get(namespace)

@@ -20,12 +20,15 @@ class TraceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """Requests per minute from `start` (UTC), one entry per minute; missing minutes are zeros.
-    `offsets` are the UTC offsets the file's timestamps carried."""
+    """Requests per minute from `start` (UTC), one entry per minute; minutes absent from a file are
+    zeros. `offsets` are the UTC offsets the file's timestamps carried. `missing` are the indexes of
+    minutes whose demand is unknown (a gap in Prometheus, an empty cell, a paused endpoint): they
+    count 0 in `requests` and are left out of learning."""
 
     start: datetime
     requests: tuple[int, ...]
     offsets: frozenset[timedelta]
+    missing: frozenset[int] = frozenset()
 
     @property
     def end(self) -> datetime:
@@ -46,7 +49,15 @@ class Trace:
         last = len(self.requests) if end is None else min(len(self.requests), _minutes(end - self.start))
         if last <= first:
             raise TraceError("the trace has no minutes between --from and --to")
-        return Trace(self.start + first * MINUTE, self.requests[first:last], self.offsets)
+        missing = frozenset(i - first for i in self.missing if first <= i < last)
+        return Trace(self.start + first * MINUTE, self.requests[first:last], self.offsets, missing)
+
+    def known(self) -> list[bool]:
+        """Per minute, whether its demand is known."""
+        flags = [True] * len(self.requests)
+        for index in self.missing:
+            flags[index] = False
+        return flags
 
 
 def _minutes(delta: timedelta) -> int:
@@ -60,7 +71,7 @@ def _lines(path: Path) -> Iterator[str]:
     yield from io.StringIO(raw.decode("utf-8-sig"))
 
 
-def _row(number: int, row: list[str]) -> tuple[datetime, int]:
+def _row(number: int, row: list[str]) -> tuple[datetime, int | None]:
     if len(row) != 2:
         raise TraceError(f"line {number}: expected 2 columns minute_start,requests, got {len(row)}")
     try:
@@ -71,6 +82,8 @@ def _row(number: int, row: list[str]) -> tuple[datetime, int]:
         raise TraceError(f"line {number}: {row[0]!r} has no UTC offset")
     if at.second or at.microsecond:
         raise TraceError(f"line {number}: {row[0]!r} is not the start of a minute")
+    if not row[1].strip():
+        return at, None  # an empty cell: a minute of unknown demand (`trace export` writes gaps so)
     try:
         requests = int(row[1].strip())
     except ValueError:
@@ -98,6 +111,7 @@ def _parse(lines: Iterator[str]) -> Trace:
     first: datetime | None = None
     counts: list[int] = []
     offsets: set[timedelta] = set()
+    missing: set[int] = set()
     for number, row in enumerate(reader, start=2):
         if not row:
             continue
@@ -109,7 +123,9 @@ def _parse(lines: Iterator[str]) -> Trace:
         if index < len(counts):
             raise TraceError(f"line {number}: {row[0]} is not after the previous minute")
         counts.extend([0] * (index - len(counts)))  # missing minutes are zero traffic
-        counts.append(requests)
+        if requests is None:
+            missing.add(index)
+        counts.append(requests or 0)
     if first is None:
         raise TraceError("no minutes in the trace")
-    return Trace(first.astimezone(UTC), tuple(counts), frozenset(offsets))
+    return Trace(first.astimezone(UTC), tuple(counts), frozenset(offsets), frozenset(missing))

@@ -2,7 +2,9 @@
 
 HF's autoscaler already turned demand into replicas, so the ledger's billed replicas per minute are
 the demand signal, in replicas (a capacity of one "request" per replica): the same profile, quantile
-and rules as for a trace. Minutes the endpoint was stopped read as no demand, which is what they cost.
+and rules as for a trace. Minutes the endpoint was paused or scaled to zero (or hfwarden was not
+watching) say nothing of demand: it was not served, so it was not seen. They are censored, left out of
+learning as unknown minutes, and the output says how many.
 """
 
 from __future__ import annotations
@@ -22,16 +24,20 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def replica_trace(segments: list[Segment]) -> Trace:
-    """Billed replicas per minute (the most in each minute), from the first segment's minute."""
+    """Billed replicas per minute (the most in each minute), from the first segment's minute; a minute
+    with no replica running (paused, scaled to zero, not watched) is missing, not zero."""
     start = min(s.start for s in segments).replace(second=0, microsecond=0)
     end = max(s.end for s in segments)
     counts = [0] * int((end - start) / MINUTE)
     for segment in segments:
+        if segment.gap:
+            continue
         first = int((segment.start - start) / MINUTE)
         last = int((segment.end - start) / MINUTE - 1e-9)
         for minute in range(first, min(last + 1, len(counts))):
             counts[minute] = max(counts[minute], segment.replicas)
-    return Trace(start.astimezone(UTC), tuple(counts), frozenset({timedelta(0)}))
+    missing = frozenset(i for i, replicas in enumerate(counts) if replicas == 0)
+    return Trace(start.astimezone(UTC), tuple(counts), frozenset({timedelta(0)}), missing)
 
 
 def recommend_from_history(args: argparse.Namespace) -> int:
@@ -59,4 +65,8 @@ def recommend_from_history(args: argparse.Namespace) -> int:
         instance, price = args.instance, segments[-1].price_per_hour  # what the daemon last paid
     top = args.max_replicas or max(1, max(trace.requests))
     setup = Setup(args.endpoint, ReplicaModel(1, args.cold_start), price, top)
-    return emit(trace, setup, args, instance, f"the recorded replicas of {args.endpoint} (state store)")
+    source = (
+        f"the recorded replicas of {args.endpoint} (state store); {len(trace.missing)} of {len(trace.requests)} "
+        "minutes paused or scaled to zero left out as unknown demand"
+    )
+    return emit(trace, setup, args, instance, source)

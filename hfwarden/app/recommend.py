@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hfwarden.adapters.trace import Trace, read_trace
+from hfwarden.adapters.trace import Trace
 from hfwarden.app.backtest import BASELINES, Backtest, BacktestError, Policy, Setup, run_backtest
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.endpoints import EndpointKey
@@ -62,10 +63,15 @@ def learn(training: Trace, setup: Setup, zone: ZoneInfo, max_delayed_pct: float)
     """The cheapest quantile whose schedule keeps the training weeks' delay within the aim; the
     highest one when none does."""
     moments = local_minutes_of_week(training.start, len(training.requests), zone)
+    demand: Sequence[int] = training.requests
+    if training.missing:  # minutes of unknown demand are left out of the profile, not taken as idle
+        known = training.known()
+        demand = [r for r, seen in zip(demand, known, strict=True) if seen]
+        moments = [m for m, seen in zip(moments, known, strict=True) if seen]
     best: Learnt | None = None
     for quantile in QUANTILES:
         recommendation = recommend(
-            training.requests,
+            demand,
             moments,
             capacity_rpm=setup.model.capacity_rpm,
             quantile=quantile,
@@ -153,6 +159,8 @@ def emit(trace: Trace, setup: Setup, args: argparse.Namespace, instance: str | N
     """Learn from the training weeks, print the schedule file, backtest it on the held-out weeks."""
     from hfwarden.cli_predict import render_table
 
+    if trace.missing:
+        print(f"hfwarden: {len(trace.missing)} minutes of unknown demand left out of learning", file=sys.stderr)
     training, holdout = split(trace, args.holdout_weeks)
     learnt = learn(training, setup, zone_of(trace, args.timezone), args.max_delayed_pct)
     text = render_yaml(
@@ -182,17 +190,21 @@ def optional_config(args: argparse.Namespace) -> Config | None:
 
 
 def run_recommend(args: argparse.Namespace) -> int:
+    from hfwarden.app.demand import demand_of
     from hfwarden.cli_predict import price_for
 
     if args.from_history:
         from hfwarden.app.history import recommend_from_history
 
         return recommend_from_history(args)
-    if args.trace is None or args.capacity_rpm is None:
-        raise BacktestError("recommend needs --trace and --capacity-rpm (or --from-history)")
+    if (args.trace is None and args.prometheus is None) or args.capacity_rpm is None:
+        raise BacktestError(
+            "recommend needs --trace (or --prometheus and --query) and --capacity-rpm (or --from-history)"
+        )
     instance, price = price_for(args.endpoint, args.instance, optional_config(args))
-    trace = read_trace(args.trace)
+    demand = demand_of(args)
+    trace = demand.trace
     training, _holdout = split(trace, args.holdout_weeks)
     top = args.max_replicas or max(1, replicas_needed(max(training.requests), args.capacity_rpm))
     setup = Setup(args.endpoint, ReplicaModel(args.capacity_rpm, args.cold_start), price, top)
-    return emit(trace, setup, args, instance, str(args.trace))
+    return emit(trace, setup, args, instance, demand.source)

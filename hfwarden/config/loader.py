@@ -15,6 +15,7 @@ from pydantic import SecretStr, ValidationError
 from hfwarden.config.budget_specs import budget_from_spec
 from hfwarden.config.env import Expansion
 from hfwarden.config.file_spec import ScheduleFileSpec
+from hfwarden.config.learn import declared_windows, learn_plan
 from hfwarden.config.models import (
     AUTO,
     ActionSpec,
@@ -39,6 +40,7 @@ from hfwarden.config.values import AlertTargets, Config, Webhook
 from hfwarden.core.budget import Budget
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
+from hfwarden.core.learning import LearnPlan
 from hfwarden.core.matching import EndpointMatch, overlapping
 from hfwarden.core.readyby import ReadyByWindow, auto_window_rules
 from hfwarden.core.rules import Action, EndpointSchedule, Rule
@@ -180,6 +182,7 @@ class _Loading:
     # (endpoint or match, its index, calendar names, file, line)
     skips: list[tuple[str, int, list[str], str, int]] = field(default_factory=list)
     matches: list[EndpointMatch] = field(default_factory=list)
+    learn: list[LearnPlan] = field(default_factory=list)
 
     def read(self, path: Path) -> None:
         before = len(self.problems)
@@ -286,6 +289,10 @@ class _Loading:
                 )
                 for earlier, later in same_minute_clashes(compiled)
             )
+            if endpoint_spec.learn is not None:
+                windows = declared_windows(endpoint_spec.schedule, endpoint_spec.timezone or spec.timezone)
+                where = f"{path}:{line_for(raw, ('endpoints', index, 'learn'))}"
+                self.learn.append(learn_plan(endpoint_spec.learn, compiled.key, windows, where))
             kind = "match" if endpoint_spec.match is not None else "endpoint"
             if endpoint_spec.skip:
                 at = len(self.matches) if kind == "match" else len(self.endpoints)
@@ -362,4 +369,5 @@ def load_config(paths: list[Path], *, need_secrets: bool = True) -> Config:
         matches=tuple(loading.matches),
         ready_by=tuple(loading.ready_by),
         thrash_wakes=loading.thrash_wakes,
+        learn=tuple(loading.learn),
     )

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from hfwarden.config.learn import LearnSpec
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.rules import ActionKind
 from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
@@ -223,6 +224,7 @@ class EndpointSpec(_Strict):
     team: str | None = Field(default=None, pattern=NAME, max_length=100, description="who pays, for `report`")
     labels: dict[str, str] = Field(default_factory=dict, max_length=50, description="free-form, for `report`")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
+    learn: LearnSpec | None = None  # schedules that re-learn themselves (config/learn.py)
 
     @field_validator("prewarm_max", "prewarm_default")
     @classmethod

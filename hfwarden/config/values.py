@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from hfwarden.config.problems import Problem
 from hfwarden.core.budget import Budget
+from hfwarden.core.learning import LearnPlan
 from hfwarden.core.matching import EndpointMatch, expand
 from hfwarden.core.readyby import ReadyByWindow
 from hfwarden.core.rules import EndpointSchedule
@@ -71,6 +72,7 @@ class Config:
     thrash_wakes: dict[str, int] = field(default_factory=dict)  # endpoint → its `thrash_wakes_per_hour`
     matches: tuple[EndpointMatch, ...] = ()  # `match:` entries, expanded against each pass's observations
     coverage: dict[str, list[str]] = field(default_factory=dict)  # match label → endpoints it covers
+    learn: tuple[LearnPlan, ...] = ()  # `learn:` blocks, by endpoint or match label
 
     _index: dict[str, EndpointSchedule] = field(init=False, repr=False, compare=False)
 

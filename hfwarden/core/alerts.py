@@ -25,6 +25,9 @@ class AlertKind(StrEnum):
     STATE_LOST = "state_lost"
     NOT_READY = "not_ready"
     THRASH = "thrash"
+    SCHEDULE_PROPOSAL = "schedule_proposal"
+    SCHEDULE_ADOPTED = "schedule_adopted"
+    FORECAST_DRIFT = "forecast_drift"
     SPEND_ANOMALY = "spend_anomaly"
 
 

@@ -9,7 +9,7 @@ Here:
 
 Why not a library. APScheduler 3's `CronTrigger.from_crontab` counts Monday as day-of-week 0 and
 cannot look backwards. cronsim 2.8 (issue 8) was tried against every table of tests/test_cron.py,
-tests/test_schedule_policy.py and tests/test_cost_policy.py, with `previous_fire`, `next_fire` and
+tests/test_schedule_rules.py and tests/test_cost_rules.py, with `previous_fire`, `next_fire` and
 `fires_on` evaluated by it, and against this module on 126,720 (expression, zone, instant) cases
 around every 2026 DST change of eight zones. It gets the day-of-week tables right (and leap-day
 rules, which this module then missed), but not our DST contract, in two ways:

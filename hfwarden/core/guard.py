@@ -16,7 +16,7 @@ from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.holds import held_future_cost
 from hfwarden.core.ladder import cap_calls, cap_records
-from hfwarden.core.latches import latch_stops
+from hfwarden.core.latches import stop_latches
 from hfwarden.core.pacing import paced_budgets
 from hfwarden.core.records import Hold, Records
 from hfwarden.core.rules import EndpointSchedule
@@ -129,7 +129,7 @@ def guard_decision(
     )
     budgets = paced_budgets(budgets, costs, spend.month_before, schedules, observations, spend.prices, now=now)
     outcome = evaluate(budgets, costs, now=now, ladder=standing.ladder)
-    latches, stops = latch_stops(
+    latches, stops = stop_latches(
         outcome.stops, latched=standing.latches, observations=observations, guard_alerts=outcome.stop_alerts, now=now
     )
     caps = cap_records(outcome.caps, current=standing.caps, observations=observations, now=now)

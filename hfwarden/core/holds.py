@@ -122,7 +122,7 @@ def hold_removed(hold: Hold, *, now: datetime, why: str) -> Records:
     return Records(applied=(marker,), audit=(entry,), alerts=(alert,), remove_holds=(hold.endpoint,))
 
 
-def expire_holds(holds: Mapping[str, Hold], *, now: datetime) -> tuple[dict[str, Hold], Records, set[str]]:
+def holds_at(holds: Mapping[str, Hold], *, now: datetime) -> tuple[dict[str, Hold], Records, set[str]]:
     """Holds still holding at `now`, the records of those that expired, and which endpoints they were."""
     holding: dict[str, Hold] = {}
     records = Records()

@@ -14,7 +14,7 @@ from hfwarden.core.records import AuditEntry, Latch, Records
 from hfwarden.core.stops import StopDecision
 
 
-def lift_expired(latches: Mapping[str, Latch], *, now: datetime) -> tuple[dict[str, Latch], Records]:
+def latches_at(latches: Mapping[str, Latch], *, now: datetime) -> tuple[dict[str, Latch], Records]:
     """Latches still holding at `now`, and the records of those that lifted (a new budget day)."""
     holding: dict[str, Latch] = {}
     records = Records()
@@ -36,7 +36,7 @@ def lift_expired(latches: Mapping[str, Latch], *, now: datetime) -> tuple[dict[s
     return holding, records
 
 
-def latch_stops(
+def stop_latches(
     stops: Sequence[StopDecision],
     *,
     latched: Mapping[str, Latch],

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.holds import expire_holds
+from hfwarden.core.holds import holds_at
 from hfwarden.core.ladder import lift_caps, restorations
-from hfwarden.core.latches import lift_expired
+from hfwarden.core.latches import latches_at
 from hfwarden.core.records import Cap, Hold, LadderMark, Latch, Records
 from hfwarden.core.rules import EndpointSchedule
 
@@ -55,11 +55,11 @@ def standing_at(
     """The standing in force at `now`. Expired holds and caps never count; when `lifting` (a pass that
     may write) the latches of a past budget day lift, and the caps that lifted give their sizes back
     unless something stronger holds the endpoint (a latch or a hold) or its schedule fired since."""
-    holds, ended_holds, _ = expire_holds(stored.holds, now=now)
+    holds, ended_holds, _ = holds_at(stored.holds, now=now)
     caps, uncapped, uncap_records = lift_caps(stored.caps, now=now)
     if not lifting:
         return StandingAt(Standing(stored.latches, holds, caps, stored.exempt, stored.ladder))
-    latches, lifted = lift_expired(stored.latches, now=now)
+    latches, lifted = latches_at(stored.latches, now=now)
     restored, restores = restorations(uncapped, schedules, observations, overridden=set(latches) | set(holds), now=now)
     return StandingAt(
         Standing(latches, holds, caps, stored.exempt, stored.ladder),

@@ -22,6 +22,7 @@ from hfwarden.clock import ManualClock, to_z
 from hfwarden.emulator.faults import Faults, api_error, error, inject, parse_faults
 from hfwarden.emulator.hardware import parse_quota
 from hfwarden.emulator.spec import ApiError, parse_error
+from hfwarden.emulator.traffic import DataPlaneMetrics, RequestCounters
 from hfwarden.emulator.world import Endpoint, World
 
 ALL_NAMESPACES = "*"
@@ -37,6 +38,7 @@ class EmulatorState:
     tokens: dict[str, frozenset[str]]
     faults: Faults = field(default_factory=Faults)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    counters: RequestCounters = field(default_factory=RequestCounters)  # `/metrics` (traffic.py)
 
 
 def _request_id() -> str:
@@ -294,7 +296,7 @@ def build_app(state: EmulatorState) -> ASGIApp:
         *Controls(state).routes(),
         Route("/{path:path}", _not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
-    return RequestLogMiddleware(Starlette(routes=routes), state)
+    return RequestLogMiddleware(DataPlaneMetrics(Starlette(routes=routes), state.counters), state)
 
 
 def _float_header(request: Request, name: str) -> float:

@@ -31,6 +31,7 @@ from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
 from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting, script_hash
 from hfwarden.web.probes import Liveness, probe_routes
+from hfwarden.web.proposals import proposals_document, with_proposals
 
 API_VERSION = "v1"
 MAX_AUDIT = 1000
@@ -45,6 +46,7 @@ API_INDEX = {
         "/api/v1/status": "the `hfwarden status --json` document of the daemon's last pass",
         "/api/v1/plan?date=YYYY-MM-DD": "the `hfwarden plan --json` document (date optional: today)",
         "/api/v1/audit?limit=N": "the latest N (1-1000, default 50) audit entries and alerts raised, newest first",
+        "/api/v1/proposals": "open and adopted schedule proposals of `learn:` (the `hfwarden proposals --json` items)",
     },
 }
 
@@ -103,7 +105,7 @@ def page_routes(source: PageSource) -> list[Route]:
             ledger=source.ledger() if source.ledger is not None else None,
             cache=cache,
         )
-        return render_overview(overview, refresh_seconds=refresh)
+        return with_proposals(render_overview(overview, refresh_seconds=refresh), source.store)
 
     async def page(request: Request) -> Response:
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
@@ -136,8 +138,12 @@ def page_routes(source: PageSource) -> list[Route]:
             return _problem(400, f"limit: {text!r}: expected an integer from 1 to {MAX_AUDIT}")
         return _json(await run_in_threadpool(audit_document, source.store, int(text)))
 
+    async def api_proposals(_request: Request) -> Response:
+        return _json(await run_in_threadpool(proposals_document, source.store))
+
     return [
         Route("/", page, methods=["GET"]),
+        Route("/api/v1/proposals", api_proposals, methods=["GET"]),
         Route("/api/v1", api_index, methods=["GET"]),
         Route("/api/v1/status", api_status, methods=["GET"]),
         Route("/api/v1/plan", api_plan, methods=["GET"]),

@@ -31,6 +31,9 @@ TITLES = {
     AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
     AlertKind.NOT_READY: "Endpoint not running at its ready-by time",
     AlertKind.THRASH: "Endpoint thrashing through cold starts",
+    AlertKind.SCHEDULE_PROPOSAL: "A learnt schedule is proposed",
+    AlertKind.SCHEDULE_ADOPTED: "A learnt schedule was adopted",
+    AlertKind.FORECAST_DRIFT: "Demand drifted from what the schedule was learnt for",
     AlertKind.SPEND_ANOMALY: "Spend well above its usual level",
 }
 

@@ -75,7 +75,9 @@ def post_for(targets: AlertTargets, item: OutboxItem, now: datetime) -> Post | N
     return None if webhook is None else webhook_post(webhook, item.alert_id, item.payload, int(now.timestamp()))
 
 
-class Outcome(Enum):
+class DeliveryResult(Enum):
+    """What became of one attempt to deliver an outbox row."""
+
     SENT = "sent"  # accepted: deleted from the outbox
     REFUSED = "refused"  # refused for good (4xx): a dead letter; the sink itself answers
     FAILED = "failed"  # 429, 5xx or no answer: the sink backs off
@@ -116,11 +118,11 @@ class SinkWorker:
                 if not self._may_send():
                     return delivered
                 outcome = self._deliver(item)
-                if outcome in (Outcome.FAILED, Outcome.GONE):
+                if outcome in (DeliveryResult.FAILED, DeliveryResult.GONE):
                     return delivered
-                if outcome is Outcome.SENT:
+                if outcome is DeliveryResult.SENT:
                     delivered += 1
-                progressed |= outcome in (Outcome.SENT, Outcome.REFUSED)
+                progressed |= outcome in (DeliveryResult.SENT, DeliveryResult.REFUSED)
             if not progressed:  # nothing due, or all of it another's
                 break
         return delivered
@@ -130,12 +132,12 @@ class SinkWorker:
             return False
         return self._not_before is None or self._courier.clock.now() >= self._not_before
 
-    def _deliver(self, item: OutboxItem) -> Outcome:
+    def _deliver(self, item: OutboxItem) -> DeliveryResult:
         courier = self._courier
         now = courier.clock.now()
         ttl = timedelta(seconds=courier.policy.claim_seconds)
         if not courier.store.claim_alert(item.id, courier.holder, now=now, ttl=ttl):
-            return Outcome.TAKEN
+            return DeliveryResult.TAKEN
         if item.sink.startswith(APPRISE_SINK):
             return self._deliver_apprise(item, now)
         post = post_for(courier.targets(), item, now)
@@ -156,7 +158,7 @@ class SinkWorker:
             item, f"HTTP {response.status_code}: {response.text[:200]}", now, f"HTTP {response.status_code}"
         )
 
-    def _deliver_apprise(self, item: OutboxItem, now: datetime) -> Outcome:
+    def _deliver_apprise(self, item: OutboxItem, now: datetime) -> DeliveryResult:
         """Through the apprise library (its own HTTP client, its own timeouts), on this worker's thread."""
         url = self._courier.targets().apprise_url(item.sink)
         if url is None:
@@ -171,25 +173,25 @@ class SinkWorker:
             return self._sent(item)
         return self._later(item, "apprise: not accepted", None, now)
 
-    def _sent(self, item: OutboxItem) -> Outcome:
+    def _sent(self, item: OutboxItem) -> DeliveryResult:
         self._courier.store.delivered(item.id)
         self._failures, self._not_before = 0, None
         log.info("alert_delivered", alert_id=item.alert_id, sink=self.sink, attempts=item.attempts + 1)
-        return Outcome.SENT
+        return DeliveryResult.SENT
 
-    def _gone(self, item: OutboxItem) -> Outcome:
+    def _gone(self, item: OutboxItem) -> DeliveryResult:
         self._courier.store.release_claim(item.id, self._courier.holder)
-        return Outcome.GONE
+        return DeliveryResult.GONE
 
-    def _refused(self, item: OutboxItem, why: str, now: datetime, summary: str) -> Outcome:
+    def _refused(self, item: OutboxItem, why: str, now: datetime, summary: str) -> DeliveryResult:
         """A dead letter: `why` is stored with it, `summary` (never a receiver's text) is logged."""
         courier = self._courier
         courier.on_failure(self.sink)
         courier.store.give_up(item, why, now)
         log.error("alert_rejected", alert_id=item.alert_id, sink=self.sink, error=summary)
-        return Outcome.REFUSED
+        return DeliveryResult.REFUSED
 
-    def _later(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> Outcome:
+    def _later(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> DeliveryResult:
         courier = self._courier
         courier.on_failure(self.sink)
         self._failures += 1
@@ -197,4 +199,4 @@ class SinkWorker:
         self._not_before = now + timedelta(seconds=wait)
         courier.store.retry_later(item.id, self._not_before, error, holder=courier.holder)
         log.warning("alert_retry", alert_id=item.alert_id, sink=self.sink, error=error, wait_s=round(wait, 1))
-        return Outcome.FAILED
+        return DeliveryResult.FAILED

@@ -24,6 +24,7 @@ from hfwarden.adapters.store.lease import Leases, lease_holder_id
 from hfwarden.adapters.store.ledger import LedgerRecords
 from hfwarden.adapters.store.outbox import Outbox, OutboxItem
 from hfwarden.adapters.store.prices import PriceCache
+from hfwarden.adapters.store.proposals import ProposalRecords
 from hfwarden.adapters.store.startups import StartupRecords
 from hfwarden.adapters.store.transitions import AppliedTransitions
 
@@ -53,6 +54,7 @@ class Store(
     LedgerRecords,
     Outbox,
     PriceCache,
+    ProposalRecords,
     StartupRecords,
 ):
     """The state store. Thread-safe through the engine's pool.

@@ -24,7 +24,7 @@ from hfwarden.adapters.store.tables import leases
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.store")
-RELEASED = ""  # the holder of a released lease: the row stays, so the generation keeps counting up
+NO_HOLDER = ""  # the holder of a lease given up: the row stays, so the generation keeps counting up
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 # How long a standby's takeover waits for the holder's fenced transaction before trying again next tick.
 TAKEOVER_LOCK_WAIT_MS = 2000
@@ -98,7 +98,7 @@ class Leases(StoreBase):
         if row.holder == holder:
             renewed = conn.execute(update(leases).where(*mine).values(expires_at=expires))
             return int(row.generation) if renewed.rowcount == 1 else None
-        if row.holder != RELEASED and row.expires_at > now and not _holder_is_dead_here(row.holder):
+        if row.holder != NO_HOLDER and row.expires_at > now and not _holder_is_dead_here(row.holder):
             return None
         generation = int(row.generation) + 1
         taken = conn.execute(
@@ -112,15 +112,16 @@ class Leases(StoreBase):
         """Acquire or renew the lease; True if `holder` holds it until now + ttl."""
         return self.acquire_lease(holder, now=now, ttl=ttl, name=name) is not None
 
-    def release_lease(self, holder: str, name: str = "daemon") -> None:
-        """Give the lease up (at shutdown). Best effort: on a full disk or a lost file the lease simply
-        expires after its TTL, and a clean shutdown matters more than a prompt handover."""
+    def give_up_lease(self, holder: str, name: str = "daemon") -> None:
+        """Give the lease up, at shutdown ("release" is an operator lifting a latch). Best effort: on a
+        full disk or a lost file the lease simply expires after its TTL, and a clean shutdown matters
+        more than a prompt handover."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     update(leases)
                     .where(leases.c.name == name, leases.c.holder == holder)
-                    .values(holder=RELEASED, expires_at=_LONG_AGO)
+                    .values(holder=NO_HOLDER, expires_at=_LONG_AGO)
                 )
         except (SQLAlchemyError, StateLost) as exc:
             log.warning("lease_release_failed", holder=holder, error=str(exc).splitlines()[0], then="expires by TTL")
@@ -128,7 +129,7 @@ class Leases(StoreBase):
     def lease_holder(self, name: str = "daemon") -> str | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(leases.c.holder).where(leases.c.name == name)).first()
-        return None if row is None or row.holder == RELEASED else str(row.holder)
+        return None if row is None or row.holder == NO_HOLDER else str(row.holder)
 
     def lease_generation(self, name: str = "daemon") -> int | None:
         """The lease's current generation (None before anyone ever took it)."""

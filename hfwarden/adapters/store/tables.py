@@ -231,3 +231,33 @@ ladder_marks = Table(
     Column("step", Integer, nullable=False),
     Column("taken_at", UTCDateTime(), nullable=False),
 )
+
+# Schedule proposals of `learn:` (issue 21): each cycle's learnt schedule with its figures, versioned
+# per endpoint; at most one `adopted` per endpoint stands in for the file's schedule.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(200), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("schedule_yaml", Text, nullable=False),  # the endpoint's learnt schedule, as a schedule file
+    Column("file_fingerprint", String(64), nullable=False),  # the file's entry it was learnt against
+    Column("figures", Text, nullable=False),  # JSON: costs, failed_pct, windows of data, diff, profile
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+# The learning job's own state per endpoint: when it last learnt, and how far demand drifted.
+learning_state = Table(
+    "learning_state",
+    metadata,
+    Column("endpoint", String(200), primary_key=True),
+    Column("last_run_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("forecast_error", Float, nullable=True),
+    Column("checked_at", UTCDateTime(), nullable=True),
+    Column("over_since", UTCDateTime(), nullable=True),
+)

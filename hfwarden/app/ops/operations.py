@@ -53,7 +53,7 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
             undelivered = deliver_waiting(store, config, clock, report.enqueued, settings.once_delivery_seconds)
             return OnceResult(report, undelivered=undelivered)
         finally:
-            store.release_lease(holder)
+            store.give_up_lease(holder)
     finally:
         store.close()
 

@@ -9,7 +9,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from hfwarden.adapters.hub import Hub, HubError
+from hfwarden.adapters.endpoints_api import EndpointsApi
+from hfwarden.adapters.hub import HubError
 from hfwarden.adapters.store import LeaseLost
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
@@ -37,7 +38,7 @@ class Executor:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: EndpointsApi,
         *,
         clock: Clock,
         max_concurrency: int,

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.hub import Hub
+from hfwarden.adapters.endpoints_api import EndpointsApi
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.act import Actor
@@ -36,7 +36,7 @@ class Reconciler:
         self,
         *,
         config: Config,
-        hub: Hub,
+        hub: EndpointsApi,  # the Hub adapter, or its in-memory twin (adapters/memory_hub.py)
         store: Store,
         clock: Clock,
         dry_run: bool = False,

@@ -10,7 +10,7 @@ import pytest
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.holds import EXPIRED_MARKER, expire_holds, hold_extra_cost, hold_quote, hold_until
+from hfwarden.core.holds import EXPIRED_MARKER, hold_extra_cost, hold_quote, hold_until, holds_at
 from hfwarden.core.records import Hold, HoldState, Latch
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule, latest_transition
 
@@ -142,7 +142,7 @@ def test_expiry_hands_back_to_the_schedule_as_an_edge() -> None:
     held = hold(hours=2)
     schedule = office()
     at = held.until + timedelta(seconds=30)
-    holding, records, ended = expire_holds({held.endpoint: held}, now=at)
+    holding, records, ended = holds_at({held.endpoint: held}, now=at)
     assert holding == {}
     assert ended == {"acme/chat"}
     assert records.remove_holds == ("acme/chat",)
@@ -157,7 +157,7 @@ def test_expiry_hands_back_to_the_schedule_as_an_edge() -> None:
 
 def test_a_hold_not_yet_expired_stays() -> None:
     held = hold(hours=2)
-    holding, records, ended = expire_holds({held.endpoint: held}, now=held.until - timedelta(seconds=1))
+    holding, records, ended = holds_at({held.endpoint: held}, now=held.until - timedelta(seconds=1))
     assert holding == {held.endpoint: held}
     assert records.is_empty
     assert ended == set()

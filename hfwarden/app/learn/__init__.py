@@ -1,0 +1,1 @@
+"""Schedules that re-learn themselves (`learn:`): demand in, proposals out, adopted or not."""

@@ -1,0 +1,89 @@
+"""Demand series in, schedule proposal out: the one place that calls the recommendation and backtest
+code, so that the daemon's proposals are `hfwarden recommend`'s figures to the cent.
+
+It makes exactly the calls `hfwarden recommend` makes (split, learn, render, reload, backtest of the
+held-out weeks); when those move or change shape, this module is what follows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hfwarden.adapters.trace import Trace
+from hfwarden.app.backtest import Backtest, Policy, PolicyResult, Setup, run_backtest
+from hfwarden.app.demand import Demand
+from hfwarden.app.recommend import _header, learn, reload, render_yaml, split, zone_of
+from hfwarden.core.learning import Figures, hourly_profile
+from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
+from hfwarden.core.rules import EndpointSchedule
+
+HOURS_OF_WEEK = 168
+
+
+@dataclass(frozen=True, slots=True)
+class Learning:
+    """How to learn: the endpoint's figures and the learn block's knobs (and recommend's flags)."""
+
+    endpoint: str
+    capacity_rpm: float
+    cold_start_minutes: int
+    price_per_hour: float
+    instance: str | None
+    timezone: str | None
+    holdout_weeks: int
+    max_failed_pct: float
+    max_replicas: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    text: str  # the schedule file, as `hfwarden recommend` prints it
+    schedule: EndpointSchedule
+    proposal: Figures  # on the held-out weeks (the training weeks when nothing is held out)
+    current: Figures | None  # the schedule in force, on the same weeks
+    tested_from: datetime
+    tested_to: datetime
+    trained_from: datetime
+    trained_to: datetime
+    weeks_tested: float
+    missing_minutes: int
+    profile: list[float]  # mean requests per hour of each hour of the week (UTC, Monday 00:00 first)
+
+
+def figures(result: Backtest) -> Figures:
+    policy = result.policy(Policy.SCHEDULE)
+    return Figures(round(policy.cost_usd, 6), round(_failed(result, policy), 6))
+
+
+def _failed(result: Backtest, policy: PolicyResult) -> float:
+    """Requests not served in their minute, in % of all: delayed past the replicas running, or
+    rejected (paused, or no replica yet)."""
+    return 100.0 * (policy.requests_delayed + policy.requests_rejected) / result.requests if result.requests else 0.0
+
+
+def setup_for(training: Trace, how: Learning) -> Setup:
+    """`hfwarden recommend`'s setup: max replicas are what the busiest training minute needs."""
+    top = how.max_replicas or max(1, replicas_needed(max(training.requests), how.capacity_rpm))
+    return Setup(how.endpoint, ReplicaModel(how.capacity_rpm, how.cold_start_minutes), how.price_per_hour, top)
+
+
+def propose(demand: Demand, how: Learning, current: EndpointSchedule | None) -> Proposed:
+    """Learn from the training weeks, backtest the proposal and the schedule in force on the rest."""
+    trace = demand.trace
+    training, holdout = split(trace, how.holdout_weeks)
+    setup = setup_for(training, how)
+    learnt = learn(training, setup, zone_of(trace, how.timezone), how.max_failed_pct)
+    header = _header(demand.source, setup, training, learnt, holdout)
+    text = render_yaml(learnt.recommendation, how.endpoint, how.instance, header)
+    schedule = reload(text, how.endpoint)
+    tested = holdout or training
+    proposal = figures(run_backtest(tested, setup, schedule, policies=[Policy.SCHEDULE]))
+    before = figures(run_backtest(tested, setup, current, policies=[Policy.SCHEDULE])) if current else None
+    first = training.start.weekday() * 1440 + training.start.hour * 60 + training.start.minute
+    hours = [((first + m) // 60) % HOURS_OF_WEEK for m in range(len(training.requests))]
+    return Proposed(
+        text, schedule, proposal, before, tested.start, tested.end, training.start, training.end,
+        len(tested.requests) / (7 * 1440), len(trace.missing),
+        hourly_profile(training.requests, training.known(), hours),
+    )  # fmt: skip
