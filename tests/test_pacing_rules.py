@@ -1,4 +1,4 @@
-"""Monthly budgets paced by day (core/pacing.py): plain function calls, time as an argument."""
+"""Monthly budgets paced by day (core/allowance.py): plain function calls, time as an argument."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 
 from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
+from hfwarden.core.allowance import MonthSpend, allowance, pace
 from hfwarden.core.budget import Budget, EndpointCost, evaluate
 from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.months import days_left, month_bounds
-from hfwarden.core.pacing import MonthSpend, allowance, pace
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -155,7 +155,7 @@ def budget_from_spec(spec: BudgetSpec) -> Budget:
     daily = [t.at if isinstance(t, ThresholdSpec) else t for t in spec.alert_at if not _on_month(t)]
     return Budget(
         name=spec.name,
-        # A monthly-only budget's day is limited by its allowance alone (core/pacing.py): never above the month.
+        # A monthly-only budget's day is limited by its allowance alone (core/allowance.py): never above the month.
         daily_usd=spec.daily_usd if spec.daily_usd is not None else float(spec.monthly_usd or 0.0),
         monthly_usd=spec.monthly_usd,
         daily_given=spec.daily_usd is not None,

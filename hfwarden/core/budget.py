@@ -66,12 +66,12 @@ class Budget:
     conservative: bool = False
     steps: tuple[LadderStep, ...] = ()  # the escalation ladder, in order of `at`; replaces on_breach
     thrash_wakes_per_hour: int | None = None  # `thrash` for endpoints in scope (core/coldstarts.py)
-    # A monthly budget (core/pacing.py): `daily_usd` is then the day's limit, today's allowance once
+    # A monthly budget (core/allowance.py): `daily_usd` is then the day's limit, today's allowance once
     # paced; `daily_given` says whether the file gave a daily budget too (it caps the allowance).
     monthly_usd: float | None = None
     daily_given: bool = True
     month_alert_at: tuple[float, ...] = ()  # thresholds `on: month`: fractions of monthly_usd
-    month: MonthPace | None = None  # set by core.pacing.pace for the pass
+    month: MonthPace | None = None  # set by core.allowance.pace for the pass
     anomaly: AnomalyRule | None = None  # `spend_anomaly` detection (core/anomaly.py), off without it
 
     def day_of(self, at: datetime) -> date:

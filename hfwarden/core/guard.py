@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hfwarden.core.alerts import Alert
+from hfwarden.core.allowance import paced_budgets
 from hfwarden.core.budget import Budget, BudgetStatus, EndpointCost, evaluate
 from hfwarden.core.cost import future_cost, hourly_burn
 from hfwarden.core.decide import Decision
@@ -17,7 +18,6 @@ from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.holds import held_future_cost
 from hfwarden.core.ladder import cap_calls, cap_records
 from hfwarden.core.latches import stop_latches
-from hfwarden.core.pacing import paced_budgets
 from hfwarden.core.records import Hold, Records
 from hfwarden.core.rules import EndpointSchedule
 from hfwarden.core.standing import Standing

@@ -41,7 +41,7 @@ class StepAction(StrEnum):
 class Basis(StrEnum):
     PROJECTED = "projected"
     SPENT = "spent"
-    MONTH = "month"  # the month's spend so far against `monthly_usd` (core/pacing.py)
+    MONTH = "month"  # the month's spend so far against `monthly_usd` (core/allowance.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """The ledger over a month for one pass: the store's segments (read once a day) with the pass's own laid
-over them; each monthly budget's spend before today (core.pacing paces by it) and each team's month."""
+over them; each monthly budget's spend before today (core.allowance paces by it) and each team's month."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class MonthLedger:
 
 
 def month_before(months: MonthLedger, ledger: Ledger, budgets: Iterable[Budget], now: datetime) -> dict[str, float]:
-    """Each monthly budget's spend from its 1st to the start of its day (core.pacing paces by it)."""
+    """Each monthly budget's spend from its 1st to the start of its day (core.allowance paces by it)."""
     monthly = [b for b in budgets if b.monthly_usd is not None]
     if not monthly:
         return {}

@@ -9,12 +9,12 @@ from typing import Any
 
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.config import Config
+from hfwarden.core.allowance import planned
 from hfwarden.core.budget import Budget
 from hfwarden.core.cost import scheduled_cost
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.ladder import LadderStep, crossed
 from hfwarden.core.months import month_bounds
-from hfwarden.core.pacing import planned
 from hfwarden.core.readyby import AppliedLead
 from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
 
