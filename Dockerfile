@@ -1,6 +1,8 @@
 # hfwarden container image. Multi-stage: dependencies are resolved from the project's pinned
 # constraints in a build stage; the runtime stage carries only the virtual environment.
-ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
+# Pinned by digest (the multi-architecture index of the 3.11.14 release): a rebuild gets the same bytes.
+# Raise tag and digest together; `docker buildx imagetools inspect python:3.11-slim-bookworm` gives both.
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -27,8 +29,12 @@ ENV PATH=/opt/hfwarden/bin:$PATH \
     HFWARDEN_CONFIG=/etc/hfwarden/schedules \
     HFWARDEN_STATE_DIR=/var/lib/hfwarden \
     HFWARDEN_LOG_FORMAT=json \
-    HFWARDEN_HTTP_PORT=9090
+    HFWARDEN_HTTP_PORT=9090 \
+    HFWARDEN_DRY_RUN=true
 COPY --from=build /opt/hfwarden /opt/hfwarden
+# The example schedules, so that `docker run` shows what hfwarden would do; safe because the image
+# decides and logs but calls nothing that mutates until HFWARDEN_DRY_RUN=false is set (mount your
+# schedules over /etc/hfwarden/schedules first).
 COPY schedules /etc/hfwarden/schedules
 RUN groupadd --system --gid 10001 hfwarden \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/hfwarden --shell /usr/sbin/nologin hfwarden \

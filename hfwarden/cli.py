@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import textwrap
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn
 
 from hfwarden import __version__, cli_learn, cli_predict, cli_report
+from hfwarden.cli_help import COMMANDS
+from hfwarden.cli_types import positive_seconds, writable_file
+
+CONFIG_HELP = "schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -18,8 +26,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _command(sub: argparse._SubParsersAction[_Parser], name: str, summary: str) -> _Parser:
+    """A subcommand whose --help has its description, environment and example (`cli_help`)."""
+    parser = sub.add_parser(name, help=summary)
+    _describe(parser, name)
+    return parser
+
+
+def _describe(parser: argparse.ArgumentParser, name: str) -> None:
+    about = COMMANDS[name]
+    parser.description = textwrap.fill(about.description, 79)
+    parser.epilog = about.epilog()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("emulator", help="serve a local Inference Endpoints API (for tests, demos, try-outs)")
+    p = _command(sub, "emulator", "serve a local Inference Endpoints API (for tests, demos, try-outs)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     p.add_argument("--port", type=int, default=8800, help="port (default 8800; 0 picks a free one)")
     p.add_argument(
@@ -45,6 +67,11 @@ def _emulator_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="emulated time moves only on POST /_emulator/clock {advance_seconds}",
     )
     p.add_argument("--start-time", help="with --manual-clock: the emulated start, ISO 8601 with offset")
+    p.add_argument(
+        "--rate-limit",
+        metavar="N/WINDOW",
+        help="at most N /v2 calls per token in each fixed WINDOW (2500/300s, 500/5m); answers carry RateLimit fields",
+    )
     p.add_argument("--traffic", type=Path, metavar="TRACE.csv", help="replay a trace as data-plane requests")
     p.add_argument("--speed", type=float, default=1.0, metavar="N", help="--traffic N times faster (default 1)")
     p.add_argument("--traffic-endpoint", metavar="NS/NAME", help="where --traffic goes (default: first seeded)")
@@ -61,24 +88,33 @@ def _plan_day(text: str) -> date:
 
 
 def _hold_parsers(sub: argparse._SubParsersAction[_Parser]) -> None:
-    config_help = "schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
-    hold = sub.add_parser("hold", help="keep an endpoint in one state until a time (break-glass)")
+    config_help = CONFIG_HELP
+    hold = _command(sub, "hold", "keep an endpoint in one state until a time (break-glass)")
     hold.add_argument("endpoint", metavar="NAMESPACE/NAME")
     hold.add_argument(
         "--until", required=True, help="20:00 (next, in the endpoint's zone), 2h / 90m, or 2026-11-24T09:00+01:00"
     )
-    hold.add_argument("--state", choices=("running", "paused", "current"), default="running")
-    hold.add_argument("--min", type=int, dest="min_replicas", help="with --state running: min replicas")
-    hold.add_argument("--max", type=int, dest="max_replicas", help="with --state running: max replicas")
+    hold.add_argument(
+        "--state",
+        choices=("running", "paused", "current"),
+        default="running",
+        help="running (default), paused, or current: whatever it is now",
+    )
+    hold.add_argument(
+        "--min", type=int, dest="min_replicas", help="with --state running: min replicas (default: as it is)"
+    )
+    hold.add_argument(
+        "--max", type=int, dest="max_replicas", help="with --state running: max replicas (default: as it is)"
+    )
     hold.add_argument("--reason", default="", help="why, for the audit log and the alert")
     hold.add_argument(
         "--over-budget", action="store_true", help="accept the hold's cost: the budget guard will not stop it"
     )
     hold.add_argument("--config", type=Path, help=config_help)
-    holds = sub.add_parser("holds", help="the holds in force")
+    holds = _command(sub, "holds", "the holds in force")
     holds.add_argument("--json", action="store_true", help="machine-readable output")
     holds.add_argument("--config", type=Path, help=config_help)
-    unhold = sub.add_parser("unhold", help="lift a hold now; the schedule's state is applied next pass")
+    unhold = _command(sub, "unhold", "lift a hold now; the schedule's state is applied next pass")
     unhold.add_argument("endpoint", metavar="NAMESPACE/NAME")
     unhold.add_argument("--config", type=Path, help=config_help)
 
@@ -88,44 +124,48 @@ def _build_parser() -> _Parser:
     parser.add_argument("--version", action="version", version=f"hfwarden {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="the daemon: apply schedules to endpoints")
-    run.add_argument("--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)")
+    run = _command(sub, "run", "the daemon: apply schedules to endpoints")
+    run.add_argument("--config", type=Path, help=CONFIG_HELP)
     run.add_argument("--once", action="store_true", help="one pass, then exit (non-zero if any endpoint failed)")
     run.add_argument("--dry-run", action="store_true", help="decide and log everything, call no mutating API")
 
-    validate = sub.add_parser("validate", help="check schedule files; exit 0 if valid, 2 with every problem")
+    validate = _command(sub, "validate", "check schedule files; exit 0 if valid, 2 with every problem")
     validate.add_argument("paths", type=Path, nargs="+", metavar="PATH")
 
-    plan = sub.add_parser("plan", help="a day's transitions per endpoint (needs no token)")
-    plan.add_argument(
-        "--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
-    )
+    plan = _command(sub, "plan", "a day's transitions per endpoint (needs no token)")
+    plan.add_argument("--config", type=Path, help=CONFIG_HELP)
     plan.add_argument("--date", type=_plan_day, help="YYYY-MM-DD, local to each endpoint (default today)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     plan.add_argument(
-        "--html", type=Path, metavar="FILE", help="also write the day view (strips, costs) as one self-contained file"
+        "--html",
+        type=writable_file,
+        metavar="FILE",
+        help="also write the day view (strips, costs) as one self-contained file",
     )
 
-    status = sub.add_parser("status", help="per endpoint and budget: state, spend and projection today")
-    status.add_argument(
-        "--config", type=Path, help="schedule file or directory (default: $HFWARDEN_CONFIG or schedules/)"
-    )
+    status = _command(sub, "status", "per endpoint and budget: state, spend and projection today")
+    status.add_argument("--config", type=Path, help=CONFIG_HELP)
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
-    release = sub.add_parser("release", help="lift a budget guard's latch on an endpoint")
+    release = _command(sub, "release", "lift a budget guard's latch on an endpoint")
     release.add_argument("endpoint", metavar="NAMESPACE/NAME")
     release.add_argument("--config", type=Path, help="schedule file or directory (for alert sinks)")
 
     _hold_parsers(sub)
 
-    health = sub.add_parser("healthcheck", help="exit 0 if the local daemon's /healthz is green, else 1")
-    health.add_argument("--url", help="default: http://127.0.0.1:$HFWARDEN_HTTP_PORT/healthz")
+    health = _command(sub, "healthcheck", "exit 0 if the local daemon's /healthz is green, else 1")
+    health.add_argument("--url", help="default: http://$HFWARDEN_HTTP_HOST:$HFWARDEN_HTTP_PORT/healthz")
 
     _emulator_parser(sub)
-    sandbox = sub.add_parser("sandbox", help="the demo: the daemon against an emulator with demo endpoints")
-    sandbox.add_argument("--seconds", type=float, default=150.0, help="how long to run (default 150)")
+    sandbox = _command(sub, "sandbox", "the demo: the daemon against an emulator with demo endpoints")
+    sandbox.add_argument("--seconds", type=positive_seconds, default=150.0, help="how long to run (default 150)")
+    sandbox.add_argument(
+        "--keep", action="store_true", help="leave the emulator and daemon running; print the environment to export"
+    )
     cli_predict.add_commands(sub)
     cli_learn.add_commands(sub)
+    for name in ("backtest", "recommend", "trace", "proposals", "adopt", "dismiss", "revert"):
+        _describe(sub.choices[name], name)
     cli_report.add_command(sub)
     return parser
 
@@ -133,6 +173,17 @@ def _build_parser() -> _Parser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command; returns the exit code."""
     args = _build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # `hfwarden status --json | head -1`: the reader has gone, which is no error of ours. Point
+        # stdout at /dev/null so that the interpreter's own flush at exit does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     # Imported after parsing: `--help` and a bad flag must not pay for pydantic, uvicorn and the rest.
     from hfwarden import commands
     from hfwarden.adapters.store import StoreError
@@ -143,33 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from hfwarden.settings import SettingsError
 
     try:
-        match args.command:
-            case "run":
-                return commands.run(args)
-            case "validate":
-                return commands.validate(args)
-            case "plan":
-                return commands.plan(args)
-            case "status":
-                return commands.status(args)
-            case "release":
-                return commands.release(args)
-            case "hold":
-                return commands.hold(args)
-            case "holds":
-                return commands.list_holds(args)
-            case "unhold":
-                return commands.unhold(args)
-            case "healthcheck":
-                return commands.healthcheck(args)
-            case "emulator":
-                return commands.run_emulator(args)
-            case "sandbox":
-                from hfwarden.sandbox import run_sandbox
-
-                return run_sandbox(seconds=args.seconds)
-            case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert" | "report":
-                return int(args.handler(args))
+        return _dispatch(args, commands)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -178,4 +203,40 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, BindError, StoreError, HoldError) as exc:
         print(f"hfwarden: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a file to write that became unwritable after the flags were checked
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"hfwarden: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace, commands: ModuleType) -> int:
+    match args.command:
+        case "run":
+            return int(commands.run(args))
+        case "validate":
+            return int(commands.validate(args))
+        case "plan":
+            return int(commands.plan(args))
+        case "status":
+            return int(commands.status(args))
+        case "release":
+            return int(commands.release(args))
+        case "hold":
+            return int(commands.hold(args))
+        case "holds":
+            return int(commands.list_holds(args))
+        case "unhold":
+            return int(commands.unhold(args))
+        case "healthcheck":
+            return int(commands.healthcheck(args))
+        case "emulator":
+            return int(commands.run_emulator(args))
+        case "sandbox":
+            from hfwarden.sandbox import run_sandbox
+
+            return run_sandbox(seconds=args.seconds, keep=args.keep)
+        case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert" | "report":
+            return int(args.handler(args))
     return 2

@@ -1,14 +1,12 @@
 """What each command does once its arguments are parsed: call the operations, render the answer.
-
-Kept apart from `cli.py` so that `hfwarden --help` and a bad flag load nothing heavy.
-"""
+Kept apart from `cli.py` so that `hfwarden --help` and a bad flag load nothing heavy."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +15,11 @@ from pydantic import ValidationError
 from hfwarden import logs
 from hfwarden.clock import ManualClock, SystemClock
 from hfwarden.config import Config, load_config
-from hfwarden.core.formats import counted, dollars
+from hfwarden.core.formats import counted, dollars, moment
 from hfwarden.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from hfwarden.app.reconcile.report import PassReport
     from hfwarden.app.views.plan import DayPlan
 
 
@@ -60,10 +59,15 @@ def run(args: argparse.Namespace) -> int:
 
     result = operations.run_once(settings, config, clock=SystemClock())
     if result.report is None:
-        print(f"another hfwarden ({result.held_by}) is acting on this state; not acting", file=sys.stderr)
+        print(
+            f"another hfwarden ({result.held_by}) is acting on this state; not acting "
+            "(`run --once --dry-run` previews beside it)",
+            file=sys.stderr,
+        )
         return 1
     for endpoint, why in result.report.failed.items():
         print(f"failed: {endpoint}: {why}", file=sys.stderr)
+    print(once_summary(result.report, dry_run=settings.dry_run, beside=result.held_by if result.preview else None))
     if result.undelivered:
         print(
             f"{result.undelivered} alert deliveries still waiting in the outbox (a sink did not take them); "
@@ -71,6 +75,25 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if result.report.ok and not result.undelivered else 1
+
+
+def once_summary(report: PassReport, *, dry_run: bool, beside: str | None = None) -> str:
+    """`run --once`'s one line: what the pass did (or, dry, would do), its alerts and failures."""
+
+    def names(keys: list[str]) -> str:
+        shown = sorted(set(keys))
+        return f" ({', '.join(shown[:5])}{', ...' if len(shown) > 5 else ''})" if shown else ""
+
+    observed = counted(report.observed, "endpoint")
+    if dry_run:
+        head = f"dry run beside {beside}, nothing written" if beside else "dry run"
+        acted = f"would act on {counted(len(set(report.would_act)), 'endpoint')}{names(report.would_act)}"
+    else:
+        head = "one pass"
+        acted = f"acted on {counted(len(set(report.acted)), 'endpoint')}{names(report.acted)}"
+    stopped = f", {len(report.stopped)} stopped by the budget guard" if report.stopped else ""
+    alerts = counted(len(report.alerts), "alert")
+    return f"{head}: {observed} observed, {acted}{stopped}, {alerts}, {len(report.failed)} failed"
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -87,7 +110,7 @@ def validate(args: argparse.Namespace) -> int:
             )
     rules = sum(len(e.rules) for e in config.endpoints)
     endpoints, files = counted(len(config.endpoints), "endpoint"), counted(len(config.sources), "file")
-    matched = f", {len(config.matches)} match entries" if config.matches else ""
+    matched = f", {counted(len(config.matches), 'match entry', 'match entries')}" if config.matches else ""
     print(f"ok: {endpoints}{matched}, {counted(rules, 'rule')} in {files}")
     return 0
 
@@ -139,8 +162,8 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
         note = lead_note(day_plan.lead_of(t), t)
         holiday = "  (calendar day: window outside)" if t.rule.holiday_only else ""
         lines.append(
-            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc:%H:%M} UTC)  {t.action.describe()}  [rule {t.rule.number}]{holiday}"
-            + (f"  {note}" if note else "")
+            f"  {local:%Y-%m-%d %H:%M %Z}  ({utc_column(local, utc)})  {t.action.describe()}  "
+            f"[rule {t.rule.number}]{holiday}" + (f"  {note}" if note else "")
         )
     if not day_plan.transitions:
         lines.append("no transitions that day")
@@ -165,11 +188,27 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
     return lines
 
 
+def probe_host(listen_host: str) -> str:
+    """Where to reach a server listening on `listen_host`: a wildcard is reached on loopback, any other
+    address as itself (an IPv6 one in brackets)."""
+    match listen_host:
+        case "" | "0.0.0.0":
+            return "127.0.0.1"
+        case "::" | "[::]":
+            return "[::1]"
+    return f"[{listen_host}]" if ":" in listen_host and not listen_host.startswith("[") else listen_host
+
+
+def utc_column(local: datetime, utc: datetime) -> str:
+    """`06:55 UTC`, with the UTC date when it is not the local one (`2026-03-29 23:30 UTC`)."""
+    return f"{utc:%H:%M} UTC" if utc.date() == local.date() else f"{utc:%Y-%m-%d %H:%M} UTC"
+
+
 def healthcheck(args: argparse.Namespace) -> int:
     import httpx
 
     settings = _settings()
-    url = args.url or f"http://127.0.0.1:{settings.http_port}/healthz"
+    url = args.url or f"http://{probe_host(settings.http_host)}:{settings.http_port}/healthz"
     try:
         response = httpx.get(url, timeout=5)
     except httpx.HTTPError as exc:
@@ -224,8 +263,7 @@ def release(args: argparse.Namespace) -> int:
         return 0
     print(
         f"released {latch.endpoint} (was latched by budget {latch.budget}): exempt from budget {latch.budget} "
-        f"until {latch.until:%Y-%m-%d %H:%M %Z}; it stays stopped until its next scheduled transition or a "
-        "manual resume"
+        f"until {moment(latch.until)}"
     )
     if result.quote is None:
         print(f"no quote: budget {latch.budget} is no longer configured")
@@ -265,16 +303,29 @@ def list_holds(args: argparse.Namespace) -> int:
 
     settings = _settings()
     found = holds(settings)
+    zones = _zones(args.config or settings.config)
     if args.json:
         print(json.dumps([hold_document(h) for h in found], indent=2))
         return 0
     for h in found:
         extra = " over-budget" if h.over_budget else ""
         why = f"  ({h.reason})" if h.reason else ""
-        print(f"{h.endpoint:<40} {h.state.value:<15} until {h.until.isoformat()}{extra}{why}")
+        print(f"{h.endpoint:<40} {h.state.value:<15} until {moment(h.until, zones.get(h.endpoint))}{extra}{why}")
     if not found:
         print("no holds")
     return 0
+
+
+def _zones(path: Path) -> dict[str, tzinfo]:
+    """Each declared endpoint's zone, to show its times in; none when the schedules cannot be read
+    (`holds` must still list the holds: their times are then in UTC, and say so)."""
+    from hfwarden.config import ConfigError
+
+    try:
+        config = load_config([path], need_secrets=False)
+    except ConfigError:
+        return {}
+    return {e.key: e.zone for e in config.endpoints}
 
 
 def unhold(args: argparse.Namespace) -> int:
@@ -291,22 +342,19 @@ def unhold(args: argparse.Namespace) -> int:
 
 
 def run_emulator(args: argparse.Namespace) -> int:
-    from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
-    from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator, EmulatorError, load_seed, parse_tokens
+    from hfwarden.emulator.server import (
+        DEFAULT_TOKEN,
+        Emulator,
+        EmulatorError,
+        clock_from_flags,
+        load_seed,
+        parse_tokens,
+        rate_limit_from_flag,
+    )
     from hfwarden.emulator.world import Timings
 
     try:
-        clock: Clock = SystemClock()
-        if args.manual_clock:
-            start = None
-            if args.start_time:
-                try:
-                    start = require_aware(datetime.fromisoformat(args.start_time))
-                except ValueError as exc:
-                    raise EmulatorError(f"--start-time: {exc}") from None
-            clock = ManualClock(start)
-        elif args.start_time:
-            raise EmulatorError("--start-time needs --manual-clock")
+        clock = clock_from_flags(args.manual_clock, args.start_time)
         if min(args.pending_seconds, args.init_seconds, args.update_seconds) < 0:
             raise EmulatorError("durations must be >= 0 seconds")
         if args.replica_capacity_rpm <= 0:
@@ -325,6 +373,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             ),
             tokens=tokens,
             seeds=seeds,
+            rate_limit=rate_limit_from_flag(args.rate_limit),
         )
     except EmulatorError as exc:
         print(f"hfwarden emulator: {exc}", file=sys.stderr)

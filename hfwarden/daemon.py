@@ -110,7 +110,7 @@ class Daemon:
         self.exit_code = 0
 
     def _reconciler(self, config: Config) -> Reconciler:
-        return build_pass(
+        reconciler = build_pass(
             self.settings,
             config,
             self.store,
@@ -121,6 +121,10 @@ class Daemon:
             on_retry=self.metrics.observe_retry,
             on_action=self.metrics.observe_action,
         )
+        quota = getattr(reconciler.executor.hub, "quota_remaining", None)  # the Hub adapter's, not a twin's
+        if quota is not None:
+            self.metrics.watch_quota(quota)
+        return reconciler
 
     @property
     def config(self) -> Config:
@@ -268,6 +272,7 @@ class Daemon:
         for warning in config.warnings:
             log.warning("config_warning", problem=str(warning))
         self.reconciler.set_config(self.learning.applied(config))
+        self.reconciler.actor.refusals.reloaded()  # credits may have been added: refused endpoints retried now
         self.deliverer.targets = config.alerts
         self._fingerprint = config_fingerprint(self.config_paths)
         log.info("config_reloaded", reason=reason, endpoints=len(config.endpoints), files=len(config.sources))

@@ -38,6 +38,18 @@ class Metrics:
             ["operation", "status"],
             registry=self.registry,
         )
+        self.calls_by_kind = Counter(
+            "hfwarden_api_calls_total",
+            "Inference Endpoints API calls sent, by kind (list, get, hardware, update, resume, pause, scale_to_zero)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.quota_remaining = Gauge(
+            "hfwarden_api_quota_remaining",
+            "Calls left in the API's rate-limit window as its RateLimit field last said (-1: none reported)",
+            registry=self.registry,
+        )
+        self.quota_remaining.set(-1)
         self.retries = Counter(
             "hfwarden_hub_retries_total",
             "API calls retried after a 429, 5xx or connection error",
@@ -79,6 +91,11 @@ class Metrics:
     def observe_call(self, operation: str, outcome: str) -> None:
         """The Hub adapter's observer hook: every answer (or none) counted."""
         self.api_calls.labels(operation=operation, status=outcome).inc()
+        self.calls_by_kind.labels(kind=operation).inc()
+
+    def watch_quota(self, remaining: Callable[[], int | None]) -> None:
+        """Read the quota gauge from the Hub adapter at each scrape."""
+        self.quota_remaining.set_function(lambda: float(-1 if (left := remaining()) is None else left))
 
     def observe_retry(self, operation: str) -> None:
         self.retries.labels(operation=operation).inc()

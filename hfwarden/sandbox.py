@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import tempfile
 import threading
@@ -81,8 +82,20 @@ budgets:
 """
 
 
-def run_sandbox(*, seconds: float = 150.0) -> int:
-    """Run the emulator and the daemon side by side for `seconds`, logging every decision live."""
+def sandbox_environment(emulator: Emulator, state_dir: Path, schedule: Path) -> dict[str, str]:
+    """What a second terminal exports to run `status`, `hold` and `release` against the sandbox."""
+    return {
+        "HF_TOKEN": DEFAULT_TOKEN,
+        "HFWARDEN_ENDPOINTS_API_URL": emulator.api_url,
+        "HFWARDEN_HUB_URL": emulator.base_url,
+        "HFWARDEN_STATE_DIR": str(state_dir),
+        "HFWARDEN_CONFIG": str(schedule),
+    }
+
+
+def run_sandbox(*, seconds: float = 150.0, keep: bool = False) -> int:
+    """Run the emulator and the daemon side by side for `seconds`, logging every decision live; with
+    `keep`, leave both running afterwards until SIGINT/SIGTERM."""
     logs.configure("console")
     stop = threading.Event()
 
@@ -101,26 +114,47 @@ def run_sandbox(*, seconds: float = 150.0) -> int:
         schedule.write_text(demo_schedule(clock.now()))
         print(f"emulator: {emulator.base_url}  (state and schedule in {tmp})")
         print(schedule.read_text())
-        settings = Settings(
-            hf_token=DEFAULT_TOKEN,
-            endpoints_api_url=emulator.api_url,
-            hub_url=emulator.base_url,
-            state_dir=Path(tmp),
-            tick_seconds=3,
-            log_format="console",
-            backoff_base_seconds=0.2,
-            http_host="127.0.0.1",
-            http_port=0,
-        )
-        daemon = Daemon(settings, [schedule], load_config([schedule]), clock=clock)
+        daemon = Daemon(_settings(emulator, Path(tmp)), [schedule], load_config([schedule]), clock=clock)
         daemon.start()
         if daemon.http is not None:
-            print(f"metrics: {daemon.http.base_url}/metrics   health: {daemon.http.base_url}/healthz")
+            print(f"status page: {daemon.http.base_url}/", flush=True)
+            print(f"metrics: {daemon.http.base_url}/metrics   health: {daemon.http.base_url}/healthz", flush=True)
+        environment = sandbox_environment(emulator, Path(tmp), schedule)
+        if keep:
+            _print_environment(environment)
         stop.wait(seconds)
+        if keep and not stop.is_set():
+            print("\n--keep: the emulator and the daemon keep running; Ctrl-C stops them", flush=True)
+            _print_environment(environment)
+            stop.wait()
         daemon.stop()
-        bill = httpx.get(f"{emulator.base_url}/_emulator/billing").json()
-        print("\nemulator ground-truth bill for this run:")
-        for row in bill["endpoints"]:
-            print(f"  {row['namespace']}/{row['name']:<16} ${row['usd']:.4f}  ({row['replica_seconds']:.0f} replica-s)")
-        print(f"  total ${bill['total_usd']:.4f}")
+        _print_bill(emulator)
     return 0
+
+
+def _settings(emulator: Emulator, state_dir: Path) -> Settings:
+    return Settings(
+        hf_token=DEFAULT_TOKEN,
+        endpoints_api_url=emulator.api_url,
+        hub_url=emulator.base_url,
+        state_dir=state_dir,
+        tick_seconds=3,
+        log_format="console",
+        backoff_base_seconds=0.2,
+        http_host="127.0.0.1",
+        http_port=0,
+    )
+
+
+def _print_environment(environment: dict[str, str]) -> None:
+    print("in another terminal, to try status, hold and release on the sandbox:", flush=True)
+    for name, value in environment.items():
+        print(f"  export {name}={shlex.quote(value)}", flush=True)
+
+
+def _print_bill(emulator: Emulator) -> None:
+    bill = httpx.get(f"{emulator.base_url}/_emulator/billing").json()
+    print("\nemulator ground-truth bill for this run:")
+    for row in bill["endpoints"]:
+        print(f"  {row['namespace']}/{row['name']:<16} ${row['usd']:.4f}  ({row['replica_seconds']:.0f} replica-s)")
+    print(f"  total ${bill['total_usd']:.4f}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from hfwarden.adapters.trace import Trace, TraceError, read_trace
-from hfwarden.app.backtest import Policy, Setup, run_backtest
-from hfwarden.app.backtest_report import render_report
+from hfwarden.app.predict.backtest import Policy, Setup, run_backtest
+from hfwarden.app.predict.report import render_report
 from hfwarden.cli import main
 from hfwarden.config import load_config
 from hfwarden.core.platform.autoscaling import ReplicaModel
@@ -44,26 +45,35 @@ def schedule_of(tmp_path: Path, rules: str) -> EndpointSchedule:
     return found
 
 
-# policy, rules, demand per minute -> replica-minutes, cold starts, delayed, rejected
+# policy, rules, demand per minute -> replica-minutes, cold starts, delayed, rejected, late (HF's
+# autoscaler: a replica added per minute past 80 % utilisation or 1.5 pending requests per replica,
+# scale-down every 2 minutes to the most wanted over 5; 503 while waking from zero; requests queue
+# FIFO, arrivals and service spread evenly over each minute, so a wait is known to the second)
 CASES = [
-    # Max replicas all the time: 30 requests/minute absorbed, the 10 beyond them delayed.
-    (Policy.ALWAYS_ON, None, [5, 25, 40, 0], 12, 0, 10, 0),
-    # Exactly what each minute needs (capped at max), ready at once: 1 + 3 + 3 + 0.
-    (Policy.ORACLE, None, [5, 25, 40, 0], 7, 0, 10, 0),
-    # One replica until minute 1 asks for three: 15 delayed in each of the two cold minutes; the two
-    # extra replicas are billed from minute 1 and go after five spare minutes (4-8): 1 + 8×3 + 3×1.
-    (Policy.AUTOSCALE, None, [5, 25, 25, 25, 0, 0, 0, 0, 0, 0, 0, 0], 28, 0, 30, 0),
-    # Scaled to zero until minute 2 wakes it (its 20 requests delayed); idle 15 minutes, billed 2..17.
-    (Policy.SCALE_TO_ZERO, None, [0, 0, 20] + [0] * 17, 16, 1, 20, 0),
-    # Two replicas ready; paused 2-4 (30 rejected); the resume at 5 cold-starts both: 5 and 6 delayed.
-    (Policy.SCHEDULE, PAUSE_AT_2_RESUME_AT_5, [10] * 10, 2 + 2 + 5 * 2, 1, 20, 30),
-    # One replica, scaled to zero at minute 1; a request at 3 wakes it; 2 minutes idle: billed 3, 4, 5.
-    (Policy.SCHEDULE, ZERO_AT_1_WITH_2_MINUTE_TIMEOUT, [0, 0, 0, 5, 0, 0, 0, 0, 0, 0], 1 + 3, 1, 5, 0),
+    # Max replicas all the time (30 a minute). Minute 2's 40 requests: the n-th waits 0.5 n s (served
+    # every 2 s, arriving every 1.5 s), the last 10 wait 15-20 s into minute 3: 40 delayed, none late.
+    (Policy.ALWAYS_ON, None, [5, 25, 40, 0], 12, 0, 40, 0, 0),
+    # Exactly what each minute needs, queue included, ready at once: 1 + 3 + 3 + 1. Minute 3 serves the
+    # 10 left with one replica, one every 6 s: waits 15 s + 4.5 s each, 7 of them past 30 s.
+    (Policy.ORACLE, None, [5, 25, 40, 0], 8, 0, 40, 0, 7),
+    # One replica; minute 1 is at 100 % (> 80 %): one more, ready at 3; minute 2 has 30 pending for 2
+    # replicas (> 1.5 each): a third, ready at 4. The scale-down check of minute 8 is the first whose
+    # last 5 minutes all want 1: billed 1 + 2 + 3 + 5×3 + 4×1.
+    (Policy.AUTOSCALE, None, [5, 25, 25, 25, 0, 0, 0, 0, 0, 0, 0, 0], 25, 0, 75, 0, 67),
+    # Scaled to zero until minute 2 wakes it: its 20 requests get 503s (no X-Scale-Up-Timeout);
+    # then HF's 1-hour idle timeout keeps it billed to the end of the trace: minutes 2..19.
+    (Policy.SCALE_TO_ZERO, None, [0, 0, 20] + [0] * 17, 18, 1, 0, 20, 0),
+    # Two replicas ready; paused 2-4 (30 rejected); the resume at 5 cold-starts both, ready at 7: the
+    # 10 + 10 meanwhile get 503s.
+    (Policy.SCHEDULE, PAUSE_AT_2_RESUME_AT_5, [10] * 10, 2 + 2 + 5 * 2, 1, 0, 50, 0),
+    # One replica, scaled to zero at minute 1; a request at 3 wakes it (503 until ready at 5); 2
+    # minutes idle after it: billed 3, 4, 5.
+    (Policy.SCHEDULE, ZERO_AT_1_WITH_2_MINUTE_TIMEOUT, [0, 0, 0, 5, 0, 0, 0, 0, 0, 0], 1 + 3, 1, 0, 5, 0),
 ]
 
 
 @pytest.mark.parametrize(
-    ("policy", "rules", "demand", "replica_minutes", "cold_starts", "delayed", "rejected"),
+    ("policy", "rules", "demand", "replica_minutes", "cold_starts", "delayed", "rejected", "late"),
     CASES,
     ids=[f"{c[0].value}-{i}" for i, c in enumerate(CASES)],
 )
@@ -76,6 +86,7 @@ def test_backtest_arithmetic(
     cold_starts: int,
     delayed: int,
     rejected: int,
+    late: int,
 ) -> None:
     schedule = schedule_of(tmp_path, rules) if rules else None
     trace = Trace(START, tuple(demand), frozenset({timedelta(0)}))
@@ -83,7 +94,9 @@ def test_backtest_arithmetic(
     assert result.replica_hours == pytest.approx(replica_minutes / 60)
     assert result.cost_usd == pytest.approx(replica_minutes * 0.1)
     assert (result.cold_starts, result.requests_delayed, result.requests_rejected) == (cold_starts, delayed, rejected)
+    assert result.requests_late == late
     assert result.delayed_pct == pytest.approx(100 * delayed / sum(demand))
+    assert result.failed_pct == pytest.approx(100 * (late + rejected) / sum(demand))
 
 
 def write_trace(path: Path, rows: list[tuple[str, int]], *, gz: bool = False) -> Path:
@@ -145,9 +158,12 @@ def test_cli_json_lists_every_policy_in_order(tmp_path: Path, capsys: pytest.Cap
     assert (document["minutes"], document["requests"], document["from"]) == (8, 80, "2026-03-02T00:00:00+00:00")
     assert [p["name"] for p in document["policies"]] == [p.value for p in Policy]
     keys = {"name", "cost_usd", "replica_hours", "cold_starts", "requests_delayed", "requests_rejected", "delayed_pct"}
+    keys |= {"requests_late", "wait_p50_s", "wait_p99_s", "rejected_pct", "failed_pct"}
     assert all(set(p) == keys for p in document["policies"])
-    schedule = document["policies"][3]  # like autoscale here: 1 + 7×3 replica-minutes at 10 cents
-    assert (schedule["cost_usd"], schedule["requests_delayed"]) == (pytest.approx(2.2), 30)
+    schedule = document["policies"][3]  # like autoscale here: 1 + 2 + 3 + 5×3 replica-minutes at 10 cents
+    figures = (schedule["cost_usd"], schedule["requests_delayed"], schedule["requests_late"])
+    assert figures == (pytest.approx(2.1), 75, 67)
+    assert schedule["failed_pct"] == pytest.approx(100 * 67 / 80)
 
 
 def test_cli_table_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,7 +173,7 @@ def test_cli_table_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main([*args, "--capacity-rpm", "10", "--report", str(report)]) == 0
     assert "scale_to_zero" in capsys.readouterr().out
     page = report.read_text()
-    assert page.count("<svg") == 5
+    assert page.count("<svg") == len(Policy) + 1  # a chart per policy, and cost against failed
     assert "http" not in page  # self-contained: nothing to fetch
 
 
@@ -182,7 +198,7 @@ def test_report_charts_a_typical_week() -> None:
     trace = Trace(START, demand, frozenset({timedelta(0)}))
     result = run_backtest(trace, SETUP, None, policies=[Policy.AUTOSCALE, Policy.ORACLE], keep_series=True)
     page = render_report(result)
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3  # two policies, and cost against failed
     assert "Mon 09 Mar" in page  # the middle week of three
 
 
@@ -202,3 +218,13 @@ def test_cli_from_to_cut_the_trace_in_its_own_offset(tmp_path: Path, capsys: pyt
 def test_the_platform_model_is_pure_core(path: Path) -> None:
     assert_imports_no_io(path)
     assert_never_reads_the_clock(path)
+
+
+def test_every_summary_line_of_the_report_shows_rejected_requests() -> None:
+    """The per-policy headline said only "% delayed": requests sent to a paused endpoint went unseen."""
+    demand = tuple(([0] * 600 + [20] * 840) * 7 * 3)
+    trace = Trace(START, demand, frozenset({timedelta(0)}))
+    result = run_backtest(trace, SETUP, None, policies=[Policy.AUTOSCALE, Policy.ORACLE], keep_series=True)
+    policies = re.findall(r"<h2>(autoscale|oracle)</h2><p>([^<]*)</p>", render_report(result))
+    assert [name for name, _ in policies] == ["autoscale", "oracle"]
+    assert all(re.search(r"\b\d[\d,]* rejected\b", line) for _, line in policies)

@@ -218,7 +218,7 @@ def test_status_and_release(live_emulator: Emulator, tmp_path: Path) -> None:
     status = hfwarden("status", "--json", "--config", str(schedule), env=env)
     assert status.returncode == 0, status.stderr
     document = json.loads(status.stdout)
-    assert set(document) == {"as_of", "endpoints", "budgets", "holds", "caps", "failed"}
+    assert set(document) == {"as_of", "spend_tracked", "endpoints", "budgets", "holds", "caps", "failed"}
     rows = {e["endpoint"]: e for e in document["endpoints"]}
     assert set(rows["acme/ep-00"]) == {
         "endpoint",

@@ -238,3 +238,13 @@ def test_hadolint_passes() -> None:
     binary = shutil.which("hadolint") or str(REPO / ".venv/bin/hadolint")
     result = subprocess.run([binary, str(REPO / "Dockerfile")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_is_safe_by_default_and_pinned_by_digest() -> None:
+    """`docker run` with a token and no config drove real endpoints from the baked-in examples."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^\s+HFWARDEN_DRY_RUN=true$", dockerfile, re.MULTILINE)
+    assert re.search(
+        r"^ARG PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}$", dockerfile, re.MULTILINE
+    )
+    assert dockerfile.count("FROM ${PYTHON_IMAGE}") == 2

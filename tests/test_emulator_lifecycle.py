@@ -79,7 +79,7 @@ def test_full_cycle_state_by_state_with_billing_only_in_billed_states(api: HfApi
 
 def test_idle_timeout_scales_to_zero_only_with_min_replica_zero(api: HfApi, control: httpx.Client) -> None:
     create(api, "idle", min_replica=0, max_replica=1, scale_to_zero_timeout=15)
-    create(api, "kept", min_replica=1, max_replica=1, scale_to_zero_timeout=15)
+    create(api, "kept", min_replica=1, max_replica=1)  # a timeout with minReplica 1 is refused
     advance(control, 70)
     advance(control, 14 * 60)
     assert control.get("/dp/acme/idle").status_code == 200  # traffic resets the idle timer

@@ -170,4 +170,4 @@ def test_quote_counts_what_the_hold_adds_over_the_schedule() -> None:
     extra = hold_extra_cost(held, office(), seen("running"), now=NOW, day_end=day_end, price_per_hour=2.4)
     assert extra == pytest.approx(4.80)
     text = hold_quote(held, extra, [("acme-prod", 141.2, 150.0)], zone=PARIS)
-    assert text == "keeps acme/chat running until 20:00: +$4.80; budget acme-prod projected $141.20 of $150"
+    assert text == "keeps acme/chat running until 20:00 CET: +$4.80; budget acme-prod projected $141.20 of $150"

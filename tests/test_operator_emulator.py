@@ -127,7 +127,7 @@ def test_a_hold_survives_a_restart_blocks_the_pause_and_expires_into_the_schedul
     first, store = life()
     first.run_pass()  # 08:02: yesterday's 20:00 resume, found already running
     placed = place_hold(settings, config, HoldRequest("acme/chat", "10:00", reason="demo at 9"), clock=clock)
-    assert placed.quote.startswith("keeps acme/chat running until 10:00: +$")
+    assert placed.quote.startswith("keeps acme/chat running until 10:00 UTC: +$")
     assert "budget acme-prod projected $" in placed.quote
     assert placed.quote.endswith(" of $150")
     first.close()

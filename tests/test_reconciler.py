@@ -189,7 +189,7 @@ def test_retries_through_dropped_connections(
     assert states(api)["chat"] == "paused"
 
 
-def test_retries_through_a_rate_limit_honouring_retry_after(
+def test_a_rate_limit_is_paced_within_the_reported_quota_not_sprayed_into_429s(
     api: HfApi, control: httpx.Client, clock: ManualClock, make_reconciler: ReconcilerFactory
 ) -> None:
     create(api, "chat")
@@ -200,7 +200,8 @@ def test_retries_through_a_rate_limit_honouring_retry_after(
     report = make_reconciler().run_pass()
     assert report.ok
     calls = control.get("/_emulator/requests").json()["requests"]
-    assert [c["status"] for c in calls][:2] == [200, 429]
+    # The list's answer said 0 calls left in this window: the pause waits for the next one (issue 19).
+    assert 429 not in [c["status"] for c in calls]
     assert calls[-1]["path"] == "/v2/endpoint/acme/chat/pause"
     assert calls[-1]["status"] == 200
 

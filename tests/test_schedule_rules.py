@@ -337,7 +337,8 @@ def test_enforce_reapplies_every_pass(tmp_path: Path) -> None:
     [
         ("{cron: '0 9 * * *', action: scale, min_replicas: 3}", seen("running", max_replica=2), (3, 3)),
         ("{cron: '0 9 * * *', action: scale, max_replicas: 1}", seen("running", min_replica=2), (1, 1)),
-        ("{cron: '0 9 * * *', action: scale, scale_to_zero_timeout: 15}", seen("running"), (None, None)),
+        # At minimum 0: a timeout with a minimum >= 1 is refused by HF and never sent (issue 19).
+        ("{cron: '0 9 * * *', action: scale, scale_to_zero_timeout: 15}", seen("running", min_replica=0), (None, None)),
     ],
     ids=["min-alone-raises-max", "max-alone-lowers-min", "timeout-only"],
 )

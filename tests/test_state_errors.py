@@ -130,15 +130,25 @@ def test_only_the_last_level_of_the_state_dir_is_created(env: dict[str, str], tm
 def test_status_from_another_directory_does_not_create_an_empty_state(
     env: dict[str, str], tmp_path: Path, api: HfApi
 ) -> None:
-    """The default state URL was relative: `status` elsewhere made an empty database and reported all well."""
+    """The default state URL was relative: `status` elsewhere made an empty database and reported all well.
+    Before any state, `status` shows the live endpoints and says spend is not tracked yet; it creates nothing."""
     create(api, "chat")
     env = {k: v for k, v in env.items() if k != "HFWARDEN_STATE_DIR"} | {"XDG_STATE_HOME": str(tmp_path / "xdg")}
     database = tmp_path / "xdg" / "hfwarden" / "hfwarden.db"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    for command in (("status",), ("release", "acme/chat")):
-        one_line_exit_2(hfwarden(*command, env=env, cwd=elsewhere), f"no state yet at {database}")
-    assert not database.exists()
+    one_line_exit_2(hfwarden("release", "acme/chat", env=env, cwd=elsewhere), f"no state yet at {database}")
+    first = hfwarden("status", env=env, cwd=elsewhere)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[1].startswith("spend not tracked yet: ")
+    assert "acme/chat" in first.stdout
+    assert "untracked" in first.stdout
+    untracked = json.loads(hfwarden("status", "--json", env=env, cwd=elsewhere).stdout)
+    assert untracked["spend_tracked"] is False
+    assert [(e["endpoint"], e["state"], e["spent_usd"]) for e in untracked["endpoints"]] == [
+        ("acme/chat", "pending", None)  # just created
+    ]
+    assert not (tmp_path / "xdg").exists()
     assert list(elsewhere.iterdir()) == []
     assert hfwarden("run", "--once", env=env, cwd=tmp_path).returncode == 0
     assert database.is_file()  # the per-user default, wherever the command ran

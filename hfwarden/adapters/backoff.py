@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -15,15 +16,22 @@ def backoff_seconds(
     return float(max(step * (0.5 + rng.random() / 2), retry_after or 0.0))
 
 
+# No Retry-After is taken for more than a day: `1e12` or `inf` is a server's way of saying "long".
+MAX_RETRY_AFTER_S = 86_400.0
+
+
 def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
-    """A `Retry-After` header in either form it takes: delay seconds or an HTTP date (from `now`)."""
+    """A `Retry-After` header in either form it takes: delay seconds or an HTTP date (from `now`),
+    bounded to [0, MAX_RETRY_AFTER_S]; NaN or garbage reads as absent."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError):
+        try:
+            seconds = (parsedate_to_datetime(value) - now).total_seconds()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if math.isnan(seconds):
         return None
+    return min(MAX_RETRY_AFTER_S, max(0.0, seconds))

@@ -10,25 +10,32 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
-from huggingface_hub import HfApi, InferenceEndpoint, constants, set_client_factory
+from huggingface_hub import HfApi, InferenceEndpoint, constants, get_session, hf_raise_for_status, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import (  # type: ignore[attr-defined]  # public, lazily exported
+    build_hf_headers,
+    parse_ratelimit_headers,
+)
 from huggingface_hub.utils._http import hf_request_event_hook
 
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
+from hfwarden.adapters.ratelimit import CallQuota, QuotaReading, keep_reading, take_last_reading
 from hfwarden.clock import Clock, SystemClock, to_z
 from hfwarden.core.decide import Step, StepKind
 from hfwarden.core.endpoints import BILLED_STATES, Observation
 from hfwarden.logs import get_logger, masker
 
 T = TypeVar("T")
+# Without a budget day to bound it, no wait (Retry-After, quota) reaches further than this.
+DEFAULT_WAIT_HORIZON = timedelta(hours=24)
 log = get_logger("hfwarden.hub")
 
 
@@ -60,6 +67,8 @@ class RetryPolicy:
     # longer one fails the call, and calls of that operation fail fast until it has passed, across
     # passes: a pass never sleeps through a long window.
     max_retry_after_seconds: float = 10.0
+    # The longest a call waits for the API's next quota window (a fixed window is 5 minutes on the Hub).
+    max_quota_wait_seconds: float = 330.0
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Wait after failed attempt `attempt` (1, 2, ...)."""
@@ -69,6 +78,14 @@ class RetryPolicy:
 
 
 CallObserver = Callable[[str, str], None]  # (operation, outcome) where outcome is a status code or "error"
+
+
+def _version_hint() -> str:
+    """A 404 from an API URL without its version (`.../v2`) names every endpoint missing: say why."""
+    url = constants.INFERENCE_ENDPOINTS_ENDPOINT.rstrip("/")
+    if url.rsplit("/", 1)[-1].startswith("v") and url.rsplit("/", 1)[-1][1:].isdigit():
+        return ""
+    return f" (HFWARDEN_ENDPOINTS_API_URL={url} probably lacks /v2: try {url}/v2)"
 
 
 def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: float) -> None:
@@ -81,13 +98,27 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
     def factory() -> httpx2.Client:
         # Same hooks and redirects as the library's default factory, plus timeouts and a pool size.
         return httpx2.Client(
-            event_hooks={"request": [hf_request_event_hook]},
+            event_hooks={"request": [hf_request_event_hook], "response": [record_answer]},
             follow_redirects=True,
             timeout=timeout,
             limits=limits,
         )
 
     set_client_factory(factory)
+
+
+def quota_reading(headers: Mapping[str, str]) -> QuotaReading | None:
+    """An answer's `RateLimit` / `RateLimit-Policy` fields (huggingface_hub's public parser), or None."""
+    info = parse_ratelimit_headers(headers)
+    if info is None:
+        return None
+    window = float(info.window_seconds) if info.window_seconds else None
+    return QuotaReading(info.remaining, float(info.reset_in_seconds), info.limit, window)
+
+
+def record_answer(response: httpx2.Response) -> None:
+    """httpx2 response hook: every answer's quota reading, for the call waiting on it in this thread."""
+    keep_reading(quota_reading(response.headers))
 
 
 def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
@@ -157,27 +188,34 @@ class Hub:
         # Kept across calls, so a Retry-After longer than the pass interval spans passes.
         self._not_before: dict[tuple[str, str], datetime] = {}
         self._not_before_lock = threading.Lock()  # namespaces are listed in parallel
+        self._wait_horizon: Callable[[datetime], datetime] = lambda now: now + DEFAULT_WAIT_HORIZON
+        self._quotas: dict[str, CallQuota] = {}  # per API host, on this hub's clock
 
     def __repr__(self) -> str:
         return "Hub(token=***)"
 
     def _call(self, operation: str, target: str, fn: Callable[[], T]) -> T:
-        key = (urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc, operation)
+        host = urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc
+        key, quota = (host, operation), self._quota(host)
         self._respect_rate_limit(key, target)
         attempt = 0
         while True:
             attempt += 1
+            self._wait_for_quota(quota, operation, target)
             try:
                 result = fn()
             except HfHubHTTPError as exc:
+                quota.answered(take_last_reading(), refused=exc.response.status_code == 429)
                 wait = self._wait_after_http_error(exc, attempt, key, target)
             except httpx2.TransportError as exc:
+                quota.answered(None)
                 self._observe(operation, "error")
                 message = f"{operation} {target}: {type(exc).__name__}: {exc}"
                 if attempt >= self._retry.max_attempts:
                     raise HubError(message) from None
                 wait = self._retry.delay(attempt, None, self._rng)
             else:
+                quota.answered(take_last_reading())
                 self._observe(operation, "200")
                 return result
             log.warning("hub_retry", operation=operation, target=target, attempt=attempt, wait_s=round(wait, 3))
@@ -187,6 +225,36 @@ class Hub:
             if self._cancel.wait(wait):
                 raise Cancelled(f"{operation} {target}: shutting down during back-off")
 
+    def _wait_for_quota(self, quota: CallQuota, operation: str, target: str) -> None:
+        """Hold the call until the window has room for it: a call that does not fit waits for the
+        next window (the pass keeps its observations) instead of being sent to earn a 429."""
+        wait = quota.take()
+        if wait <= 0:
+            return
+        horizon = (self._wait_horizon(self._clock.now()) - self._clock.now()).total_seconds()
+        if wait > min(self._retry.max_quota_wait_seconds, max(0.0, horizon)):
+            raise HubError(f"{operation} {target}: API quota used up for {wait:.0f} s; not called", status=429)
+        log.info("hub_quota_wait", operation=operation, target=target, wait_s=round(wait, 3))
+        if self._cancel.wait(wait):
+            raise Cancelled(f"{operation} {target}: shutting down while waiting for API quota")
+        # Waited once for the reset: the call goes (taking what the new window has, or as a probe).
+        if quota.take() > 0:
+            quota.take(force=True)
+
+    def quota_remaining(self) -> int | None:
+        """Calls left in the API's window as last reported (None: the API reports no quota)."""
+        return self._quota(urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc).remaining
+
+    def _quota(self, host: str) -> CallQuota:
+        with self._not_before_lock:
+            if host not in self._quotas:
+                self._quotas[host] = CallQuota(monotonic=lambda: self._clock.now().timestamp())
+            return self._quotas[host]
+
+    def set_wait_horizon(self, horizon: Callable[[datetime], datetime]) -> None:
+        """The latest instant any wait may reach from a given now (the daemon: the budget day's end)."""
+        self._wait_horizon = horizon
+
     def _wait_after_http_error(self, exc: HfHubHTTPError, attempt: int, key: tuple[str, str], target: str) -> float:
         """How long to wait before the next attempt; raises when there is to be none in this call."""
         operation = key[1]
@@ -194,10 +262,13 @@ class Hub:
         self._observe(operation, str(status))
         message = f"{operation} {target}: HTTP {status}: {exc.server_message or 'no message'}"
         if status == 404:
-            raise EndpointNotFound(message, status=status, request_id=exc.request_id) from None
+            raise EndpointNotFound(message + _version_hint(), status=status, request_id=exc.request_id) from None
         if not (status == 429 or status >= 500):
             raise HubError(message, status=status, request_id=exc.request_id) from None
         retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"), now=self._clock.now())
+        reading = quota_reading(exc.response.headers) if status == 429 else None
+        if retry_after is None and reading is not None:
+            retry_after = reading.reset_seconds  # `RateLimit: "api";r=0;t=55` alone says how long
         if retry_after is not None:
             until = self._rate_limited_until(key, retry_after)
             if retry_after > self._retry.max_retry_after_seconds:
@@ -210,7 +281,10 @@ class Hub:
         return self._retry.delay(attempt, retry_after, self._rng)
 
     def _rate_limited_until(self, key: tuple[str, str], retry_after: float) -> datetime:
-        until = self._clock.now() + timedelta(seconds=retry_after)
+        now = self._clock.now()
+        # Bounded: never past the wait horizon (the budget day's end), whatever the header said.
+        horizon = max(now, self._wait_horizon(now))
+        until = now + timedelta(seconds=min(retry_after, (horizon - now).total_seconds()))
         with self._not_before_lock:
             self._not_before[key] = max(until, self._not_before.get(key, until))
             return self._not_before[key]
@@ -275,6 +349,8 @@ class Hub:
                     namespace,
                     name,
                 )
+            case StepKind.UPDATE if step.clear_timeout:
+                call = lambda: self._put_scaling_clearing_timeout(namespace, name, step)  # noqa: E731
             case StepKind.UPDATE:
                 call = lambda: api.update_inference_endpoint(  # noqa: E731
                     name,
@@ -285,6 +361,23 @@ class Hub:
                     scale_to_zero_timeout=step.scale_to_zero_timeout,
                 )
         return observation_from(self._call(step.kind.value, target, call).raw, namespace)
+
+    def _put_scaling_clearing_timeout(self, namespace: str, name: str, step: Step) -> InferenceEndpoint:
+        """A PUT that sets `scaleToZeroTimeout` to null. `update_inference_endpoint` drops every None
+        argument, so it cannot clear the timeout; this sends the same sparse body it would, plus the
+        null, through the library's own session, headers and error mapping (all public API)."""
+        scaling: dict[str, Any] = {"scaleToZeroTimeout": None}
+        if step.min_replicas is not None:
+            scaling["minReplica"] = step.min_replicas
+        if step.max_replicas is not None:
+            scaling["maxReplica"] = step.max_replicas
+        response = get_session().put(
+            f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}/{name}",
+            headers=build_hf_headers(token=self._token),
+            json={"compute": {"scaling": scaling}},
+        )
+        hf_raise_for_status(response)
+        return InferenceEndpoint.from_raw(response.json(), namespace=namespace, token=self._token, api=self._api)
 
     def _tolerating_already(
         self, call: Callable[[], InferenceEndpoint], namespace: str, name: str

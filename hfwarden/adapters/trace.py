@@ -29,6 +29,8 @@ class Trace:
     requests: tuple[int, ...]
     offsets: frozenset[timedelta]
     missing: frozenset[int] = frozenset()
+    # The first change of UTC offset along the file: (its instant, the offset before, after).
+    first_offset_change: tuple[datetime, timedelta, timedelta] | None = None
 
     @property
     def end(self) -> datetime:
@@ -50,7 +52,8 @@ class Trace:
         if last <= first:
             raise TraceError("the trace has no minutes between --from and --to")
         missing = frozenset(i - first for i in self.missing if first <= i < last)
-        return Trace(self.start + first * MINUTE, self.requests[first:last], self.offsets, missing)
+        requests = self.requests[first:last]
+        return Trace(self.start + first * MINUTE, requests, self.offsets, missing, self.first_offset_change)
 
     def known(self) -> list[bool]:
         """Per minute, whether its demand is known."""
@@ -111,12 +114,18 @@ def _parse(lines: Iterator[str]) -> Trace:
     first: datetime | None = None
     counts: list[int] = []
     offsets: set[timedelta] = set()
+    change: tuple[datetime, timedelta, timedelta] | None = None
+    previous: timedelta | None = None
     missing: set[int] = set()
     for number, row in enumerate(reader, start=2):
         if not row:
             continue
         at, requests = _row(number, row)
-        offsets.add(at.utcoffset() or timedelta(0))
+        offset = at.utcoffset() or timedelta(0)
+        if change is None and previous is not None and offset != previous:
+            change = (at.astimezone(UTC), previous, offset)
+        previous = offset
+        offsets.add(offset)
         if first is None:
             first = at
         index = _minutes(at - first)
@@ -128,4 +137,4 @@ def _parse(lines: Iterator[str]) -> Trace:
         counts.append(requests or 0)
     if first is None:
         raise TraceError("no minutes in the trace")
-    return Trace(first.astimezone(UTC), tuple(counts), frozenset(offsets), frozenset(missing))
+    return Trace(first.astimezone(UTC), tuple(counts), frozenset(offsets), frozenset(missing), change)

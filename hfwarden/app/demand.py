@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from hfwarden.adapters.prometheus import PrometheusError, PrometheusSource, query_for, shown
 from hfwarden.adapters.trace import Trace, read_trace
-from hfwarden.app.backtest import BacktestError
+from hfwarden.app.predict.backtest import BacktestError
 from hfwarden.core.learning import parse_span
 
 

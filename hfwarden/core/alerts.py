@@ -28,6 +28,7 @@ class AlertKind(StrEnum):
     SCHEDULE_PROPOSAL = "schedule_proposal"
     SCHEDULE_ADOPTED = "schedule_adopted"
     FORECAST_DRIFT = "forecast_drift"
+    BILLING_BLOCKED = "billing_blocked"
     SPEND_ANOMALY = "spend_anomaly"
 
 

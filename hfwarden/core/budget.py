@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
@@ -96,6 +96,7 @@ class EndpointCost:
     latched: bool = False
     stoppable: bool = True  # observed, in a stable state hfwarden can act on
     exempt: bool = False  # released by an operator from this budget's guard until its next day
+    woken: bool = False  # latched to zero, woken by traffic: a `pause` step may still stop it
 
     @property
     def projected_usd(self) -> float:
@@ -276,8 +277,11 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     step, day = budget.steps[top - 1], budget.day_of(now)
     _, day_end = budget.day_bounds(now)
     line = step.at * (budget.month.monthly_usd if step.on == Basis.MONTH and budget.month else budget.daily_usd)
+    pausing = step.action == StepAction.PAUSE
     candidates = _guard_order(
-        c for c in in_scope if not c.protected and not c.latched and c.stoppable and c.future_usd > 0
+        c
+        for c in in_scope
+        if not c.protected and (not c.latched or (pausing and c.woken)) and c.stoppable and c.future_usd > 0
     )
     remaining = status.projected_usd
     caps: list[CapDecision] = []
@@ -370,3 +374,8 @@ def evaluate(
 
 def _strictness(stop: StopDecision) -> tuple[int, datetime]:
     return (1 if stop.action == BreachAction.PAUSE else 0, stop.until)
+
+
+def earliest_day_end(budgets: Sequence[Budget], now: datetime) -> datetime:
+    """The end of the earliest budget day under way at `now` (a day from now without budgets)."""
+    return min((budget.day_bounds(now)[1] for budget in budgets), default=now + timedelta(days=1))

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from hfwarden.core.endpoints import EndpointState, Observation
-from hfwarden.core.platform.billing import billed_usd
+from hfwarden.core.platform.autoscaling import DEFAULT_SCALE_TO_ZERO_TIMEOUT
+from hfwarden.core.platform.billing import billed_usd, replicas_after
 from hfwarden.core.rules import ActionKind, EndpointSchedule, latest_transition, transitions_between
 
 HOUR = 3600.0
@@ -152,30 +153,6 @@ def watched_since(segments: Iterable[Segment]) -> datetime | None:
 # -- projection -------------------------------------------------------------------------------------
 
 
-def replicas_after(
-    kind: ActionKind,
-    min_replicas: int | None,
-    max_replicas: int | None,
-    *,
-    running: bool,
-    current: int,
-    conservative: bool,
-) -> int:
-    """Replicas an endpoint bills after a scheduled action."""
-    match kind:
-        case ActionKind.PAUSE | ActionKind.SCALE_TO_ZERO:
-            return 0
-        case ActionKind.RESUME:
-            floor = max(min_replicas or 0, 1)
-            return max(max_replicas or floor, floor) if conservative else floor
-        case ActionKind.SCALE:
-            if not running:
-                return 0
-            low = max(min_replicas if min_replicas is not None else 1, 1)
-            high = max_replicas if max_replicas is not None else max(current, low)
-            return high if conservative else min(max(current, low), high)
-
-
 def future_cost(
     schedule: EndpointSchedule | None,
     observed: Observation | None,
@@ -187,9 +164,12 @@ def future_cost(
     latched: bool = False,
 ) -> float:
     """What an endpoint will bill from `now` to `day_end`: what it bills now, held until its next
-    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today."""
-    if latched or now >= day_end:
+    scheduled transition, then its scheduled states. A latched endpoint bills nothing more today,
+    unless traffic woke it at minimum 0 (a scale-to-zero latch): then until its idle timeout."""
+    if now >= day_end:
         return 0.0
+    if latched:
+        return _woken_cost(observed, now=now, day_end=day_end, price_per_hour=price_per_hour)
     replicas = observed.billed_replicas if observed else 0
     if observed is not None and observed.state == EndpointState.PENDING:
         replicas = max(observed.min_replica, 1)  # not billed yet, but about to be
@@ -197,7 +177,7 @@ def future_cost(
         replicas = max(replicas, observed.max_replica)
     if schedule is None:
         return usd(replicas, price_per_hour, now, day_end)
-    return _through_schedule(
+    return through_schedule(
         schedule,
         replicas,
         start=now + timedelta(microseconds=1),
@@ -208,7 +188,15 @@ def future_cost(
     )
 
 
-def _through_schedule(
+def _woken_cost(observed: Observation | None, *, now: datetime, day_end: datetime, price_per_hour: float) -> float:
+    """A latched endpoint that bills at minimum 0 (woken by traffic): its replicas until it idles."""
+    if observed is None or observed.min_replica != 0 or observed.billed_replicas == 0:
+        return 0.0
+    idle = observed.scale_to_zero_timeout or DEFAULT_SCALE_TO_ZERO_TIMEOUT
+    return usd(observed.billed_replicas, price_per_hour, now, min(day_end, now + timedelta(minutes=idle)))
+
+
+def through_schedule(
     schedule: EndpointSchedule,
     replicas: int,
     *,
@@ -217,22 +205,24 @@ def _through_schedule(
     end: datetime,
     price_per_hour: float,
     conservative: bool,
+    running: bool | None = None,
 ) -> float:
     """Dollars from `billed_from` to `end`, starting at `replicas` and following the schedule's
-    transitions in [start, end)."""
+    transitions in [start, end). `running`: whether a `scale` finds the endpoint running (default:
+    while it bills)."""
     total, since = 0.0, billed_from
     for transition in transitions_between(schedule, start, end):
-        total += usd(replicas, price_per_hour, since, transition.at)
+        total += usd(replicas, price_per_hour, since, max(since, transition.at))
         action = transition.action
         replicas = replicas_after(
-            action.kind,
+            action.kind.value,
             action.min_replicas,
             action.max_replicas,
-            running=replicas > 0,
+            running=replicas > 0 if running is None else running,
             current=replicas,
             conservative=conservative,
         )
-        since = transition.at
+        since = max(since, transition.at)
     return total + usd(replicas, price_per_hour, since, end)
 
 
@@ -255,14 +245,14 @@ def scheduled_cost(
     if before is not None:
         action = before.action
         replicas = replicas_after(
-            action.kind,
+            action.kind.value,
             action.min_replicas,
             action.max_replicas,
             running=action.kind != ActionKind.PAUSE,
             current=max(action.min_replicas or 1, 1),
             conservative=conservative,
         )
-    return _through_schedule(
+    return through_schedule(
         schedule,
         replicas,
         start=day_start,

@@ -44,6 +44,7 @@ class Step:
     min_replicas: int | None = None
     max_replicas: int | None = None
     scale_to_zero_timeout: int | None = None
+    clear_timeout: bool = False  # send `scaleToZeroTimeout: null` (see core/scaling.py)
 
 
 class Verdict(StrEnum):
@@ -172,6 +173,26 @@ def stop_step(action: str) -> Step:
     return Step(StepKind.SCALE_TO_ZERO if action == StepKind.SCALE_TO_ZERO else StepKind.PAUSE)
 
 
+def stop_steps(action: str, observed: Observation) -> tuple[Step, ...]:
+    """The calls that stop an endpoint for a budget. A scale-to-zero sets the minimum to 0 first, as
+    the scheduled one does: the platform needs it, and it lets traffic wake the endpoint and the idle
+    timeout put it back to zero."""
+    if observed.state == EndpointState.PAUSED:
+        return ()
+    if action != StepKind.SCALE_TO_ZERO:
+        return (Step(StepKind.PAUSE),)
+    steps = [Step(StepKind.UPDATE, min_replicas=0)] if observed.min_replica > 0 else []
+    if observed.state != EndpointState.SCALED_TO_ZERO:
+        steps.append(Step(StepKind.SCALE_TO_ZERO))
+    return tuple(steps)
+
+
+def is_woken(observed: Observation | None) -> bool:
+    """Up at minimum 0 under a scale-to-zero latch: traffic woke it (a request cannot raise the
+    minimum; a person resuming it or raising the minimum is an override, see `_latched`)."""
+    return observed is not None and observed.state in UP_STATES and observed.min_replica == 0
+
+
 def is_stopped(observed: Observation, step: Step) -> bool:
     """Paused satisfies any stop; scaled to zero satisfies only a scale-to-zero one."""
     return observed.state == EndpointState.PAUSED or (
@@ -196,14 +217,20 @@ def _latched(
     transitions count as applied, so the latch lifting resumes nothing."""
     reason = latched_because(latch)
     transition, records = _suppressed(key, schedule, now, last_applied_key, reason)
-    wants = stop_step(latch.action)
-    if observed is None or is_stopped(observed, wants) or observed.state in BROKEN_STATES:
+    if observed is None or observed.state in BROKEN_STATES:
+        return Decision(key, Verdict.LATCHED, reason, transition, (), records)
+    if latch.action == StepKind.SCALE_TO_ZERO and is_woken(observed):
+        # The platform doing its job: billed and projected, not fought (the ladder may escalate).
+        woken = f"{reason}; woken by traffic at minimum 0, left to idle back to zero"
+        return Decision(key, Verdict.LATCHED, woken, transition, (), records)
+    wants = stop_steps(latch.action, observed)
+    if not wants:
         return Decision(key, Verdict.LATCHED, reason, transition, (), records)
     if observed.state in UP_STATES and latch.latched_at < pass_started:
         message = f"{key} was started while {reason}; stopped again"
         overridden = Alert(AlertKind.LATCH_OVERRIDDEN, key, now.date(), message, endpoint=key, budget=latch.budget)
         records += Records(alerts=(overridden,))
-    return Decision(key, Verdict.LATCHED, reason, transition, (wants,), records)
+    return Decision(key, Verdict.LATCHED, reason, transition, wants, records)
 
 
 def _suppressed(
@@ -354,7 +381,9 @@ def _scaling_update(action: Action, observed: Observation) -> Step | None:
         wanted_max = max(wanted_max, wanted_min)
     if action.max_replicas is not None and action.min_replicas is None:
         wanted_min = min(wanted_min, wanted_max)
-    wanted_timeout = action.scale_to_zero_timeout
+    # A timeout only applies at minimum 0 (HF refuses it otherwise): not wanted above, so an enforced
+    # rule naming both does not send the same refused (or cleared) timeout every tick.
+    wanted_timeout = action.scale_to_zero_timeout if wanted_min == 0 else None
     changes = (
         wanted_min != observed.min_replica,
         wanted_max != observed.max_replica,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 
 def dollars(value: float, *, grouped: bool = False, whole: bool = False) -> str:
     """`$1.14`, `-$1.14` (never `$-1.14`), `$0.00` for what only rounds to minus zero; `grouped`:
@@ -11,6 +13,19 @@ def dollars(value: float, *, grouped: bool = False, whole: bool = False) -> str:
         return dollars(cents, grouped=grouped).removesuffix(".00")
     figure = f"{abs(cents):,.2f}" if grouped else f"{abs(cents):.2f}"
     return f"-${figure}" if cents < 0 else f"${figure}"
+
+
+def moment(at: datetime, zone: tzinfo | None = None) -> str:
+    """A time as people read it: `2026-01-05 20:00 CET`, in `zone` (default: its own), always naming
+    the zone, never with seconds or microseconds."""
+    local = at.astimezone(zone) if zone is not None else at
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or local.strftime('%z')}"
+
+
+def signed_dollars(value: float) -> str:
+    """A change: `+$1.20`, `-$0.45`, and `$0.00` when it rounds to nothing."""
+    cents = round(value, 2)
+    return dollars(cents) if cents == 0 else ("+" if cents > 0 else "") + dollars(cents)
 
 
 def json_money(value: float | None) -> float | None:

@@ -17,7 +17,7 @@ from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.holds import held_future_cost
 from hfwarden.core.ladder import cap_calls, cap_records
-from hfwarden.core.latches import stop_latches
+from hfwarden.core.latches import stop_latches, woken_under
 from hfwarden.core.records import Hold, Records
 from hfwarden.core.rules import EndpointSchedule
 from hfwarden.core.standing import Standing
@@ -61,6 +61,7 @@ def budget_costs(
     holds: Mapping[str, Hold],
     exempt: Collection[tuple[str, str]],
     now: datetime,
+    woken: Collection[str] = (),
 ) -> dict[str, list[EndpointCost]]:
     """Per budget, each endpoint in scope as the guard sees it: spent in the budget day, the rest of
     the day projected (a held endpoint: its hold, then its schedule), burn now. An endpoint nobody
@@ -100,6 +101,7 @@ def budget_costs(
                     and observed.state not in UNSTOPPABLE
                     and not (hold is not None and hold.over_budget),
                     exempt=(key, budget.name) in exempt,
+                    woken=key in woken,
                 )
             )
         costs[budget.name] = rows
@@ -126,6 +128,7 @@ def guard_decision(
         holds=standing.holds,
         exempt=standing.exempt,
         now=now,
+        woken={k for k, latch in standing.latches.items() if woken_under(latch, observations.get(k))},
     )
     budgets = paced_budgets(budgets, costs, spend.month_before, schedules, observations, spend.prices, now=now)
     outcome = evaluate(budgets, costs, now=now, ladder=standing.ladder)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.cost import future_cost, replicas_after, usd
+from hfwarden.core.cost import future_cost, through_schedule, usd
 from hfwarden.core.endpoints import EndpointState, Observation
-from hfwarden.core.formats import dollars
+from hfwarden.core.formats import dollars, moment, signed_dollars
+from hfwarden.core.platform.billing import replicas_after
 from hfwarden.core.records import AppliedTransition, AuditEntry, Hold, HoldState, Records
-from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition, transitions_between
+from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition
 from hfwarden.core.windows import parse_duration_minutes
 
 MAX_HOLD = timedelta(days=7)
@@ -50,10 +51,11 @@ def hold_until(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
             raise ValueError(f"--until {text!r} is not HH:MM, a duration like 2h or an ISO date-time") from None
         if until.tzinfo is None:
             until = until.replace(tzinfo=zone)
+    # What was typed, then what it means in the endpoint's zone: `200h` alone says nothing of when.
     if until <= now:
-        raise ValueError(f"--until {until.isoformat()} is in the past")
+        raise ValueError(f"--until {text} ({moment(until, zone)}) is in the past")
     if until - now > MAX_HOLD:
-        raise ValueError(f"--until {until.isoformat()} is more than 7 days ahead")
+        raise ValueError(f"--until {text} ({moment(until, zone)}) is more than 7 days ahead (at most 168h)")
     return until
 
 
@@ -87,17 +89,19 @@ def hold_action(hold: Hold) -> Action:
             assert_never(hold.state)
 
 
-def describe(hold: Hold) -> str:
-    """`running (min=1, max=2) until 2026-01-05T20:00:00+00:00`, as reasons and lists show it."""
+def describe(hold: Hold, zone: tzinfo | None = None) -> str:
+    """`running (min=1, max=2) until 2026-01-05 20:00 CET`, as reasons and lists show it (in `zone`,
+    the endpoint's, when given)."""
     action = hold_action(hold).describe()
     state = hold.state.value + (action[len(action.split("(")[0]) :] if "(" in action else "")
-    return f"{state} until {hold.until.isoformat()}"
+    return f"{state} until {moment(hold.until, zone)}"
 
 
-def held_because(hold: Hold) -> str:
+def held_because(hold: Hold, zone: tzinfo | None = None) -> str:
+    """`held running until 2026-01-05 20:00 CET, over budget (demo)`: the status line and the page's badge."""
     why = f" ({hold.reason})" if hold.reason else ""
     extra = ", over budget" if hold.over_budget else ""
-    return f"held {describe(hold)}{extra}{why}"
+    return f"held {describe(hold, zone)}{extra}{why}"
 
 
 def hold_placed(hold: Hold, quote: str, *, now: datetime) -> Records:
@@ -159,16 +163,23 @@ def held_future_cost(
         return total
     if schedule is None:  # nobody's schedule: as it is now
         return total + usd(held_replicas(hold, observed), price_per_hour, hold.until, day_end)
-    replicas, since = 0, hold.until
-    before = latest_transition(schedule, hold.until)
-    for transition in ([before] if before else []) + transitions_between(schedule, hold.until, day_end):
-        total += usd(replicas, price_per_hour, since, max(since, transition.at))
-        action = transition.action
+    replicas, before = 0, latest_transition(schedule, hold.until)
+    if before is not None:
+        action = before.action
         replicas = replicas_after(
-            action.kind, action.min_replicas, action.max_replicas, running=True, current=replicas, conservative=False
+            action.kind.value, action.min_replicas, action.max_replicas, running=True, current=0, conservative=False
         )
-        since = max(since, transition.at)
-    return total + usd(replicas, price_per_hour, since, day_end)
+    # The same walk as the projection's, the endpoint taken as running (the hold kept it up).
+    return total + through_schedule(
+        schedule,
+        replicas,
+        start=hold.until,
+        billed_from=hold.until,
+        end=day_end,
+        price_per_hour=price_per_hour,
+        conservative=False,
+        running=True,
+    )
 
 
 def hold_extra_cost(
@@ -192,9 +203,8 @@ def hold_quote(hold: Hold, extra_usd: float, budgets: list[tuple[str, float, flo
     `budgets` are (name, projected with the hold, daily) for every budget covering the endpoint."""
     local_until = hold.until.astimezone(zone)
     same_day = local_until.date() == hold.placed_at.astimezone(zone).date()
-    until = f"{local_until:%H:%M}" if same_day else f"{local_until:%Y-%m-%d %H:%M %Z}"
-    sign = "+" if extra_usd >= 0 else ""  # `dollars` writes the minus
-    parts = [f"keeps {hold.endpoint} {hold.state.value} until {until}: {sign}{dollars(extra_usd)}"]
+    until = f"{local_until:%H:%M} {local_until.tzname()}" if same_day else moment(local_until)
+    parts = [f"keeps {hold.endpoint} {hold.state.value} until {until}: {signed_dollars(extra_usd)}"]
     for name, projected, daily in budgets:
         over = "; over budget" if projected > daily else ""
         parts.append(

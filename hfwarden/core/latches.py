@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.decide import Decision, Verdict, is_stopped, stop_step
+from hfwarden.core.decide import Decision, StepKind, Verdict, is_woken, stop_steps
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.formats import dollars
 from hfwarden.core.records import AuditEntry, Latch, Records
@@ -46,7 +46,8 @@ def stop_latches(
 ) -> tuple[Records, list[Decision]]:
     """The guard's new stops as latches, audit entries and its alert (to write before any call, so a
     crash between the two still holds the endpoint), and the calls that stop what still bills."""
-    new = [s for s in stops if s.endpoint not in latched]
+    # A scale-to-zero latch escalates to a pause (traffic kept waking it past the ladder's next line).
+    new = [s for s in stops if s.endpoint not in latched or _escalates(latched[s.endpoint], s)]
     if not new:
         return Records(), []
     records = Records(
@@ -60,8 +61,17 @@ def stop_latches(
     decisions = []
     for stop in new:
         observed = observations.get(stop.endpoint)
-        step = stop_step(stop.action)
-        if observed is None or is_stopped(observed, step):
+        steps = stop_steps(stop.action, observed) if observed is not None else ()
+        if not steps:
             continue  # already stopped: the latch alone keeps its schedule from resuming it
-        decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, (step,)))
+        decisions.append(Decision(stop.endpoint, Verdict.ACT, stop.reason, None, steps))
     return records, decisions
+
+
+def woken_under(latch: Latch, observed: Observation | None) -> bool:
+    """A scale-to-zero latch whose endpoint traffic woke: billed, projected, and a `pause` step's to stop."""
+    return latch.action == StepKind.SCALE_TO_ZERO and is_woken(observed)
+
+
+def _escalates(latch: Latch, stop: StopDecision) -> bool:
+    return latch.action == StepKind.SCALE_TO_ZERO and stop.action.value == StepKind.PAUSE

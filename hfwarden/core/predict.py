@@ -1,11 +1,16 @@
-"""Demand profiles and schedule recommendation. Pure: a trace's minutes in, rules out.
+"""Demand profiles and schedule recommendation. Pure: a trace's minutes in, weekly levels out.
 
-A profile is weekly, in local wall-clock slots (`SLOT_MINUTES`), separately for weekdays and the
-weekend. Each slot gets a level: `PAUSE` where the training weeks saw no request at all, `ZERO`
-(scale to zero, woken by traffic) where a high quantile of the per-minute need is nil but some
-requests came, else that quantile as min replicas. Short stretches merge into a neighbour at the
-higher level (never less capacity), levels rise `cold_start` minutes ahead, and each change becomes
-one cron rule for all the days that share it.
+A candidate is a kind of schedule: one profile per weekday, weekday/weekend profiles, or a flat
+floor (`min_replicas` k everywhere, HF's autoscaler above it; k = 1 is plain autoscaling). A profile
+is weekly, in local wall-clock slots (`SLOT_MINUTES`); each slot gets a level: `ZERO` (scale to
+zero, woken by traffic) where the training weeks saw no request at all, else the candidate's
+quantile of the per-minute need (replicas at the autoscaler's target utilisation), at least one
+replica: a slot that saw requests is never left to wake from zero, because HF answers 503 while a
+replica wakes. Short stretches merge into a neighbour at the higher level, and each change becomes
+one rule (or a ready-by window) for all the days that share it.
+
+The hyper-parameters are fixed (no tuning to one trace): `SLOT_MINUTES`, `MIN_STRETCH_MINUTES`,
+`QUANTILES`, `ZERO_IDLE_MINUTES` (see docs/predictions.md).
 """
 
 from __future__ import annotations
@@ -14,26 +19,60 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from hfwarden.core.cron import parse_cron
-from hfwarden.core.platform.autoscaling import DEFAULT_SCALE_TO_ZERO_TIMEOUT, replicas_needed
-from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule
-from hfwarden.core.windows import rule_id
+from hfwarden.core.rules import Action, ActionKind
 
 SLOT_MINUTES = 15
 DAY = 24 * 60
 WEEK = 7 * DAY
 SLOTS_PER_DAY = DAY // SLOT_MINUTES
-PAUSE, ZERO = -1, 0  # levels below one replica
+SLOTS_PER_WEEK = 7 * SLOTS_PER_DAY
+ZERO = 0  # scale to zero: woken by traffic
 WEEKEND = (5, 6)  # Python weekdays: Saturday, Sunday
 MIN_STRETCH_MINUTES = 60  # shorter stretches merge into a neighbour: few rules
+QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)  # of the per-minute need, per slot
+ZERO_IDLE_MINUTES = 15  # the idle timeout a recommended scale-to-zero sets: a stray request's cost
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Kind(StrEnum):
+    PER_WEEKDAY = "per_weekday"
+    WEEKDAY_WEEKEND = "weekday_weekend"
+    FLAT = "flat"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One kind of schedule: a profile at a quantile, or a flat floor."""
+
+    kind: Kind
+    quantile: float = 1.0
+    floor: int = 0
+
+    def describe(self) -> str:
+        match self.kind:
+            case Kind.PER_WEEKDAY:
+                return f"one profile per weekday at p{self.quantile * 100:g} of the per-minute need"
+            case Kind.WEEKDAY_WEEKEND:
+                return f"weekday and weekend profiles at p{self.quantile * 100:g} of the per-minute need"
+        if self.floor == 0:
+            return "scale to zero where no request came, else plain autoscaling"
+        if self.floor == 1:
+            return "plain autoscaling (min_replicas 1)"
+        return f"a flat floor of min_replicas {self.floor} with autoscaling above"
+
+    def group(self, day: int) -> int:
+        """Which profile a day (0 = Monday) belongs to."""
+        if self.kind == Kind.PER_WEEKDAY:
+            return day
+        return 1 if day in WEEKEND else 0
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """What the training weeks saw in one slot of one kind of day."""
+    """What the training weeks saw in one slot of the week (pooled with the days of its profile)."""
 
     minutes: int
     requests: int
@@ -50,56 +89,23 @@ class Change:
     after: int  # the level of the stretch before
     peak_need: int  # the busiest training minute of the stretch it starts, in replicas
     requests_per_hour: float  # its mean demand in training
+    requests: int = 0  # its training requests, all weeks together
+    end: int = 0  # minute of the week it ends at (may pass WEEK)
 
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     zone: ZoneInfo
     max_replicas: int
-    quantile: float
-    cold_start_minutes: int
-    changes: tuple[Change, ...]  # in week order
+    candidate: Candidate
+    lead_minutes: int  # how far ahead of a rise the backtest assumed the endpoint is resumed
+    changes: tuple[Change, ...]  # in week order, at their nominal (ready-by) minutes
+    per_minute: tuple[int, ...]  # the level of each minute of the week, the lead applied
 
-    def action(self, change: Change) -> Action:
-        timeout = DEFAULT_SCALE_TO_ZERO_TIMEOUT
-        if change.level == PAUSE:
-            return Action(ActionKind.PAUSE)
-        if change.level == ZERO and change.after == PAUSE:
-            # `scale_to_zero` leaves a paused endpoint paused (the daemon never wakes what is paused):
-            # resume it with no floor instead, and it idles back to zero until traffic comes.
-            return Action(
-                ActionKind.RESUME, min_replicas=0, max_replicas=self.max_replicas, scale_to_zero_timeout=timeout
-            )
-        if change.level == ZERO:
-            return Action(ActionKind.SCALE_TO_ZERO, scale_to_zero_timeout=timeout)
-        return Action(ActionKind.RESUME, min_replicas=change.level, max_replicas=self.max_replicas)
-
-    def rules(self) -> list[tuple[str, Change, tuple[int, ...]]]:
-        """One cron expression per (time of day, level), with the days it fires on (0 = Monday) and the
-        first change it stands for."""
-        grouped: dict[tuple[int, int, bool], list[Change]] = {}
-        for change in self.changes:
-            minute = change.minute_of_week % DAY
-            grouped.setdefault((minute, change.level, change.after == PAUSE), []).append(change)
-        found = []
-        for (minute, _level, _woken), changes in sorted(grouped.items()):
-            days = tuple(sorted(c.minute_of_week // DAY for c in changes))
-            cron_days = ",".join(str((d + 1) % 7) for d in days)  # cron counts Sunday as 0
-            found.append((f"{minute % 60} {minute // 60} * * {compress_days(cron_days)}", changes[0], days))
-        return found
-
-    def schedule(self, namespace: str, name: str) -> EndpointSchedule:
-        """The recommendation as the daemon would load it."""
-        key = f"{namespace}/{name}"
-        rules = []
-        for number, (expression, change, _days) in enumerate(self.rules(), start=1):
-            action = self.action(change)
-            rules.append(
-                Rule(
-                    rule_id(key, expression, str(self.zone), action), number, parse_cron(expression), self.zone, action
-                )
-            )
-        return EndpointSchedule(namespace, name, tuple(rules), self.zone)
+    def action(self, level: int) -> Action:
+        if level == ZERO:
+            return Action(ActionKind.SCALE_TO_ZERO, scale_to_zero_timeout=ZERO_IDLE_MINUTES)
+        return Action(ActionKind.RESUME, min_replicas=level, max_replicas=self.max_replicas)
 
 
 def compress_days(cron_days: str) -> str:
@@ -132,46 +138,78 @@ def local_minutes_of_week(start: datetime, count: int, zone: ZoneInfo) -> list[i
     return found
 
 
-def _group(minute_of_week: int) -> int:
-    return 1 if minute_of_week // DAY in WEEKEND else 0
-
-
 def _quantile(values: list[int], q: float) -> int:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def profile(
-    demand: Sequence[int], minutes_of_week: Sequence[int], capacity_rpm: float, quantile: float
-) -> list[list[Slot]]:
-    """Per kind of day (weekday, weekend), the slots of a day with their level."""
-    needs: list[list[list[int]]] = [[[] for _ in range(SLOTS_PER_DAY)] for _ in range(2)]
-    requests = [[0] * SLOTS_PER_DAY for _ in range(2)]
-    for requested, moment in zip(demand, minutes_of_week, strict=True):
-        group, slot = _group(moment), (moment % DAY) // SLOT_MINUTES
-        needs[group][slot].append(replicas_needed(requested, capacity_rpm))
-        requests[group][slot] += requested
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """The training minutes of each slot of each profile: per-minute needs (sorted) and requests."""
+
+    needs: tuple[tuple[tuple[int, ...], ...], ...]  # [group][slot] -> sorted needs
+    requests: tuple[tuple[int, ...], ...]  # [group][slot]
+    peaks: tuple[tuple[int, ...], ...]  # [group][slot] busiest minute at full capacity
+
+
+def slot_needs(
+    demand: Sequence[int],
+    minutes_of_week: Sequence[int],
+    learnt: Sequence[bool],
+    candidate: Candidate,
+    capacity_rpm: float,
+    utilisation: float,
+) -> Needs:
+    """Pool the learnt minutes (holidays left out) by the candidate's profiles."""
+    groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
+    # Weekly slot -> the slot of its profile, as one flat index.
+    table = [candidate.group(s // SLOTS_PER_DAY) * SLOTS_PER_DAY + s % SLOTS_PER_DAY for s in range(SLOTS_PER_WEEK)]
+    size = groups * SLOTS_PER_DAY
+    needs: list[list[int]] = [[] for _ in range(size)]
+    requests, peaks = [0] * size, [0] * size
+    unit = capacity_rpm * utilisation
+    for requested, moment, kept in zip(demand, minutes_of_week, learnt, strict=True):
+        if not kept:
+            continue
+        at = table[moment // SLOT_MINUTES]
+        if not requested:
+            needs[at].append(0)
+            continue
+        needs[at].append(math.ceil(requested / unit - 1e-9))
+        requests[at] += requested
+        full = math.ceil(requested / capacity_rpm - 1e-9)
+        if full > peaks[at]:
+            peaks[at] = full
+    rows = range(0, size, SLOTS_PER_DAY)
+    return Needs(
+        tuple(tuple(tuple(sorted(needs[r + s])) for s in range(SLOTS_PER_DAY)) for r in rows),
+        tuple(tuple(requests[r : r + SLOTS_PER_DAY]) for r in rows),
+        tuple(tuple(peaks[r : r + SLOTS_PER_DAY]) for r in rows),
+    )
+
+
+def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[Slot]:
+    """Each slot of the week, Monday first, with its level under the candidate."""
     found = []
-    for group in range(2):
-        slots = []
+    for day in range(7):
+        group = candidate.group(day)
         for slot in range(SLOTS_PER_DAY):
-            seen, total = needs[group][slot], requests[group][slot]
-            level = PAUSE if not total else max(ZERO, _quantile(seen, quantile))
-            slots.append(Slot(len(seen), total, max(seen, default=0), level))
-        found.append(slots)
+            seen, total = needs.needs[group][slot], needs.requests[group][slot]
+            if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
+                level = max(candidate.floor, 1) if total else candidate.floor
+            elif not total:
+                level = ZERO
+            else:
+                level = max(1, seen[max(0, math.ceil(candidate.quantile * len(seen)) - 1)])
+            found.append(Slot(len(seen), total, needs.peaks[group][slot], min(level, max_replicas)))
     return found
-
-
-def weekly_levels(slots: list[list[Slot]]) -> list[int]:
-    """The level of each slot of the week, Monday first."""
-    return [s.level for day in range(7) for s in slots[1 if day in WEEKEND else 0]]
 
 
 def merge_short(levels: list[int], min_slots: int) -> list[int]:
     """Merge stretches shorter than `min_slots` into a neighbour, shortest first, until none is left or
-    the week is one stretch. A dip or a step rises to the nearest level above it; a short peak comes
-    down to its higher neighbour only while that still runs replicas (a short burst in a stopped
-    stretch is kept: stopping where traffic comes saves nothing worth a rule). The week wraps around."""
+    the week is one stretch. A dip or a step rises to the nearest level above it; a short peak is kept
+    (bringing it down would be less capacity where the training weeks needed it, and a burst between
+    stretches at zero would wake from zero into 503s). Never less capacity. The week wraps."""
     levels, kept = list(levels), set[int]()
     while True:
         runs = [(s, n) for s, n in _runs(levels) if n < min_slots and s not in kept]
@@ -181,11 +219,10 @@ def merge_short(levels: list[int], min_slots: int) -> list[int]:
         here = levels[start]
         before, after = levels[(start - 1) % len(levels)], levels[(start + length) % len(levels)]
         higher = [n for n in (before, after) if n > here]
-        # A dip or a step rises to the nearest level above it; a peak comes down to its higher neighbour.
-        target = min(higher) if higher else max(before, after)
-        if target < 1 <= here or target == here:
+        if not higher:
             kept.add(start)
             continue
+        target = min(higher)
         for i in range(start, start + length):
             levels[i % len(levels)] = target
 
@@ -206,47 +243,44 @@ def _runs(levels: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def prewarmed(levels: list[int], cold_start: int) -> list[int]:
-    """Per minute of the week, each level raised `cold_start` minutes before it is needed."""
-    per_minute = [level for level in levels for _ in range(SLOT_MINUTES)]
-    return [max(per_minute[(m + k) % WEEK] for k in range(cold_start + 1)) for m in range(WEEK)]
+def prewarmed(per_minute: Sequence[int], lead: int) -> list[int]:
+    """Per minute of the week, each level raised `lead` minutes before it is needed."""
+    found = list(per_minute)
+    for m, level in enumerate(per_minute):
+        if level > per_minute[m - 1]:  # a rise: the lead before it runs at its level (the week wraps)
+            for k in range(1, lead + 1):
+                found[(m - k) % WEEK] = max(found[(m - k) % WEEK], level)
+    return found
 
 
-def _stretch_figures(slots: list[list[Slot]], begin: int, end: int) -> tuple[int, float]:
-    """Busiest minute (in replicas) and mean requests per hour of the week's minutes [begin, end)."""
-    peak, requests, minutes = 0, 0, 0
-    for slot_index in range(begin // SLOT_MINUTES, -(-end // SLOT_MINUTES)):
-        day, slot = divmod(slot_index % (7 * SLOTS_PER_DAY), SLOTS_PER_DAY)
-        seen = slots[1 if day in WEEKEND else 0][slot]
-        peak, requests, minutes = max(peak, seen.peak_need), requests + seen.requests, minutes + seen.minutes
-    return peak, 60.0 * requests / minutes if minutes else 0.0
-
-
-def changes_of(per_minute: list[int], slots: list[list[Slot]]) -> tuple[Change, ...]:
+def changes_of(per_minute: list[int], slots: list[Slot]) -> tuple[Change, ...]:
     """Where the weekly levels change, with the figures behind each stretch."""
     starts = [m for m in range(WEEK) if per_minute[m] != per_minute[m - 1]] or [0]
     found = []
     for i, begin in enumerate(starts):
         end = starts[(i + 1) % len(starts)]
         end = end if end > begin else end + WEEK
-        peak, rate = _stretch_figures(slots, begin, end)
-        found.append(Change(begin, per_minute[begin], per_minute[begin - 1], peak, rate))
+        peak, requests, minutes = 0, 0, 0
+        for index in range(begin // SLOT_MINUTES, -(-end // SLOT_MINUTES)):
+            seen = slots[index % SLOTS_PER_WEEK]
+            peak, requests, minutes = max(peak, seen.peak_need), requests + seen.requests, minutes + seen.minutes
+        rate = 60.0 * requests / minutes if minutes else 0.0
+        found.append(Change(begin, per_minute[begin], per_minute[begin - 1], peak, rate, requests, end))
     return tuple(found)
 
 
 def recommend(
-    demand: Sequence[int],
-    minutes_of_week: Sequence[int],
+    needs: Needs,
+    candidate: Candidate,
     *,
-    capacity_rpm: float,
-    quantile: float,
-    cold_start_minutes: int,
     zone: ZoneInfo,
     max_replicas: int,
+    lead_minutes: int,
 ) -> Recommendation:
-    """A weekly schedule for `demand` (training minutes, with their local minute of the week)."""
-    slots = profile(demand, minutes_of_week, capacity_rpm, quantile)
-    levels = [min(level, max_replicas) for level in weekly_levels(slots)]
-    levels = merge_short(levels, MIN_STRETCH_MINUTES // SLOT_MINUTES)
-    per_minute = prewarmed(levels, cold_start_minutes)
-    return Recommendation(zone, max_replicas, quantile, cold_start_minutes, changes_of(per_minute, slots))
+    """A weekly schedule from the pooled training needs."""
+    slots = weekly_slots(needs, candidate, max_replicas)
+    levels = merge_short([s.level for s in slots], MIN_STRETCH_MINUTES // SLOT_MINUTES)
+    nominal = [level for level in levels for _ in range(SLOT_MINUTES)]
+    return Recommendation(
+        zone, max_replicas, candidate, lead_minutes, changes_of(nominal, slots), tuple(prewarmed(nominal, lead_minutes))
+    )

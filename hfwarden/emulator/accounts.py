@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hfwarden.core.platform.billing import Span, billed_usd
+from hfwarden.emulator.spec import ApiError
 
 MINUTE_S = 60.0
 
@@ -73,3 +74,17 @@ class BillingAccount:
             "exact_usd": self.exact_usd,
             "replica_seconds": self.replica_seconds,
         }
+
+
+# HF publishes neither error; these are the emulator's assumptions (docs/emulator.md).
+MONEY_REFUSALS = {
+    "credits": (402, "Payment Required: no credits left on this account; add credits to run Inference Endpoints"),
+    "spend_limit": (403, "Forbidden: the monthly spend limit of this resource group has been reached"),
+}
+
+
+def refuse_for_money(reason: str | None) -> None:
+    """Refuse new usage when the namespace is out of credits or past its spend limit."""
+    if reason is not None:
+        status, message = MONEY_REFUSALS[reason]
+        raise ApiError(status, message)

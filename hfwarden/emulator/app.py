@@ -19,7 +19,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hfwarden.clock import ManualClock, to_z
-from hfwarden.emulator.faults import Faults, api_error, error, inject, parse_faults
+from hfwarden.emulator.accounts import MONEY_REFUSALS
+from hfwarden.emulator.faults import Faults, api_error, charge_rate_limit, error, inject, parse_faults
 from hfwarden.emulator.hardware import parse_quota
 from hfwarden.emulator.spec import ApiError, parse_error
 from hfwarden.emulator.traffic import DataPlaneMetrics, RequestCounters
@@ -58,6 +59,9 @@ class RequestLogMiddleware:
             return
         request_id = _request_id().encode()
         status = 500
+        # When the call arrived, read now: by the time the answer has gone, a test on a manual clock
+        # may already have moved the clock on (the flaky `08:48:05` for a call made at 08:48:00).
+        arrived = to_z(self.state.world.clock.now())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -73,7 +77,7 @@ class RequestLogMiddleware:
             if not path.startswith("/_emulator"):
                 self.state.requests.append(
                     {
-                        "time": to_z(self.state.world.clock.now()),
+                        "time": arrived,
                         "method": scope["method"],
                         "path": path,
                         "status": status,
@@ -122,6 +126,14 @@ class WireApi:
         """Faults, then authorisation, then the handler; its result as JSON, its ApiError as the API's error."""
 
         async def route(request: Request) -> Response:
+            refused, quota_headers = charge_rate_limit(self.state.faults, request)
+            if refused is not None:
+                return refused
+            answer = await answered(request)
+            answer.headers.update(quota_headers)
+            return answer
+
+        async def answered(request: Request) -> Response:
             try:
                 injected = await inject(self.state.faults, request)
                 if injected is not None:
@@ -261,6 +273,23 @@ class Controls:
                 return error(exc.status, exc.message)
         return JSONResponse(self.state.faults.describe())
 
+    async def billing_block(self, request: Request) -> Response:
+        """`{"namespace": ns, "refuse": "credits" | "spend_limit" | null}`: refuse new usage for money."""
+        if request.method == "POST":
+            try:
+                body = await read_json(request)
+                namespace, refuse = str(body["namespace"]), body.get("refuse")
+            except (ApiError, KeyError, TypeError) as exc:
+                return error(400, f"expected {{'namespace': ns, 'refuse': 'credits' | 'spend_limit' | null}}: {exc}")
+            if refuse is not None and refuse not in MONEY_REFUSALS:
+                return error(400, f"refuse must be one of {sorted(MONEY_REFUSALS)} or null")
+            with self.world.lock:
+                if refuse is None:
+                    self.world.money_refusals.pop(namespace, None)
+                else:
+                    self.world.money_refusals[namespace] = refuse
+        return JSONResponse(dict(self.world.money_refusals))
+
     async def clock(self, request: Request) -> Response:
         world = self.world
         manual = world.clock if isinstance(world.clock, ManualClock) else None
@@ -282,6 +311,7 @@ class Controls:
             Route("/_emulator/requests", self.requests_log, methods=["GET", "DELETE"]),
             Route("/_emulator/faults", self.faults, methods=["GET", "POST"]),
             Route("/_emulator/clock", self.clock, methods=["GET", "POST"]),
+            Route("/_emulator/billing-block", self.billing_block, methods=["GET", "POST"]),
         ]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +20,46 @@ from hfwarden.emulator.spec import ApiError
 
 @dataclass
 class RateLimit:
-    """A fixed window per token, counted in real time: it models the service, not the emulated day."""
+    """A fixed window per token, counted on `now` (monotonic real time by default: it models the
+    service, not the emulated day; tests and benches pass a faster clock). Every `/v2` answer carries
+    the IETF draft fields the Hub sends (`RateLimit`, `RateLimit-Policy`), a 429 also `Retry-After`."""
 
     limit: int
     window_s: float
-    window_started: float = 0.0
+    window_started: float = float("-inf")
     used: dict[str, int] = field(default_factory=dict)
+    now: Callable[[], float] = time.monotonic
+
+    def charge(self, who: str) -> tuple[bool, dict[str, str]]:
+        """Count one call of `who`: whether it is allowed, and the headers that say what is left."""
+        now = self.now()
+        if now - self.window_started >= self.window_s:
+            self.window_started, self.used = now, {}
+        self.used[who] = self.used.get(who, 0) + 1
+        allowed = self.used[who] <= self.limit
+        reset = max(1, math.ceil(self.window_started + self.window_s - now))
+        headers = {
+            "RateLimit": f'"api";r={max(0, self.limit - self.used[who])};t={reset}',
+            "RateLimit-Policy": f'"fixed window";"api";q={self.limit};w={math.ceil(self.window_s)}',
+        }
+        if not allowed:
+            headers["Retry-After"] = str(reset)
+        return allowed, headers
+
+
+def parse_rate_limit(text: str) -> RateLimit:
+    """`--rate-limit N/WINDOW`: `2500/300s`, `2500/300` or `500/5m`."""
+    count, sep, window = text.strip().partition("/")
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    scale = units.get(window[-1:], 1.0) if window else 1.0
+    number = window[:-1] if window[-1:] in units else window
+    try:
+        limit, seconds = int(count), float(number) * scale
+    except ValueError:
+        raise ValueError(f"--rate-limit expects N/WINDOW such as 2500/300s, got {text!r}") from None
+    if not sep or limit < 1 or not 0 < seconds < math.inf:
+        raise ValueError(f"--rate-limit expects N >= 1 calls per a window > 0 s, got {text!r}")
+    return RateLimit(limit=limit, window_s=seconds)
 
 
 @dataclass
@@ -93,28 +129,21 @@ def api_error(exc: ApiError) -> Response:
     return error(exc.status, exc.message)
 
 
+def charge_rate_limit(faults: Faults, request: Request) -> tuple[Response | None, dict[str, str]]:
+    """Count the call against the rate limit, if one is set: a 429 when over it, and the quota
+    headers every answer (successful ones too) carries."""
+    if faults.rate_limit is None:
+        return None, {}
+    allowed, headers = faults.rate_limit.charge(request.headers.get("authorization", ""))
+    if allowed:
+        return None, headers
+    return error(429, "Rate limit reached: too many requests to the api", headers), headers
+
+
 async def inject(faults: Faults, request: Request) -> Response | None:
     """The injected answer for this `/v2` request, or None to serve it."""
     if faults.latency_ms > 0:
         await asyncio.sleep(faults.latency_ms / 1000.0)
-    if faults.rate_limit is not None:
-        limit = faults.rate_limit
-        now = time.monotonic()
-        if now - limit.window_started >= limit.window_s:
-            limit.window_started, limit.used = now, {}
-        who = request.headers.get("authorization", "")
-        limit.used[who] = limit.used.get(who, 0) + 1
-        if limit.used[who] > limit.limit:
-            reset = max(1, int(limit.window_started + limit.window_s - now + 0.999))
-            return error(
-                429,
-                "Rate limit reached: too many requests to the api",
-                {
-                    "RateLimit": f'"api";r=0;t={reset}',
-                    "RateLimit-Policy": f'"fixed window";"api";q={limit.limit};w={int(limit.window_s)}',
-                    "Retry-After": str(reset),
-                },
-            )
     if faults.match is not None and faults.match not in request.url.path:
         return None
     if faults.drop_next > 0:
@@ -148,6 +177,8 @@ def parse_faults(body: Any) -> Faults:
         limit = body.get("rate_limit")
         if limit is not None:
             faults.rate_limit = RateLimit(limit=int(limit["limit"]), window_s=float(limit["window_s"]))
+            if faults.rate_limit.limit < 0 or not 0 < faults.rate_limit.window_s < math.inf:
+                raise ValueError("rate_limit needs limit >= 0 and 0 < window_s < inf")
     except (KeyError, TypeError, ValueError) as exc:
         raise ApiError(400, f"faults: {exc}") from None
     if not 0.0 <= faults.error_rate <= 1.0 or not 400 <= faults.error_status <= 599 or faults.latency_ms < 0:

@@ -76,7 +76,7 @@ def _row(vendor: str, region: str, c: Compute, quota: Quota, used: Mapping[str, 
         "accelerator": c.accelerator,
         "numAccelerators": c.num_accelerators,
         "memoryGb": c.memory_gb,
-        "gpuMemoryGb": c.gpu_memory_gb,
+        "gpuMemoryGb": c.gpu_memory_gb if c.accelerator == "gpu" else None,  # null off-GPU, as the API has it
         "instanceType": c.instance_type,
         "instanceSize": c.instance_size,
         "architecture": c.architecture,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from hfwarden.clock import Clock, SystemClock
+from hfwarden.clock import Clock, ManualClock, SystemClock, require_aware
 from hfwarden.emulator.app import ALL_NAMESPACES, EmulatorState, build_app
+from hfwarden.emulator.faults import Faults, RateLimit, parse_rate_limit
 from hfwarden.emulator.hardware import Quota
 from hfwarden.emulator.spec import ApiError
 from hfwarden.emulator.world import STATES, Timings, World
@@ -48,6 +50,26 @@ def parse_tokens(specs: list[str]) -> dict[str, frozenset[str]]:
             raise EmulatorError(f"--token expects TOKEN:NS1,NS2 (or TOKEN:* for all), got {spec.split(':')[0][:4]}…")
         tokens[token] = names
     return tokens
+
+
+def clock_from_flags(manual_clock: bool, start_time: str | None) -> Clock:
+    """`--manual-clock [--start-time ISO8601]`, or the system clock."""
+    if not manual_clock:
+        if start_time:
+            raise EmulatorError("--start-time needs --manual-clock")
+        return SystemClock()
+    try:
+        return ManualClock(require_aware(datetime.fromisoformat(start_time)) if start_time else None)
+    except ValueError as exc:
+        raise EmulatorError(f"--start-time: {exc}") from None
+
+
+def rate_limit_from_flag(text: str | None) -> RateLimit | None:
+    """`--rate-limit N/WINDOW`, if given."""
+    try:
+        return parse_rate_limit(text) if text else None
+    except ValueError as exc:
+        raise EmulatorError(str(exc)) from None
 
 
 def load_seed(path: Path) -> list[SeedEndpoint]:
@@ -136,11 +158,15 @@ class Emulator:
         seeds: list[SeedEndpoint] | None = None,
         quota: Quota | None = None,
         nanoseconds: str = "moving",
+        rate_limit: RateLimit | None = None,
     ) -> None:
         """`quota`: accelerators per hardware row (POST /_emulator/quota changes it live); `nanoseconds`:
-        when answers carry 9-digit fractions ("moving" endpoints, "always", "never")."""
+        when answers carry 9-digit fractions ("moving" endpoints, "always", "never"); `rate_limit`: calls
+        per fixed window and token (`--rate-limit`; POST /_emulator/faults changes it live)."""
         self.world = World(clock or SystemClock(), timings, quota=quota, nanoseconds=nanoseconds)
-        self.state = EmulatorState(world=self.world, tokens=tokens or parse_tokens([]))
+        self.state = EmulatorState(
+            world=self.world, tokens=tokens or parse_tokens([]), faults=Faults(rate_limit=rate_limit)
+        )
         seed_world(self.world, seeds or [])
         try:
             self._http = HttpServer(build_app(self.state), host=host, port=port)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from hfwarden.catalogue import Compute, find_compute
+from hfwarden.core.platform.autoscaling import DEFAULT_SCALE_TO_ZERO_TIMEOUT
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 # v2 endpoint types; `protected` only survives in old answers and is refused like any unknown variant.
@@ -30,20 +31,39 @@ def parse_error(detail: str) -> ApiError:
     return ApiError(400, PARSE_PREFIX + detail, plain=True)
 
 
+# Objects a PUT replaces whole instead of merging into: the image is a union, and `measure` is
+# `{metric: threshold}` for the one `metric` in use (HF's autoscaling guide), not a map that grows.
+REPLACED_WHOLE = frozenset({"model.image", "compute.scaling.measure"})
+# HF's default idle time before scale-to-zero when an endpoint at minReplica 0 has none set.
+DEFAULT_IDLE_MINUTES = DEFAULT_SCALE_TO_ZERO_TIMEOUT  # HF: idle after 1 hour by default
+
+
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """PUT semantics: sparse bodies merge into the stored object; `model.image` is replaced whole."""
+    """PUT semantics: sparse bodies merge into the stored object; `model.image` and
+    `compute.scaling.measure` are replaced whole, and a new `measure` names the `metric` in use."""
     merged = copy.deepcopy(base)
 
     def walk(target: dict[str, Any], changes: dict[str, Any], path: str) -> None:
         for key, value in changes.items():
             here = f"{path}.{key}" if path else key
-            if isinstance(value, dict) and isinstance(target.get(key), dict) and here != "model.image":
+            if isinstance(value, dict) and isinstance(target.get(key), dict) and here not in REPLACED_WHOLE:
                 walk(target[key], value, here)
             else:
                 target[key] = copy.deepcopy(value)
 
     walk(merged, patch, "")
+    _metric_from_measure(merged)
     return merged
+
+
+def _metric_from_measure(spec: dict[str, Any]) -> None:
+    """huggingface_hub sends only `measure: {metric: threshold}`: the metric is its one key."""
+    scaling = spec.get("compute", {}).get("scaling")
+    if not isinstance(scaling, dict):
+        return
+    measure = scaling.get("measure")
+    if isinstance(measure, dict) and len(measure) == 1:
+        scaling["metric"] = next(iter(measure))
 
 
 def _require(body: dict[str, Any], path: str, kind: type | tuple[type, ...]) -> Any:
@@ -88,6 +108,14 @@ def validate_spec(spec: dict[str, Any]) -> None:
             400,
             f"VALIDATION_FAILED: need 0 <= minReplica <= maxReplica and maxReplica >= 1, got {low}..{high}",
         )
+    if timeout is not None and low >= 1:
+        # HF refuses this combination (huggingface_hub PR #3062: "users will get an error anyways that
+        # the minReplica should not be 1"); its exact wording is not published, this is ours.
+        raise ApiError(
+            400,
+            f"VALIDATION_FAILED: compute.scaling.scaleToZeroTimeout is set ({timeout}) but minReplica is {low}: "
+            "scale-to-zero needs minReplica 0 (minReplica should not be 1 or more)",
+        )
 
 
 def validated_create_body(body: Any) -> dict[str, Any]:
@@ -102,10 +130,11 @@ def validated_create_body(body: Any) -> dict[str, Any]:
     spec.setdefault("accountId", None)
     scaling = spec.setdefault("compute", {}).setdefault("scaling", {})
     if isinstance(scaling, dict):
-        if scaling.get("scaleToZeroTimeout") is None:
-            scaling["scaleToZeroTimeout"] = 60
-        scaling.setdefault("metric", "hardwareUsage")
+        # No timeout injected: an endpoint at minReplica 0 without one idles after DEFAULT_IDLE_MINUTES.
+        scaling.setdefault("scaleToZeroTimeout", None)
         scaling.setdefault("measure", {"hardwareUsage": None})
+        scaling.setdefault("metric", "hardwareUsage")
+        _metric_from_measure(spec)
     validate_spec(spec)
     return spec
 

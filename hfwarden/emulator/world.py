@@ -24,7 +24,8 @@ from hfwarden.core.platform.autoscaling import (
     desired_replicas,
     scaled_down,
 )
-from hfwarden.emulator.accounts import BillingAccount, minute_floor
+from hfwarden.emulator import spec as wire
+from hfwarden.emulator.accounts import BillingAccount, minute_floor, refuse_for_money
 from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
 from hfwarden.emulator.spec import ApiError, check_request, compute_for, merge, validate_spec, validated_create_body
@@ -108,6 +109,7 @@ class World:
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
         self.accounts: dict[tuple[str, str], BillingAccount] = {}
         self.lock = threading.RLock()
+        self.money_refusals: dict[str, str] = {}  # namespace → "credits" | "spend_limit" (/_emulator/billing-block)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -141,7 +143,8 @@ class World:
         if ep.timer_at is not None:
             candidates.append((ep.timer_at, lambda at: self._fire_timer(ep, at)))
         if ep.state == "running":
-            timeout_min = int(ep.scaling.get("scaleToZeroTimeout") or 0)
+            timeout = ep.scaling.get("scaleToZeroTimeout")
+            timeout_min = wire.DEFAULT_IDLE_MINUTES if timeout is None else int(timeout)
             if ep.min_replica == 0 and timeout_min > 0:
                 idle_at = ep.last_traffic_at + timeout_min * 60.0
                 candidates.append((idle_at, lambda at: self._go_idle(ep, at)))
@@ -236,6 +239,7 @@ class World:
             raise ApiError(409, f"Endpoint {spec['name']} already exists in namespace {namespace}")
         compute = compute_for(spec)
         if state != "paused":
+            refuse_for_money(self.money_refusals.get(namespace))
             check_quota(self.quota, self._holdings(namespace), _holding(spec, compute))
         now = self.now()
         account = self.accounts.setdefault(key, BillingAccount(namespace, spec["name"], settled_to=minute_floor(now)))
@@ -337,6 +341,7 @@ class World:
             raise ApiError(400, f"Endpoint {ep.name} is already running")
         if ep.state in ("pending", "initializing", "updating"):
             return ep  # already on its way up
+        refuse_for_money(self.money_refusals.get(namespace))
         self._reacquire_quota(ep)
         now = self.now()
         ep.ready = ep.target = 0

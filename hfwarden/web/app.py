@@ -84,10 +84,28 @@ def _html(request: Request, text: str, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, headers=headers, media_type="text/html; charset=utf-8")
 
 
-def refresh_of(request: Request) -> int:
-    """`?refresh=N` seconds (2 to 3600) for a wall screen; anything else is the default 30."""
-    text = request.query_params.get("refresh", "")
-    return min(max(int(text), MIN_REFRESH), MAX_REFRESH) if text.isdigit() else REFRESH_SECONDS
+def bounded_int(text: str, low: int, high: int) -> int | None:
+    """`text` as an integer from `low` to `high`, or None. ASCII digits only: `str.isdigit` accepts
+    `²`, which `int` then refuses, and a 5,000-digit number must not reach `int` at all."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def refresh_of(request: Request) -> int | None:
+    """`?refresh=N` seconds (2 to 3600) for a wall screen; absent: the default 30; anything else None."""
+    text = request.query_params.get("refresh")
+    return REFRESH_SECONDS if text is None else bounded_int(text, MIN_REFRESH, MAX_REFRESH)
+
+
+def _bad_query(request: Request, name: str, expected: str) -> Response:
+    """A 400 that names the parameter and what it takes; the value echoed is cut short."""
+    return _problem(400, f"{name}: {request.query_params.get(name, '')[:20]!r}: expected {expected}")
+
+
+def _bad_refresh(request: Request) -> Response:
+    return _bad_query(request, "refresh", f"seconds, an integer from {MIN_REFRESH} to {MAX_REFRESH}")
 
 
 def page_routes(source: PageSource) -> list[Route]:
@@ -108,8 +126,10 @@ def page_routes(source: PageSource) -> list[Route]:
         return with_proposals(render_overview(overview, refresh_seconds=refresh), source.store)
 
     async def page(request: Request) -> Response:
+        if (refresh := refresh_of(request)) is None:
+            return _bad_refresh(request)
         # Off the event loop: a page over a thousand endpoints must not hold up /healthz.
-        return _html(request, await run_in_threadpool(page_text, refresh_of(request)))
+        return _html(request, await run_in_threadpool(page_text, refresh))
 
     async def api_index(_request: Request) -> Response:
         return _json(API_INDEX)
@@ -133,10 +153,9 @@ def page_routes(source: PageSource) -> list[Route]:
         return _json(await run_in_threadpool(build))
 
     async def api_audit(request: Request) -> Response:
-        text = request.query_params.get("limit", "50")
-        if not text.isdigit() or not 1 <= int(text) <= MAX_AUDIT:
-            return _problem(400, f"limit: {text!r}: expected an integer from 1 to {MAX_AUDIT}")
-        return _json(await run_in_threadpool(audit_document, source.store, int(text)))
+        if (limit := bounded_int(request.query_params.get("limit", "50"), 1, MAX_AUDIT)) is None:
+            return _bad_query(request, "limit", f"an integer from 1 to {MAX_AUDIT}")
+        return _json(await run_in_threadpool(audit_document, source.store, limit))
 
     async def api_proposals(_request: Request) -> Response:
         return _json(await run_in_threadpool(proposals_document, source.store))

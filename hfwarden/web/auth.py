@@ -58,8 +58,12 @@ class AccessMiddleware:
             await _plain(send, 405, b"read-only: only GET is served\n", [(b"allow", b"GET")])
             return
         if self.token is not None and scope["path"] not in OPEN_PATHS:
-            headers = {k.lower(): v for k, v in scope["headers"]}
-            raw = headers.get(b"authorization")
+            given = [v for k, v in scope["headers"] if k.lower() == b"authorization"]
+            if len(given) > 1:
+                # Which one would count is up to each proxy on the way: refuse rather than pick one.
+                await _plain(send, 400, b"ambiguous credentials: send one Authorization header\n", [])
+                return
+            raw = given[0] if given else None
             if not authorized(raw.decode("latin-1") if raw is not None else None, self.token):
                 await _plain(
                     send, 401, b"authentication required: the UI token, as bearer or basic password\n", CHALLENGES

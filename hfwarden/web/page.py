@@ -295,9 +295,15 @@ def summary(status: dict[str, Any]) -> str:
     return (
         f'<p class="summary" id="summary"><strong>{len(rows)}</strong> endpoints: <strong>{billing}</strong> billing '
         f"now, <strong>{latched}</strong> latched, <strong>{len(status['failed'])}</strong> failing · spent today "
-        f"<strong>{usd(spent)}</strong>, projected <strong>{usd(projected)}</strong></p>"
+        f"<strong>{usd(spent)}</strong>, projected <strong>{usd(projected)}</strong> "
+        f'<span class="note">{ENDPOINT_DAY}</span></p>'
     )
 
+
+# One definition of "projected" (spent + what it bills to the end of a day, holds until they end,
+# then the schedule); only the day differs between the views, so each view names its day.
+ENDPOINT_DAY = "(each endpoint to the end of its own day, in its zone)"
+BUDGET_DAY = "projected to the end of each budget's day, in the budget's zone, over the endpoints in its scope"
 
 FILTER = (
     '<div class="tools"><input id="filter" type="search" placeholder="Filter endpoints by name" '
@@ -332,7 +338,8 @@ def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECOND
         f"{_clock(overview.now)} · refreshes every {refresh_seconds} s · read-only · "
         '<a href="api/v1">API</a></p><p id="stale" class="banner" hidden></p></header>'
         f'{FILTER}<main id="content" data-refresh="{refresh_seconds}">{summary(overview.status)}{trouble}'
-        f'<section id="budgets"><h2>Budgets today</h2><div class="grid">{budgets}</div></section>'
+        f'<section id="budgets"><h2>Budgets today</h2><p class="note">{BUDGET_DAY}</p>'
+        f'<div class="grid">{budgets}</div></section>'
         f"{teams_section(overview.status.get('teams') or [])}"
         f'<section id="endpoints"><h2>Endpoints ({len(overview.endpoints)})</h2>{LEGEND}{endpoints}</section>'
         f'<section id="activity"><h2>Latest actions and alerts</h2>{activity_table(overview.activity)}</section>'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -50,10 +50,64 @@ def nightly_batch(rate: float = 400.0) -> Shape:
     return shape
 
 
-def generate(shape: Shape, *, weeks: int, zone: str, seed: int, start: datetime | None = None) -> list[tuple[str, int]]:
+def office_with_nightly_job(rate: float = 300.0, job_requests: int = 10) -> Shape:
+    """Business hours, and a nightly job of about `job_requests` requests between 03:00 and 03:30."""
+    office = business_hours(rate)
+
+    def shape(weekday: int, minute: int) -> float:
+        if 180 <= minute < 210:
+            return job_requests / 30
+        return office(weekday, minute)
+
+    return shape
+
+
+def weekday_scaled(rate: float = 60.0, factors: tuple[float, ...] = (5, 4, 3, 2, 1, 0, 0)) -> Shape:
+    """Business hours whose level depends on the weekday: Monday 5× Friday by default."""
+    office = business_hours(1.0)
+
+    def shape(weekday: int, minute: int) -> float:
+        return rate * factors[weekday] * office(weekday, minute)
+
+    return shape
+
+
+def poisson_bursts(seed: int, *, base: float = 20.0, burst: float = 300.0, per_day: float = 6.0) -> Shape:
+    """No weekly pattern: a steady trickle plus bursts (10-40 minutes at `burst` requests/minute)
+    starting at random, about `per_day` a day. The bursts are drawn per minute of the week from
+    `seed`, so every week differs only through the generator's own draw of the next ones."""
+    rng = random.Random(seed)
+    on: dict[tuple[int, int], bool] = {}
+    state = {"left": 0, "week": 0, "last": -1}
+
+    def shape(weekday: int, minute: int) -> float:
+        moment = weekday * 1440 + minute
+        if moment < state["last"]:
+            state["week"] += 1
+        state["last"] = moment
+        key = (state["week"], moment)
+        if key not in on:
+            if state["left"] <= 0 and rng.random() < per_day / 1440:
+                state["left"] = rng.randint(10, 40)
+            on[key] = state["left"] > 0
+            state["left"] -= 1
+        return base + (burst if on[key] else 0.0)
+
+    return shape
+
+
+def generate(
+    shape: Shape,
+    *,
+    weeks: int,
+    zone: str,
+    seed: int,
+    start: datetime | None = None,
+    quiet_days: frozenset[date] = frozenset(),
+) -> list[tuple[str, int]]:
     """`weeks` of minutes from `start` (wall-clock time in `zone`; default Monday 5 January 2026):
     Poisson-like counts around the shape, each minute jittered by ±15 %; timestamps in the zone's
-    offset of the moment (it changes at DST)."""
+    offset of the moment (it changes at DST). `quiet_days` (local dates) have no traffic: holidays."""
     rng = random.Random(seed)
     tz = ZoneInfo(zone)
     first = (start or datetime(2026, 1, 5, tzinfo=tz)).replace(tzinfo=tz)
@@ -62,6 +116,8 @@ def generate(shape: Shape, *, weeks: int, zone: str, seed: int, start: datetime 
     for _ in range(weeks * 7 * 1440):
         local = moment.astimezone(tz)
         mean = shape(local.weekday(), local.hour * 60 + local.minute) * rng.uniform(0.85, 1.15)
+        if local.date() in quiet_days:
+            mean = 0.0
         count = 0 if mean <= 0 else max(0, round(rng.gauss(mean, math.sqrt(mean))))
         rows.append((local.isoformat(), count))
         moment += timedelta(minutes=1)

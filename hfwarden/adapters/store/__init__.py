@@ -15,7 +15,7 @@ from hfwarden.adapters.store import migrate
 from hfwarden.adapters.store.audit import AuditLog
 from hfwarden.adapters.store.decisions import Decisions
 from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
-from hfwarden.adapters.store.errors import LeaseLost, StateLost, StoreError
+from hfwarden.adapters.store.errors import LeaseLost, NoState, StateLost, StoreError
 from hfwarden.adapters.store.exemptions import Exemptions
 from hfwarden.adapters.store.health import StoreHealth
 from hfwarden.adapters.store.holds import HoldRecords
@@ -28,7 +28,7 @@ from hfwarden.adapters.store.proposals import ProposalRecords
 from hfwarden.adapters.store.startups import StartupRecords
 from hfwarden.adapters.store.transitions import AppliedTransitions
 
-__all__ = ["LeaseLost", "OutboxItem", "StateLost", "Store", "StoreError", "lease_holder_id"]
+__all__ = ["LeaseLost", "NoState", "OutboxItem", "StateLost", "Store", "StoreError", "lease_holder_id"]
 
 
 def _no_state(where: str) -> str:
@@ -67,7 +67,7 @@ class Store(
         parsed = parse_url(url)
         path = sqlite_file(parsed)
         if not create and path is not None and not path.is_file():
-            raise StoreError(_no_state(str(path)))
+            raise NoState(_no_state(str(path)))
         self.engine = open_engine(parsed)
         try:
             missing = not create and path is None and not _has_state(self.engine)
@@ -78,7 +78,7 @@ class Store(
             raise StoreError(describe(exc, parsed)) from None
         if missing:
             self.engine.dispose()
-            raise StoreError(_no_state(parsed.render_as_string(hide_password=True)))
+            raise NoState(_no_state(parsed.render_as_string(hide_password=True)))
         self.health_state = StoreHealth(self.engine, path)
 
     @classmethod

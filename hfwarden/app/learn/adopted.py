@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from hfwarden.app.learn.entries import entry_text, fingerprint
-from hfwarden.app.recommend import reload
+from hfwarden.app.predict.recommend import reload
 from hfwarden.config import Config
 from hfwarden.core.learning import Proposal
 from hfwarden.core.rules import EndpointSchedule

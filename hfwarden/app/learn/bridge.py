@@ -7,13 +7,14 @@ held-out weeks); when those move or change shape, this module is what follows th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from hfwarden.adapters.trace import Trace
-from hfwarden.app.backtest import Backtest, Policy, PolicyResult, Setup, run_backtest
 from hfwarden.app.demand import Demand
-from hfwarden.app.recommend import _header, learn, reload, render_yaml, split, zone_of
+from hfwarden.app.predict.backtest import Backtest, Policy, PolicyResult, Setup, run_backtest
+from hfwarden.app.predict.recommend import MAX_REPLICAS_HEADROOM, RecommendOptions, recommend_schedule, split
 from hfwarden.core.learning import Figures, hourly_profile
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.rules import EndpointSchedule
@@ -63,8 +64,9 @@ def _failed(result: Backtest, policy: PolicyResult) -> float:
 
 
 def setup_for(training: Trace, how: Learning) -> Setup:
-    """`hfwarden recommend`'s setup: max replicas are what the busiest training minute needs."""
-    top = how.max_replicas or max(1, replicas_needed(max(training.requests), how.capacity_rpm))
+    """`hfwarden recommend`'s setup: max replicas 1.25x what the busiest training minute needs."""
+    need = max(1, replicas_needed(max(training.requests), how.capacity_rpm))
+    top = how.max_replicas or math.ceil(MAX_REPLICAS_HEADROOM * need - 1e-9)  # as recommend's default
     return Setup(how.endpoint, ReplicaModel(how.capacity_rpm, how.cold_start_minutes), how.price_per_hour, top)
 
 
@@ -73,10 +75,9 @@ def propose(demand: Demand, how: Learning, current: EndpointSchedule | None) -> 
     trace = demand.trace
     training, holdout = split(trace, how.holdout_weeks)
     setup = setup_for(training, how)
-    learnt = learn(training, setup, zone_of(trace, how.timezone), how.max_failed_pct)
-    header = _header(demand.source, setup, training, learnt, holdout)
-    text = render_yaml(learnt.recommendation, how.endpoint, how.instance, header)
-    schedule = reload(text, how.endpoint)
+    options = RecommendOptions(how.holdout_weeks, how.timezone, how.max_failed_pct)
+    found = recommend_schedule(trace, setup, options, instance=how.instance, source=demand.source)
+    text, schedule = found.yaml, found.schedule
     tested = holdout or training
     proposal = figures(run_backtest(tested, setup, schedule, policies=[Policy.SCHEDULE]))
     before = figures(run_backtest(tested, setup, current, policies=[Policy.SCHEDULE])) if current else None

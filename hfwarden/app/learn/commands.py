@@ -12,9 +12,9 @@ from typing import Any
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import Notes
-from hfwarden.app.backtest import BacktestError
 from hfwarden.app.demand import demand_of
 from hfwarden.app.learn.notes import proposal_alert, proposal_audit, summary
+from hfwarden.app.predict.backtest import BacktestError
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.learning import Proposal, ProposalStatus

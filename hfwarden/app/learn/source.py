@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.backtest import BacktestError
 from hfwarden.app.demand import Demand, prometheus_demand
-from hfwarden.app.history import replica_trace
 from hfwarden.app.learn.cycle import DemandSource
+from hfwarden.app.predict.backtest import BacktestError
+from hfwarden.app.predict.history import replica_trace
 from hfwarden.core.learning import LearnPlan
 
 

@@ -101,16 +101,18 @@ def _quote(reconciler: Reconciler, config: Config, report: PassReport, hold: Hol
     price = SpendView(reconciler.ledger, reconciler.prices).price_of(key, observed) or 0.0
     zone = schedule.zone if schedule else UTC_ZONE
     lines: list[tuple[str, float, float]] = []
-    extra = 0.0
+    extras: list[float] = []
     for status in report.budgets:
         budget = status.budget
         if not budget.scope.covers(key):
             continue
         _, day_end = budget.day_bounds(now)
         added = hold_extra_cost(hold, schedule, observed, now=now, day_end=day_end, price_per_hour=price)
-        extra = max(extra, added)
+        extras.append(added)
         lines.append((budget.name, status.projected_usd + added, budget.daily_usd))
-    if not lines:  # no budget covers it: its own day
+    if extras:  # the largest change over the budgets' days, a saving (negative) included
+        extra = max(extras, key=abs)
+    else:  # no budget covers it: its own day
         _, day_end = local_day_bounds(now.astimezone(zone).date(), zone)
         extra = hold_extra_cost(hold, schedule, observed, now=now, day_end=day_end, price_per_hour=price)
     return hold_quote(hold, extra, lines, zone=zone)

@@ -3,17 +3,20 @@ a release, a day's plan. The CLI parses and renders; the daemon schedules; both 
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from hfwarden.adapters.alerts import Deliverer, pending
 from hfwarden.adapters.prices import PriceBook
-from hfwarden.adapters.store import Store, StoreError, lease_holder_id
+from hfwarden.adapters.store import NoState, Store, StoreError, lease_holder_id
 from hfwarden.app.ops.release import ReleaseError, ReleaseResult, is_known, quote
 from hfwarden.app.ops.wiring import assessing_pass, build_pass
 from hfwarden.app.reconcile.leads import KEEP_SAMPLES, compile_leads, group_samples
+from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.views.plan import DayPlan, plan_day
 from hfwarden.clock import Clock
@@ -33,6 +36,7 @@ class OnceResult:
     report: PassReport | None
     held_by: str | None = None
     undelivered: int = 0
+    preview: bool = False  # a dry run beside the lease holder: decided and logged, nothing written
 
 
 def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
@@ -42,7 +46,10 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
     try:
         generation = store.acquire_lease(holder, now=clock.now(), ttl=timedelta(seconds=settings.lease_ttl_seconds))
         if generation is None:
-            return OnceResult(None, held_by=store.lease_holder())
+            held_by = store.lease_holder()
+            if settings.dry_run:
+                return OnceResult(preview(settings, config, store, clock), held_by=held_by, preview=True)
+            return OnceResult(None, held_by=held_by)
         try:
             reconciler = build_pass(settings, config, store, clock=clock, dry_run=settings.dry_run)
             reconciler.fence = (holder, generation)
@@ -56,6 +63,13 @@ def run_once(settings: Settings, config: Config, *, clock: Clock) -> OnceResult:
             store.give_up_lease(holder)
     finally:
         store.close()
+
+
+def preview(settings: Settings, config: Config, store: Store, clock: Clock) -> PassReport:
+    """A dry-run pass that writes nothing, for beside a daemon that holds the lease."""
+    with assessing_pass(settings, config, store, clock=clock) as reconciler:
+        reconciler.mode = PassMode.PREVIEW  # decides as a dry run, writes nothing
+        return reconciler.run_pass()
 
 
 def deliver_waiting(
@@ -75,13 +89,19 @@ def deliver_waiting(
 
 
 def assess(settings: Settings, config: Config, *, clock: Clock) -> PassReport:
-    """Observe and compute every figure `status` shows, changing nothing."""
-    store = Store.open_existing(settings.database_url)
-    try:
-        with assessing_pass(settings, config, store, clock=clock) as reconciler:
-            return reconciler.assess()
-    finally:
-        store.close()
+    """Observe and compute every figure `status` shows, changing nothing. Before any hfwarden ran on the
+    state, the live endpoints and prices still show, through a scratch store thrown away afterwards
+    (the report says spend is not tracked): a first command should work, and must not create state."""
+    with tempfile.TemporaryDirectory(prefix="hfwarden-status-") as scratch:
+        try:
+            store, tracked = Store.open_existing(settings.database_url), True
+        except NoState:
+            store, tracked = Store(f"sqlite:///{Path(scratch) / 'scratch.db'}"), False
+        try:
+            with assessing_pass(settings, config, store, clock=clock) as reconciler:
+                return replace(reconciler.assess(), spend_tracked=tracked)
+        finally:
+            store.close()
 
 
 def release(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> ReleaseResult:

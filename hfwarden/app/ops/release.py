@@ -11,7 +11,7 @@ from hfwarden.config import Config
 from hfwarden.core.cost import usd
 from hfwarden.core.guard import budget_costs
 from hfwarden.core.records import Latch
-from hfwarden.core.release import ReleaseQuote, release_quote
+from hfwarden.core.release import ReleaseQuote, after_release, release_quote
 
 
 class ReleaseError(ValueError):
@@ -48,8 +48,10 @@ def quote(reconciler: Reconciler, latch: Latch) -> tuple[ReleaseQuote | None, di
     exempt = {(e.endpoint, e.budget) for e in reconciler.store.exemptions(now)}
     schedules = {e.key: e for e in config.endpoints}
     facts = spend.spend(config, observations, now)
+    # With the holds, as `status` projects: a held endpoint counts its hold, then its schedule.
+    holds = report.holds
     as_is = budget_costs(
-        config.budgets, schedules, observations, facts, latched=report.latched, holds={}, exempt=exempt, now=now
+        config.budgets, schedules, observations, facts, latched=report.latched, holds=holds, exempt=exempt, now=now
     )
     freed = budget_costs(
         config.budgets,
@@ -57,15 +59,17 @@ def quote(reconciler: Reconciler, latch: Latch) -> tuple[ReleaseQuote | None, di
         observations,
         facts,
         latched=report.latched - {key},
-        holds={},
+        holds=holds,
         exempt=exempt | {(key, budget.name)},
         now=now,
     )
     observed = observations.get(key)
     _, day_end = budget.day_bounds(now)
     replicas = max(observed.min_replica if observed is not None else 1, 1)
-    resume_now = usd(replicas, spend.price_of(key, observed) or 0.0, now, day_end)
+    price = spend.price_of(key, observed) or 0.0
+    resume_now = usd(replicas, price, now, day_end)
+    then = after_release(config.endpoint(key), holds.get(key), price_per_hour=price, now=now, day_end=day_end)
     figures = release_quote(
-        budget, latched=as_is[budget.name], released=freed[budget.name], resume_now_usd=resume_now, now=now
+        budget, latched=as_is[budget.name], released=freed[budget.name], resume_now_usd=resume_now, now=now, then=then
     )
     return figures, report.failed

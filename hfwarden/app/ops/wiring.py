@@ -14,6 +14,7 @@ from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.app.reconcile.record import FENCE_FRESH_S
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.core.budget import earliest_day_end
 from hfwarden.settings import Settings
 
 
@@ -56,9 +57,10 @@ def build_pass(
 ) -> Reconciler:
     """The pass over `store`, calling the API as the settings say; `stopping` cancels its calls."""
     cancel = stopping or threading.Event()
-    return Reconciler(
+    hub = build_hub(settings, cancel, clock=clock, observer=on_call, retry_observer=on_retry)
+    reconciler = Reconciler(
         config=config,
-        hub=build_hub(settings, cancel, clock=clock, observer=on_call, retry_observer=on_retry),
+        hub=hub,
         store=store,
         clock=clock,
         dry_run=dry_run,
@@ -68,6 +70,9 @@ def build_pass(
         # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
         fence_fresh_s=min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10),
     )
+    # No Retry-After or quota wait outlives the budget day under way (read at each wait: reloads count).
+    hub.set_wait_horizon(lambda now: earliest_day_end(reconciler.config.budgets, now))
+    return reconciler
 
 
 @contextmanager

@@ -14,14 +14,17 @@ from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.month import MonthLedger, team_month
 from hfwarden.app.reconcile.observe import Observer
 from hfwarden.app.reconcile.record import Recorder
+from hfwarden.app.reconcile.refusals import Refusals
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.app.reconcile.steps import Carried, Steps
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.core.cost import hourly_burn
 from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.guard import GuardDecision
+from hfwarden.core.pacing import call_order
 from hfwarden.core.records import Records
 
 
@@ -37,6 +40,7 @@ class Actor:
         self.logbook = logbook
         self.clock = clock
         self.months = MonthLedger(observer.store)  # the month's and four weeks' ledger, read once a day
+        self.refusals = Refusals()  # endpoints refused for money: backed off across passes
 
     def schedules(
         self, decisions: Sequence[Decision], restores: Sequence[Decision], obs: dict[str, Observation], mode: PassMode
@@ -68,10 +72,14 @@ class Actor:
         if not mode.sends:
             return Carried(self.recorder.instead_of(decisions, obs, at=self.clock.now()))
         records, acted, failed, answers = Records(), [], {}, {}
-        for result in self.executor.carry_out(decisions, obs):
+        now = self.clock.now()
+        ordered = call_order(decisions, self._burns(decisions, obs))  # what the API quota does not fit waits
+        sendable = [d for d in ordered if self.refusals.may_try(d.endpoint, now)]
+        for result in self.executor.carry_out(sendable, obs):
             key = result.decision.endpoint
             if result.deferred:
                 continue
+            records += self.refusals.note(key, result.error, now=self.clock.now())
             if result.answer is not None and result.answered_at is not None:
                 answers[key] = result.answer  # what the API said after the action: newer than the listing
                 self.observer.fold_answer(result.answer, at=result.answered_at)
@@ -83,16 +91,25 @@ class Actor:
             records += carried_out(result.decision, at=self.clock.now(), error=result.error)
         return Carried(records, tuple(acted), failed, answers)
 
+    def _burns(self, decisions: Sequence[Decision], obs: dict[str, Observation]) -> dict[str, float]:
+        """Dollars per hour each acting endpoint bills now (budget stops go most expensive first)."""
+        spend = SpendView(self.observer.ledger, self.observer.prices)
+        return {
+            d.endpoint: hourly_burn(observed, spend.price_of(d.endpoint, observed) or 0.0)
+            for d in decisions
+            if (observed := obs.get(d.endpoint)) is not None
+        }
+
     def record(self, steps: Steps, mode: PassMode, config: Config, spend: SpendView, now: datetime) -> PassReport:
         """The pass's figures; its records written in one transaction (its start-ups in a second)."""
         observations = steps.observations
-        figures = spend.figures(config, observations, steps.latched, now)
+        figures = spend.figures(config, observations, steps.latched, now, steps.at.standing.holds)
         startups, samples, alerts = self.observer.startup_figures(config, observations, spend.price_of, now)
         ledger, budgets = self.observer.ledger, [status.budget for status in steps.guard.statuses]
         anomalies, unusual = watch_anomalies(self.months, ledger, budgets, now)  # notices, like thresholds
         records = steps.records(self.recorder.kept(steps.at.ended), (*alerts, *unusual))
-        enqueued = self.recorder.write(records, now, ledger=ledger) if mode.writes else []
+        enqueued = self.recorder.write(records, now, ledger=ledger) if mode.persists else []
         # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
-        self.observer.startups.flush(now, write=mode.writes and self.recorder.holds_fence())
+        self.observer.startups.flush(now, write=mode.persists and self.recorder.holds_fence())
         report = steps.report(now, records, enqueued, figures, (startups, samples))
         return replace(report, anomalies=anomalies, teams=team_month(self.months, ledger, config, now))

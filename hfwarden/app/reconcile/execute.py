@@ -15,6 +15,7 @@ from hfwarden.adapters.store import LeaseLost
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.scaling import conflict_free
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.app.execute")  # the name logs have always carried
@@ -80,7 +81,9 @@ class Executor:
         answered_at: datetime | None = None
         try:
             for step in decision.steps:
-                answer = self.hub.apply(observed.namespace, observed.name, step)
+                # Against the newest answer: an earlier step of this decision may have moved the spec.
+                sendable = conflict_free(step, answer or observed)
+                answer = self.hub.apply(observed.namespace, observed.name, sendable)
                 answered_at = self.clock.now()
         except HubError as exc:
             log.error(

@@ -59,9 +59,9 @@ class Observer:
 
     def observe(self, config: Config, now: datetime, *, mode: PassMode) -> Sight:
         """Every namespace listed once, prices refreshed, observations folded into the ledger."""
-        self._take_up_ledger(now, read_only=not mode.writes)
+        self._take_up_ledger(now, read_only=not mode.persists)
         sight, seen_at = self._list(config)
-        self.prices.refresh(self.executor.hub, config.namespaces, now, persist=mode.writes)
+        self.prices.refresh(self.executor.hub, config.namespaces, now, persist=mode.persists)
         alerts = []
         for observed in sight.observations.values():
             price = self.prices.price(observed.instance)

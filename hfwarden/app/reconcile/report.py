@@ -24,6 +24,7 @@ class PassReport:
     started_at: datetime
     observed: int = 0
     acted: list[str] = field(default_factory=list)
+    would_act: list[str] = field(default_factory=list)  # a dry run: the endpoints it would have acted on
     satisfied: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -41,6 +42,8 @@ class PassReport:
     saved_today_usd: float = 0.0
     startups: dict[str, StartupFigures] = field(default_factory=dict)  # start-ups and cold starts per endpoint
     startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
+    # False when no hfwarden has run on the state yet (`status` on a first day): spend is unknown, not $0.
+    spend_tracked: bool = True
     teams: dict[str, float] = field(default_factory=dict)  # team -> month-to-date spend (UTC month)
     anomalies: dict[str, AnomalyStatus] = field(default_factory=dict)  # budget -> its spend-anomaly detector
 

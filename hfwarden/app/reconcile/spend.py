@@ -15,9 +15,12 @@ from hfwarden.config import Config
 from hfwarden.core.cost import future_cost, usd
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.guard import Spend
+from hfwarden.core.holds import held_future_cost
+from hfwarden.core.records import Hold
 from hfwarden.core.rules import local_day_bounds
 
 UTC_ZONE = ZoneInfo("UTC")
+Holds = Mapping[str, Hold]
 
 
 def earliest_day_start(config: Config, key: str, at: datetime) -> datetime:
@@ -48,9 +51,7 @@ class SpendView:
     """The ledger and the prices, read for one pass."""
 
     def __init__(self, ledger: Ledger, prices: PriceBook, months: MonthLedger | None = None) -> None:
-        self.ledger = ledger
-        self.prices = prices
-        self.months = months  # the month's segments, for monthly budgets (none: no month before today)
+        self.ledger, self.prices, self.months = ledger, prices, months  # months: for monthly budgets
 
     def price_of(self, key: str, observed: Observation | None) -> float | None:
         """The current price, or the last one the ledger used for an endpoint not seen this pass."""
@@ -74,10 +75,11 @@ class SpendView:
         return Spend(prices, spent, before)
 
     def figures(
-        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime
+        self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime, holds: Holds
     ) -> tuple[list[EndpointFigures], float]:
-        """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared),
-        and the dollars saved today while hfwarden watched (`saved_while_watched`)."""
+        """Each endpoint's figures in its own day (its schedule's zone, UTC for one nobody declared), projected
+        as budgets project (a hold until it ends, then the schedule), and the dollars saved today while
+        hfwarden watched (`saved_while_watched`)."""
         figures = []
         saved = 0.0
         for key in sorted(set(observations) | {e.key for e in config.endpoints}):
@@ -90,20 +92,16 @@ class SpendView:
             future = future_cost(
                 schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0, latched=key in latched
             )
+            hold = holds.get(key)
+            if hold is not None and (hold.over_budget or key not in latched):  # as `core.guard` counts it
+                future = held_future_cost(
+                    hold, schedule, observed, now=now, day_end=day_end, price_per_hour=price or 0.0
+                )
             if observed is not None and price is not None:
                 saved += self.saved_while_watched(key, observed, price, day_start=day_start, now=now)
-            figures.append(
-                EndpointFigures(
-                    endpoint=key,
-                    state=observed.state if observed else None,
-                    billed_replicas=observed.billed_replicas if observed else 0,
-                    price_per_hour=price,
-                    spent_usd=spent,
-                    projected_usd=spent + future,
-                    latched=key in latched,
-                    team=schedule.team if schedule else None,
-                )
-            )
+            state, replicas = (observed.state, observed.billed_replicas) if observed else (None, 0)
+            team = schedule.team if schedule else None
+            figures.append(EndpointFigures(key, state, replicas, price, spent, spent + future, key in latched, team))
         return figures, max(0.0, saved)
 
     def saved_while_watched(

@@ -49,6 +49,11 @@ class Steps:
         return {**self.sight.observations, **self.scheduled.answers, **self.stopped.answers}
 
     @property
+    def would_act(self) -> list[str]:
+        """A pass that sends nothing: the endpoints it would have acted on (schedules, restores, guard)."""
+        return [d.endpoint for d in (*self.decisions, *self.at.restores, *self.guard.calls) if d.steps]
+
+    @property
     def written(self) -> Records:
         return self.guard.records if self.enforced else Records()
 
@@ -81,6 +86,7 @@ class Steps:
             started_at=now,
             observed=len(sight.observations),
             acted=[*scheduled.acted, *stopped.acted],
+            would_act=[] if self.enforced else self.would_act,
             satisfied=counted.satisfied,
             waiting=counted.waiting,
             failed={**sight.failed, **counted.failed, **scheduled.failed, **stopped.failed},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hfwarden.adapters.prices import PriceBook
@@ -21,6 +21,8 @@ from hfwarden.config import Config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.budget import BreachAction, Budget
 from hfwarden.core.cost import OpenSegment, Segment
+from hfwarden.core.formats import moment
+from hfwarden.core.holds import held_because
 from hfwarden.core.records import Latch
 
 ACTIVITY = 50  # actions and alerts on the page
@@ -56,7 +58,7 @@ class EndpointView:
     latch: Latch | None
     failed: str | None
     declared: bool
-    hold: str | None = None  # holds are coming; the badge has its place already
+    hold: str | None = None  # the hold in force, in words (`held running until ... CET (why)`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,11 @@ def build_overview(
         strip = day_strip(
             key, schedule, day=None, now=now, segments=closed.get(key, ()), current=current.get(key), cache=cache
         )
-        endpoints.append(EndpointView(row, strip, latches.get(key), report.failed.get(key), schedule is not None))
+        hold = report.holds.get(key)
+        shown = held_because(hold, schedule.zone if schedule else None) if hold is not None else None
+        endpoints.append(
+            EndpointView(row, strip, latches.get(key), report.failed.get(key), schedule is not None, hold=shown)
+        )
     return Overview(document, now, budgets, tuple(sorted(endpoints, key=_sort_key)), tuple(activity(store, ACTIVITY)))
 
 
@@ -148,8 +154,11 @@ def _ledger_by_endpoint(store: Store, since: datetime) -> dict[str, list[Segment
 
 
 def alert_parts(dedupe_key: str) -> tuple[str, str, str, str]:
-    """`kind|subject|threshold|day` (core.alerts) into its parts; a subject may hold a `|`."""
+    """`kind|subject|threshold|day[|stepN]` (core.alerts) into its parts; a subject may hold a `|`."""
     kind, _, rest = dedupe_key.partition("|")
+    head, bar, last = rest.rpartition("|")
+    if bar and last.startswith("step") and last[4:].isdigit():
+        rest = head
     parts = rest.rsplit("|", 2)
     if len(parts) < 3:
         return kind, rest, "", ""
@@ -162,21 +171,50 @@ ALERT_WHY = {
     AlertKind.GUARD_ACTION: "the guard stopped {stopped}",
     AlertKind.BURN_RATE: "burning more than ${threshold}/h",
     AlertKind.REPLICA_CAP: "more than {threshold} replicas billed",
+    AlertKind.LATCH_LIFTED: "its budget latch was lifted: released by an operator, or the budget's new day",
+    AlertKind.ENDPOINT_FAILED: "failed or updateFailed, or an action on it failed after retries (see the actions)",
+    AlertKind.UNKNOWN_PRICE: "no price known for its instance: counted at $0 until one is set under pricing:",
+    AlertKind.LATCH_OVERRIDDEN: "resumed by hand while a budget latch held it: stopped again",
+    AlertKind.DRIFT: "its state left what its schedule wants for longer than drift_after",
+    AlertKind.HOLD_PLACED: "an operator placed a hold{when}",
+    AlertKind.HOLD_EXPIRED: "its hold{when} ended (expired or lifted): its schedule applies again",
+    AlertKind.STATE_LOST: "the state store was lost or replaced: the daemon stopped acting",
+    AlertKind.NOT_READY: "not running at the start of its ready-by window ({detail})",
+    AlertKind.THRASH: "woke from zero {threshold} times or more in an hour, or its cold starts cost more than "
+    "a warm replica",
+    AlertKind.SPEND_ANOMALY: "spend stayed well above its usual level for the hour of the week",
 }
+CAP_LIFTED = "its ladder cap was lifted: released by an operator, or the budget's new day"
+
+
+def _subject_parts(subject: str) -> tuple[str, str, str]:
+    """An alert subject as (who, detail after `:`, time after `@`): `budget:a,b`, `ns/name:rule 2`,
+    `ns/name:cap`, `ns/name@2026-12-06T02:00:00+00:00`."""
+    who, at, when = subject.partition("@")
+    who, _, detail = who.partition(":")
+    if not at:
+        return who, detail, ""
+    try:
+        return who, detail, moment(datetime.fromisoformat(when).astimezone(UTC))
+    except ValueError:
+        return who, detail, when
 
 
 def _alert_item(at: datetime, dedupe_key: str) -> Activity:
     """An alert as the page lists it. The marks keep its kind, subject and threshold (the message went
     to the sinks), which is enough to say what happened in words."""
     kind, subject, threshold, _day = alert_parts(dedupe_key)
-    budget_or_endpoint, _, stopped = subject.partition(":")
+    who, detail, when = _subject_parts(subject)
     try:
         known = AlertKind(kind)
     except ValueError:
-        return Activity(at, "alert", subject, kind, "raised", "")
+        return Activity(at, "alert", who, kind, "raised", "")
     shown = f"{float(threshold):.0%}" if threshold and known in FRACTIONS else threshold
-    why = ALERT_WHY.get(known, "").format(threshold=shown, stopped=stopped)
-    return Activity(at, "alert", budget_or_endpoint, TITLES[known], "raised", why)
+    if known == AlertKind.LATCH_LIFTED and detail == "cap":
+        return Activity(at, "alert", who, TITLES[known], "raised", CAP_LIFTED)
+    when_text = f" (until {when})" if known == AlertKind.HOLD_EXPIRED and when else f" at {when}" if when else ""
+    why = ALERT_WHY[known].format(threshold=shown, stopped=detail, detail=detail, when=when_text)
+    return Activity(at, "alert", who, TITLES[known], "raised", why)
 
 
 def activity(store: Store, limit: int) -> list[Activity]:

@@ -15,12 +15,21 @@ from hfwarden.app.views.plan import ladder_step, ladder_text
 from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
-from hfwarden.core.formats import dollars, json_money
+from hfwarden.core.formats import counted, dollars, json_money, moment
 from hfwarden.core.holds import held_because
 from hfwarden.core.months import MonthPace
 from hfwarden.core.records import Hold
 
 UNOBSERVABLE = "unobservable"
+PROJECTED = (
+    "projected: spent + what it bills to the end of the day (now until its next transition or the end of "
+    "its hold, then its schedule); an endpoint's own day in its zone, a budget's day in the budget's zone"
+)
+NOT_TRACKED = (
+    "spend not tracked yet: no hfwarden has run on this state (HFWARDEN_STATE_DIR / HFWARDEN_STATE_URL); "
+    "`hfwarden run` keeps the ledger from then on. Projections count each endpoint from when it was created "
+    "or the day began, whichever is later (an estimate that errs high)"
+)
 
 
 def unobserved_reason(report: PassReport, figures: EndpointFigures) -> str | None:
@@ -60,7 +69,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "state": UNOBSERVABLE if why else e.state,
                 "billed_replicas": None if why else e.billed_replicas,
                 "price_per_hour": json_money(e.price_per_hour),
-                "spent_usd": None if why else json_money(e.spent_usd),
+                "spent_usd": None if why or not report.spend_tracked else json_money(e.spent_usd),
                 "projected_usd": None if why else json_money(e.projected_usd),
                 "latched": e.latched,
                 **({"team": e.team} if e.team else {}),  # only for endpoints that name one
@@ -75,7 +84,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
             {
                 "name": b.budget.name,
                 "daily_usd": json_money(b.budget.daily_usd),
-                "spent_usd": json_money(b.spent_usd),
+                "spent_usd": json_money(b.spent_usd) if report.spend_tracked else None,
                 "projected_usd": None if blind else json_money(b.projected_usd),
                 "headroom_usd": None if blind else json_money(b.headroom_usd),
                 "step": ladder_step(b.budget.steps, b.step),
@@ -86,6 +95,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
         )
     return {
         "as_of": report.started_at.isoformat(),
+        "spend_tracked": report.spend_tracked,
         "endpoints": endpoints,
         "budgets": budgets,
         "holds": [hold_document(h) for _, h in sorted(report.holds.items())],
@@ -105,7 +115,9 @@ def status_document(report: PassReport) -> dict[str, Any]:
 
 def status_lines(report: PassReport) -> list[str]:
     """`status` on a terminal: what could not be seen comes first, before any figure."""
-    lines = [f"as of {report.started_at:%Y-%m-%d %H:%M:%S %Z}"]
+    lines = [f"as of {moment(report.started_at)}"]
+    if not report.spend_tracked:
+        lines.append(NOT_TRACKED)
     for namespace, why in sorted(report.unobservable.items()):
         lines.append(f"NOT OBSERVED: namespace {namespace}: {why}; its endpoints' figures below are unknown")
     lines.append(f"{'endpoint':<40} {'state':<13} {'replicas':>8} {'$/h':>8} {'spent':>9} {'projected':>10}  latched")
@@ -115,25 +127,28 @@ def status_lines(report: PassReport) -> list[str]:
             state, replicas, spent, projected = UNOBSERVABLE, "?", "?", "?"
         else:
             state, replicas = e.state or "missing", str(e.billed_replicas)
-            spent, projected = dollars(e.spent_usd), dollars(e.projected_usd)
+            spent = dollars(e.spent_usd) if report.spend_tracked else "untracked"
+            projected = dollars(e.projected_usd)
         lines.append(
             f"{e.endpoint:<40} {state:<13} {replicas:>8} {price:>8} {spent:>9} {projected:>10}  "
             f"{'yes' if e.latched else ''}"
         )
         lines.extend(startup_lines(report, e.endpoint))
     for key, cap in sorted(report.caps.items()):
-        lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {cap.until.isoformat()}")
+        lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {moment(cap.until)}")
     for key, hold in sorted(report.holds.items()):
         lines.append(f"hold {key}: {held_because(hold)}")
     for b in report.budgets:
         blind = unobserved_in(report, b)
-        head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {dollars(b.spent_usd)}, "
-        ladder = ladder_text(b.budget.steps, b.step) + month_text(b.budget.month)
-        ladder += anomaly_text(report.anomalies.get(b.budget.name))
+        spent = dollars(b.spent_usd) if report.spend_tracked else "not tracked yet"
+        head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {spent}, "
+        ladder = ladder_text(b.budget.steps, b.step)
+        ladder += month_text(b.budget.month) + anomaly_text(report.anomalies.get(b.budget.name))
         if blind:
             lines.append(head + f"projected and headroom UNKNOWN: {', '.join(blind)} not observed" + ladder)
         else:
             lines.append(head + f"projected {dollars(b.projected_usd)}, headroom {dollars(b.headroom_usd)}" + ladder)
+    lines.append(PROJECTED)
     return lines
 
 
@@ -213,7 +228,7 @@ def startup_lines(report: PassReport, endpoint: str) -> list[str]:
         f"({figures.startups_measured} measured)"
     )
     cold = f"cold starts {dollars(figures.cold_start_usd)} ({figures.cold_start_seconds:.0f} s initialising)"
-    return [f"  {measured}; {figures.wakes_today} wakes today, {cold}"]
+    return [f"  {measured}; {counted(figures.wakes_today, 'wake')} today, {cold}"]
 
 
 def _seconds(value: float | None) -> float | None:

@@ -96,3 +96,29 @@ def exact_usd(stretches: Iterable[Stretch], start: datetime, end: datetime) -> f
         if last > first:
             total_us += stretch.replicas * stretch.price_per_hour * (last - first)
     return total_us / 3_600_000_000
+
+
+def replicas_after(
+    kind: str,
+    min_replicas: int | None,
+    max_replicas: int | None,
+    *,
+    running: bool,
+    current: int,
+    conservative: bool,
+) -> int:
+    """Replicas an endpoint bills after an action of `kind` (`pause`, `scale_to_zero`, `resume`,
+    `scale`: the values of `core.rules.ActionKind`, spelt out so the platform imports nothing)."""
+    match kind:
+        case "pause" | "scale_to_zero":
+            return 0
+        case "resume":
+            floor = max(min_replicas or 0, 1)
+            return max(max_replicas or floor, floor) if conservative else floor
+        case "scale":
+            if not running:
+                return 0
+            low = max(min_replicas if min_replicas is not None else 1, 1)
+            high = max_replicas if max_replicas is not None else max(current, low)
+            return high if conservative else min(max(current, low), high)
+    raise ValueError(f"unknown action kind {kind!r}")

@@ -9,11 +9,11 @@ learning as unknown minutes, and the output says how many.
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hfwarden.adapters.trace import Trace
-from hfwarden.app.backtest import BacktestError, Setup
+from hfwarden.app.predict.backtest import BacktestError, Setup
 from hfwarden.core.cost import Segment
 from hfwarden.core.platform.autoscaling import ReplicaModel
 
@@ -40,33 +40,26 @@ def replica_trace(segments: list[Segment]) -> Trace:
     return Trace(start.astimezone(UTC), tuple(counts), frozenset({timedelta(0)}), missing)
 
 
-def recommend_from_history(args: argparse.Namespace) -> int:
-    from hfwarden.adapters.store import Store
-    from hfwarden.app.recommend import emit, optional_config
-    from hfwarden.cli_predict import price_for
-    from hfwarden.settings import Settings
-
-    store = Store(Settings().database_url)
-    try:
-        recorded = [s for s in store.segments_since(EPOCH) if s.endpoint == args.endpoint]
-    finally:
-        store.close()
-    # The last weeks of what was recorded, wherever they end: a stopped daemon's history still counts.
-    latest = max((s.end for s in recorded), default=EPOCH)
-    segments = [s for s in recorded if s.end > latest - LOOK_BACK]
+def history_trace(recorded: list[Segment], endpoint: str) -> Trace:
+    """The billed replicas per minute of the last weeks the daemon recorded for `endpoint`, wherever
+    they end (a stopped daemon's history still counts)."""
+    own = [s for s in recorded if s.endpoint == endpoint]
+    latest = max((s.end for s in own), default=EPOCH)
+    segments = [s for s in own if s.end > latest - LOOK_BACK]
     if not segments or max(s.end for s in segments) - min(s.start for s in segments) < NEEDED:
-        raise BacktestError(f"{args.endpoint} needs 7 days of recorded history before recommend --from-history")
-    trace = replica_trace(segments)
+        raise BacktestError(f"{endpoint} needs 7 days of recorded history before recommend --from-history")
+    return replica_trace(segments)
+
+
+def history_holdout_weeks(trace: Trace, requested: int) -> int:
+    """The held-out weeks a history allows: a week to learn from comes first."""
     weeks = len(trace.requests) // (7 * 1440)
-    args.holdout_weeks = min(args.holdout_weeks, max(0, weeks - 1))  # a week to learn from comes first
-    try:
-        instance, price = price_for(args.endpoint, args.instance, optional_config(args))
-    except BacktestError:
-        instance, price = args.instance, segments[-1].price_per_hour  # what the daemon last paid
-    top = args.max_replicas or max(1, max(trace.requests))
-    setup = Setup(args.endpoint, ReplicaModel(1, args.cold_start), price, top)
-    source = (
-        f"the recorded replicas of {args.endpoint} (state store); {len(trace.missing)} of {len(trace.requests)} "
-        "minutes paused or scaled to zero left out as unknown demand"
-    )
-    return emit(trace, setup, args, instance, source)
+    return min(requested, max(0, weeks - 1))
+
+
+def history_setup(trace: Trace, endpoint: str, price: float, model: ReplicaModel, max_replicas: int | None) -> Setup:
+    """Replicas are the demand: one "request" a minute per replica, at full utilisation (HF's
+    autoscaler already applied its target when it chose them)."""
+    top = max_replicas or max(1, max(trace.requests))
+    scaler = replace(model.autoscaler, target_utilisation=1.0)
+    return Setup(endpoint, replace(model, capacity_rpm=1.0, autoscaler=scaler), price, top)
