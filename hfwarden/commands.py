@@ -310,7 +310,8 @@ def list_holds(args: argparse.Namespace) -> int:
     for h in found:
         extra = " over-budget" if h.over_budget else ""
         why = f"  ({h.reason})" if h.reason else ""
-        print(f"{h.endpoint:<40} {h.state.value:<15} until {moment(h.until, zones.get(h.endpoint))}{extra}{why}")
+        until = moment(h.until, zones.get(h.endpoint))
+        print(f"{h.endpoint:<40} {h.state.value:<15} until {until}  {h.source}{extra}{why}")
     if not found:
         print("no holds")
     return 0

@@ -38,6 +38,7 @@ from hfwarden.serving import HttpServer
 from hfwarden.settings import Settings
 from hfwarden.web.app import PageSource
 from hfwarden.web.app import build_app as build_web_app
+from hfwarden.web.people import PeopleRoutes, WriteSource
 from hfwarden.web.probes import Liveness
 
 log = get_logger("hfwarden.daemon")
@@ -323,8 +324,10 @@ class Daemon:
                         self.store,
                         self.clock,
                         lambda: self.reconciler.ledger,  # a standby's is a fresh scratch copy each pass
+                        writable=self.settings.ui_token_value() is not None,
                     ),
                     ui_token=self.settings.ui_token_value(),
+                    people=PeopleRoutes(WriteSource(self.settings, lambda: self.config, self.store, self.clock)),
                 ),
                 host=self.settings.http_host,
                 port=self.settings.http_port,

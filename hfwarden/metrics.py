@@ -283,8 +283,10 @@ def _holds(report: PassReport) -> Iterator[Metric]:
     total = GaugeMetricFamily("hfwarden_holds", "Endpoints under an operator's hold")
     total.add_metric([], len(report.holds))
     until = GaugeMetricFamily(
-        "hfwarden_hold_until_timestamp_seconds", "Unix time an operator's hold expires", labels=["endpoint", "state"]
+        "hfwarden_hold_until_timestamp_seconds",
+        "Unix time an operator's hold expires",
+        labels=["endpoint", "state", "source"],
     )
     for key, hold in sorted(report.holds.items()):
-        until.add_metric([key, hold.state.value], hold.until.timestamp())
+        until.add_metric([key, hold.state.value, hold.source], hold.until.timestamp())
     yield from (total, until)

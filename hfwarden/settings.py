@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # The status page and /api/v1 need this token (bearer, or basic auth password) when set.
     ui_token: SecretStr | None = None
     ui_token_file: Path | None = None
+    # People in the loop (docs/people-in-the-loop.md): where links point, what signs them, Slack's secret.
+    public_url: str | None = Field(default=None, pattern=r"^https?://")
+    action_secret: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
 
     @property
     def lease_ttl_seconds(self) -> float:
@@ -133,4 +137,13 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Values the log masker must never let through."""
         found = [self.hf_token.get_secret_value()] if self.hf_token else []
-        return found + ([self.ui_token.get_secret_value()] if self.ui_token else [])
+        others = (self.ui_token, self.action_secret, self.slack_signing_secret)
+        return found + [secret.get_secret_value() for secret in others if secret and secret.get_secret_value()]
+
+    def action_secret_value(self) -> str | None:
+        """The key that signs snooze and approval links; None when unset (notices then carry no links)."""
+        return (self.action_secret.get_secret_value() if self.action_secret else "") or None
+
+    def slack_secret_value(self) -> str | None:
+        """The Slack app's signing secret; None when unset (no buttons, `/slack/actions` answers 404)."""
+        return (self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else "") or None

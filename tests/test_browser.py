@@ -15,7 +15,7 @@ import pytest
 
 from hfwarden.core.formats import dollars as usd
 from tests.support.browser import Browser, chromium, find_browser
-from tests.support.page_world import World, page_world
+from tests.support.page_world import UI_TOKEN, World, page_world
 
 NOW_LINE = """
 const line = document.querySelector('[data-endpoint="acme/chat"] .now');
@@ -115,3 +115,22 @@ def test_the_page_fits_a_phone(world: World, browser: Browser, tmp_path: Path) -
         strip = browser.rect(browser.find('[data-endpoint="acme/chat"] .strip'))
         assert strip["x"] >= 0
         assert strip["x"] + strip["width"] <= 390
+
+
+def test_a_hold_button_pressed_in_chromium_places_a_hold(browser: Browser, tmp_path: Path) -> None:
+    """Issue 22: with a UI token the page has hold buttons; pressing one asks for the token once and
+    places the hold through the write API (the token is never in the page)."""
+    with page_world(tmp_path, ui_token=UI_TOKEN) as world, screenshot_on_failure(browser, tmp_path):
+        host = world.base_url.removeprefix("http://")
+        browser.open(f"http://hfwarden:{UI_TOKEN}@{host}/")
+        button = browser.find('[data-write-endpoint="acme/chat"] button[data-write="hold"][data-until="1h"]')
+        browser.click(button)
+        browser.answer_prompt(UI_TOKEN)
+        result = browser.wait_for(
+            "const r = document.querySelector('[data-write-endpoint=\"acme/chat\"] .write-result');"
+            "return r && r.getAttribute('data-ok') ? r.textContent : null;"
+        )
+        assert "keeps acme/chat running" in result, result
+        hold = world.daemon.store.holds()["acme/chat"]
+        assert (hold.source, hold.state.value) == ("api", "running")
+        assert UI_TOKEN not in browser.run("return document.documentElement.outerHTML;")

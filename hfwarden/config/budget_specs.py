@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from hfwarden.config.models import MAX_REPLICAS, NAME, Price, Replicas, Zone, _Strict
+from hfwarden.config.people import ApproveSpec, NoticeBefore, check_gate, ladder_step
 from hfwarden.core.anomaly import AnomalyRule
 from hfwarden.core.budget import BreachAction, Budget, Scope
 from hfwarden.core.endpoints import EndpointKey
-from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.windows import parse_duration_minutes
 
 
@@ -80,12 +80,14 @@ class AnomalySpec(_Strict):
 
 
 class LadderStepSpec(_Strict):
-    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent`."""
+    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent` (+ `notice`/`approve`)."""
 
     at: Price = Field(gt=0, le=10)
     action: Literal["notify", "cap", "scale_to_zero", "pause"]
     max_replicas: Annotated[Replicas, Field(ge=1)] | None = None
     on: Literal["projected", "spent", "month"] = "projected"
+    notice: NoticeBefore | None = None
+    approve: ApproveSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -94,6 +96,7 @@ class LadderStepSpec(_Strict):
 
     @model_validator(mode="after")
     def _cap_says_how_far(self) -> LadderStepSpec:
+        check_gate(self.action, notice=self.notice, approve=self.approve)  # config/people.py
         if self.action == "cap" and self.max_replicas is None:
             raise ValueError("a cap step needs max_replicas")
         if self.action != "cap" and self.max_replicas is not None:
@@ -169,7 +172,7 @@ def budget_from_spec(spec: BudgetSpec) -> Budget:
         conservative=spec.conservative,
         steps=tuple(
             sorted(
-                (LadderStep(s.at, StepAction(s.action), s.max_replicas, Basis(s.on)) for s in spec.steps or ()),
+                (ladder_step(s) for s in spec.steps or ()),
                 key=lambda step: step.at,
             )
         ),

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from hfwarden.config.budget_specs import BudgetSpec
 from hfwarden.config.models import INSTANCE, NAME, CalendarSpec, DriftAfter, EndpointSpec, Price, Zone, _Strict
+from hfwarden.config.people import NoticeBefore
 from hfwarden.config.sink_specs import AlertsSpec
 
 
@@ -18,6 +19,7 @@ class ScheduleFileSpec(_Strict):
     version: Literal[1]
     timezone: Zone = "UTC"
     drift_after: DriftAfter = "15m"
+    notice: NoticeBefore | None = None
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     pricing: dict[str, Price] = Field(default_factory=dict)
     budgets: list[BudgetSpec] = Field(default_factory=list)

@@ -25,6 +25,7 @@ from hfwarden.config.models import (
     WindowRuleSpec,
     public_holidays,
 )
+from hfwarden.config.people import notice_period
 from hfwarden.config.problems import ConfigError, Problem, capped
 from hfwarden.config.source import (
     MAX_FILES,
@@ -271,6 +272,7 @@ class _Loading:
         for index, endpoint_spec in enumerate(spec.endpoints):
             ready_by: list[ReadyByWindow] = []
             compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
+            compiled = replace(compiled, notice=notice_period(endpoint_spec.notice or spec.notice))
             if compiled.key in skip:
                 continue
             self.ready_by.extend(ready_by)

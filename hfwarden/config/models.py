@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from hfwarden.config.learn import LearnSpec
+from hfwarden.config.people import NoticeBefore
 from hfwarden.core.cron import CronError, parse_cron
 from hfwarden.core.rules import ActionKind
 from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
@@ -220,6 +221,7 @@ class EndpointSpec(_Strict):
     prewarm_default: str | int | None = None
     thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
     drift_after: DriftAfter | None = None
+    notice: NoticeBefore | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
     team: str | None = Field(default=None, pattern=NAME, max_length=100, description="who pays, for `report`")
     labels: dict[str, str] = Field(default_factory=dict, max_length=50, description="free-form, for `report`")

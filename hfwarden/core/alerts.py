@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from hfwarden.core.stops import StopDecision
+
+if TYPE_CHECKING:
+    from hfwarden.core.offers import Notice
 
 
 class AlertKind(StrEnum):
@@ -25,6 +29,7 @@ class AlertKind(StrEnum):
     STATE_LOST = "state_lost"
     NOT_READY = "not_ready"
     THRASH = "thrash"
+    UPCOMING_STOP = "upcoming_stop"
     SCHEDULE_PROPOSAL = "schedule_proposal"
     SCHEDULE_ADOPTED = "schedule_adopted"
     FORECAST_DRIFT = "forecast_drift"
@@ -49,6 +54,7 @@ class Alert:
     projected_usd: float | None = None
     actions: tuple[StopDecision, ...] = ()
     step: int | None = None  # the budget's ladder step (1-based) a `guard_action` took
+    notice: Notice | None = None  # an `upcoming_stop`: when, why, what it saves, the choices and links
 
     @property
     def dedupe_key(self) -> str:

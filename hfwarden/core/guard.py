@@ -11,6 +11,7 @@ from datetime import datetime
 
 from hfwarden.core.alerts import Alert
 from hfwarden.core.allowance import paced_budgets
+from hfwarden.core.approvals import gate
 from hfwarden.core.budget import Budget, BudgetStatus, EndpointCost, evaluate
 from hfwarden.core.cost import future_cost, hourly_burn
 from hfwarden.core.decide import Decision
@@ -18,7 +19,7 @@ from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.holds import held_future_cost
 from hfwarden.core.ladder import cap_calls, cap_records
 from hfwarden.core.latches import stop_latches, woken_under
-from hfwarden.core.records import Hold, Records
+from hfwarden.core.records import Hold, PendingStep, Records
 from hfwarden.core.rules import EndpointSchedule
 from hfwarden.core.standing import Standing
 
@@ -45,6 +46,9 @@ class GuardDecision:
     raised: tuple[Alert, ...] = ()  # the alerts of its stops and ladder steps, as the pass reports them
     records: Records = field(default_factory=Records)  # written before any call: a crash still holds them
     calls: tuple[Decision, ...] = ()  # the stops and caps to send to what still bills
+    # Ladder steps with `notice:` / `approve:` newly waiting, and budgets whose wait is over (core/approvals.py).
+    waiting: tuple[PendingStep, ...] = ()
+    waited: tuple[str, ...] = ()
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
@@ -118,7 +122,8 @@ def guard_decision(
     now: datetime,
 ) -> GuardDecision:
     """Every budget judged at once; an endpoint in several budgets is stopped by the strictest and capped
-    by the lowest cap. New stops become latches and new caps record the sizes they replace."""
+    by the lowest cap. New stops become latches and new caps record the sizes they replace. Ladder steps
+    that give notice or ask approval wait for their time (core/approvals.py)."""
     costs = budget_costs(
         budgets,
         schedules,
@@ -132,6 +137,8 @@ def guard_decision(
     )
     budgets = paced_budgets(budgets, costs, spend.month_before, schedules, observations, spend.prices, now=now)
     outcome = evaluate(budgets, costs, now=now, ladder=standing.ladder)
+    gated = gate(outcome, budgets, standing.pending, now=now)
+    outcome = gated.outcome
     latches, stops = stop_latches(
         outcome.stops, latched=standing.latches, observations=observations, guard_alerts=outcome.stop_alerts, now=now
     )
@@ -139,7 +146,9 @@ def guard_decision(
     return GuardDecision(
         statuses=tuple(outcome.statuses),
         notices=outcome.notices,
-        raised=outcome.stop_alerts + outcome.records.alerts,
-        records=latches + outcome.records + caps,
+        raised=outcome.stop_alerts + outcome.records.alerts + gated.records.alerts,
+        records=latches + outcome.records + caps + gated.records,
         calls=(*stops, *cap_calls(caps.add_caps, observations)),
+        waiting=gated.put,
+        waited=gated.drop,
     )

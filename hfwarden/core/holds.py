@@ -109,10 +109,17 @@ def hold_placed(hold: Hold, quote: str, *, now: datetime) -> Records:
     message = f"{hold.endpoint}: {held_because(hold)}; {quote}"
     if hold.over_budget:
         message += "; placed --over-budget: the guard will not stop it, its cost is accepted"
-    entry = AuditEntry(now, hold.endpoint, "hold", message, "ok", "hfwarden hold", False)
+    entry = AuditEntry(now, hold.endpoint, "hold", message, "ok", placed_by(hold), False)
     subject = f"{hold.endpoint}@{hold.placed_at.isoformat()}"
     alert = Alert(AlertKind.HOLD_PLACED, subject, now.date(), message, endpoint=hold.endpoint)
     return Records(audit=(entry,), alerts=(alert,), add_holds=(hold,))
+
+
+def placed_by(hold: Hold) -> str:
+    """`hfwarden hold` for the CLI; `link`, `slack @maria`, `api ci-bot`: where a hold came from, and who."""
+    if hold.source == "cli":
+        return "hfwarden hold"
+    return f"{hold.source} {hold.placed_by}".strip()
 
 
 def hold_removed(hold: Hold, *, now: datetime, why: str) -> Records:

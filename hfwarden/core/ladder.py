@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from hfwarden.core.alerts import Alert, AlertKind
@@ -52,6 +52,11 @@ class LadderStep:
     action: StepAction
     max_replicas: int | None = None  # for `cap`
     on: Basis = Basis.PROJECTED
+    # People in the loop (core/approvals.py): announce the step this long before acting on it, or ask
+    # for an approval within `approve_within` and then act (`otherwise: act`) or not (`skip`).
+    notice: timedelta | None = None
+    approve_within: timedelta | None = None
+    otherwise: str = "act"
 
     def describe(self) -> str:
         cap = f" max_replicas {self.max_replicas}" if self.action == StepAction.CAP else ""

@@ -42,6 +42,8 @@ class Hold:
     over_budget: bool = False
     min_replicas: int | None = None
     max_replicas: int | None = None
+    source: str = "cli"  # where it was placed from: cli, api, link, slack
+    placed_by: str = ""  # who, as the source knows them (a Slack user, an API caller)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,26 @@ class LadderMark:
     day: date
     step: int  # 1-based, in order of `at`
     taken_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingStep:
+    """A ladder step with `notice:` or `approve:` announced and waiting: until `due_at`, or (approvals)
+    for a decision (core/approvals.py)."""
+
+    budget: str
+    day: date
+    step: int
+    kind: str  # notice | approve
+    announced_at: datetime
+    due_at: datetime
+    decision: str | None = None  # approve | skip
+    decided_by: str = ""
+
+    @property
+    def ref(self) -> str:
+        """What its approval tokens name: the budget, its day and the step."""
+        return f"{self.budget}@{self.day.isoformat()}#{self.step}"
 
 
 @dataclass(frozen=True, slots=True)

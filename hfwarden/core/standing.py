@@ -13,7 +13,7 @@ from hfwarden.core.endpoints import Observation
 from hfwarden.core.holds import holds_at
 from hfwarden.core.ladder import lift_caps, restorations
 from hfwarden.core.latches import latches_at
-from hfwarden.core.records import Cap, Hold, LadderMark, Latch, Records
+from hfwarden.core.records import Cap, Hold, LadderMark, Latch, PendingStep, Records
 from hfwarden.core.rules import EndpointSchedule
 
 
@@ -27,6 +27,7 @@ class Standing:
     caps: Mapping[str, Cap] = field(default_factory=dict)
     exempt: frozenset[tuple[str, str]] = frozenset()
     ladder: Mapping[str, LadderMark] = field(default_factory=dict)
+    pending: Mapping[str, PendingStep] = field(default_factory=dict)  # ladder steps waiting for people
 
     @property
     def keys(self) -> set[str]:
@@ -58,11 +59,11 @@ def standing_at(
     holds, ended_holds, _ = holds_at(stored.holds, now=now)
     caps, uncapped, uncap_records = lift_caps(stored.caps, now=now)
     if not lifting:
-        return StandingAt(Standing(stored.latches, holds, caps, stored.exempt, stored.ladder))
+        return StandingAt(Standing(stored.latches, holds, caps, stored.exempt, stored.ladder, stored.pending))
     latches, lifted = latches_at(stored.latches, now=now)
     restored, restores = restorations(uncapped, schedules, observations, overridden=set(latches) | set(holds), now=now)
     return StandingAt(
-        Standing(latches, holds, caps, stored.exempt, stored.ladder),
+        Standing(latches, holds, caps, stored.exempt, stored.ladder, stored.pending),
         ended=lifted + ended_holds + uncap_records + restored,
         markers=ended_holds + restored,
         restores=tuple(restores),

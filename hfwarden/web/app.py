@@ -29,7 +29,9 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
-from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting, script_hash
+from hfwarden.web.markup import script_hash
+from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting
+from hfwarden.web.people import PeopleRoutes
 from hfwarden.web.probes import Liveness, probe_routes
 from hfwarden.web.proposals import proposals_document, with_proposals
 
@@ -60,6 +62,7 @@ class PageSource:
     store: Store
     clock: Clock
     ledger: Callable[[], Ledger] | None = None  # the pass's ledger in memory; None: read the store
+    writable: bool = False  # the write API is on (a UI token is set): the page shows hold/release buttons
 
 
 def _json(body: Any, status_code: int = 200) -> JSONResponse:
@@ -123,7 +126,7 @@ def page_routes(source: PageSource) -> list[Route]:
             ledger=source.ledger() if source.ledger is not None else None,
             cache=cache,
         )
-        return with_proposals(render_overview(overview, refresh_seconds=refresh), source.store)
+        return with_proposals(render_overview(overview, refresh_seconds=refresh, buttons=source.writable), source.store)
 
     async def page(request: Request) -> Response:
         if (refresh := refresh_of(request)) is None:
@@ -177,9 +180,13 @@ def build_app(
     page: PageSource | None = None,
     *,
     ui_token: str | None = None,
+    people: PeopleRoutes | None = None,
 ) -> Starlette:
-    """The probes and metrics, and with `page` the status page and `/api/v1` (behind `ui_token` if set)."""
+    """The probes and metrics, and with `page` the status page and `/api/v1` (behind `ui_token` if set);
+    with `people` the routes that act (docs/people-in-the-loop.md)."""
     routes = probe_routes(liveness, registry, store_health)
     if page is not None:
         routes += page_routes(page)
+    if people is not None:
+        routes += people.routes()
     return Starlette(routes=routes, middleware=[Middleware(AccessMiddleware, token=ui_token)])

@@ -75,6 +75,14 @@ class Browser:
     def rect(self, element: str) -> dict[str, float]:
         return dict(self._call("GET", f"/element/{element}/rect"))
 
+    def click(self, element: str) -> None:
+        self._call("POST", f"/element/{element}/click", {})
+
+    def answer_prompt(self, text: str) -> None:
+        """Type into the page's `prompt()` and accept it."""
+        self._call("POST", "/alert/text", {"text": text})
+        self._call("POST", "/alert/accept", {})
+
     def run(self, script: str, *args: Any) -> Any:
         return self._call("POST", "/execute/sync", {"script": script, "args": list(args)})
 

@@ -78,7 +78,12 @@ class World:
 
 @contextlib.contextmanager
 def page_world(
-    tmp_path: Path, *, ui_token: str | None = None, schedule: str = SCHEDULE, seeds: list[SeedEndpoint] | None = None
+    tmp_path: Path,
+    *,
+    ui_token: str | None = None,
+    schedule: str = SCHEDULE,
+    seeds: list[SeedEndpoint] | None = None,
+    settings: dict[str, object] | None = None,
 ) -> Iterator[World]:
     """The emulator and the daemon sharing one manual clock; the guard has acted and seen the result."""
     clock = ManualClock(future_monday_8am())
@@ -91,7 +96,7 @@ def page_world(
     ) as emulator:
         path = tmp_path / "schedules.yaml"
         path.write_text(schedule)
-        settings = Settings(
+        values: dict[str, object] = dict(
             hf_token=TOKEN,
             endpoints_api_url=emulator.api_url,
             hub_url=emulator.base_url,
@@ -101,7 +106,8 @@ def page_world(
             http_port=0,
             ui_token=ui_token,
         )
-        daemon = Daemon(settings, [path], load_config([path]), clock=clock, store=None)
+        values.update(settings or {})
+        daemon = Daemon(Settings(**values), [path], load_config([path]), clock=clock, store=None)
         daemon.start()
         try:
             world = World(daemon, clock, emulator)

@@ -11,6 +11,7 @@ from typing import Any
 from hfwarden.clock import to_z
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.formats import json_money
+from hfwarden.core.offers import Notice
 from hfwarden.core.records import PendingAlert
 
 SCHEMA = "hfwarden.alert/v1"
@@ -31,6 +32,7 @@ TITLES = {
     AlertKind.STATE_LOST: "hfwarden lost its state store and stopped",
     AlertKind.NOT_READY: "Endpoint not running at its ready-by time",
     AlertKind.THRASH: "Endpoint thrashing through cold starts",
+    AlertKind.UPCOMING_STOP: "Endpoint about to be stopped",
     AlertKind.SCHEDULE_PROPOSAL: "A learnt schedule is proposed",
     AlertKind.SCHEDULE_ADOPTED: "A learnt schedule was adopted",
     AlertKind.FORECAST_DRIFT: "Demand drifted from what the schedule was learnt for",
@@ -75,6 +77,33 @@ def alert_document(alert: Alert, *, created_at: datetime, alert_id: str | None =
                 "latched_until": to_z(stop.until),
             }
             for stop in alert.actions
+        ],
+        **notice_fields(alert),
+    }
+
+
+def notice_fields(alert: Alert) -> dict[str, Any]:
+    """`notice` (only on alerts that carry one: absent keeps every other kind's document as it was).
+    Slack button values (the tokens) go in `slack_buttons`, read by the Slack sink only."""
+    if alert.notice is None:
+        return {}
+    return {"notice": _notice(alert.notice)} | (
+        {"slack_buttons": [{"label": c.label, "value": c.token} for c in alert.notice.choices if c.token]}
+        if alert.notice.buttons
+        else {}
+    )
+
+
+def _notice(notice: Notice) -> dict[str, Any]:
+    return {
+        "at": to_z(notice.at),
+        "zone": notice.zone,
+        "why": notice.why,
+        "saved_usd": _money(notice.saved_usd),
+        "resume_at": to_z(notice.resume_at) if notice.resume_at else None,
+        "choices": [
+            {"label": c.label, "action": c.kind.value, "until": to_z(c.until) if c.until else None, "url": c.url}
+            for c in notice.choices
         ],
     }
 

@@ -39,10 +39,41 @@ def slack_message(document: dict[str, Any]) -> dict[str, Any]:
             for a in document["actions"]
         ]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Acted on*\n" + "\n".join(lines)}})
+    blocks += notice_blocks(document)
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{document['kind']} · {document['created_at']}"}]}
     )
     return {"text": f"hfwarden: {document['message']}", "blocks": blocks}
+
+
+def notice_blocks(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """An `upcoming_stop`'s choices: Block Kit buttons when the app can receive them (a signing secret is
+    set), else the links, else the CLI line to type."""
+    notice = document.get("notice")
+    if not notice:
+        return []
+    buttons = document.get("slack_buttons") or []
+    if buttons:
+        elements = [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": button["label"]},
+                "action_id": f"hfwarden-{number}",
+                "value": button["value"],
+            }
+            for number, button in enumerate(buttons[:25])
+        ]
+        return [{"type": "actions", "block_id": f"hfwarden-{document['id']}", "elements": elements}]
+    choices = notice["choices"]
+    lines = [f"• <{c['url']}|{c['label']}>" for c in choices if c.get("url")]
+    if not lines:
+        endpoint = document.get("endpoint") or ""
+        holds = [c for c in choices if c["action"] == "hold"]
+        lines = [f"• {c['label']}: `hfwarden hold {endpoint} --until {c['until']}`" for c in holds]
+    if not lines:
+        return []
+    heading = "*Keep it up*" if choices[0]["action"] == "hold" else "*Decide*"
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": heading + "\n" + "\n".join(lines)}}]
 
 
 def slack_post(webhook_url: str, payload: str) -> Post:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hfwarden.adapters.store import migrate
+from hfwarden.adapters.store.actions import ActionTokens
 from hfwarden.adapters.store.audit import AuditLog
 from hfwarden.adapters.store.decisions import Decisions
 from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
@@ -44,6 +45,7 @@ def _has_state(engine: Engine) -> bool:
 
 
 class Store(
+    ActionTokens,
     AppliedTransitions,
     AuditLog,
     Decisions,

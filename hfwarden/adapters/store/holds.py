@@ -25,6 +25,8 @@ def write_holds(conn: Connection, records: Records) -> None:
                 over_budget=hold.over_budget,
                 min_replicas=hold.min_replicas,
                 max_replicas=hold.max_replicas,
+                source=hold.source,
+                placed_by=hold.placed_by,
             )
         )
 
@@ -44,6 +46,8 @@ class HoldRecords(StoreBase):
                 bool(r.over_budget),
                 r.min_replicas,
                 r.max_replicas,
+                r.source,
+                r.placed_by,
             )
             for r in rows
         }

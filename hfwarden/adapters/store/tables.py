@@ -206,6 +206,34 @@ holds = Table(
     Column("over_budget", Boolean, nullable=False, default=False),
     Column("min_replicas", Integer, nullable=True),
     Column("max_replicas", Integer, nullable=True),
+    # Where it was placed from (`cli`, `api`, `link`, `slack`) and by whom, as the audit names them.
+    Column("source", String(16), nullable=False, server_default="cli"),
+    Column("placed_by", String(200), nullable=False, server_default=""),
+)
+
+# Snooze links and Slack buttons act once: the id of each token already used (never the token).
+used_action_tokens = Table(
+    "used_action_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("used_at", UTCDateTime(), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("endpoint", String(200), nullable=False),
+    Column("used_by", String(200), nullable=False),
+)
+
+# Ladder steps with `notice:` or `approve:` announced and waiting: one per budget (its day's step).
+pending_steps = Table(
+    "pending_steps",
+    metadata,
+    Column("budget", String(200), primary_key=True),
+    Column("day", String(10), nullable=False),  # ISO date of the budget day
+    Column("step", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # notice | approve
+    Column("announced_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("decision", String(16), nullable=True),  # approve | skip, once someone decided
+    Column("decided_by", String(200), nullable=False, default=""),
 )
 
 # A budget ladder's `cap` steps: one per endpoint, with the sizes to restore when it lifts.

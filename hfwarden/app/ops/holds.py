@@ -42,6 +42,8 @@ class HoldRequest:
     max_replicas: int | None = None
     reason: str = ""
     over_budget: bool = False
+    source: str = "cli"  # cli, api, link, slack: where it came from
+    by: str = ""  # who, as the source knows them
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +52,11 @@ class PlacedHold:
     quote: str
 
 
-def place_hold(settings: Settings, config: Config, request: HoldRequest, *, clock: Clock) -> PlacedHold:
-    """Check, quote and store a hold; HoldError (and nothing stored) for bad input."""
+def place_hold(
+    settings: Settings, config: Config, request: HoldRequest, *, clock: Clock, store_it: bool = True
+) -> PlacedHold:
+    """Check, quote and store a hold; HoldError (and nothing stored) for bad input. `store_it=False`:
+    the check and the quote only (a link's confirmation page)."""
     try:
         key = str(EndpointKey.parse(request.endpoint))
     except ValueError as exc:
@@ -63,8 +68,8 @@ def place_hold(settings: Settings, config: Config, request: HoldRequest, *, cloc
             config = config.expanded(report.observations)  # an endpoint a `match:` covers has its schedule
             hold = _checked(config, report, request, key, now=report.started_at)
             quote = _quote(reconciler, config, report, hold)
-        records = hold_placed(hold, quote, now=report.started_at)
-        _commit(store, config, records, report.started_at)
+        if store_it:
+            _commit(store, config, hold_placed(hold, quote, now=report.started_at), report.started_at)
         return PlacedHold(hold, quote)
     finally:
         store.close()
@@ -90,7 +95,7 @@ def _checked(config: Config, report: PassReport, request: HoldRequest, key: str,
         raise HoldError(f"--min {low} is above --max {high}")
     if (low is not None and low < 0) or (high is not None and high < 1):
         raise HoldError("--min must be at least 0 and --max at least 1")
-    return Hold(key, state, until, now, request.reason, request.over_budget, low, high)
+    return Hold(key, state, until, now, request.reason, request.over_budget, low, high, request.source, request.by)
 
 
 def _quote(reconciler: Reconciler, config: Config, report: PassReport, hold: Hold) -> str:
@@ -134,15 +139,17 @@ def holds(settings: Settings) -> list[Hold]:
         store.close()
 
 
-def unhold(settings: Settings, config: Config, endpoint: str, *, clock: Clock) -> Hold | None:
-    """Lift a hold now (audited, alerted); its schedule's state is applied by the next pass."""
+def unhold(
+    settings: Settings, config: Config, endpoint: str, *, clock: Clock, by: str = "hfwarden unhold"
+) -> Hold | None:
+    """Lift a hold now (audited, alerted, with who lifted it); its schedule's state is applied by the next pass."""
     store = Store(settings.database_url)
     try:
         hold = store.holds().get(endpoint)
         if hold is None:
             return None
         now = clock.now()
-        _commit(store, config, hold_removed(hold, now=now, why="lifted by hfwarden unhold"), now)
+        _commit(store, config, hold_removed(hold, now=now, why=f"lifted by {by}"), now)
         return hold
     finally:
         store.close()

@@ -15,6 +15,7 @@ from hfwarden.app.reconcile.record import FENCE_FRESH_S
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.budget import earliest_day_end
+from hfwarden.core.offers import ActionLinks
 from hfwarden.settings import Settings
 
 
@@ -41,6 +42,14 @@ def build_hub(
         observer=observer,
         retry_observer=retry_observer,
     )
+
+
+def action_links(settings: Settings) -> ActionLinks | None:
+    """Links on notices need both a public URL and a secret; Slack buttons need the links' secret too."""
+    secret = settings.action_secret_value()
+    if settings.public_url is None or secret is None:
+        return None
+    return ActionLinks(settings.public_url.rstrip("/"), secret, slack_buttons=settings.slack_secret_value() is not None)
 
 
 def build_pass(
@@ -70,6 +79,7 @@ def build_pass(
         # A passed fencing check stands for a burst of calls, never for a sizeable part of the lease.
         fence_fresh_s=min(FENCE_FRESH_S, settings.lease_ttl_seconds / 10),
     )
+    reconciler.actor.links = action_links(settings)  # signed snooze links on `upcoming_stop` notices
     # No Retry-After or quota wait outlives the budget day under way (read at each wait: reloads count).
     hub.set_wait_horizon(lambda now: earliest_day_end(reconciler.config.budgets, now))
     return reconciler

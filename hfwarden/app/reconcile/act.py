@@ -24,6 +24,8 @@ from hfwarden.core.cost import hourly_burn
 from hfwarden.core.decide import Decision, carried_out
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.guard import GuardDecision
+from hfwarden.core.notices import signed, stop_notices
+from hfwarden.core.offers import ActionLinks
 from hfwarden.core.pacing import call_order
 from hfwarden.core.records import Records
 
@@ -34,12 +36,10 @@ class Actor:
     def __init__(
         self, executor: Executor, observer: Observer, recorder: Recorder, logbook: Logbook, *, clock: Clock
     ) -> None:
-        self.executor = executor
-        self.observer = observer
-        self.recorder = recorder
-        self.logbook = logbook
+        self.executor, self.observer, self.recorder, self.logbook = executor, observer, recorder, logbook
         self.clock = clock
         self.months = MonthLedger(observer.store)  # the month's and four weeks' ledger, read once a day
+        self.links: ActionLinks | None = None  # signs the links of notices and approvals (the settings')
         self.refusals = Refusals()  # endpoints refused for money: backed off across passes
 
     def schedules(
@@ -54,14 +54,16 @@ class Actor:
         return Carried(records + done.records, done.acted, done.failed, done.answers)
 
     def guard(self, guard: GuardDecision, obs: dict[str, Observation], mode: PassMode, now: datetime) -> Carried:
-        """Latch the guard's new stops and record the ladder's step and caps, writing them before any
-        call, then stop (or cap) what still bills. A dry run logs what it would have done."""
+        """Write the guard's latches, ladder step and caps before any call, then stop (or cap) what bills."""
         self.logbook.guard_stops(guard.records)
         if not mode.sends or guard.records.is_empty:
             self.logbook.alerts(guard.records.alerts, dry_run=True)
             return Carried()
+        if guard.waiting or guard.waited:  # ladder steps that wait for people: announced, or over
+            self.recorder.store.put_pending_steps(guard.waiting, guard.waited)
         # Written before any call: a crash between the two still holds the endpoints.
-        enqueued = self.recorder.write(guard.records, now, ledger=None)
+        records = replace(guard.records, alerts=tuple(signed(a, self.links) for a in guard.records.alerts))
+        enqueued = self.recorder.write(records, now, ledger=None)
         for latch in guard.records.add_latches:
             self.recorder.count(latch.action, "latched")
         done = self.carry_out(guard.calls, obs, mode)
@@ -105,7 +107,10 @@ class Actor:
         observations = steps.observations
         figures = spend.figures(config, observations, steps.latched, now, steps.at.standing.holds)
         startups, samples, alerts = self.observer.startup_figures(config, observations, spend.price_of, now)
-        ledger, budgets = self.observer.ledger, [status.budget for status in steps.guard.statuses]
+        # `upcoming_stop` before scheduled stops: computed every pass, the outbox drops a stop's repeats
+        holds, price_of, ledger = steps.at.standing.holds, spend.price_of, self.observer.ledger
+        alerts += stop_notices(config.endpoints, observations, holds, now=now, price_of=price_of, links=self.links)
+        budgets = (status.budget for status in steps.guard.statuses)
         anomalies, unusual = watch_anomalies(self.months, ledger, budgets, now)  # notices, like thresholds
         records = steps.records(self.recorder.kept(steps.at.ended), (*alerts, *unusual))
         enqueued = self.recorder.write(records, now, ledger=ledger) if mode.persists else []

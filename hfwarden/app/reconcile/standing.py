@@ -17,7 +17,7 @@ from hfwarden.core.standing import Standing, StandingAt
 def stored_standing(store: Store, now: datetime) -> Standing:
     """Latches, holds and caps as stored, the releases still in force at `now`, the ladders' steps."""
     exempt = frozenset((e.endpoint, e.budget) for e in store.exemptions(now))
-    return Standing(store.latches(), store.holds(), store.caps(), exempt, store.ladder_marks())
+    return Standing(store.latches(), store.holds(), store.caps(), exempt, store.ladder_marks(), store.pending_steps())
 
 
 def endpoint_decisions(

@@ -129,7 +129,7 @@ def build_overview(
             key, schedule, day=None, now=now, segments=closed.get(key, ()), current=current.get(key), cache=cache
         )
         hold = report.holds.get(key)
-        shown = held_because(hold, schedule.zone if schedule else None) if hold is not None else None
+        shown = f"{held_because(hold, schedule.zone if schedule else None)} ({hold.source})" if hold else None
         endpoints.append(
             EndpointView(row, strip, latches.get(key), report.failed.get(key), schedule is not None, hold=shown)
         )
@@ -183,6 +183,7 @@ ALERT_WHY = {
     AlertKind.THRASH: "woke from zero {threshold} times or more in an hour, or its cold starts cost more than "
     "a warm replica",
     AlertKind.SPEND_ANOMALY: "spend stayed well above its usual level for the hour of the week",
+    AlertKind.UPCOMING_STOP: "a stop or ladder step is coming: announced, with the choices to keep it up or decide",
 }
 CAP_LIFTED = "its ladder cap was lifted: released by an operator, or the budget's new day"
 

@@ -16,7 +16,7 @@ from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import counted, dollars, json_money, moment
-from hfwarden.core.holds import held_because
+from hfwarden.core.holds import held_because, placed_by
 from hfwarden.core.months import MonthPace
 from hfwarden.core.records import Hold
 
@@ -55,6 +55,8 @@ def hold_document(hold: Hold) -> dict[str, object]:
         "over_budget": hold.over_budget,
         "min_replicas": hold.min_replicas,
         "max_replicas": hold.max_replicas,
+        "source": hold.source,
+        "placed_by": hold.placed_by,
     }
 
 
@@ -137,7 +139,7 @@ def status_lines(report: PassReport) -> list[str]:
     for key, cap in sorted(report.caps.items()):
         lines.append(f"cap {key}: max_replicas {cap.max_replicas} by budget {cap.budget} until {moment(cap.until)}")
     for key, hold in sorted(report.holds.items()):
-        lines.append(f"hold {key}: {held_because(hold)}")
+        lines.append(f"hold {key}: {held_because(hold)} [{placed_by(hold)}]")
     for b in report.budgets:
         blind = unobserved_in(report, b)
         spent = dollars(b.spent_usd) if report.spend_tracked else "not tracked yet"
