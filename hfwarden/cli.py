@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
-from hfwarden import __version__, cli_learn, cli_predict
+from hfwarden import __version__, cli_learn, cli_predict, cli_report
 from hfwarden.cli_help import COMMANDS
 from hfwarden.cli_types import positive_seconds, writable_file
 
@@ -166,6 +166,7 @@ def _build_parser() -> _Parser:
     cli_learn.add_commands(sub)
     for name in ("backtest", "recommend", "trace", "proposals", "adopt", "dismiss", "revert"):
         _describe(sub.choices[name], name)
+    cli_report.add_command(sub)
     return parser
 
 
@@ -236,6 +237,6 @@ def _dispatch(args: argparse.Namespace, commands: ModuleType) -> int:
             from hfwarden.sandbox import run_sandbox
 
             return run_sandbox(seconds=args.seconds, keep=args.keep)
-        case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert":
+        case "backtest" | "recommend" | "trace" | "proposals" | "adopt" | "dismiss" | "revert" | "report":
             return int(args.handler(args))
     return 2

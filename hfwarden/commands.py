@@ -1,7 +1,5 @@
 """What each command does once its arguments are parsed: call the operations, render the answer.
-
-Kept apart from `cli.py` so that `hfwarden --help` and a bad flag load nothing heavy.
-"""
+Kept apart from `cli.py` so that `hfwarden --help` and a bad flag load nothing heavy."""
 
 from __future__ import annotations
 
@@ -182,6 +180,12 @@ def _plan_lines(day_plan: DayPlan) -> list[str]:
             f"{dollars(b.budget.daily_usd)}{extra}"
             f"{ladder_text(b.budget.steps, b.step)}"
         )
+        if b.budget.month is not None:
+            m = b.budget.month
+            lines.append(
+                f"  month: {dollars(m.monthly_usd)}, the schedules alone {dollars(m.forecast_usd)} by its end; "
+                f"an even day's allowance {dollars(m.allowance_usd)}"
+            )
     return lines
 
 

@@ -18,6 +18,7 @@ from hfwarden.app.reconcile.spend import EndpointFigures
 from hfwarden.app.reconcile.startup_figures import StartupFigures
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import EndpointState
+from hfwarden.core.months import MonthPace
 
 
 class Metrics:
@@ -149,6 +150,8 @@ class PassCollector(Collector):
         yield latched_total
         yield from _holds(report)
         yield from _budget_gauges(report)
+        yield from _teams(report)
+        yield from _anomalies(report)
         saved = GaugeMetricFamily(
             "hfwarden_saved_today_usd",
             "Dollars saved today against the same endpoints always on at their minimum, since hfwarden watched each",
@@ -189,6 +192,49 @@ BUDGET_GAUGES: tuple[tuple[str, str, Callable[[BudgetStatus], float]], ...] = (
 )
 
 
+# name, help, figure of a monthly budget's MonthPace (daily-only budgets have no sample)
+MONTH_GAUGES: tuple[tuple[str, str, Callable[[MonthPace], float]], ...] = (
+    ("hfwarden_budget_monthly_usd", "Monthly budget size", lambda m: m.monthly_usd),
+    ("hfwarden_budget_month_spent_usd", "Spend in the budget month so far", lambda m: m.spent_usd),
+    ("hfwarden_budget_month_forecast_usd", "Schedule-aware forecast of the month's spend", lambda m: m.forecast_usd),
+    ("hfwarden_budget_allowance_usd", "Today's allowance of a monthly budget", lambda m: m.allowance_usd),
+)
+
+
+def _anomalies(report: PassReport) -> Iterator[Metric]:
+    """Each budget's spend-anomaly detector: 1 while anomalous, and the usual rate for this hour of the week."""
+    anomalous = GaugeMetricFamily(
+        "hfwarden_budget_spend_anomaly", "1 while a budget's spend rate is anomalous (spend_anomaly)", labels=["budget"]
+    )
+    baseline = GaugeMetricFamily(
+        "hfwarden_budget_spend_baseline_usd_per_hour",
+        "A budget's usual spend rate for this hour of the week (after two weeks of ledger)",
+        labels=["budget"],
+    )
+    for name, status in sorted(report.anomalies.items()):
+        anomalous.add_metric([name], 1.0 if status.state == "anomalous" else 0.0)
+        if status.state != "learning":
+            baseline.add_metric([name], status.baseline_usd_per_hour)
+    yield from (anomalous, baseline)
+
+
+def _teams(report: PassReport) -> Iterator[Metric]:
+    """Month to date per team, and each endpoint's team as an info series (join on `endpoint`):
+    the endpoint gauges keep their labels, so existing queries and dashboards are unchanged."""
+    month = GaugeMetricFamily(
+        "hfwarden_team_month_spend_usd", "Spend of a team's endpoints in the UTC month so far", labels=["team"]
+    )
+    for team, spent in report.teams.items():
+        month.add_metric([team], spent)
+    info = GaugeMetricFamily(
+        "hfwarden_endpoint_team_info", "1 per endpoint, labelled with its team", labels=["endpoint", "team"]
+    )
+    for figures in report.endpoints:
+        if figures.team:
+            info.add_metric([figures.endpoint, figures.team], 1.0)
+    yield from (month, info)
+
+
 def _endpoint_gauges(report: PassReport) -> Iterator[Metric]:
     for name, help_text, figure in ENDPOINT_GAUGES:
         gauge = GaugeMetricFamily(name, help_text, labels=["endpoint"])
@@ -204,6 +250,12 @@ def _budget_gauges(report: PassReport) -> Iterator[Metric]:
         gauge = GaugeMetricFamily(name, help_text, labels=["budget"])
         for status in report.budgets:
             gauge.add_metric([status.budget.name], figure(status))
+        yield gauge
+    for name, help_text, of_month in MONTH_GAUGES:
+        gauge = GaugeMetricFamily(name, help_text, labels=["budget"])
+        for status in report.budgets:
+            if status.budget.month is not None:
+                gauge.add_metric([status.budget.name], of_month(status.budget.month))
         yield gauge
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.config.models import ScheduleFileSpec
+from hfwarden.config.file_spec import ScheduleFileSpec
 from hfwarden.core.action_tokens import Grant, GrantKind, TokenRefused, sign, token_id, verify
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.cron import parse_cron

@@ -12,20 +12,20 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, ValidationError
 
+from hfwarden.config.budget_specs import budget_from_spec
 from hfwarden.config.env import Expansion
+from hfwarden.config.file_spec import ScheduleFileSpec
 from hfwarden.config.learn import declared_windows, learn_plan
 from hfwarden.config.models import (
     AUTO,
     ActionSpec,
-    BudgetSpec,
     CalendarSpec,
     CronRuleSpec,
     EndpointSpec,
-    ScheduleFileSpec,
     WindowRuleSpec,
     public_holidays,
 )
-from hfwarden.config.people import ladder_step, notice_period
+from hfwarden.config.people import notice_period
 from hfwarden.config.problems import ConfigError, Problem, capped
 from hfwarden.config.source import (
     MAX_FILES,
@@ -38,7 +38,7 @@ from hfwarden.config.source import (
     schedule_files,
 )
 from hfwarden.config.values import AlertTargets, Config, Webhook
-from hfwarden.core.budget import BreachAction, Budget, Scope
+from hfwarden.core.budget import Budget
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.learning import LearnPlan
@@ -139,6 +139,8 @@ def _compile(
         protected=spec.protected,
         enforce=spec.enforce,
         drift_after=timedelta(minutes=parse_duration_minutes(spec.drift_after or file_drift_after)),
+        team=spec.team,
+        labels=tuple(sorted(spec.labels.items())),
     )
 
 
@@ -156,31 +158,6 @@ def _calendar(name: str, spec: CalendarSpec) -> Calendar:
     public = public_holidays(spec.country, spec.subdivision) if spec.country else None
     source = "-".join(p for p in (spec.country, spec.subdivision) if p)
     return Calendar(name, frozenset(spec.dates), public, source)
-
-
-def _budget(spec: BudgetSpec) -> Budget:
-    scope = Scope(
-        namespace=spec.scope.namespace,
-        endpoints=frozenset(spec.scope.endpoints) if spec.scope.endpoints is not None else None,
-    )
-    return Budget(
-        name=spec.name,
-        daily_usd=spec.daily_usd,
-        zone=ZoneInfo(spec.timezone),
-        scope=scope,
-        alert_at=tuple(spec.alert_at),
-        on_breach=BreachAction(spec.on_breach),
-        max_hourly_usd=spec.max_hourly_usd,
-        max_replicas=spec.max_replicas,
-        conservative=spec.conservative,
-        steps=tuple(
-            sorted(
-                (ladder_step(s) for s in spec.steps or ()),
-                key=lambda step: step.at,
-            )
-        ),
-        thrash_wakes_per_hour=spec.thrash_wakes_per_hour,
-    )
 
 
 @dataclass
@@ -349,7 +326,7 @@ class _Loading:
                 )
                 continue
             self.budget_names[budget_spec.name] = f"{path}:{line}"
-            self.budgets.append(_budget(budget_spec))
+            self.budgets.append(budget_from_spec(budget_spec))
 
     def _alerts(self, spec: ScheduleFileSpec, raw: LineDict, path: Path) -> None:
         if spec.alerts is None:
@@ -363,6 +340,7 @@ class _Loading:
             slack_webhook_url=SecretStr(spec.alerts.slack.webhook_url) if spec.alerts.slack else None,
             webhooks=tuple(Webhook(w.name, SecretStr(w.url), SecretStr(w.secret)) for w in spec.alerts.webhooks),
             page_url=spec.alerts.slack.page_url if spec.alerts.slack else None,
+            apprise_urls=tuple(SecretStr(url) for url in spec.alerts.apprise.urls) if spec.alerts.apprise else (),
         )
 
 

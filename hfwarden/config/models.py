@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -23,14 +23,14 @@ from pydantic import (
 )
 
 from hfwarden.config.learn import LearnSpec
-from hfwarden.config.people import ApproveSpec, NoticeBefore, check_gate
+from hfwarden.config.people import NoticeBefore
 from hfwarden.core.cost import MAX_PRICE_PER_HOUR_USD, MAX_USD
 from hfwarden.core.cron import CronError, parse_cron
-from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.rules import ActionKind
 from hfwarden.core.windows import WINDOW, parse_duration_minutes, parse_minute_of_day, window_days
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+LABEL_KEY = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$"
 
 # Bounds on what one schedule may ask for (README "Validation"). They keep a hostile or mistyped
 # file from costing minutes of CPU or a bill: no Inference Endpoint runs a thousand replicas.
@@ -225,6 +225,8 @@ class EndpointSpec(_Strict):
     drift_after: DriftAfter | None = None
     notice: NoticeBefore | None = None
     skip: list[str] = Field(default_factory=list, max_length=20, description="calendar names")
+    team: str | None = Field(default=None, pattern=NAME, max_length=100, description="who pays, for `report`")
+    labels: dict[str, str] = Field(default_factory=dict, max_length=50, description="free-form, for `report`")
     schedule: list[RuleSpec] = Field(default_factory=list, max_length=MAX_RULES_PER_ENDPOINT)
     learn: LearnSpec | None = None  # schedules that re-learn themselves (config/learn.py)
 
@@ -232,6 +234,16 @@ class EndpointSpec(_Strict):
     @classmethod
     def _lead(cls, value: str | int | None, info: ValidationInfo) -> str | int | None:
         return check_lead(value, info.field_name)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if not re.match(LABEL_KEY, key):
+                raise ValueError(f"label key {key!r} must match {LABEL_KEY}")
+            if not isinstance(text, str) or len(text) > 200:
+                raise ValueError(f"label {key!r} takes a string of at most 200 characters")
+        return value
 
     @model_validator(mode="after")
     def _named_or_matched(self) -> EndpointSpec:
@@ -266,134 +278,3 @@ class CalendarSpec(_Strict):
         if self.country is not None:
             public_holidays(self.country, self.subdivision)  # unknown country or subdivision: refused here
         return self
-
-
-class ScopeSpec(_Strict):
-    """`{namespace: acme}`, `{endpoints: [acme/chat]}`, or nothing for every observed endpoint."""
-
-    namespace: str | None = Field(default=None, pattern=NAME)
-    endpoints: list[str] | None = None
-
-    @field_validator("endpoints")
-    @classmethod
-    def _endpoints(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or []:
-            EndpointKey.parse(item)  # ValueError: "'x' is not namespace/name"
-        return value
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ScopeSpec:
-        if self.namespace is not None and self.endpoints is not None:
-            raise ValueError("a scope is a namespace or a list of endpoints, not both")
-        return self
-
-
-class LadderStepSpec(_Strict):
-    """`{at: 1.2, action: cap, max_replicas: 1}`, on the projection unless `on: spent` (+ `notice`/`approve`)."""
-
-    at: Price = Field(gt=0, le=10)
-    action: Literal["notify", "cap", "scale_to_zero", "pause"]
-    max_replicas: Annotated[Replicas, Field(ge=1)] | None = None
-    on: Literal["projected", "spent"] = "projected"
-    notice: NoticeBefore | None = None
-    approve: ApproveSpec | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _yaml_on(cls, data: Any) -> Any:
-        # YAML 1.1 reads a bare `on:` key as the boolean true.
-        if isinstance(data, dict) and True in data:
-            return {("on" if key is True else key): value for key, value in data.items()}
-        return data
-
-    @model_validator(mode="after")
-    def _cap_says_how_far(self) -> LadderStepSpec:
-        check_gate(self.action, notice=self.notice, approve=self.approve)  # config/people.py
-        if self.action == "cap" and self.max_replicas is None:
-            raise ValueError("a cap step needs max_replicas")
-        if self.action != "cap" and self.max_replicas is not None:
-            raise ValueError(f"a {self.action} step takes no max_replicas")
-        return self
-
-
-class BudgetSpec(_Strict):
-    """A daily budget and what to do when it is about to be passed."""
-
-    name: str = Field(pattern=NAME)
-    daily_usd: Price = Field(gt=0)
-    timezone: Zone = "UTC"
-    scope: ScopeSpec = Field(default_factory=ScopeSpec)
-    alert_at: list[Price] = Field(default_factory=lambda: [0.5, 0.8, 1.0], max_length=20)
-    on_breach: Literal["pause", "scale_to_zero", "alert_only"] = "pause"
-    max_hourly_usd: Price | None = Field(default=None, gt=0)
-    max_replicas: StrictInt | None = Field(default=None, ge=1, le=100 * MAX_REPLICAS)
-    conservative: bool = False
-    thrash_wakes_per_hour: StrictInt | None = Field(default=None, ge=1, le=1000)
-    steps: list[LadderStepSpec] | None = Field(default=None, min_length=1, max_length=20)
-
-    @model_validator(mode="after")
-    def _steps_or_on_breach(self) -> BudgetSpec:
-        if self.steps is not None and "on_breach" in self.model_fields_set:
-            raise ValueError("give steps or on_breach (its one-step shorthand), not both")
-        if self.steps is not None:
-            lines = [(step.at, step.on) for step in self.steps]
-            if len(set(lines)) != len(lines):
-                raise ValueError("two steps at the same line")
-        return self
-
-    @field_validator("alert_at")
-    @classmethod
-    def _fractions(cls, value: list[float]) -> list[float]:
-        for fraction in value:
-            if not 0 < fraction <= 10:
-                raise ValueError(f"alert_at takes fractions of daily_usd such as 0.8, got {fraction}")
-        return value
-
-
-class SlackSpec(_Strict):
-    webhook_url: str = Field(pattern=r"^https?://")
-    # The status page as people reach it: linked when a message is cut to fit Slack's limits.
-    page_url: str | None = Field(default=None, pattern=r"^https?://[^\s<>|]+$", max_length=2000)
-
-
-class WebhookSpec(_Strict):
-    name: str = Field(pattern=NAME)
-    url: str = Field(pattern=r"^https?://")
-    secret: str = Field(min_length=16)
-
-
-class AlertsSpec(_Strict):
-    """Where alerts go. Values are usually `${VAR}`, read from the environment."""
-
-    slack: SlackSpec | None = None
-    webhooks: list[WebhookSpec] = Field(default_factory=list)
-
-
-class ScheduleFileSpec(_Strict):
-    """A whole schedule file."""
-
-    version: Literal[1]
-    timezone: Zone = "UTC"
-    drift_after: DriftAfter = "15m"
-    notice: NoticeBefore | None = None
-    endpoints: list[EndpointSpec] = Field(default_factory=list)
-    pricing: dict[str, HourlyPrice] = Field(default_factory=dict)
-    budgets: list[BudgetSpec] = Field(default_factory=list)
-    alerts: AlertsSpec | None = None
-    calendars: dict[str, CalendarSpec] = Field(default_factory=dict, max_length=100)
-
-    @field_validator("calendars")
-    @classmethod
-    def _calendar_names(cls, value: dict[str, CalendarSpec]) -> dict[str, CalendarSpec]:
-        for name in value:
-            if not re.match(NAME, name):
-                raise ValueError(f"calendar name {name!r} must match {NAME}")
-        return value
-
-    @field_validator("pricing")
-    @classmethod
-    def _pricing(cls, value: dict[str, float]) -> dict[str, float]:
-        for instance in value:
-            if not re.match(INSTANCE, instance):
-                raise ValueError(f"pricing key {instance!r} is not vendor/region/type/size")
-        return value

@@ -15,6 +15,8 @@ from hfwarden.core.matching import EndpointMatch, expand
 from hfwarden.core.readyby import ReadyByWindow
 from hfwarden.core.rules import EndpointSchedule
 
+APPRISE_SINK = "apprise:"
+
 
 @dataclass(frozen=True)
 class Webhook:
@@ -30,6 +32,7 @@ class AlertTargets:
     slack_webhook_url: SecretStr | None = None
     webhooks: tuple[Webhook, ...] = ()
     page_url: str | None = None  # the status page, linked from a Slack message cut to fit Slack's limits
+    apprise_urls: tuple[SecretStr, ...] = ()  # sinks `apprise:1`, `apprise:2`, ... in the file's order
 
     def secrets(self) -> list[str]:
         values = [w.url.get_secret_value() for w in self.webhooks] + [
@@ -37,13 +40,22 @@ class AlertTargets:
         ]
         if self.slack_webhook_url is not None:
             values.append(self.slack_webhook_url.get_secret_value())
-        return values
+        return values + [url.get_secret_value() for url in self.apprise_urls]
 
     @property
     def sinks(self) -> tuple[str, ...]:
-        """Names of the configured sinks: `slack`, `webhook:<name>`."""
+        """Names of the configured sinks: `slack`, `webhook:<name>`, `apprise:<n>` (one per URL, so that
+        one service down neither holds back nor repeats to the others)."""
         names = ["slack"] if self.slack_webhook_url is not None else []
-        return (*names, *(f"webhook:{w.name}" for w in self.webhooks))
+        apprise = [f"{APPRISE_SINK}{n}" for n in range(1, len(self.apprise_urls) + 1)]
+        return (*names, *(f"webhook:{w.name}" for w in self.webhooks), *apprise)
+
+    def apprise_url(self, sink: str) -> SecretStr | None:
+        """The URL of sink `apprise:<n>`, or None if it is not (or no longer) configured."""
+        number = sink.removeprefix(APPRISE_SINK)
+        if not sink.startswith(APPRISE_SINK) or not number.isdigit() or not 1 <= int(number) <= len(self.apprise_urls):
+            return None
+        return self.apprise_urls[int(number) - 1]
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class AlertKind(StrEnum):
     SCHEDULE_ADOPTED = "schedule_adopted"
     FORECAST_DRIFT = "forecast_drift"
     BILLING_BLOCKED = "billing_blocked"
+    SPEND_ANOMALY = "spend_anomaly"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.alerts import Alert, AlertKind
+from hfwarden.core.anomaly import AnomalyRule
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import dollars
 from hfwarden.core.ladder import (
@@ -21,6 +22,7 @@ from hfwarden.core.ladder import (
     step_message,
     taken_step,
 )
+from hfwarden.core.months import MonthPace
 from hfwarden.core.records import AuditEntry, LadderMark, Records
 from hfwarden.core.rules import local_day_bounds
 from hfwarden.core.stops import BreachAction as BreachAction  # re-exported: the config and views name it here
@@ -64,6 +66,13 @@ class Budget:
     conservative: bool = False
     steps: tuple[LadderStep, ...] = ()  # the escalation ladder, in order of `at`; replaces on_breach
     thrash_wakes_per_hour: int | None = None  # `thrash` for endpoints in scope (core/coldstarts.py)
+    # A monthly budget (core/allowance.py): `daily_usd` is then the day's limit, today's allowance once
+    # paced; `daily_given` says whether the file gave a daily budget too (it caps the allowance).
+    monthly_usd: float | None = None
+    daily_given: bool = True
+    month_alert_at: tuple[float, ...] = ()  # thresholds `on: month`: fractions of monthly_usd
+    month: MonthPace | None = None  # set by core.allowance.pace for the pass
+    anomaly: AnomalyRule | None = None  # `spend_anomaly` detection (core/anomaly.py), off without it
 
     def day_of(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -213,12 +222,33 @@ def _notices(status: BudgetStatus, day: date) -> list[Alert]:
             also = f" (also past {', '.join(f'{f:.0%}' for f in below)})" if below else ""
             message = f"{budget.name}: {verb} {dollars(figure)} reached {top:.0%} of {daily}{also}"
             alerts.append(_alert(status, day, kind, message, threshold=top))
+    alerts.extend(_month_notices(status))
     if budget.max_hourly_usd is not None and status.hourly_usd > budget.max_hourly_usd:
         message = f"{budget.name}: burning {dollars(status.hourly_usd)}/h, over {dollars(budget.max_hourly_usd)}/h"
         alerts.append(_alert(status, day, AlertKind.BURN_RATE, message, threshold=budget.max_hourly_usd))
     if budget.max_replicas is not None and status.replicas > budget.max_replicas:
         message = f"{budget.name}: {status.replicas} replicas billed, over the cap of {budget.max_replicas}"
         alerts.append(_alert(status, day, AlertKind.REPLICA_CAP, message, threshold=float(budget.max_replicas)))
+    return alerts
+
+
+def _month_notices(status: BudgetStatus) -> list[Alert]:
+    """Thresholds `on: month`: month to date and the month's forecast against `monthly_usd`, once per
+    month (the alert's day is the 1st, its subject `<budget>:month`)."""
+    budget, month = status.budget, status.budget.month
+    alerts: list[Alert] = []
+    if month is None or not budget.month_alert_at:
+        return alerts
+    monthly = dollars(month.monthly_usd)
+    for kind, figure, verb in (
+        (AlertKind.SPENT_THRESHOLD, month.spent_usd, "spent this month"),
+        (AlertKind.PROJECTED_THRESHOLD, month.forecast_usd, "forecast for the month"),
+    ):
+        crossed = [f for f in sorted(budget.month_alert_at) if figure >= f * month.monthly_usd]
+        if crossed:
+            top = crossed[-1]
+            message = f"{budget.name}: {verb} {dollars(figure)} reached {top:.0%} of the monthly {monthly}"
+            alerts.append(_alert(status, month.month, kind, message, threshold=top, subject=f"{budget.name}:month"))
     return alerts
 
 
@@ -236,13 +266,17 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     """The ladder's step for this pass, if its figure reached a line above the step already taken."""
     budget = status.budget
     top = crossed(
-        budget.steps, daily_usd=budget.daily_usd, spent_usd=status.spent_usd, projected_usd=status.projected_usd
+        budget.steps,
+        daily_usd=budget.daily_usd,
+        spent_usd=status.spent_usd,
+        projected_usd=status.projected_usd,
+        month=budget.month,
     )
     if top <= taken:
         return Rung()
     step, day = budget.steps[top - 1], budget.day_of(now)
     _, day_end = budget.day_bounds(now)
-    line = step.at * budget.daily_usd
+    line = step.at * (budget.month.monthly_usd if step.on == Basis.MONTH and budget.month else budget.daily_usd)
     pausing = step.action == StepAction.PAUSE
     candidates = _guard_order(
         c
@@ -252,9 +286,7 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     remaining = status.projected_usd
     caps: list[CapDecision] = []
     stops: list[EndpointCost] = []
-    figure = (
-        f"spent ${status.spent_usd:.2f}" if step.on == Basis.SPENT else f"projected ${status.projected_usd:.2f}"
-    ) + f" reached ${line:.2f}"
+    figure = _step_figure(status, step.on) + f" reached ${line:.2f}"
     reason = f"budget {budget.name}: step {top} ({step.describe()}): {figure}"
     for cost in candidates:
         if step.action == StepAction.NOTIFY or (step.on == Basis.PROJECTED and remaining <= line):
@@ -278,13 +310,19 @@ def _climb(status: BudgetStatus, in_scope: list[EndpointCost], *, taken: int, no
     return Rung(top, tuple(caps), tuple(c.endpoint for c in stops), records)
 
 
+def _step_figure(status: BudgetStatus, on: Basis) -> str:
+    if on == Basis.MONTH and status.budget.month is not None:
+        return f"spent ${status.budget.month.spent_usd:.2f} this month"
+    return f"spent ${status.spent_usd:.2f}" if on == Basis.SPENT else f"projected ${status.projected_usd:.2f}"
+
+
 def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[EndpointCost], str]:
     """Which endpoints to stop and why: all it can once spent reaches the budget; else, while the
     projection passes it, lowest priority first, then the biggest burners, then by name."""
     budget = status.budget
     candidates = _candidates(in_scope)
     if status.spent_usd >= budget.daily_usd:
-        return candidates, f"spent {dollars(status.spent_usd)} reached the daily budget {dollars(budget.daily_usd)}"
+        return candidates, f"spent {dollars(status.spent_usd)} reached {_limit(budget)} {dollars(budget.daily_usd)}"
     if status.projected_usd <= budget.daily_usd:
         return [], ""
     chosen = []
@@ -294,7 +332,14 @@ def _stops(status: BudgetStatus, in_scope: list[EndpointCost]) -> tuple[list[End
             break
         chosen.append(cost)
         remaining -= cost.future_usd
-    return chosen, f"projected {dollars(status.projected_usd)} passes the daily budget {dollars(budget.daily_usd)}"
+    return chosen, f"projected {dollars(status.projected_usd)} passes {_limit(budget)} {dollars(budget.daily_usd)}"
+
+
+def _limit(budget: Budget) -> str:
+    """What the day's limit is called: a monthly budget's is today's allowance (or its daily cap)."""
+    if budget.month is not None and not (budget.daily_given and budget.daily_usd < budget.month.allowance_usd):
+        return "today's allowance"
+    return "the daily budget"
 
 
 def evaluate(

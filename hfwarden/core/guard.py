@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hfwarden.core.alerts import Alert
+from hfwarden.core.allowance import paced_budgets
 from hfwarden.core.approvals import gate
 from hfwarden.core.budget import Budget, BudgetStatus, EndpointCost, evaluate
 from hfwarden.core.cost import future_cost, hourly_burn
@@ -33,6 +34,7 @@ class Spend:
 
     prices: Mapping[str, float | None]
     spent: Mapping[tuple[str, str], float] = field(default_factory=dict)  # (budget, endpoint) -> USD
+    month_before: Mapping[str, float] = field(default_factory=dict)  # monthly budget -> USD from the 1st to today
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,7 @@ def guard_decision(
         now=now,
         woken={k for k, latch in standing.latches.items() if woken_under(latch, observations.get(k))},
     )
+    budgets = paced_budgets(budgets, costs, spend.month_before, schedules, observations, spend.prices, now=now)
     outcome = evaluate(budgets, costs, now=now, ladder=standing.ladder)
     gated = gate(outcome, budgets, standing.pending, now=now)
     outcome = gated.outcome

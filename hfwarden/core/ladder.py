@@ -24,6 +24,7 @@ from enum import StrEnum
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.decide import Decision, Step, StepKind, Verdict, capped
 from hfwarden.core.endpoints import STABLE_STATES, Observation
+from hfwarden.core.months import MonthPace
 from hfwarden.core.records import AppliedTransition, AuditEntry, Cap, LadderMark, Records
 from hfwarden.core.rules import EndpointSchedule, latest_transition
 
@@ -40,6 +41,7 @@ class StepAction(StrEnum):
 class Basis(StrEnum):
     PROJECTED = "projected"
     SPENT = "spent"
+    MONTH = "month"  # the month's spend so far against `monthly_usd` (core/allowance.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class LadderStep:
 
     def describe(self) -> str:
         cap = f" max_replicas {self.max_replicas}" if self.action == StepAction.CAP else ""
-        basis = " of spend" if self.on == Basis.SPENT else ""
+        basis = {Basis.SPENT: " of spend", Basis.MONTH: " of the month"}.get(self.on, "")
         return f"{self.action.value}{cap} at {self.at:.0%}{basis}"
 
 
@@ -84,10 +86,22 @@ class Rung:
     records: Records = field(default_factory=Records)
 
 
-def crossed(steps: Sequence[LadderStep], *, daily_usd: float, spent_usd: float, projected_usd: float) -> int:
-    """The highest step (1-based) whose line its figure has reached; 0 if none."""
+def crossed(
+    steps: Sequence[LadderStep],
+    *,
+    daily_usd: float,
+    spent_usd: float,
+    projected_usd: float,
+    month: MonthPace | None = None,
+) -> int:
+    """The highest step (1-based) whose line its figure has reached; 0 if none. A step `on: month`
+    compares the month's spend with `monthly_usd` (never reached without a paced month)."""
     reached = 0
     for number, step in enumerate(steps, start=1):
+        if step.on == Basis.MONTH:
+            if month is not None and month.spent_usd >= step.at * month.monthly_usd:
+                reached = number
+            continue
         figure = spent_usd if step.on == Basis.SPENT else projected_usd
         if figure >= step.at * daily_usd:
             reached = number

@@ -70,6 +70,8 @@ class EndpointSchedule:
     # How long an observed state may differ from the schedule's (enforce off) before a `drift` alert.
     drift_after: timedelta = timedelta(minutes=15)
     skip: tuple[Calendar, ...] = ()  # on these days (in each rule's zone) its rules do not fire
+    team: str | None = None  # who pays for it (`report --by team`)
+    labels: tuple[tuple[str, str], ...] = ()  # free-form (key, value) pairs, sorted (`report --by label:KEY`)
     # How long before a scheduled pause or scale-to-zero an `upcoming_stop` notice goes out (None: none).
     notice: timedelta | None = None
 

@@ -29,7 +29,8 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.rules import plannable_day
 from hfwarden.web.auth import AccessMiddleware
-from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting, script_hash
+from hfwarden.web.markup import script_hash
+from hfwarden.web.page import REFRESH_SECONDS, render_overview, render_waiting
 from hfwarden.web.people import PeopleRoutes
 from hfwarden.web.probes import Liveness, probe_routes
 from hfwarden.web.proposals import proposals_document, with_proposals

@@ -4,53 +4,19 @@ the plan file opens from a pull request's artifacts as it is. Every value is esc
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from functools import cache, lru_cache
 from html import escape
-from importlib.resources import files
 from typing import Any
 
 from hfwarden.app.views.dayview import DayStrip, Mark, Span
 from hfwarden.app.views.overview import Activity, BudgetView, EndpointView, Overview
 from hfwarden.app.views.plan import DayPlan
-from hfwarden.core.formats import dollars, json_money
+from hfwarden.core.formats import json_money
 from hfwarden.core.records import Latch
+from hfwarden.web.markup import asset, attr, pct, usd
 
 REFRESH_SECONDS = 30
-
-
-@cache
-def asset(name: str) -> str:
-    return files("hfwarden.web").joinpath("static", name).read_text(encoding="utf-8")
-
-
-@cache
-def script_hash() -> str:
-    """The CSP source of the one script the page runs: no other inline or fetched script can."""
-    digest = hashlib.sha256(asset("page.js").encode()).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
-
-
-def usd(value: float | None) -> str:
-    """Dollars as `status` prints them (`$1.14`, `-$1.14`); unknown when there is no price."""
-    return "unknown" if value is None else dollars(value)
-
-
-def _pct(fraction: float) -> str:
-    return f"{fraction * 100:.4f}%"
-
-
-@lru_cache(maxsize=8192)
-def _escaped(text: str) -> str:
-    return escape(text, quote=True)
-
-
-def _attr(value: object) -> str:
-    """Escaped for an attribute or text; labels repeat across a thousand strips, so it is cached."""
-    return _escaped(str(value))
 
 
 def _document(title: str, body: str, *, refresh: int | None) -> str:
@@ -67,26 +33,26 @@ def _document(title: str, body: str, *, refresh: int | None) -> str:
 
 def _clock(at: datetime) -> str:
     shown = at.astimezone(UTC)
-    return f'<time datetime="{_attr(at.isoformat())}">{shown:%Y-%m-%d %H:%M:%S} UTC</time>'
+    return f'<time datetime="{attr(at.isoformat())}">{shown:%Y-%m-%d %H:%M:%S} UTC</time>'
 
 
 # -- budgets -------------------------------------------------------------------------------------------
 
 
 def _figure(label: str, field: str, value: float | None) -> str:
-    return f'<div><dt>{label}</dt><dd data-field="{field}" data-value="{_attr(value)}">{usd(value)}</dd></div>'
+    return f'<div><dt>{label}</dt><dd data-field="{field}" data-value="{attr(value)}">{usd(value)}</dd></div>'
 
 
 def _bar(daily: float, spent: float | None, projected: float) -> str:
     """Spent (solid) inside projected (light), against the daily budget (a line)."""
     scale = max(daily, projected, spent or 0.0) or 1.0
     over = " over" if projected > daily else ""
-    spent_part = "" if spent is None else f'<div class="bar-spent" style="width:{_pct(spent / scale)}"></div>'
+    spent_part = "" if spent is None else f'<div class="bar-spent" style="width:{pct(spent / scale)}"></div>'
     label = f"{'' if spent is None else f'spent {usd(spent)}, '}projected {usd(projected)} of {usd(daily)}"
     return (
-        f'<div class="bar{over}" role="img" aria-label="{_attr(label)}">'
-        f'<div class="bar-projected" style="width:{_pct(projected / scale)}"></div>{spent_part}'
-        f'<div class="bar-limit" style="left:{_pct(daily / scale)}"></div></div>'
+        f'<div class="bar{over}" role="img" aria-label="{attr(label)}">'
+        f'<div class="bar-projected" style="width:{pct(projected / scale)}"></div>{spent_part}'
+        f'<div class="bar-limit" style="left:{pct(daily / scale)}"></div></div>'
     )
 
 
@@ -95,15 +61,46 @@ def budget_card(view: BudgetView) -> str:
     stopped = f'<p class="reason">stopped: {escape(", ".join(guard.stopped))}</p>' if guard.stopped else ""
     step = "" if guard.step is None else f' <span class="step">step {escape(guard.step)}</span>'
     return (
-        f'<article class="card budget" data-budget="{_attr(f["name"])}" data-guard-state="{_attr(guard.state)}" '
-        f'data-step="{_attr(guard.step or "")}">'
-        f'<header><h3>{escape(f["name"])}</h3><span class="guard guard-{_attr(guard.state.replace(" ", "-"))}" '
-        f'title="on breach: {_attr(guard.on_breach)}">{escape(guard.summary)}</span>{step}</header>'
+        f'<article class="card budget" data-budget="{attr(f["name"])}" data-guard-state="{attr(guard.state)}" '
+        f'data-step="{attr(guard.step or "")}">'
+        f'<header><h3>{escape(f["name"])}</h3><span class="guard guard-{attr(guard.state.replace(" ", "-"))}" '
+        f'title="on breach: {attr(guard.on_breach)}">{escape(guard.summary)}</span>{step}</header>'
         f"{_bar(f['daily_usd'], f['spent_usd'], f['projected_usd'])}"
         f'<dl class="figures">{_figure("daily", "daily_usd", f["daily_usd"])}'
         f"{_figure('spent', 'spent_usd', f['spent_usd'])}{_figure('projected', 'projected_usd', f['projected_usd'])}"
         f"{_figure('headroom', 'headroom_usd', f['headroom_usd'])}</dl>"
-        f'<p class="zone">day: midnight to midnight {escape(view.zone)}</p>{stopped}</article>'
+        f'<p class="zone">day: midnight to midnight {escape(view.zone)}</p>{_month(f)}{_anomaly(f)}{stopped}</article>'
+    )
+
+
+def _anomaly(f: Mapping[str, Any]) -> str:
+    """The budget's spend-anomaly detector, when it has one: when it starts, or the episode under way."""
+    anomaly = f.get("anomaly")
+    if not anomaly:
+        return ""
+    if anomaly["state"] == "learning":
+        return (
+            f'<p class="zone" data-anomaly="learning">anomaly detection starts {escape(anomaly["starts_at"][:16])}</p>'
+        )
+    if anomaly["state"] == "anomalous":
+        names = ", ".join(e["endpoint"] for e in anomaly["endpoints"]) or "no single endpoint"
+        return (
+            f'<p class="reason" data-anomaly="anomalous">spend anomaly since {escape(anomaly["since"][:16])}: '
+            f"{usd(anomaly['rate_usd_per_hour'])}/h, usually {usd(anomaly['baseline_usd_per_hour'])}/h "
+            f"({escape(names)})</p>"
+        )
+    return ""
+
+
+def _month(f: Mapping[str, Any]) -> str:
+    """A monthly budget's month: to date, forecast to the month's end, today's allowance."""
+    if f.get("monthly_usd") is None:
+        return ""
+    return (
+        f'<dl class="figures month">{_figure("month to date", "month_spent_usd", f["month_spent_usd"])}'
+        f"{_figure('month forecast', 'month_forecast_usd', f['month_forecast_usd'])}"
+        f"{_figure('monthly', 'monthly_usd', f['monthly_usd'])}"
+        f"{_figure('allowance today', 'allowance_usd', f['allowance_usd'])}</dl>"
     )
 
 
@@ -112,8 +109,8 @@ def budget_card(view: BudgetView) -> str:
 
 def _spans(spans: Iterable[Span]) -> str:
     return "".join(
-        f'<div class="span {_attr(s.kind)}" style="left:{_pct(s.start)};width:{_pct(s.end - s.start)}" '
-        f'title="{_attr(s.label)}"></div>'
+        f'<div class="span {attr(s.kind)}" style="left:{pct(s.start)};width:{pct(s.end - s.start)}" '
+        f'title="{attr(s.label)}"></div>'
         for s in spans
         if s.end > s.start
     )
@@ -121,7 +118,7 @@ def _spans(spans: Iterable[Span]) -> str:
 
 def _marks(marks: Iterable[Mark], css: str) -> str:
     return "".join(
-        f'<div class="{css}" style="left:{_pct(m.position)}" title="{_attr(m.label)}"></div>'
+        f'<div class="{css}" style="left:{pct(m.position)}" title="{attr(m.label)}"></div>'
         for m in marks
         if m.position is not None
     )
@@ -135,15 +132,15 @@ def _latch_span(view: DayStrip, latch: Latch | None) -> str:
     if end <= start:
         return ""
     return (
-        f'<div class="span latched" style="left:{_pct(start)};width:{_pct(end - start)}" '
-        f'title="{_attr("latched: " + latch.reason)}"></div>'
+        f'<div class="span latched" style="left:{pct(start)};width:{pct(end - start)}" '
+        f'title="{attr("latched: " + latch.reason)}"></div>'
     )
 
 
 def strip(view: DayStrip, *, observed: bool, latch: Latch | None = None) -> str:
     """Scheduled states (a latch over them), observed billing (on the page), hour ticks, the
     transitions and "now"."""
-    now = "" if view.now is None else f'<div class="now" style="left:{_pct(view.now)}" title="now"></div>'
+    now = "" if view.now is None else f'<div class="now" style="left:{pct(view.now)}" title="now"></div>'
     seen = (
         f'<div class="lane observed"><span class="lane-name">seen</span>'
         f'<div class="track">{_spans(view.observed)}</div></div>'
@@ -151,14 +148,14 @@ def strip(view: DayStrip, *, observed: bool, latch: Latch | None = None) -> str:
         else ""
     )
     ticks = "".join(
-        f'<span class="tick" style="left:{_pct(m.position)}">{escape(m.label)}</span>'
+        f'<span class="tick" style="left:{pct(m.position)}">{escape(m.label)}</span>'
         for m in view.ticks
         if m.position is not None
     )
     summary = "; ".join(m.label for m in view.transitions) or "no transition"
     return (
-        f'<div class="strip" data-day="{view.day.isoformat()}" data-zone="{_attr(view.zone)}" role="img" '
-        f'aria-label="{_attr(f"{view.day} in {view.zone}: {summary}")}">'
+        f'<div class="strip" data-day="{view.day.isoformat()}" data-zone="{attr(view.zone)}" role="img" '
+        f'aria-label="{attr(f"{view.day} in {view.zone}: {summary}")}">'
         f'<div class="lane scheduled"><span class="lane-name">plan</span><div class="track">'
         f"{_spans(view.scheduled)}{_latch_span(view, latch)}{_marks(view.transitions, 'transition')}</div></div>{seen}"
         f'<div class="overlay">{now}</div><div class="ticks">{ticks}</div></div>'
@@ -186,7 +183,7 @@ def _badges(view: EndpointView) -> str:
     badges = []
     if view.latch is not None:
         badges.append(
-            f'<span class="badge latch" title="{_attr(view.latch.reason)}">latched: {escape(view.latch.action)} '
+            f'<span class="badge latch" title="{attr(view.latch.reason)}">latched: {escape(view.latch.action)} '
             f"by budget {escape(view.latch.budget)}</span>"
         )
     if view.hold is not None:
@@ -222,7 +219,7 @@ def write_tools(view: EndpointView) -> str:
     if view.latch is not None:
         buttons.append('<button type="button" data-write="release">Release</button>')
     return (
-        f'<div class="write" data-write-endpoint="{_attr(key)}">{"".join(buttons)}'
+        f'<div class="write" data-write-endpoint="{attr(key)}">{"".join(buttons)}'
         '<span class="write-result" role="status"></span></div>'
     )
 
@@ -232,9 +229,9 @@ def endpoint_row(view: EndpointView, now: datetime, *, writable: bool = False) -
     state = f["state"] or "missing"
     price = "unknown" if f["price_per_hour"] is None else f"${f['price_per_hour']:.3f}/h"
     return (
-        f'<article class="card endpoint" data-endpoint="{_attr(f["endpoint"])}" data-state="{_attr(state)}" '
+        f'<article class="card endpoint" data-endpoint="{attr(f["endpoint"])}" data-state="{attr(state)}" '
         f'data-latched="{"true" if f["latched"] else "false"}">'
-        f'<header><h3>{escape(f["endpoint"])}</h3><span class="state state-{_attr(state)}">{escape(state)}</span>'
+        f'<header><h3>{escape(f["endpoint"])}</h3><span class="state state-{attr(state)}">{escape(state)}</span>'
         f"{_badges(view)}</header>{_reasons(view)}"
         f'<dl class="figures small"><div><dt>replicas</dt><dd data-field="billed_replicas">'
         f"{f['billed_replicas']}</dd></div><div><dt>price</dt><dd>{price}</dd></div>"
@@ -249,7 +246,7 @@ def endpoint_row(view: EndpointView, now: datetime, *, writable: bool = False) -
 
 def activity_table(items: Iterable[Activity]) -> str:
     rows = "".join(
-        f'<tr class="kind-{_attr(a.kind)}"><td data-label="when">{_clock(a.at)}</td>'
+        f'<tr class="kind-{attr(a.kind)}"><td data-label="when">{_clock(a.at)}</td>'
         f'<td data-label="what">{escape(a.what)}{" (dry run)" if a.dry_run else ""}</td>'
         f'<td data-label="subject">{escape(a.subject)}</td><td data-label="result">{escape(a.result)}</td>'
         f'<td data-label="why">{escape(a.reason)}</td></tr>'
@@ -297,6 +294,22 @@ FILTER = (
 )
 
 
+def teams_section(teams: Iterable[Mapping[str, Any]]) -> str:
+    """Month to date per team (the UTC month), when endpoints name their teams."""
+    rows = "".join(
+        f'<tr data-team="{attr(t["team"])}"><th scope="row">{escape(t["team"])}</th>'
+        f'<td data-field="month_spent_usd" data-value="{attr(t["month_spent_usd"])}">'
+        f"{usd(t['month_spent_usd'])}</td></tr>"
+        for t in teams
+    )
+    if not rows:
+        return ""
+    return (
+        '<section id="teams"><h2>Month to date by team</h2><table class="teams"><thead><tr><th scope="col">team</th>'
+        f'<th scope="col">spent this month</th></tr></thead><tbody>{rows}</tbody></table></section>'
+    )
+
+
 def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECONDS, buttons: bool = False) -> str:
     """`buttons`: the write API is on (a UI token is set), so each endpoint gets hold/release buttons."""
     failed = overview.status["failed"]
@@ -312,6 +325,7 @@ def render_overview(overview: Overview, *, refresh_seconds: int = REFRESH_SECOND
         f'{FILTER}<main id="content" data-refresh="{refresh_seconds}">{summary(overview.status)}{trouble}'
         f'<section id="budgets"><h2>Budgets today</h2><p class="note">{BUDGET_DAY}</p>'
         f'<div class="grid">{budgets}</div></section>'
+        f"{teams_section(overview.status.get('teams') or [])}"
         f'<section id="endpoints"><h2>Endpoints ({len(overview.endpoints)})</h2>{LEGEND}{endpoints}</section>'
         f'<section id="activity"><h2>Latest actions and alerts</h2>{activity_table(overview.activity)}</section>'
         "</main>"
@@ -330,7 +344,7 @@ def render_waiting() -> str:
 def render_plan(plan: DayPlan, strips: Iterable[DayStrip], *, now: datetime, sources: Iterable[str]) -> str:
     """`plan --html`: the day's strips from the schedules alone, with what they cost against budgets."""
     budgets = "".join(
-        f'<article class="card budget" data-budget="{_attr(b.budget.name)}"><header><h3>{escape(b.budget.name)}'
+        f'<article class="card budget" data-budget="{attr(b.budget.name)}"><header><h3>{escape(b.budget.name)}'
         f'</h3><span class="guard guard-{"over" if b.over_budget else "ok"}">'
         f"{'schedules alone pass it' if b.over_budget else 'ok'}</span></header>"
         f"{_bar(b.budget.daily_usd, None, b.projected_usd)}"
@@ -354,7 +368,7 @@ def render_plan(plan: DayPlan, strips: Iterable[DayStrip], *, now: datetime, sou
 def _plan_row(view: DayStrip, cost: float | None) -> str:
     changes = "".join(f"<li>{escape(m.label)}</li>" for m in view.transitions) or "<li>no transition</li>"
     return (
-        f'<article class="card endpoint" data-endpoint="{_attr(view.endpoint)}"><header><h3>'
+        f'<article class="card endpoint" data-endpoint="{attr(view.endpoint)}"><header><h3>'
         f'{escape(view.endpoint)}</h3><span class="zone">{escape(view.zone)}</span></header>'
         f'<dl class="figures small">{_figure("scheduled cost", "projected_usd", json_money(cost))}</dl>'
         f'{strip(view, observed=False)}<ul class="changes">{changes}</ul></article>'

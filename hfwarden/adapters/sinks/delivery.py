@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from hfwarden.adapters.deadline import deadline_client
+from hfwarden.adapters.sinks.apprise_sink import apprise_send
 from hfwarden.adapters.sinks.document import pending
 from hfwarden.adapters.sinks.worker import Courier, DeliveryPolicy, SinkWorker, post_for
 from hfwarden.adapters.store import OutboxItem, Store, lease_holder_id
@@ -137,6 +138,9 @@ def deliver_now(targets: AlertTargets, alert: Alert, *, now: datetime, client: h
     rendered = pending(alert, created_at=now)
     taken = 0
     for sink in targets.sinks:
+        if (url := targets.apprise_url(sink)) is not None:
+            taken += _apprise_now(url.get_secret_value(), rendered.payload, rendered.alert_id, sink)
+            continue
         item = OutboxItem(0, rendered.alert_id, sink, rendered.payload, 0)
         post = post_for(targets, item, now)
         if post is None:
@@ -148,3 +152,11 @@ def deliver_now(targets: AlertTargets, alert: Alert, *, now: datetime, client: h
             continue
         taken += response.is_success
     return taken
+
+
+def _apprise_now(url: str, payload: str, alert_id: str, sink: str) -> bool:
+    try:
+        return apprise_send(url, payload)
+    except Exception as exc:  # best effort; the text may quote the URL
+        log.error("alert_not_delivered", alert_id=alert_id, sink=sink, error=type(exc).__name__)
+        return False

@@ -37,6 +37,7 @@ TITLES = {
     AlertKind.SCHEDULE_ADOPTED: "A learnt schedule was adopted",
     AlertKind.FORECAST_DRIFT: "Demand drifted from what the schedule was learnt for",
     AlertKind.BILLING_BLOCKED: "Endpoint refused for money (credits or spend limit)",
+    AlertKind.SPEND_ANOMALY: "Spend well above its usual level",
 }
 
 

@@ -17,12 +17,14 @@ import httpx
 
 from hfwarden.adapters.backoff import backoff_seconds, retry_after_seconds
 from hfwarden.adapters.deadline import request_deadline
+from hfwarden.adapters.sinks.apprise_sink import AppriseUnusable, apprise_send
 from hfwarden.adapters.sinks.document import Post
 from hfwarden.adapters.sinks.slack import slack_post
 from hfwarden.adapters.sinks.webhook import webhook_post
 from hfwarden.adapters.store import OutboxItem, Store
 from hfwarden.clock import Clock
 from hfwarden.config.loader import AlertTargets
+from hfwarden.config.values import APPRISE_SINK
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.alerts")
@@ -139,10 +141,11 @@ class SinkWorker:
         ttl = timedelta(seconds=courier.policy.claim_seconds)
         if not courier.store.claim_alert(item.id, courier.holder, now=now, ttl=ttl):
             return DeliveryResult.TAKEN
+        if item.sink.startswith(APPRISE_SINK):
+            return self._deliver_apprise(item, now)
         post = post_for(courier.targets(), item, now)
         if post is None:  # removed by a reload since the row was read: the deliverer drops such rows
-            courier.store.release_claim(item.id, courier.holder)
-            return DeliveryResult.GONE
+            return self._gone(item)
         try:
             with request_deadline(courier.policy.deadline_seconds):
                 response = courier.client.post(post.url, content=post.body, headers=post.headers)
@@ -150,17 +153,46 @@ class SinkWorker:
             # The exception's text may quote the URL (a secret): only its type is kept.
             return self._later(item, type(exc).__name__, None, now)
         if response.is_success:
-            courier.store.delivered(item.id)
-            self._failures, self._not_before = 0, None
-            log.info("alert_delivered", alert_id=item.alert_id, sink=self.sink, attempts=item.attempts + 1)
-            return DeliveryResult.SENT
+            return self._sent(item)
         if response.status_code == 429 or response.status_code >= 500:
             retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=now)
             return self._later(item, f"HTTP {response.status_code}", retry_after, now)
         # The sink answered and refused this alert for good; the sink itself is fine.
+        return self._refused(
+            item, f"HTTP {response.status_code}: {response.text[:200]}", now, f"HTTP {response.status_code}"
+        )
+
+    def _deliver_apprise(self, item: OutboxItem, now: datetime) -> DeliveryResult:
+        """Through the apprise library (its own HTTP client, its own timeouts), on this worker's thread."""
+        url = self._courier.targets().apprise_url(item.sink)
+        if url is None:
+            return self._gone(item)
+        try:
+            accepted = apprise_send(url.get_secret_value(), item.payload)
+        except AppriseUnusable as exc:
+            return self._refused(item, str(exc), now, str(exc))
+        except Exception as exc:  # a plugin's own failure: retried; its text may quote the URL
+            return self._later(item, f"apprise: {type(exc).__name__}", None, now)
+        if accepted:
+            return self._sent(item)
+        return self._later(item, "apprise: not accepted", None, now)
+
+    def _sent(self, item: OutboxItem) -> DeliveryResult:
+        self._courier.store.delivered(item.id)
+        self._failures, self._not_before = 0, None
+        log.info("alert_delivered", alert_id=item.alert_id, sink=self.sink, attempts=item.attempts + 1)
+        return DeliveryResult.SENT
+
+    def _gone(self, item: OutboxItem) -> DeliveryResult:
+        self._courier.store.release_claim(item.id, self._courier.holder)
+        return DeliveryResult.GONE
+
+    def _refused(self, item: OutboxItem, why: str, now: datetime, summary: str) -> DeliveryResult:
+        """A dead letter: `why` is stored with it, `summary` (never a receiver's text) is logged."""
+        courier = self._courier
         courier.on_failure(self.sink)
-        courier.store.give_up(item, f"HTTP {response.status_code}: {response.text[:200]}", now)
-        log.error("alert_rejected", alert_id=item.alert_id, sink=self.sink, status=response.status_code)
+        courier.store.give_up(item, why, now)
+        log.error("alert_rejected", alert_id=item.alert_id, sink=self.sink, error=summary)
         return DeliveryResult.REFUSED
 
     def _later(self, item: OutboxItem, error: str, retry_after: float | None, now: datetime) -> DeliveryResult:

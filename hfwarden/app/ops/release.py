@@ -39,7 +39,8 @@ def quote(reconciler: Reconciler, latch: Latch) -> tuple[ReleaseQuote | None, di
     and the failures of the read-only pass it was computed from."""
     config, key = reconciler.config, latch.endpoint
     report = reconciler.assess()
-    budget = next((b for b in config.budgets if b.name == latch.budget), None)
+    # As the pass applied it: a monthly budget's day is limited by today's allowance.
+    budget = next((s.budget for s in report.budgets if s.budget.name == latch.budget), None)
     if budget is None:
         return None, report.failed
     now, observations = report.started_at, report.observations

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from hfwarden.app.reconcile.anomalies import watch_anomalies
 from hfwarden.app.reconcile.execute import Executor
 from hfwarden.app.reconcile.logbook import Logbook
 from hfwarden.app.reconcile.mode import PassMode
+from hfwarden.app.reconcile.month import MonthLedger, team_month
 from hfwarden.app.reconcile.observe import Observer
 from hfwarden.app.reconcile.record import Recorder
 from hfwarden.app.reconcile.refusals import Refusals
@@ -34,11 +36,9 @@ class Actor:
     def __init__(
         self, executor: Executor, observer: Observer, recorder: Recorder, logbook: Logbook, *, clock: Clock
     ) -> None:
-        self.executor = executor
-        self.observer = observer
-        self.recorder = recorder
-        self.logbook = logbook
+        self.executor, self.observer, self.recorder, self.logbook = executor, observer, recorder, logbook
         self.clock = clock
+        self.months = MonthLedger(observer.store)  # the month's and four weeks' ledger, read once a day
         self.links: ActionLinks | None = None  # signs the links of notices and approvals (the settings')
         self.refusals = Refusals()  # endpoints refused for money: backed off across passes
 
@@ -54,8 +54,7 @@ class Actor:
         return Carried(records + done.records, done.acted, done.failed, done.answers)
 
     def guard(self, guard: GuardDecision, obs: dict[str, Observation], mode: PassMode, now: datetime) -> Carried:
-        """Latch the guard's new stops and record the ladder's step and caps, writing them before any
-        call, then stop (or cap) what still bills. A dry run logs what it would have done."""
+        """Write the guard's latches, ladder step and caps before any call, then stop (or cap) what bills."""
         self.logbook.guard_stops(guard.records)
         if not mode.sends or guard.records.is_empty:
             self.logbook.alerts(guard.records.alerts, dry_run=True)
@@ -109,10 +108,13 @@ class Actor:
         figures = spend.figures(config, observations, steps.latched, now, steps.at.standing.holds)
         startups, samples, alerts = self.observer.startup_figures(config, observations, spend.price_of, now)
         # `upcoming_stop` before scheduled stops: computed every pass, the outbox drops a stop's repeats
-        holds, price_of = steps.at.standing.holds, spend.price_of
+        holds, price_of, ledger = steps.at.standing.holds, spend.price_of, self.observer.ledger
         alerts += stop_notices(config.endpoints, observations, holds, now=now, price_of=price_of, links=self.links)
-        records = steps.records(self.recorder.kept(steps.at.ended), alerts)
-        enqueued = self.recorder.write(records, now, ledger=self.observer.ledger) if mode.persists else []
+        budgets = (status.budget for status in steps.guard.statuses)
+        anomalies, unusual = watch_anomalies(self.months, ledger, budgets, now)  # notices, like thresholds
+        records = steps.records(self.recorder.kept(steps.at.ended), (*alerts, *unusual))
+        enqueued = self.recorder.write(records, now, ledger=ledger) if mode.persists else []
         # Its own transaction: a start-up or wake lost to a crash in between is one sample, not money.
         self.observer.startups.flush(now, write=mode.persists and self.recorder.holds_fence())
-        return steps.report(now, records, enqueued, figures, (startups, samples))
+        report = steps.report(now, records, enqueued, figures, (startups, samples))
+        return replace(report, anomalies=anomalies, teams=team_month(self.months, ledger, config, now))

@@ -104,7 +104,7 @@ class Reconciler:
         decisions = endpoint_decisions(config, at, sight, self.store.last_applied(), now=now) if mode.writes else []
         scheduled = self.actor.schedules(decisions, at.restores, sight.observations, mode) if mode.writes else Carried()
         observations = {**sight.observations, **scheduled.answers}
-        spend = SpendView(self.ledger, self.prices)
+        spend = SpendView(self.ledger, self.prices, self.actor.months)
         guard = guard_decision(
             config.budgets, schedules, observations, spend.spend(config, observations, now), at.standing, now=now
         )

@@ -9,6 +9,7 @@ from datetime import datetime
 from hfwarden.app.reconcile.spend import EndpointFigures
 from hfwarden.app.reconcile.startup_figures import StartupFigures
 from hfwarden.core.alerts import Alert
+from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.decide import Decision, Verdict
 from hfwarden.core.endpoints import Observation
@@ -43,6 +44,8 @@ class PassReport:
     startup_samples: list[StartupSample] = field(default_factory=list)  # start-ups measured by this pass
     # False when no hfwarden has run on the state yet (`status` on a first day): spend is unknown, not $0.
     spend_tracked: bool = True
+    teams: dict[str, float] = field(default_factory=dict)  # team -> month-to-date spend (UTC month)
+    anomalies: dict[str, AnomalyStatus] = field(default_factory=dict)  # budget -> its spend-anomaly detector
 
     @property
     def ok(self) -> bool:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.app.reconcile.ledger import Ledger
+from hfwarden.app.reconcile.month import MonthLedger, month_before
 from hfwarden.config import Config
 from hfwarden.core.cost import future_cost, usd
 from hfwarden.core.endpoints import Observation
@@ -43,14 +44,14 @@ class EndpointFigures:
     spent_usd: float
     projected_usd: float
     latched: bool
+    team: str | None = None  # from its entry or the `match:` covering it, for chargeback
 
 
 class SpendView:
     """The ledger and the prices, read for one pass."""
 
-    def __init__(self, ledger: Ledger, prices: PriceBook) -> None:
-        self.ledger = ledger
-        self.prices = prices
+    def __init__(self, ledger: Ledger, prices: PriceBook, months: MonthLedger | None = None) -> None:
+        self.ledger, self.prices, self.months = ledger, prices, months  # months: for monthly budgets
 
     def price_of(self, key: str, observed: Observation | None) -> float | None:
         """The current price, or the last one the ledger used for an endpoint not seen this pass."""
@@ -70,7 +71,8 @@ class SpendView:
             for key in prices:
                 if budget.scope.covers(key):
                     spent[(budget.name, key)] = self.ledger.spent(key, day_start, now)
-        return Spend(prices, spent)
+        before = month_before(self.months, self.ledger, config.budgets, now) if self.months else {}
+        return Spend(prices, spent, before)
 
     def figures(
         self, config: Config, observations: dict[str, Observation], latched: set[str], now: datetime, holds: Holds
@@ -97,17 +99,9 @@ class SpendView:
                 )
             if observed is not None and price is not None:
                 saved += self.saved_while_watched(key, observed, price, day_start=day_start, now=now)
-            figures.append(
-                EndpointFigures(
-                    endpoint=key,
-                    state=observed.state if observed else None,
-                    billed_replicas=observed.billed_replicas if observed else 0,
-                    price_per_hour=price,
-                    spent_usd=spent,
-                    projected_usd=spent + future,
-                    latched=key in latched,
-                )
-            )
+            state, replicas = (observed.state, observed.billed_replicas) if observed else (None, 0)
+            team = schedule.team if schedule else None
+            figures.append(EndpointFigures(key, state, replicas, price, spent, spent + future, key in latched, team))
         return figures, max(0.0, saved)
 
     def saved_while_watched(

@@ -182,6 +182,7 @@ ALERT_WHY = {
     AlertKind.NOT_READY: "not running at the start of its ready-by window ({detail})",
     AlertKind.THRASH: "woke from zero {threshold} times or more in an hour, or its cold starts cost more than "
     "a warm replica",
+    AlertKind.SPEND_ANOMALY: "spend stayed well above its usual level for the hour of the week",
     AlertKind.UPCOMING_STOP: "a stop or ladder step is coming: announced, with the choices to keep it up or decide",
 }
 CAP_LIFTED = "its ladder cap was lifted: released by an operator, or the budget's new day"

@@ -9,10 +9,12 @@ from typing import Any
 
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.config import Config
+from hfwarden.core.allowance import planned
 from hfwarden.core.budget import Budget
 from hfwarden.core.cost import scheduled_cost
 from hfwarden.core.formats import dollars, json_money
 from hfwarden.core.ladder import LadderStep, crossed
+from hfwarden.core.months import month_bounds
 from hfwarden.core.readyby import AppliedLead
 from hfwarden.core.rules import EndpointSchedule, Transition, local_day_bounds, transitions_between
 
@@ -84,10 +86,25 @@ def plan_day(
     for budget in config.budgets:
         covered = [k for k in costs if budget.scope.covers(k)]
         total = sum(c for k in covered if (c := costs[k]) is not None)
+        budget = _monthly(config, budget, prices, last_prices, day or now.astimezone(budget.zone).date())
         budgets.append(BudgetPlan(budget, total, tuple(k for k in covered if costs[k] is None)))
     return DayPlan(
         day or now.astimezone(UTC).date(), tuple(rows), costs, tuple(budgets), skipped, dict(config.coverage)
     )
+
+
+def _monthly(config: Config, budget: Budget, prices: PriceBook, last_prices: Mapping[str, float], day: date) -> Budget:
+    """A monthly budget in a plan: its even daily share, and what the schedules alone cost in its month."""
+    if budget.monthly_usd is None:
+        return budget
+    start, end = month_bounds(day, budget.zone)
+    forecast = 0.0
+    for endpoint in config.endpoints:
+        instance = config.instances.get(endpoint.key)
+        price = prices.price(instance) if instance else last_prices.get(endpoint.key)
+        if price is not None and budget.scope.covers(endpoint.key):
+            forecast += scheduled_cost(endpoint, day_start=start, day_end=end, price_per_hour=price)
+    return planned(budget, month_forecast_usd=forecast, day=day)
 
 
 def plan_document(plan: DayPlan) -> dict[str, Any]:
@@ -120,9 +137,21 @@ def plan_document(plan: DayPlan) -> dict[str, Any]:
                 "unpriced_endpoints": list(b.unpriced),
                 "over_budget": b.over_budget,
                 "step": ladder_step(b.budget.steps, b.step),
+                **_month_fields(b.budget),
             }
             for b in plan.budgets
         ],
+    }
+
+
+def _month_fields(budget: Budget) -> dict[str, Any]:
+    month = budget.month
+    if month is None:
+        return {}
+    return {
+        "monthly_usd": json_money(month.monthly_usd),
+        "month_forecast_usd": json_money(month.forecast_usd),
+        "allowance_usd": json_money(month.allowance_usd),
     }
 
 

@@ -12,10 +12,12 @@ from typing import Any
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import EndpointFigures
 from hfwarden.app.views.plan import ladder_step, ladder_text
+from hfwarden.core.anomaly import AnomalyStatus
 from hfwarden.core.budget import BudgetStatus
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.formats import counted, dollars, json_money, moment
 from hfwarden.core.holds import held_because, placed_by
+from hfwarden.core.months import MonthPace
 from hfwarden.core.records import Hold
 
 UNOBSERVABLE = "unobservable"
@@ -72,6 +74,7 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "spent_usd": None if why or not report.spend_tracked else json_money(e.spent_usd),
                 "projected_usd": None if why else json_money(e.projected_usd),
                 "latched": e.latched,
+                **({"team": e.team} if e.team else {}),  # only for endpoints that name one
                 **({"unobservable": why} if why else {}),
                 **startup_fields(report, e.endpoint),
             }
@@ -87,6 +90,8 @@ def status_document(report: PassReport) -> dict[str, Any]:
                 "projected_usd": None if blind else json_money(b.projected_usd),
                 "headroom_usd": None if blind else json_money(b.headroom_usd),
                 "step": ladder_step(b.budget.steps, b.step),
+                **month_fields(b.budget.month),
+                "anomaly": anomaly_field(report.anomalies.get(b.budget.name)),
                 **({"unobserved": blind} if blind else {}),
             }
         )
@@ -101,6 +106,12 @@ def status_document(report: PassReport) -> dict[str, Any]:
             for k, c in sorted(report.caps.items())
         ],
         "failed": report.failed,
+        # Month to date per team (the UTC month): only when some endpoint names its team.
+        **(
+            {"teams": [{"team": t, "month_spent_usd": json_money(usd)} for t, usd in report.teams.items()]}
+            if report.teams
+            else {}
+        ),
     }
 
 
@@ -134,12 +145,60 @@ def status_lines(report: PassReport) -> list[str]:
         spent = dollars(b.spent_usd) if report.spend_tracked else "not tracked yet"
         head = f"budget {b.budget.name}: daily {dollars(b.budget.daily_usd)}, spent {spent}, "
         ladder = ladder_text(b.budget.steps, b.step)
+        ladder += month_text(b.budget.month) + anomaly_text(report.anomalies.get(b.budget.name))
         if blind:
             lines.append(head + f"projected and headroom UNKNOWN: {', '.join(blind)} not observed" + ladder)
         else:
             lines.append(head + f"projected {dollars(b.projected_usd)}, headroom {dollars(b.headroom_usd)}" + ladder)
     lines.append(PROJECTED)
     return lines
+
+
+def month_fields(month: MonthPace | None) -> dict[str, float | None]:
+    """A monthly budget's month (null for a daily-only one): `daily_usd` is then today's limit."""
+    return {
+        "monthly_usd": json_money(month.monthly_usd) if month else None,
+        "month_spent_usd": json_money(month.spent_usd) if month else None,
+        "month_forecast_usd": json_money(month.forecast_usd) if month else None,
+        "allowance_usd": json_money(month.allowance_usd) if month else None,
+    }
+
+
+def anomaly_field(status: AnomalyStatus | None) -> dict[str, Any] | None:
+    """A budget's spend-anomaly detector (null when it has no `anomaly:`); `starts_at` while learning."""
+    if status is None:
+        return None
+    return {
+        "state": status.state,
+        "starts_at": status.starts_at.isoformat() if status.starts_at else None,
+        "rate_usd_per_hour": json_money(status.rate_usd_per_hour),
+        "baseline_usd_per_hour": json_money(status.baseline_usd_per_hour),
+        "since": status.since.isoformat() if status.since else None,
+        "endpoints": [{"endpoint": k, "excess_usd_per_hour": json_money(v)} for k, v in status.endpoints],
+    }
+
+
+def anomaly_text(status: AnomalyStatus | None) -> str:
+    if status is None:
+        return ""
+    if status.state == "learning" and status.starts_at is not None:
+        return f"; anomaly detection starts {status.starts_at:%Y-%m-%d %H:%M %Z} (two weeks of ledger)"
+    if status.state == "anomalous" and status.since is not None:
+        names = ", ".join(k for k, _ in status.endpoints) or "no single endpoint"
+        return (
+            f"; SPEND ANOMALY since {status.since:%Y-%m-%d %H:%M %Z}: {dollars(status.rate_usd_per_hour)}/h against "
+            f"a usual {dollars(status.baseline_usd_per_hour)}/h ({names})"
+        )
+    return f"; spend {dollars(status.rate_usd_per_hour)}/h, usually {dollars(status.baseline_usd_per_hour)}/h now"
+
+
+def month_text(month: MonthPace | None) -> str:
+    if month is None:
+        return ""
+    return (
+        f"; month {dollars(month.spent_usd)} of {dollars(month.monthly_usd)}, forecast {dollars(month.forecast_usd)}"
+        f" by month end, today's allowance {dollars(month.allowance_usd)} ({month.days_left} days left)"
+    )
 
 
 def startup_fields(report: PassReport, endpoint: str) -> dict[str, Any]:
