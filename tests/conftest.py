@@ -167,6 +167,7 @@ STARTS = ("hfwarden(", "subprocess.", "Popen(", "Process(", "Emulator(", "Daemon
 SYSTEM_MODULES = frozenset(
     {
         "test_alerts",
+        "test_apprise_sink",  # a loopback receiver
         "test_browser",
         "test_config_reload",
         "test_container",
@@ -177,15 +178,21 @@ SYSTEM_MODULES = frozenset(
         "test_emulator_fidelity",
         "test_emulator_lifecycle",
         "test_emulator_protocol",
+        "test_daily_use",  # the CLI as a process
         "test_grafana",
         "test_ha",
+        "test_hostile_alerts",  # loopback receivers, a slowloris one among them
+        "test_hostile_api",  # a misbehaving proxy in front of the emulator
+        "test_hostile_config",  # `hfwarden validate` as a process (a segfault must stay one)
         "test_hub_adapter",
         "test_hub_env",
         "test_install_day",
         "test_migrations",
         "test_newcomer",
         "test_page",
+        "test_predictions",  # `recommend` and every policy over weeks of trace: seconds each
         "test_prices",
+        "test_prometheus",  # a real Prometheus server
         "test_recommend",  # the whole `recommend` command over weeks of trace: seconds each
         "test_sandbox",
         "test_startups_views",
@@ -194,6 +201,7 @@ SYSTEM_MODULES = frozenset(
         "test_status_blind",
         "test_store",
         "test_web",
+        "test_web_input",  # the page's server
     }
 )
 BROWSER_MODULES = frozenset({"test_browser"})
