@@ -22,24 +22,17 @@ from hfwarden.config import load_config
 from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.rules import EndpointSchedule
 from tests.support import traces
+from tests.support.recommending import INSTANCE, recommended
 
 PARIS = ZoneInfo("Europe/Paris")
-INSTANCE = "aws/us-east-1/nvidia-l4/x1"  # $0.80 an hour in the built-in table
 PRICE = 0.8
 
 
 def recommend(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: list[tuple[str, int]], *extra: str
 ) -> tuple[str, EndpointSchedule, str]:
-    trace = traces.write(tmp_path / "trace.csv", rows)
-    args = ["recommend", "--trace", str(trace), "--endpoint", "acme/chat", "--capacity-rpm", "100"]
-    assert main([*args, "--instance", INSTANCE, *extra]) == 0
-    out, err = capsys.readouterr()
-    path = tmp_path / "recommended.yaml"
-    path.write_text(out)
-    schedule = load_config([path]).endpoint("acme/chat")
-    assert schedule is not None
-    return out, schedule, err
+    got = recommended(tmp_path, capsys, rows, *extra)
+    return got.text, got.schedule, got.err
 
 
 def top_of(schedule: EndpointSchedule) -> int:
