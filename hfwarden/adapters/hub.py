@@ -229,7 +229,11 @@ class Hub(HubDeadlines):
 
     def quota_remaining(self) -> int | None:
         """Calls left in the API's window as last reported (None: the API reports no quota)."""
-        return self._quota(urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc).remaining
+        return self.api_quota().remaining
+
+    def api_quota(self) -> CallQuota:
+        """The call quota of the API host in use, on this hub's clock (kept across restarts: app/ops/wiring.py)."""
+        return self._quota(urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc)
 
     def _quota(self, host: str) -> CallQuota:
         with self._not_before_lock:
