@@ -3,7 +3,8 @@
 A pass sends its calls as one ordered list (core/pacing.py), so the budget guard decides before any
 call is carried out: from the listing with the schedules' and restores' decisions applied as the
 platform applies them (an UPDATE records the sizes and restarts a running endpoint through
-`updating`; a resume starts `pending`; a pause or scale-to-zero bills nothing more at once).
+`updating`; a resume starts `pending`, at 1 and 1 replicas from `paused`; a pause or scale-to-zero
+bills nothing more at once).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import replace
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.scaling import conflict_free, resulting_min, resulting_timeout
-from hfwarden.core.steps import Step, StepKind
+from hfwarden.core.steps import Step, StepKind, after_resume
 
 _RESTARTED_BY_UPDATE = (EndpointState.RUNNING, EndpointState.UPDATING, EndpointState.UPDATE_FAILED)
 _STARTED_BY_RESUME = (EndpointState.PAUSED, EndpointState.SCALED_TO_ZERO, EndpointState.FAILED)
@@ -37,7 +38,7 @@ def after_step(observed: Observation, step: Step) -> Observation:
         case StepKind.RESUME:
             if observed.state not in _STARTED_BY_RESUME:
                 return observed
-            return replace(observed, state=EndpointState.PENDING, ready_replicas=0, target_replicas=0)
+            return replace(after_resume(observed), state=EndpointState.PENDING, ready_replicas=0, target_replicas=0)
         case StepKind.PAUSE:
             return replace(observed, state=EndpointState.PAUSED, ready_replicas=0, target_replicas=0)
         case StepKind.SCALE_TO_ZERO:
