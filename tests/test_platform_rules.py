@@ -231,6 +231,26 @@ def test_an_api_quota_used_up_survives_a_restart(
     store.close()
 
 
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_429_within_the_quota_window_waits_for_its_reset_instead_of_failing(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    """The 5,000-transitions bench lost its last call this way: a 429 saying the window resets in 277 s."""
+    emulator.state.faults.rate_limit = faults.RateLimit(limit=3, window_s=300, now=lambda: clock.now().timestamp())
+    elsewhere = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock)
+    stopping = threading.Event()
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, cancel=stopping)
+    elsewhere.list_endpoints("acme")
+    hub.list_endpoints("acme")
+    assert hub.quota_remaining() == 1
+    elsewhere.list_endpoints("acme")  # the last call of the window, unknown to `hub`
+    stopping.set()  # instead of waiting the 300 s out: the call is waiting, not failed
+    with pytest.raises(Cancelled):
+        hub.list_endpoints("acme")
+    assert hub.quota_remaining() == 0
+    assert [r["status"] for r in control.get("/_emulator/requests").json()["requests"]] == [200, 200, 200, 429]
+
+
 @pytest.mark.parametrize(
     ("text", "limit", "window"), [("2500/300s", 2500, 300.0), ("500/5m", 500, 300.0), ("10/60", 10, 60.0)]
 )
@@ -270,6 +290,42 @@ def test_a_refusal_for_money_survives_a_restart(
 
 
 # -- 5. the smaller differences -------------------------------------------------------------------
+
+
+RESIZED_AFTER_A_PAUSE = """
+version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - {cron: "1 8 * * *", action: pause}
+      - {cron: "30 8 * * *", action: resume, min_replicas: 2, max_replicas: 3}
+"""
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_resume_after_a_pause_re_applies_the_scheduled_sizes(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    """HF's docs: a pause sets min & max replicas to 0, a resume to 1; the rule's sizes are sent after it."""
+    create(api, "chat", min_replica=2, max_replica=3)
+    advance(control, 70)
+    reconciler = warden(RESIZED_AFTER_A_PAUSE)
+    clock.set(datetime(2026, 1, 5, 8, 2, tzinfo=UTC))
+    reconciler.run_pass()
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (0, 0)
+    clock.set(datetime(2026, 1, 5, 8, 30, 30, tzinfo=UTC))
+    report = reconciler.run_pass()
+    assert report.failed == {}
+    calls = [r["path"].rsplit("/", 1)[-1] for r in control.get("/_emulator/requests").json()["requests"]]
+    assert calls[-2:] == ["resume", "chat"]  # the resume, then the PUT of the sizes
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 3)
+    advance(control, 70)
+    endpoint = api.get_inference_endpoint("chat", namespace="acme")
+    assert (endpoint.status, endpoint.raw["status"]["targetReplica"]) == ("running", 2)
 
 
 def test_measure_and_metric_are_replaced_not_merged(api: HfApi, control: httpx.Client) -> None:
