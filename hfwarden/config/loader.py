@@ -280,13 +280,10 @@ class _Loading:
             self.ready_by.extend(ready_by)
             if endpoint_spec.thrash_wakes_per_hour is not None:
                 self.thrash_wakes[compiled.key] = endpoint_spec.thrash_wakes_per_hour
-            rule_lines = [
-                line_for(raw, ("endpoints", index, "schedule", n)) for n in range(len(endpoint_spec.schedule))
-            ]
             self.warnings.extend(
                 Problem(
                     str(path),
-                    rule_lines[later - 1],
+                    line_for(raw, ("endpoints", index, "schedule", later - 1)),
                     f"fires in the same minute as rule {earlier}; rule {later} wins",
                     compiled.key,
                     later,

@@ -44,6 +44,10 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     duplicate_keys: list[tuple[int, str]]
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicate_keys = []
+
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
@@ -80,6 +84,54 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+def _build(loader: _Loader, node: yaml.Node, built: dict[int, Any]) -> Any:
+    """The document under `node`, as `construct_document` would build it with the constructors
+    above, without its per-node dispatch (it was most of a reload's time at the documented maxima).
+
+    Plain strings, lists and mappings are built here; anything else (a tagged node, an int, a date)
+    goes through the loader's own constructors. Recursion is bounded: `_oversized` has already
+    refused a document deeper than MAX_YAML_DEPTH, aliases followed."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    key = id(node)
+    if key in built:  # an alias: the same object, as PyYAML's own construction gives
+        return built[key]
+    if kind is yaml.SequenceNode and node.tag == _SEQ:
+        items = LineList()
+        built[key] = items
+        items.line = node.start_mark.line + 1
+        items.extend(_build(loader, child, built) for child in node.value)
+        items.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+    if kind is yaml.MappingNode and node.tag == _MAP:
+        if any(key_node.tag in _SPECIAL_KEYS for key_node, _ in node.value):
+            loader.flatten_mapping(node)  # `<<: *defaults`
+        mapping = LineDict()
+        built[key] = mapping
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode:  # `[a, b]: 1` would be an unhashable key
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a list or mapping as a key; keys are names", key_node.start_mark
+                )
+            name = _build(loader, key_node, built)
+            if name in mapping:
+                loader.duplicate_keys.append((key_node.start_mark.line + 1, str(name)))
+            mapping[name] = _build(loader, value_node, built)
+            mapping.key_lines[name] = key_node.start_mark.line + 1
+        return mapping
+    built[key] = loader.construct_object(node, deep=True)
+    return built[key]
 
 
 def schedule_files(paths: list[Path]) -> list[Path]:
@@ -181,21 +233,34 @@ def _oversized(root: yaml.Node) -> str | None:
     return None
 
 
-def _too_deep(text: str) -> int | None:
-    """The line at which the document nests deeper than MAX_YAML_DEPTH, or None.
+_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _shape(text: str) -> tuple[int | None, bool]:
+    """The line at which the document nests deeper than MAX_YAML_DEPTH (or None), and whether it
+    uses aliases at all (without, `_oversized` has nothing to measure that this did not).
 
     Measured on libyaml's event stream, which is iterative: the composer that builds nodes recurses
     once per level on the C stack, and 30,000 levels (a 60 KB file) overflow it before any check on
     the nodes can run. Stops at the first level too deep, so a hostile file costs next to nothing."""
     depth = 0
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                return event.start_mark.line + 1 if event.start_mark is not None else 0
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return None
+    aliases = False
+    parser = _BaseLoader(text)
+    try:
+        for event in iter(parser.get_event, None):  # no generator frame per event
+            kind = type(event)
+            if kind in _OPENS:
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return (event.start_mark.line + 1 if event.start_mark is not None else 0), aliases
+            elif kind in _CLOSES:
+                depth -= 1
+            elif kind is yaml.AliasEvent:
+                aliases = True
+    finally:
+        parser.dispose()
+    return None, aliases
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -206,23 +271,22 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
         problems.append(text)
         return None
     try:
-        deep_at = _too_deep(text)
+        deep_at, aliases = _shape(text)
     except yaml.YAMLError:
-        deep_at = None  # the real parse below reports it, with its line
+        deep_at, aliases = None, True  # the real parse below reports it, with its line
     if deep_at is not None:
         problems.append(Problem(str(path), deep_at, f"nested deeper than {MAX_YAML_DEPTH} levels; refused"))
         return None
     loader = _Loader(text)
-    loader.duplicate_keys = []
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        too_big = _oversized(node)
+        too_big = _oversized(node) if aliases else None
         if too_big is not None:
             problems.append(Problem(str(path), node.start_mark.line + 1, too_big))
             return None
-        data = loader.construct_document(node)
+        data = _build(loader, node, {})
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
