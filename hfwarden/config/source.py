@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ MAX_FILES = 100
 # the env-var walk) that hangs, not the parse. The file's own size is capped by MAX_FILE_BYTES.
 MAX_ALIAS_NODES = 50_000
 MAX_YAML_DEPTH = 64
+# Across every file of one config. libyaml and the line-numbered construction cost ~13 µs a node
+# (docs/schedules.md has the measurement): this keeps `validate` and a reload under 5 s.
+MAX_YAML_NODES = 200_000
 
 
 class LineDict(dict[Any, Any]):
@@ -235,47 +239,75 @@ def _oversized(root: yaml.Node) -> str | None:
 
 _OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+_NODES = (yaml.ScalarEvent, yaml.AliasEvent)
 
 
-def _shape(text: str) -> tuple[int | None, bool]:
-    """The line at which the document nests deeper than MAX_YAML_DEPTH (or None), and whether it
-    uses aliases at all (without, `_oversized` has nothing to measure that this did not).
+@dataclass
+class NodeBudget:
+    """The YAML nodes still allowed across all the files of one config (MAX_YAML_NODES).
+
+    Parsing costs time per node, whatever the nodes say: this is what keeps a reload of the
+    documented maxima under 5 s (docs/schedules.md), and a pile of 1 MiB files from taking minutes."""
+
+    left: int = field(default_factory=lambda: MAX_YAML_NODES)
+
+
+def _shape(text: str, budget: NodeBudget) -> tuple[str | None, int, bool]:
+    """Why the document must not be composed (or None) and at which line, and whether it uses
+    aliases at all (without, `_oversized` has nothing to measure that this did not). Its nodes are
+    taken from `budget`.
 
     Measured on libyaml's event stream, which is iterative: the composer that builds nodes recurses
     once per level on the C stack, and 30,000 levels (a 60 KB file) overflow it before any check on
-    the nodes can run. Stops at the first level too deep, so a hostile file costs next to nothing."""
+    the nodes can run. Stops at the first level too deep or the first node over the budget, so a
+    hostile file costs next to nothing."""
     depth = 0
     aliases = False
+    left = budget.left
     parser = _BaseLoader(text)
     try:
         for event in iter(parser.get_event, None):  # no generator frame per event
             kind = type(event)
+            if kind in _CLOSES:
+                depth -= 1
+                continue
             if kind in _OPENS:
                 depth += 1
+                left -= 1
                 if depth > MAX_YAML_DEPTH:
-                    return (event.start_mark.line + 1 if event.start_mark is not None else 0), aliases
-            elif kind in _CLOSES:
-                depth -= 1
-            elif kind is yaml.AliasEvent:
-                aliases = True
+                    return f"nested deeper than {MAX_YAML_DEPTH} levels; refused", _line(event), aliases
+            elif kind in _NODES:
+                left -= 1
+                aliases = aliases or kind is yaml.AliasEvent
+            if left < 0:
+                budget.left = 0
+                message = (
+                    f"more than {MAX_YAML_NODES:,} YAML nodes across all schedule files (a rule is 5 to 10); refused"
+                )
+                return message, _line(event), aliases
     finally:
         parser.dispose()
-    return None, aliases
+    budget.left = left
+    return None, 0, aliases
 
 
-def read_yaml(path: Path, problems: list[Problem]) -> Any:
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
+
+
+def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = None) -> Any:
     """The file's YAML document, with `line` on every mapping and list; None (and a problem) if
-    it cannot be used."""
+    it cannot be used. Its nodes are taken from `budget` (one config's files share one)."""
     text = read_text(path)
     if isinstance(text, Problem):
         problems.append(text)
         return None
     try:
-        deep_at, aliases = _shape(text)
+        refused, line, aliases = _shape(text, budget or NodeBudget())
     except yaml.YAMLError:
-        deep_at, aliases = None, True  # the real parse below reports it, with its line
-    if deep_at is not None:
-        problems.append(Problem(str(path), deep_at, f"nested deeper than {MAX_YAML_DEPTH} levels; refused"))
+        refused, line, aliases = None, 0, True  # the real parse below reports it, with its line
+    if refused is not None:
+        problems.append(Problem(str(path), line, refused))
         return None
     loader = _Loader(text)
     try:
