@@ -280,13 +280,7 @@ class _Loading:
     def _endpoints(self, spec: ScheduleFileSpec, raw: LineDict, path: Path, skip: set[str | None]) -> None:
         before = len(self.endpoints)
         for index, endpoint_spec in enumerate(spec.endpoints):
-            counted, self.rules = self.rules, self.rules + len(endpoint_spec.schedule)
-            if self.rules > MAX_RULES:  # reported once, where the count passes the bound
-                if counted <= MAX_RULES:
-                    where, key = line_for(raw, ("endpoints", index, "schedule")), "/".join(_names(endpoint_spec))
-                    self.problems.append(
-                        Problem(str(path), where, f"more than {MAX_RULES:,} rules in all; refused", key)
-                    )
+            if self._too_many_rules(endpoint_spec, raw, path, index):
                 return
             ready_by: list[ReadyByWindow] = []
             compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
@@ -328,6 +322,14 @@ class _Loading:
         if before <= MAX_ENDPOINTS < len(self.endpoints):
             line = line_for(raw, ("endpoints",))
             self.problems.append(Problem(str(path), line, f"more than {MAX_ENDPOINTS} endpoints in all; refused"))
+
+    def _too_many_rules(self, spec: EndpointSpec, raw: LineDict, path: Path, index: int) -> bool:
+        """Counts the endpoint's rules; past MAX_RULES in all, one problem where the count passes it."""
+        counted, self.rules = self.rules, self.rules + len(spec.schedule)
+        if counted <= MAX_RULES < self.rules:
+            line, key = line_for(raw, ("endpoints", index, "schedule")), "/".join(_names(spec))
+            self.problems.append(Problem(str(path), line, f"more than {MAX_RULES:,} rules in all; refused", key))
+        return self.rules > MAX_RULES
 
     def _budgets(self, spec: ScheduleFileSpec, raw: LineDict, path: Path) -> None:
         for index, budget_spec in enumerate(spec.budgets):
