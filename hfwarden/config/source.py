@@ -9,6 +9,7 @@ while it runs, on its main thread).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,62 @@ class LineList(list[Any]):
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@dataclass
+class NodeBudget:
+    """The YAML nodes still allowed across all the files of one config (MAX_YAML_NODES).
+
+    Parsing costs time per node, whatever the nodes say: this is what keeps a reload of the
+    documented maxima under 5 s (docs/schedules.md), and a pile of 1 MiB files from taking minutes."""
+
+    left: int = field(default_factory=lambda: MAX_YAML_NODES)
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Counts nesting and nodes while libyaml composes, and stops it at the first level too deep or the
+    first node over the budget.
+
+    libyaml's composer recurses once per level on the C stack: 30,000 levels (a 60 KB file)
+    overflowed it, a segfault, before any check on the nodes could run. It calls `descend_resolver`
+    before it composes each node (and so before it recurses), and an exception raised there ends
+    the composition: a hostile file costs next to nothing, and a good one is parsed once."""
+
     duplicate_keys: list[tuple[int, str]]
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, budget: NodeBudget) -> None:
         super().__init__(stream)
         self.duplicate_keys = []
+        self.budget = budget
+        self.depth = 0
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        # No path resolvers are registered: the base method would return at once.
+        self.depth += 1
+        self.budget.left -= 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_YAML_DEPTH} levels; refused", _line(current_node))
+        if self.budget.left < 0:
+            self.budget.left = 0
+            message = f"more than {MAX_YAML_NODES:,} YAML nodes across all schedule files (a rule is 5 to 10); refused"
+            raise _Refused(message, _line(current_node))
+
+    def ascend_resolver(self) -> None:
+        self.depth -= 1
+
+
+def _line(parent: yaml.Node | None) -> int:
+    """Where a node too many is: its parent's line (the composer passes no mark of its own)."""
+    return parent.start_mark.line + 1 if parent is not None and parent.start_mark is not None else 1
+
+
+# An anchor is `&` and a name: a document without one has no aliases (an alias to no anchor is an
+# error), so `_oversized` has nothing to measure in it. Text inside quotes may match: it is then run.
+_MAY_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -237,64 +288,6 @@ def _oversized(root: yaml.Node) -> str | None:
     return None
 
 
-_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-_NODES = (yaml.ScalarEvent, yaml.AliasEvent)
-
-
-@dataclass
-class NodeBudget:
-    """The YAML nodes still allowed across all the files of one config (MAX_YAML_NODES).
-
-    Parsing costs time per node, whatever the nodes say: this is what keeps a reload of the
-    documented maxima under 5 s (docs/schedules.md), and a pile of 1 MiB files from taking minutes."""
-
-    left: int = field(default_factory=lambda: MAX_YAML_NODES)
-
-
-def _shape(text: str, budget: NodeBudget) -> tuple[str | None, int, bool]:
-    """Why the document must not be composed (or None) and at which line, and whether it uses
-    aliases at all (without, `_oversized` has nothing to measure that this did not). Its nodes are
-    taken from `budget`.
-
-    Measured on libyaml's event stream, which is iterative: the composer that builds nodes recurses
-    once per level on the C stack, and 30,000 levels (a 60 KB file) overflow it before any check on
-    the nodes can run. Stops at the first level too deep or the first node over the budget, so a
-    hostile file costs next to nothing."""
-    depth = 0
-    aliases = False
-    left = budget.left
-    parser = _BaseLoader(text)
-    try:
-        for event in iter(parser.get_event, None):  # no generator frame per event
-            kind = type(event)
-            if kind in _CLOSES:
-                depth -= 1
-                continue
-            if kind in _OPENS:
-                depth += 1
-                left -= 1
-                if depth > MAX_YAML_DEPTH:
-                    return f"nested deeper than {MAX_YAML_DEPTH} levels; refused", _line(event), aliases
-            elif kind in _NODES:
-                left -= 1
-                aliases = aliases or kind is yaml.AliasEvent
-            if left < 0:
-                budget.left = 0
-                message = (
-                    f"more than {MAX_YAML_NODES:,} YAML nodes across all schedule files (a rule is 5 to 10); refused"
-                )
-                return message, _line(event), aliases
-    finally:
-        parser.dispose()
-    budget.left = left
-    return None, 0, aliases
-
-
-def _line(event: yaml.Event) -> int:
-    return event.start_mark.line + 1 if event.start_mark is not None else 0
-
-
 def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = None) -> Any:
     """The file's YAML document, with `line` on every mapping and list; None (and a problem) if
     it cannot be used. Its nodes are taken from `budget` (one config's files share one)."""
@@ -302,23 +295,19 @@ def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = N
     if isinstance(text, Problem):
         problems.append(text)
         return None
-    try:
-        refused, line, aliases = _shape(text, budget or NodeBudget())
-    except yaml.YAMLError:
-        refused, line, aliases = None, 0, True  # the real parse below reports it, with its line
-    if refused is not None:
-        problems.append(Problem(str(path), line, refused))
-        return None
-    loader = _Loader(text)
+    loader = _Loader(text, budget or NodeBudget())
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        too_big = _oversized(node) if aliases else None
+        too_big = _oversized(node) if _MAY_ANCHOR.search(text) else None
         if too_big is not None:
             problems.append(Problem(str(path), node.start_mark.line + 1, too_big))
             return None
         data = _build(loader, node, {})
+    except _Refused as exc:
+        problems.append(Problem(str(path), exc.line, str(exc)))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
