@@ -46,6 +46,11 @@ class LineList(list[Any]):
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+
+
 @dataclass
 class NodeBudget:
     """The YAML nodes still allowed across all the files of one config (MAX_YAML_NODES).
@@ -78,6 +83,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         self.duplicate_keys = []
         self.budget = budget
         self.depth = 0
+        self.plain_tags: dict[str, str] = {}
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         # No path resolvers are registered: the base method would return at once.
@@ -92,6 +98,19 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
 
     def ascend_resolver(self) -> None:
         self.depth -= 1
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The base resolver's answer (no path resolvers are registered), without its regexes for a
+        quoted scalar or a collection, and memoised by text for a plain scalar: libyaml asks once a
+        node, and a schedule says `cron`, `action` and `pause` thousands of times."""
+        if kind is not yaml.ScalarNode:
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+        if not implicit[0]:
+            return _STR
+        tag = self.plain_tags.get(value)
+        if tag is None:
+            tag = self.plain_tags[value] = super().resolve(kind, value, implicit)
+        return tag
 
 
 def _line(parent: yaml.Node | None) -> int:
@@ -141,9 +160,6 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-_STR = "tag:yaml.org,2002:str"
-_SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
-_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
