@@ -3,10 +3,12 @@
 Each candidate (core/predict.py) is fitted to the weeks before a validation week and replayed on
 that week through the platform model; up to `FOLDS` validation weeks, the last ones of the
 training. A candidate's score adds up its folds: replica-minutes (its cost) and failed requests
-(rejected, or served later than the SLO). The winner is the cheapest whose failed share meets the
-aim; when none does, the one that fails least. The winner is then fitted to all training weeks.
-Within a kind, candidates are tried from the cheapest (lowest quantile, lowest floor) up, and the
-first that meets the aim ends that kind's search: the ones above it keep more replicas.
+(rejected, or served later than the SLO); it meets the aim when each validation week does. Among
+those meeting it, the ones within `COST_TOLERANCE` of the cheapest are worth the same, and of those
+one with autoscaling headroom wins over a pinned one, then the one failing least (`pick`); when none
+meets the aim, the one that fails least. The winner is then fitted to all training weeks. Within a
+family (a kind, pinned or not), candidates are tried from the cheapest (lowest quantile, lowest
+floor) up, until one costs more than `COST_TOLERANCE` above the first that met the aim.
 """
 
 from __future__ import annotations
