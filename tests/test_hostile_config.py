@@ -182,3 +182,17 @@ def test_yaml_nodes_across_all_files_are_bounded_before_they_are_built(
     [problem] = problems(tmp_path)
     assert problem.startswith(f"{tmp_path / 'f1.yaml'}:")
     assert problem.endswith(": more than 60 YAML nodes across all schedule files (a rule is 5 to 10); refused")
+
+
+def test_validate_loads_neither_the_store_nor_the_daemons_wiring(tmp_path: Path) -> None:
+    """Part of `validate`'s time at the documented maxima (issue 18's target, 5 s) was ~1.2 s of CPU
+    importing SQLAlchemy, Alembic and the daemon's wiring for two exception classes and a type hint."""
+    path = endpoints_file(tmp_path / "s.yaml", ["e"], rules=1)
+    script = (
+        "import sys\nfrom hfwarden.cli import main\ncode = main(['validate', sys.argv[1]])\n"
+        "print(code, sorted(m for m in ('sqlalchemy', 'alembic', 'hfwarden.app.ops.wiring') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=REPO, capture_output=True, text=True, timeout=HANG_NET_S
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
