@@ -160,7 +160,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-_SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+_MERGE = "tag:yaml.org,2002:merge"
+_SPECIAL_KEYS = (_MERGE, "tag:yaml.org,2002:value")
 
 
 def _build(loader: _Loader, node: yaml.Node, built: dict[int, Any]) -> Any:
@@ -184,20 +185,26 @@ def _build(loader: _Loader, node: yaml.Node, built: dict[int, Any]) -> Any:
         items.item_lines = [child.start_mark.line + 1 for child in node.value]
         return items
     if kind is yaml.MappingNode and node.tag == _MAP:
+        merged = 0
         if any(key_node.tag in _SPECIAL_KEYS for key_node, _ in node.value):
-            loader.flatten_mapping(node)  # `<<: *defaults`
+            own = sum(key_node.tag != _MERGE for key_node, _ in node.value)
+            loader.flatten_mapping(node)  # `<<: *defaults`: the merged pairs first, then the mapping's own
+            merged = len(node.value) - own
         mapping = LineDict()
         built[key] = mapping
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {}
-        for key_node, value_node in node.value:
+        own_names: set[Any] = set()
+        for position, (key_node, value_node) in enumerate(node.value):
             if type(key_node) is not yaml.ScalarNode:  # `[a, b]: 1` would be an unhashable key
                 raise yaml.constructor.ConstructorError(
                     None, None, "a list or mapping as a key; keys are names", key_node.start_mark
                 )
             name = _build(loader, key_node, built)
-            if name in mapping:
-                loader.duplicate_keys.append((key_node.start_mark.line + 1, str(name)))
+            if position >= merged:  # a key of its own overrides a merged one, as YAML says; twice is a slip
+                if name in own_names:
+                    loader.duplicate_keys.append((key_node.start_mark.line + 1, str(name)))
+                own_names.add(name)
             mapping[name] = _build(loader, value_node, built)
             mapping.key_lines[name] = key_node.start_mark.line + 1
         return mapping
