@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -413,3 +414,83 @@ endpoints:
     finally:
         hung.close()
         daemon.stop()
+
+
+WINDOW_FILE = LEARN_FILE.replace(
+    """      - cron: "0 9 * * 1-5"
+        action: resume
+""",
+    """      - window: "mon-fri 09:00-18:00"
+        during: {action: resume, min_replicas: 1}
+        outside: {action: scale_to_zero}
+""",
+)
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, Path]]:
+    """A state store and a schedule file where `hfwarden adopt` finds them."""
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path))
+    path = tmp_path / "schedules.yaml"
+    path.write_text(LEARN_FILE)
+    monkeypatch.setenv("HFWARDEN_CONFIG", str(path))
+    store = Store(f"sqlite:///{tmp_path / 'hfwarden.db'}")
+    yield store, path
+    store.close()
+
+
+def _learnt(path: Path, *, data_to: datetime = MONDAY, status: ProposalStatus = ProposalStatus.OPEN) -> Proposal:
+    entry = fingerprint(entry_text([path], "acme/chat"))
+    figures = {"data_to": data_to.isoformat(), "cost_before_usd": 10.0, "cost_after_usd": 5.0}
+    return Proposal(0, "acme/chat", 0, data_to, status, LearnMode.ADVISE, LEARNT, entry, figures)
+
+
+def test_adopt_refuses_a_proposal_learnt_against_an_entry_since_changed_unless_forced(
+    state: tuple[Store, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, path = state
+    proposal = store.add_proposal(_learnt(path), Notes())
+    path.write_text(LEARN_FILE.replace('cron: "0 9 * * 1-5"', 'cron: "30 8 * * 1-5"'))  # the team edits the file
+    assert main(["adopt", "acme/chat"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hfwarden: not adopted: the schedule file's entry for acme/chat changed since proposal")
+    assert "--force" in err
+    assert len(err.splitlines()) == 1
+    assert [p.status for p in store.proposals("acme/chat")] == [ProposalStatus.OPEN]
+    assert store.audit_entries("acme/chat") == []
+    # Forced: adopted against the file as it is now, so the daemon keeps it in force.
+    assert main(["adopt", "acme/chat", "--force"]) == 0
+    adopted = store.proposals("acme/chat")[0]
+    assert adopted.status == ProposalStatus.ADOPTED
+    assert adopted.reason == "hfwarden adopt --force"
+    config = load_config([path])
+    job = LearningJob(store, ManualClock(MONDAY), config, fetch=_no_demand, apply=list, observed=list)
+    in_force = job.applied().endpoint("acme/chat")
+    assert in_force is not None
+    assert [r.action.min_replicas for r in in_force.rules] == [2]
+    assert proposal.id == adopted.id
+
+
+def test_adopt_refuses_a_proposal_older_than_one_learnt_from_later_demand(
+    state: tuple[Store, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, path = state
+    older = store.add_proposal(_learnt(path), Notes())
+    store.add_proposal(_learnt(path, data_to=MONDAY + timedelta(days=7)), Notes())  # replaces the older one
+    assert main(["adopt", "acme/chat", "--proposal", str(older.id)]) == 2
+    assert "was learnt from later demand (to 2026-11-23 00:00 UTC)" in capsys.readouterr().err
+    assert main(["adopt", "acme/chat"]) == 0  # the latest one
+    assert [p.status for p in store.proposals("acme/chat")] == [ProposalStatus.REPLACED, ProposalStatus.ADOPTED]
+
+
+def test_adopt_refuses_a_proposal_that_drops_a_declared_window(
+    state: tuple[Store, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, path = state
+    path.write_text(WINDOW_FILE)
+    store.add_proposal(_learnt(path), Notes())  # resumes at 08:00 and never stops: keeps the window
+    pausing = LEARNT.replace("resume\n        min_replicas: 2\n        max_replicas: 4", "pause")
+    store.add_proposal(replace(_learnt(path, data_to=MONDAY + timedelta(days=1)), schedule_yaml=pausing), Notes())
+    assert main(["adopt", "acme/chat"]) == 2
+    assert "drops the declared window 'mon-fri 09:00-18:00'" in capsys.readouterr().err
+    assert main(["adopt", "acme/chat", "--force"]) == 0
