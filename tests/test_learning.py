@@ -464,7 +464,7 @@ def test_adopt_refuses_a_proposal_learnt_against_an_entry_since_changed_unless_f
     assert adopted.status == ProposalStatus.ADOPTED
     assert adopted.reason == "hfwarden adopt --force"
     config = load_config([path])
-    job = LearningJob(store, ManualClock(MONDAY), config, fetch=_no_demand, apply=list, observed=list)
+    job = LearningJob(store, ManualClock(MONDAY), config, fetch=_no_demand, apply=lambda _c: None, observed=list)
     in_force = job.applied().endpoint("acme/chat")
     assert in_force is not None
     assert [r.action.min_replicas for r in in_force.rules] == [2]

@@ -62,9 +62,12 @@ def test_a_quiet_week_is_added_up_not_stepped(monkeypatch: pytest.MonkeyPatch) -
         demand[minute] = 1
     stepped: list[int] = []
     step = simulation._Tally.minute
-    monkeypatch.setattr(
-        simulation._Tally, "minute", lambda self, ep, minute: (stepped.append(minute), step(self, ep, minute))
-    )
+
+    def counted(tally: simulation._Tally, ep: simulation._Endpoint, minute: int) -> None:
+        stepped.append(minute)
+        step(tally, ep, minute)
+
+    monkeypatch.setattr(simulation._Tally, "minute", counted)
     initial = EndpointConfig(Mode.ZERO, 0, 2, 15)
     simulate(
         demand,
