@@ -20,15 +20,22 @@ from zoneinfo import ZoneInfo
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome
 from hfwarden.core.predict import (
+    MIN_STRETCH_MINUTES,
     PINNED_QUANTILES,
     QUANTILES,
+    SLOT_MINUTES,
     WEEK,
     Candidate,
     Kind,
     Needs,
     Recommendation,
+    merge_short,
+    minute_levels,
+    pooled_needs,
     recommend,
+    slot_minutes,
     slot_needs,
+    weekly_levels,
 )
 from hfwarden.core.replay import after_action, replay
 from hfwarden.core.rules import Action
@@ -131,14 +138,10 @@ def level_changes(
     levels = rec.per_minute
     first = levels[minutes_of_week[0]]
     initial = after_action(EndpointConfig(Mode.RUNNING, 1, top, idle_timeout), action=rec.action(first))
-    changes: dict[int, list[Action]] = {}
-    previous = first
-    for minute, moment in enumerate(minutes_of_week):
-        level = levels[moment]
-        if level != previous:
-            changes[minute] = [rec.action(level)]
-            previous = level
-    return initial, changes
+    seen = [levels[moment] for moment in minutes_of_week]
+    befores = [first, *seen[:-1]]
+    moves = [minute for minute, (level, before) in enumerate(zip(seen, befores, strict=True)) if level != before]
+    return initial, {minute: [rec.action(seen[minute])] for minute in moves}
 
 
 def replay_recommendation(
@@ -184,31 +187,49 @@ def _utilisation(model: ReplicaModel, candidate: Candidate | None = None) -> flo
 
 @dataclass(frozen=True, slots=True)
 class _Folds:
-    """The validation folds of one training series, and the profiles fitted so far."""
+    """The validation folds of one training series, the profiles fitted so far and the replays made."""
 
     demand: Sequence[int]
     minutes_of_week: Sequence[int]
     learnt: Sequence[bool]
     spans: list[tuple[int, int, int]]  # (fit end, tested begin, tested end)
-    pooled: dict[tuple[int, int, bool], Needs]  # (fit end, profiles, pinned): flat floors pool like weekday/weekend
+    minutes: dict[int, list[list[int]]]  # fit end -> the learnt minutes' requests per slot of the week
+    pooled: dict[tuple[int, int], dict[bool, Needs]]  # (fit end, profiles) -> needs by pinned
+    # (slot levels, pinned, fold) -> its replay: candidates often come to the same weekly levels
+    # (neighbouring quantiles, a floor and a profile), and a replay depends on nothing else.
+    replays: dict[tuple[tuple[int, ...], bool, int], Outcome]
+    merged: dict[tuple[int, ...], tuple[int, ...]]  # a week's slot levels -> `merge_short` of them
+
+
+def _pooled(folds: _Folds, fit_end: int, candidate: Candidate, model: ReplicaModel) -> Needs:
+    """The training needs before `fit_end` by the candidate's profiles, pinned and not counted in one pass."""
+    key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2)
+    if key not in folds.pooled:
+        if fit_end not in folds.minutes:
+            folds.minutes[fit_end] = slot_minutes(
+                folds.demand[:fit_end], folds.minutes_of_week[:fit_end], folds.learnt[:fit_end]
+            )
+        found = pooled_needs(folds.minutes[fit_end], candidate, model.capacity_rpm, (_utilisation(model), 1.0))
+        folds.pooled[key] = {False: found[0], True: found[1]}
+    return folds.pooled[key][candidate.pinned]
 
 
 def _validate(folds: _Folds, candidate: Candidate, *, model: ReplicaModel, zone: ZoneInfo, max_replicas: int) -> Score:
     """The candidate fitted to the weeks before each validation week and replayed on that week."""
     found: list[tuple[Outcome, int]] = []
-    demand, moments, learnt = folds.demand, folds.minutes_of_week, folds.learnt
-    for fit_end, begin, end in folds.spans:
-        key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2, candidate.pinned)
-        if key not in folds.pooled:
-            folds.pooled[key] = slot_needs(
-                demand[:fit_end], moments[:fit_end], learnt[:fit_end], candidate,
-                model.capacity_rpm, _utilisation(model, candidate),
-            )  # fmt: skip
-        rec = recommend(
-            folds.pooled[key], candidate, zone=zone, max_replicas=max_replicas, lead_minutes=model.lead_minutes()
-        )
-        tested = demand[begin:end]
-        found.append((replay_recommendation(tested, moments[begin:end], rec, model), sum(tested)))
+    lead = model.lead_minutes()
+    for fold, (fit_end, begin, end) in enumerate(folds.spans):
+        weekly = tuple(weekly_levels(_pooled(folds, fit_end, candidate, model), candidate, max_replicas))
+        if weekly not in folds.merged:
+            folds.merged[weekly] = tuple(merge_short(list(weekly), MIN_STRETCH_MINUTES // SLOT_MINUTES))
+        key = (folds.merged[weekly], candidate.pinned, fold)
+        tested = folds.demand[begin:end]
+        if key not in folds.replays:
+            # Only the levels and the actions matter to a replay: the stretches' figures are left out.
+            _nominal, run = minute_levels(key[0], lead)
+            rec = Recommendation(zone, max_replicas, candidate, lead, (), tuple(run))
+            folds.replays[key] = replay_recommendation(tested, folds.minutes_of_week[begin:end], rec, model)
+        found.append((folds.replays[key], sum(tested)))
     return _score(candidate, found, model.slo_s)
 
 
@@ -228,7 +249,7 @@ def choose(
     total = len(demand)
     cuts = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
     spans = [(cut, cut, cut + WEEK) for cut in cuts] or [(total, 0, total)]
-    folds = _Folds(demand, minutes_of_week, learnt, spans, {})
+    folds = _Folds(demand, minutes_of_week, learnt, spans, {}, {}, {}, {})
     peak = min(max_replicas, max(1, replicas_needed(max(demand, default=0), model.capacity_rpm, _utilisation(model))))
     aim = max_failed_pct * VALIDATION_SHARE
     first_met: dict[tuple[Kind, bool], int] = {}  # family -> replica-minutes of its first candidate meeting the aim

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.rules import Action, ActionKind
@@ -172,48 +173,88 @@ def slot_needs(
     utilisation: float,
 ) -> Needs:
     """Pool the learnt minutes (holidays left out) by the candidate's profiles."""
-    groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
-    # Weekly slot -> the slot of its profile, as one flat index.
-    table = [candidate.group(s // SLOTS_PER_DAY) * SLOTS_PER_DAY + s % SLOTS_PER_DAY for s in range(SLOTS_PER_WEEK)]
-    size = groups * SLOTS_PER_DAY
-    needs: list[list[int]] = [[] for _ in range(size)]
-    requests, peaks = [0] * size, [0] * size
-    unit = capacity_rpm * utilisation
+    return slot_needs_at(demand, minutes_of_week, learnt, candidate, capacity_rpm, (utilisation,))[0]
+
+
+def slot_needs_at(
+    demand: Sequence[int],
+    minutes_of_week: Sequence[int],
+    learnt: Sequence[bool],
+    candidate: Candidate,
+    capacity_rpm: float,
+    utilisations: Sequence[float],
+) -> list[Needs]:
+    """`slot_needs` at several utilisations in one pass over the minutes (pinned profiles count
+    needs at full capacity, the others at the target: the requests and peaks are the same)."""
+    return pooled_needs(slot_minutes(demand, minutes_of_week, learnt), candidate, capacity_rpm, utilisations)
+
+
+def slot_minutes(demand: Sequence[int], minutes_of_week: Sequence[int], learnt: Sequence[bool]) -> list[list[int]]:
+    """The requests of each learnt minute (holidays left out), per slot of the week."""
+    found: list[list[int]] = [[] for _ in range(SLOTS_PER_WEEK)]
     for requested, moment, kept in zip(demand, minutes_of_week, learnt, strict=True):
-        if not kept:
-            continue
-        at = table[moment // SLOT_MINUTES]
-        if not requested:
-            needs[at].append(0)
-            continue
-        needs[at].append(math.ceil(requested / unit - 1e-9))
-        requests[at] += requested
-        full = math.ceil(requested / capacity_rpm - 1e-9)
-        if full > peaks[at]:
-            peaks[at] = full
-    rows = range(0, size, SLOTS_PER_DAY)
-    return Needs(
-        tuple(tuple(tuple(sorted(needs[r + s])) for s in range(SLOTS_PER_DAY)) for r in rows),
-        tuple(tuple(requests[r : r + SLOTS_PER_DAY]) for r in rows),
-        tuple(tuple(peaks[r : r + SLOTS_PER_DAY]) for r in rows),
+        if kept:
+            found[moment // SLOT_MINUTES].append(requested)
+    return found
+
+
+def pooled_needs(
+    minutes: list[list[int]], candidate: Candidate, capacity_rpm: float, utilisations: Sequence[float]
+) -> list[Needs]:
+    """`slot_minutes` pooled by the candidate's profiles, as needs at each utilisation. The need is
+    a non-decreasing function of the requests, so the sorted requests give the sorted needs."""
+    groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
+    days = [[d for d in range(7) if candidate.group(d) == g] for g in range(groups)]
+    seen = [
+        [sorted(r for d in days[g] for r in minutes[d * SLOTS_PER_DAY + s]) for s in range(SLOTS_PER_DAY)]
+        for g in range(groups)
+    ]
+    requests = tuple(tuple(sum(values) for values in row) for row in seen)
+    peaks = tuple(
+        tuple(math.ceil(values[-1] / capacity_rpm - 1e-9) if values and values[-1] else 0 for values in row)
+        for row in seen
     )
+    found = []
+    for utilisation in utilisations:
+        unit = capacity_rpm * utilisation
+        needs = tuple(tuple(tuple(math.ceil(r / unit - 1e-9) for r in values) for values in row) for row in seen)
+        found.append(Needs(needs, requests, peaks))
+    return found
 
 
 def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[Slot]:
     """Each slot of the week, Monday first, with its level under the candidate."""
-    found = []
-    for day in range(7):
-        group = candidate.group(day)
-        for slot in range(SLOTS_PER_DAY):
-            seen, total = needs.needs[group][slot], needs.requests[group][slot]
-            if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
-                level = max(candidate.floor, 1) if total else candidate.floor
-            elif not total:
-                level = ZERO
-            else:
-                level = max(1, seen[max(0, math.ceil(candidate.quantile * len(seen)) - 1)])
-            found.append(Slot(len(seen), total, needs.peaks[group][slot], min(level, max_replicas)))
-    return found
+    levels = iter(weekly_levels(needs, candidate, max_replicas))
+    return [
+        Slot(len(seen), total, peak, next(levels))
+        for day in range(7)
+        for seen, total, peak in zip(
+            needs.needs[candidate.group(day)], needs.requests[candidate.group(day)], needs.peaks[candidate.group(day)],
+            strict=True,
+        )
+    ]  # fmt: skip
+
+
+def weekly_levels(needs: Needs, candidate: Candidate, max_replicas: int) -> list[int]:
+    """The level of each slot of the week, Monday first, under the candidate (a profile's days share it)."""
+    profiles = [
+        [
+            _level(seen, total, candidate, max_replicas)
+            for seen, total in zip(needs.needs[g], needs.requests[g], strict=True)
+        ]
+        for g in range(len(needs.needs))
+    ]
+    return [level for day in range(7) for level in profiles[candidate.group(day)]]
+
+
+def _level(seen: tuple[int, ...], total: int, candidate: Candidate, max_replicas: int) -> int:
+    if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
+        level = max(candidate.floor, 1) if total else candidate.floor
+    elif not total:
+        level = ZERO
+    else:
+        level = max(1, seen[max(0, math.ceil(candidate.quantile * len(seen)) - 1)])
+    return min(level, max_replicas)
 
 
 def merge_short(levels: list[int], min_slots: int) -> list[int]:
@@ -247,21 +288,26 @@ def _runs(levels: list[int]) -> list[tuple[int, int]]:
         return [(0, size)]
     runs: list[tuple[int, int]] = []
     start = first
-    for step in range(1, size + 1):
-        i = (first + step) % size
-        if levels[i] != levels[(i - 1) % size] or step == size:
-            runs.append((start, (i - start) % size or size))
-            start = i
+    for _level, run in groupby(levels[first:] + levels[:first]):
+        length = len(list(run))
+        runs.append((start % size, length))
+        start += length
     return runs
+
+
+def _rises(per_minute: Sequence[int]) -> list[int]:
+    """The minutes whose level is above the minute before (the week wraps)."""
+    befores = [per_minute[-1], *per_minute[:-1]]
+    return [m for m, (level, before) in enumerate(zip(per_minute, befores, strict=True)) if level > before]
 
 
 def prewarmed(per_minute: Sequence[int], lead: int) -> list[int]:
     """Per minute of the week, each level raised `lead` minutes before it is needed."""
     found = list(per_minute)
-    for m, level in enumerate(per_minute):
-        if level > per_minute[m - 1]:  # a rise: the lead before it runs at its level (the week wraps)
-            for k in range(1, lead + 1):
-                found[(m - k) % WEEK] = max(found[(m - k) % WEEK], level)
+    for m in _rises(per_minute):  # a rise: the lead before it runs at its level (the week wraps)
+        level = per_minute[m]
+        for k in range(1, lead + 1):
+            found[(m - k) % WEEK] = max(found[(m - k) % WEEK], level)
     return found
 
 
@@ -270,9 +316,10 @@ def drained(per_minute: list[int]) -> list[int]:
     requests still queued at the end of the last busy slot (less than a minute of work while they
     are within the SLO) are served first instead of being cut off."""
     found = list(per_minute)
-    for m, level in enumerate(per_minute):
-        if level == ZERO and per_minute[m - 1] != ZERO:
-            found[m] = per_minute[m - 1]
+    befores = [per_minute[-1], *per_minute[:-1]]
+    pairs = enumerate(zip(per_minute, befores, strict=True))
+    for m in [m for m, (level, before) in pairs if level == ZERO and before != ZERO]:
+        found[m] = befores[m]
     return found
 
 
@@ -292,6 +339,32 @@ def changes_of(per_minute: list[int], slots: list[Slot]) -> tuple[Change, ...]:
     return tuple(found)
 
 
+def slot_levels(needs: Needs, candidate: Candidate, max_replicas: int) -> tuple[list[Slot], list[int]]:
+    """Each slot of the week, and the level of each once short stretches are merged."""
+    slots = weekly_slots(needs, candidate, max_replicas)
+    return slots, merge_short([s.level for s in slots], MIN_STRETCH_MINUTES // SLOT_MINUTES)
+
+
+def minute_levels(levels: Sequence[int], lead: int) -> tuple[list[int], list[int]]:
+    """Per minute of the week, from the slots' levels: the nominal level (`drained`) and the level
+    run (`prewarmed`). Both worked out on the slots: a slot's first minute is the only one either
+    can move, so the lists are the ones the per-minute functions give (a test checks it)."""
+    nominal = [level for level in levels for _ in range(SLOT_MINUTES)]
+    rises = []
+    for j, level in enumerate(levels):
+        before = levels[j - 1]
+        if level == ZERO and before != ZERO:
+            nominal[j * SLOT_MINUTES] = before
+        elif level > before:
+            rises.append(j)
+    run = list(nominal)
+    for j in rises:
+        level, m = levels[j], j * SLOT_MINUTES
+        for k in range(1, lead + 1):
+            run[(m - k) % WEEK] = max(run[(m - k) % WEEK], level)
+    return nominal, run
+
+
 def recommend(
     needs: Needs,
     candidate: Candidate,
@@ -301,9 +374,6 @@ def recommend(
     lead_minutes: int,
 ) -> Recommendation:
     """A weekly schedule from the pooled training needs."""
-    slots = weekly_slots(needs, candidate, max_replicas)
-    levels = merge_short([s.level for s in slots], MIN_STRETCH_MINUTES // SLOT_MINUTES)
-    nominal = drained([level for level in levels for _ in range(SLOT_MINUTES)])
-    return Recommendation(
-        zone, max_replicas, candidate, lead_minutes, changes_of(nominal, slots), tuple(prewarmed(nominal, lead_minutes))
-    )
+    slots, levels = slot_levels(needs, candidate, max_replicas)
+    nominal, run = minute_levels(levels, lead_minutes)
+    return Recommendation(zone, max_replicas, candidate, lead_minutes, changes_of(nominal, slots), tuple(run))
