@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
@@ -24,6 +25,7 @@ from hfwarden.core.predict import (
     PINNED_QUANTILES,
     QUANTILES,
     SLOT_MINUTES,
+    SLOTS_PER_WEEK,
     WEEK,
     Candidate,
     Kind,
@@ -138,10 +140,14 @@ def level_changes(
     levels = rec.per_minute
     first = levels[minutes_of_week[0]]
     initial = after_action(EndpointConfig(Mode.RUNNING, 1, top, idle_timeout), action=rec.action(first))
-    seen = [levels[moment] for moment in minutes_of_week]
-    befores = [first, *seen[:-1]]
-    moves = [minute for minute, (level, before) in enumerate(zip(seen, befores, strict=True)) if level != before]
-    return initial, {minute: [rec.action(seen[minute])] for minute in moves}
+    changes: dict[int, list[Action]] = {}
+    minute, previous = 0, first
+    for level, run in groupby(map(levels.__getitem__, minutes_of_week)):  # a week's few stretches, found in C
+        if level != previous:
+            changes[minute] = [rec.action(level)]
+            previous = level
+        minute += len(list(run))
+    return initial, changes
 
 
 def replay_recommendation(
@@ -205,13 +211,22 @@ def _pooled(folds: _Folds, fit_end: int, candidate: Candidate, model: ReplicaMod
     """The training needs before `fit_end` by the candidate's profiles, pinned and not counted in one pass."""
     key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2)
     if key not in folds.pooled:
-        if fit_end not in folds.minutes:
-            folds.minutes[fit_end] = slot_minutes(
-                folds.demand[:fit_end], folds.minutes_of_week[:fit_end], folds.learnt[:fit_end]
-            )
         found = pooled_needs(folds.minutes[fit_end], candidate, model.capacity_rpm, (_utilisation(model), 1.0))
         folds.pooled[key] = {False: found[0], True: found[1]}
     return folds.pooled[key][candidate.pinned]
+
+
+def _slot_minutes(
+    demand: Sequence[int], minutes_of_week: Sequence[int], learnt: Sequence[bool], spans: list[tuple[int, int, int]]
+) -> dict[int, list[list[int]]]:
+    """`slot_minutes` before each fit end, in one pass: a fold's training is the one before it plus a week."""
+    found: dict[int, list[list[int]]] = {}
+    done, before = 0, [list[int]() for _ in range(SLOTS_PER_WEEK)]
+    for fit_end in sorted({fit_end for fit_end, _begin, _end in spans}):
+        more = slot_minutes(demand[done:fit_end], minutes_of_week[done:fit_end], learnt[done:fit_end])
+        before = [old + new for old, new in zip(before, more, strict=True)]
+        found[fit_end], done = before, fit_end
+    return found
 
 
 def _validate(folds: _Folds, candidate: Candidate, *, model: ReplicaModel, zone: ZoneInfo, max_replicas: int) -> Score:
@@ -249,7 +264,9 @@ def choose(
     total = len(demand)
     cuts = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
     spans = [(cut, cut, cut + WEEK) for cut in cuts] or [(total, 0, total)]
-    folds = _Folds(demand, minutes_of_week, learnt, spans, {}, {}, {}, {})
+    folds = _Folds(
+        demand, minutes_of_week, learnt, spans, _slot_minutes(demand, minutes_of_week, learnt, spans), {}, {}, {}
+    )
     peak = min(max_replicas, max(1, replicas_needed(max(demand, default=0), model.capacity_rpm, _utilisation(model))))
     aim = max_failed_pct * VALIDATION_SHARE
     first_met: dict[tuple[Kind, bool], int] = {}  # family -> replica-minutes of its first candidate meeting the aim

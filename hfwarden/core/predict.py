@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from itertools import groupby
+from itertools import chain, groupby, repeat
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.rules import Action, ActionKind
@@ -146,7 +146,8 @@ def local_minutes_of_week(start: datetime, count: int, zone: ZoneInfo) -> list[i
     for hour in range(0, count, 60):
         local = (start + timedelta(minutes=hour)).astimezone(zone)
         base = local.weekday() * DAY + local.hour * 60 + local.minute
-        found.extend((base + m) % WEEK for m in range(min(60, count - hour)))
+        span = min(60, count - hour)
+        found.extend(range(base, base + span) if base + span <= WEEK else ((base + m) % WEEK for m in range(span)))
     return found
 
 
@@ -206,7 +207,7 @@ def pooled_needs(
     groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
     days = [[d for d in range(7) if candidate.group(d) == g] for g in range(groups)]
     seen = [
-        [sorted(r for d in days[g] for r in minutes[d * SLOTS_PER_DAY + s]) for s in range(SLOTS_PER_DAY)]
+        [sorted(chain.from_iterable(minutes[d * SLOTS_PER_DAY + s] for d in days[g])) for s in range(SLOTS_PER_DAY)]
         for g in range(groups)
     ]
     requests = tuple(tuple(sum(values) for values in row) for row in seen)
@@ -214,10 +215,12 @@ def pooled_needs(
         tuple(math.ceil(values[-1] / capacity_rpm - 1e-9) if values and values[-1] else 0 for values in row)
         for row in seen
     )
+    busiest = max((values[-1] for row in seen for values in row if values), default=0)
     found = []
     for utilisation in utilisations:
         unit = capacity_rpm * utilisation
-        needs = tuple(tuple(tuple(math.ceil(r / unit - 1e-9) for r in values) for values in row) for row in seen)
+        need_of = [math.ceil(r / unit - 1e-9) for r in range(busiest + 1)]  # requests -> replicas, once each
+        needs = tuple(tuple(tuple(map(need_of.__getitem__, values)) for values in row) for row in seen)
         found.append(Needs(needs, requests, peaks))
     return found
 
@@ -262,22 +265,38 @@ def merge_short(levels: list[int], min_slots: int) -> list[int]:
     the week is one stretch. A dip or a step rises to the nearest level above it; a short peak is kept
     (bringing it down would be less capacity where the training weeks needed it, and a burst between
     stretches at zero would wake from zero into 503s). Never less capacity. The week wraps."""
-    levels, kept = list(levels), set[int]()
+    size = len(levels)
+    runs = [(start, length, levels[start]) for start, length in _runs(levels)]
+    kept = set[int]()
     while True:
-        every = _runs(levels)  # once per merge: the week's runs are most of a recommendation's CPU
-        runs = [(s, n) for s, n in every if n < min_slots and s not in kept]
-        if len(every) <= 1 or not runs:
-            return levels
-        start, length = min(runs, key=lambda r: r[1])
-        here = levels[start]
-        before, after = levels[(start - 1) % len(levels)], levels[(start + length) % len(levels)]
+        short = [r for r in runs if r[1] < min_slots and r[0] not in kept]
+        if len(runs) <= 1 or not short:
+            break
+        start, length, here = min(short, key=lambda r: r[1])
+        at = next(i for i, r in enumerate(runs) if r[0] == start)
+        before, after = runs[at - 1][2], runs[(at + 1) % len(runs)][2]
         higher = [n for n in (before, after) if n > here]
         if not higher:
             kept.add(start)
             continue
-        target = min(higher)
-        for i in range(start, start + length):
-            levels[i % len(levels)] = target
+        runs[at] = (start, length, min(higher))
+        runs = _joined(runs, size)
+    week = [level for _start, length, level in runs for _ in range(length)]
+    shift = (size - runs[0][0]) % size  # the list above begins at the first stretch's start
+    return week[shift:] + week[:shift]
+
+
+def _joined(runs: list[tuple[int, int, int]], size: int) -> list[tuple[int, int, int]]:
+    """(start, length, level) of each stretch once neighbours at the same level are one: the
+    stretches `_runs` would find on the levels (the same starts, in the same order)."""
+    starts = [r for i, r in enumerate(runs) if r[2] != runs[i - 1][2]]
+    if not starts:
+        return [(0, size, runs[0][2])]
+    following = starts[1:] + starts[:1]
+    return [
+        (start, (after[0] - start) % size or size, level)
+        for (start, _n, level), after in zip(starts, following, strict=True)
+    ]
 
 
 def _runs(levels: list[int]) -> list[tuple[int, int]]:
@@ -349,7 +368,7 @@ def minute_levels(levels: Sequence[int], lead: int) -> tuple[list[int], list[int
     """Per minute of the week, from the slots' levels: the nominal level (`drained`) and the level
     run (`prewarmed`). Both worked out on the slots: a slot's first minute is the only one either
     can move, so the lists are the ones the per-minute functions give (a test checks it)."""
-    nominal = [level for level in levels for _ in range(SLOT_MINUTES)]
+    nominal = list(chain.from_iterable(repeat(level, SLOT_MINUTES) for level in levels))
     rises = []
     for j, level in enumerate(levels):
         before = levels[j - 1]
