@@ -240,24 +240,19 @@ def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[
 
 def weekly_levels(needs: Needs, candidate: Candidate, max_replicas: int) -> list[int]:
     """The level of each slot of the week, Monday first, under the candidate (a profile's days share it)."""
-    profiles = [
-        [
-            _level(seen, total, candidate, max_replicas)
-            for seen, total in zip(needs.needs[g], needs.requests[g], strict=True)
-        ]
-        for g in range(len(needs.needs))
-    ]
-    return [level for day in range(7) for level in profiles[candidate.group(day)]]
-
-
-def _level(seen: tuple[int, ...], total: int, candidate: Candidate, max_replicas: int) -> int:
     if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
-        level = max(candidate.floor, 1) if total else candidate.floor
-    elif not total:
-        level = ZERO
+        busy, idle = min(max(candidate.floor, 1), max_replicas), min(candidate.floor, max_replicas)
+        profiles = [[busy if total else idle for total in requests] for requests in needs.requests]
     else:
-        level = max(1, seen[max(0, math.ceil(candidate.quantile * len(seen)) - 1)])
-    return min(level, max_replicas)
+        q = candidate.quantile
+        profiles = [
+            [
+                min(max(1, seen[max(0, math.ceil(q * len(seen)) - 1)]), max_replicas) if total else ZERO
+                for seen, total in zip(needed, requests, strict=True)
+            ]
+            for needed, requests in zip(needs.needs, needs.requests, strict=True)
+        ]
+    return [level for day in range(7) for level in profiles[candidate.group(day)]]
 
 
 def merge_short(levels: list[int], min_slots: int) -> list[int]:
