@@ -291,6 +291,7 @@ def is_system_module(name: str) -> bool:
     """A module of system tests only: listed above, or named for the emulator."""
     return name in SYSTEM_MODULES or name.endswith("_emulator")
 
+
 BROWSER_MODULES = frozenset({"test_browser"})
 KINDS = ("unit", "system", "postgres", "browser")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.sources import parsed, statements
+
 CORE = Path(__file__).resolve().parents[2] / "hfwarden" / "core"
 IO_MODULES = {
     "httpx",
@@ -29,8 +31,7 @@ ALLOWED_HFWARDEN = {"hfwarden.core", "hfwarden.clock"}
 
 
 def assert_imports_no_io(path: Path) -> None:
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
+    for node in statements(parsed(path).body):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
