@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import textwrap
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import CodeType
@@ -15,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 
 from hfwarden.clock import ManualClock
-from hfwarden.emulator.world import Timings
+from tests.support.emulated import START, TIMINGS  # also imported from here by older tests
 
 # What only system tests need (the emulator's server, uvicorn, the daemon, huggingface_hub) is imported
 # inside the fixtures below: `make test-fast` then never imports it at all.
@@ -25,10 +23,6 @@ if TYPE_CHECKING:
 
     from hfwarden.daemon import Daemon
     from hfwarden.emulator.server import Emulator
-
-# A Monday, 08:00 UTC: fixed so that every test sees the same day.
-START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-TIMINGS = Timings(pending_seconds=10, init_seconds=60, update_seconds=30, replica_capacity_rpm=60)
 
 
 @pytest.fixture(scope="session")
@@ -193,23 +187,25 @@ Factory = Callable[[str], "Reconciler"]
 
 
 @pytest.fixture
+def state_url(tmp_path: Path) -> str:
+    """Where `warden`'s store is: a SQLite file in the test's folder, unless the module says otherwise
+    (a module parametrized over SQLite and PostgreSQL defines its own)."""
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+@pytest.fixture
 def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: str) -> Iterator[Factory]:
-    """A new reconciler (and store) per call: each call is one life of the daemon. `state_url` comes
-    from the test module (SQLite, or SQLite and PostgreSQL)."""
-    from hfwarden.adapters.hub import Hub, RetryPolicy
+    """A new reconciler (and store) per call: each call is one life of the daemon, on `state_url`."""
     from hfwarden.adapters.store import Store
     from hfwarden.app.reconcile.reconciler import Reconciler
-    from hfwarden.config import load_config
-    from hfwarden.emulator.server import DEFAULT_TOKEN
+    from tests.support.passes import hub_at
+    from tests.support.settings import config_from
 
     made: list[tuple[Reconciler, Store]] = []
 
     def factory(text: str) -> Reconciler:
-        path = tmp_path / "s.yaml"
-        path.write_text(textwrap.dedent(text))
         store = Store(state_url)
-        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
-        reconciler = Reconciler(config=load_config([path]), hub=hub, store=store, clock=clock)
+        reconciler = Reconciler(config=config_from(tmp_path, text), hub=hub_at(emulator), store=store, clock=clock)
         made.append((reconciler, store))
         return reconciler
 

@@ -92,11 +92,6 @@ def clock() -> ManualClock:
     return ManualClock(NOVEMBER)
 
 
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
-
-
 TEAMS = """
 version: 1
 timezone: UTC

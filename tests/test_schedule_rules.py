@@ -1,4 +1,4 @@
-"""The schedule policy as plain function calls: desired state at t, windows, decisions."""
+"""The schedule's rules as plain function calls: desired state at t, windows, decisions."""
 
 from __future__ import annotations
 
