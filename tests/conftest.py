@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -338,6 +339,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if isinstance(item, pytest.Function):
             for kind in sorted(kinds_of(item) - {m.name for m in item.iter_markers()}):
                 item.add_marker(kind)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, test items, their parameters) lives until the end of the run:
+    frozen, the garbage collector stops scanning it again at every full collection (a third of the
+    collector's time in `make test-fast`)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

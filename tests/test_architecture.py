@@ -14,7 +14,7 @@ from typing import Any
 
 import grimp
 
-from tests.support.sources import parsed, statements
+from tests.support.sources import function_lengths, source_facts, statements
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hfwarden"
@@ -168,20 +168,13 @@ def test_a_test_module_importing_another_is_caught(tmp_path: Path) -> None:
     assert found == ["tests.test_daemon", ".test_web"]
 
 
-def function_lengths(tree: ast.Module) -> Iterator[tuple[str, int]]:
-    for node in statements(tree.body):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            assert node.end_lineno is not None
-            yield node.name, node.end_lineno - node.lineno + 1
-
-
 def size_problems(path: Path) -> list[str]:
     """What is too long in one module: itself (over 400 lines; 120 in the pass), and its functions (over 60)."""
     text = path.read_text()
     limit = 120 if path.parent == PACKAGE / "app" / "reconcile" else 400
     lines = len(text.splitlines())
     too_long = [f"{lines} lines (at most {limit})"] if lines > limit else []
-    functions = function_lengths(parsed(path) if path.is_relative_to(PACKAGE) else ast.parse(text))
+    functions = source_facts(path).functions if path.is_relative_to(PACKAGE) else function_lengths(ast.parse(text))
     return too_long + [f"{name}: {n} lines (at most 60)" for name, n in functions if n > 60]
 
 
