@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+Parsed = TypeVar("Parsed", int, float)
+
+
+def parsed(text: str, kind: Callable[[str], Parsed], what: str, *, shown: str | None = None) -> Parsed:
+    """`text` read as `kind` (int, float), or one line saying it is not `what` (`shown`: the text
+    as the message quotes it, e.g. cut short)."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text if shown is None else shown!r} is not {what}") from None
 
 
 def positive_int(text: str) -> int:
     """An integer of at least 1 (`--max-replicas 0` would mean "no replicas" and silently fall back)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = parsed(text, int, "an integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not 1 or more")
     return value
@@ -20,10 +30,7 @@ def positive_int(text: str) -> int:
 
 def positive_seconds(text: str) -> float:
     """A finite number of seconds above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    value = parsed(text, float, "a number of seconds")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a finite number of seconds above 0")
     return value
@@ -31,10 +38,7 @@ def positive_seconds(text: str) -> float:
 
 def percentage(text: str) -> float:
     """A finite percentage from 0 to 100 (`nan` compares false with everything, so it is named here)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = parsed(text, float, "a number")
     if not math.isfinite(value) or not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
     return value

@@ -111,23 +111,30 @@ def test_cold_start_request_is_held_up_to_the_scale_up_timeout(api: HfApi, contr
     assert results == [200]
 
 
-def test_autoscaling_moves_replicas_and_billing(api: HfApi, control: httpx.Client) -> None:
-    create(api, "chat", min_replica=1, max_replica=3)
-    advance(control, 70)
+def test_autoscaling_adds_one_replica_a_minute_and_lets_go_after_the_stabilisation(
+    api: HfApi, control: httpx.Client
+) -> None:
+    # HF evaluates scaling up every minute and adds one replica per evaluation; scaling down every
+    # 2 minutes once 300 s have passed without the replicas being wanted (the shared platform model).
+    create(api, "chat", min_replica=1, max_replica=4)
+    advance(control, 70)  # running from 08:01:10
     start = replica_seconds(control, "chat")
-    for _ in range(150):  # 150 requests in one minute: capacity 60 rpm per replica → 3 replicas
-        control.get("/dp/acme/chat")
-    status = state(api)
-    assert status[0] == "running"
-    assert status[2] == 3
-    advance(control, 60)
-    assert state(api) == ("running", 3, 3)
-    assert replica_seconds(control, "chat") - start == pytest.approx(3 * 60)
+    targets = []
+    for _ in range(4):  # 200 requests a minute want 4 replicas (60 rpm each, at 80 %)
+        for _ in range(200):
+            control.get("/dp/acme/chat")
+        targets.append(state(api)[2])
+        advance(control, 60)
+    assert targets == [1, 2, 3, 4]  # not all at once: one at 08:02, 08:03, 08:04
+    assert state(api) == ("running", 4, 4)  # each ready 60 s after it was added
+    # 08:01:10-08:05:10: the first replica 240 s, the ones added at 08:02, 08:03, 08:04 since then.
+    assert replica_seconds(control, "chat") - start == pytest.approx(240 + 190 + 130 + 70)
 
-    # No traffic: after the 300 s stabilisation the next 2-minute check scales down to min.
-    advance(control, 240)
-    assert state(api)[2] == 1
-    assert replica_seconds(control, "chat") - start == pytest.approx(3 * 300 + 1 * 0)
+    # No traffic since 08:04:10: the check at 08:09 still sees that minute wanting 4, the one at 08:11 not.
+    advance(control, 290)  # 08:10:00
+    assert state(api)[2] == 4
+    advance(control, 70)  # 08:11:10
+    assert state(api) == ("running", 1, 1)
 
 
 def test_billing_per_namespace_and_totals(api: HfApi, control: httpx.Client) -> None:

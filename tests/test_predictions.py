@@ -19,7 +19,9 @@ from hfwarden.app.predict.backtest import Policy, Setup, replay_policy, run_back
 from hfwarden.app.predict.recommend import split
 from hfwarden.cli import main
 from hfwarden.config import load_config
+from hfwarden.core.choose import Score, pick
 from hfwarden.core.platform.autoscaling import ReplicaModel
+from hfwarden.core.predict import Candidate, Kind, drained
 from hfwarden.core.rules import EndpointSchedule
 from tests.support import traces
 from tests.support.recommending import INSTANCE, recommended
@@ -216,7 +218,8 @@ def test_max_replicas_defaults_to_a_quarter_above_the_training_peak(
     out, _schedule, _err = recommend(tmp_path, capsys, rows)
     peak = max(n for _, n in rows[: 7 * 1440])
     need = -(-peak // 100)
-    assert f"max_replicas: {-(-need * 5 // 4)}\n" in out
+    # The endpoint's max (pinned profiles set max = min in each stretch instead; the header says it).
+    assert f", max {-(-need * 5 // 4)}, HF autoscaler" in out
 
 
 # -- the kind of schedule is chosen on evidence -----------------------------------------------------
@@ -272,13 +275,29 @@ def test_each_weekday_learns_its_own_level(tmp_path: Path, capsys: pytest.Captur
     for policy in (Policy.SCHEDULE, Policy.ORACLE, Policy.FORESIGHT):
         replayed = replay_policy(policy, holdout.requests, setup, schedule, holdout.start, keep_series=True)
         days[policy] = per_day(replayed.billed, holdout.start, utc)
-    friday = date(2026, 1, 30)
-    assert days[Policy.SCHEDULE][friday] <= 1.3 * days[Policy.ORACLE][friday]  # pooled weekdays: 1.7×
     for day, cost in days[Policy.ORACLE].items():
-        # The oracle sees each minute's noise; foresight, which pays start-ups, is what a schedule can
-        # reach: within 1.35× of it on each day (HF scales up at 80 % utilisation), 1.5× of the oracle.
-        assert days[Policy.SCHEDULE][day] <= 1.35 * days[Policy.FORESIGHT][day], f"{day:%A}"
-        assert days[Policy.SCHEDULE][day] <= 1.5 * cost, f"{day:%A}"
+        # Pooled weekdays: Friday 1.7× its oracle; floors at HF's 80 % target with autoscaling above:
+        # Monday to Wednesday 1.37-1.41×. The 1.3× is missed on Wednesday (1.33×: 2-3 replicas,
+        # where one replica is a third of the day's need); each day is within 1.15× its foresight.
+        assert days[Policy.SCHEDULE][day] <= 1.35 * cost, f"{day:%A}"
+        assert days[Policy.SCHEDULE][day] <= 1.15 * days[Policy.FORESIGHT][day], f"{day:%A}"
+
+
+def test_office_hours_cost_at_most_a_seventh_above_foresight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Floors at the need at HF's 80 % target, with the autoscaler free to add replicas above them,
+    # cost 1.22-1.30× foresight on office traffic: the pinned profiles (max = min at the full-capacity
+    # need) are a candidate, and win on this trace's validation weeks.
+    rows = traces.generate(traces.business_hours(), weeks=4, zone="UTC", seed=11)
+    out, schedule, _err = recommend(tmp_path, capsys, rows)
+    assert "pinned (max = min)" in out
+    holdout, setup = held_out(tmp_path, schedule)
+    result = run_backtest(holdout, setup, schedule, policies=[Policy.SCHEDULE, Policy.FORESIGHT])
+    mine, floor = result.policy(Policy.SCHEDULE), result.policy(Policy.FORESIGHT)
+    assert mine.cost_usd <= 1.15 * floor.cost_usd
+    assert mine.failed_pct <= 0.5
+    assert mine.requests_rejected == 0
 
 
 def test_a_calendar_holiday_is_left_out_and_scaled_to_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -373,3 +392,38 @@ def test_start_ups_the_daemon_measured_are_the_distribution(
     assert "start-up 7m, 9m, 11m (seed 0)" in out
     assert "assumed a 11-minute lead" in out
     assert "--startups-from-state" in err
+
+
+# -- the choice: every validation week, and headroom when it costs little ----------------------------
+
+
+def _score(kind: Kind, replica_minutes: int, failed: int, *, pinned: bool = False, worst: float = 0.0) -> Score:
+    return Score(Candidate(kind, quantile=0.75, pinned=pinned), replica_minutes, 100_000, failed, 0, worst)
+
+
+def test_a_candidate_failing_one_validation_week_does_not_meet_the_aim() -> None:
+    # 0.224 % over two weeks, 0.448 % in one: the sum met half the 0.5 % aim, the held-out week
+    # then failed 0.57 % (business hours at 70 rpm, 10-minute start-ups, 3 weeks held out).
+    uneven = _score(Kind.PER_WEEKDAY, 26_195, 224, pinned=True, worst=0.448)
+    even = _score(Kind.WEEKDAY_WEEKEND, 26_200, 0, pinned=True, worst=0.0)
+    assert uneven.failed_pct <= 0.25
+    assert not uneven.meets(0.25)
+    assert pick([uneven, even], 0.25) is even
+
+
+def test_headroom_within_a_tenth_of_the_cheapest_wins_and_beyond_it_does_not() -> None:
+    pinned = _score(Kind.WEEKDAY_WEEKEND, 38_640, 24, pinned=True, worst=0.045)
+    headroom = _score(Kind.WEEKDAY_WEEKEND, 41_871, 21, worst=0.037)  # +8.4 %
+    assert pick([pinned, headroom], 0.25) is headroom
+    dear = _score(Kind.WEEKDAY_WEEKEND, 48_300, 0, worst=0.0)  # +25 %: floors at 80 % on office traffic
+    assert pick([pinned, dear], 0.25) is pinned
+    # Among the ones worth the same, the fewest failures, then the cheapest.
+    autoscale = _score(Kind.FLAT, 57_033, 133, worst=0.185)
+    profile = _score(Kind.PER_WEEKDAY, 59_321, 5, worst=0.014)
+    assert pick([autoscale, profile], 0.25) is profile
+    assert pick([_score(Kind.FLAT, 1, 900, worst=0.9)], 0.25) is None
+
+
+def test_a_fall_to_zero_comes_a_minute_after_the_last_busy_slot() -> None:
+    # HF's scale-to-zero call stops the replicas at once: what is still queued at 18:00 is served first.
+    assert drained([0, 0, 5, 5, 0, 0, 3, 0]) == [0, 0, 5, 5, 5, 0, 3, 3]

@@ -4,6 +4,7 @@ up on the weeks they did not learn from."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,8 +56,9 @@ def test_business_hours_stop_at_night_and_run_before_the_surge(
     path, schedule, err = recommend(tmp_path, capsys, rows, "--timezone", "Europe/Paris")
     assert main(["validate", str(path)]) == 0
     assert "instance: aws/us-east-1/nvidia-l4/x1" in path.read_text()
-    assert "# mon-fri 09:00:" in path.read_text()  # the numbers behind each rule
-    assert 'window: "mon-fri 09:00-' in path.read_text()  # a ready-by window
+    # The numbers behind each rule, and a ready-by window (days may differ: one profile per weekday).
+    assert re.search(r"# [a-z,-]+ 09:00: [0-9,]+ requests", path.read_text())
+    assert re.search(r'window: "[a-z,-]+ 09:00-', path.read_text())
     assert "prewarm: auto" in path.read_text()
     wednesday, saturday = date(2026, 2, 11), date(2026, 2, 14)
     for night in (at(wednesday, 3), at(wednesday, 22), at(saturday, 12)):
@@ -87,7 +89,7 @@ def test_recommendation_round_trips_through_plan(tmp_path: Path, capsys: pytest.
     plan = json.loads(capsys.readouterr().out)
     planned = [(t["at"][11:16], t["action"], t["min_replicas"]) for t in plan["transitions"]]
     assert planned[0][:2] == ("08:55", "resume")
-    assert planned[-1][:2] == ("18:00", "scale_to_zero")
+    assert planned[-1][:2] == ("18:01", "scale_to_zero")  # a minute to serve what is still queued at 18:00
     assert all(t["at"].endswith("+02:00") for t in plan["transitions"])
     assert plan["endpoints"][0]["projected_usd"] > 0
 
@@ -127,7 +129,7 @@ def test_default_zone_is_the_traces_own_offset(tmp_path: Path, capsys: pytest.Ca
     path, schedule, _err = recommend(tmp_path, capsys, rows)
     assert "timezone: Etc/GMT-1" in path.read_text()
     # The busiest training minute needs 6 replicas of 100: a quarter more, rounded up.
-    assert "max_replicas: 8" in path.read_text()
+    assert ", max 8, HF autoscaler" in path.read_text()  # pinned profiles set max = min per stretch
     surge = latest_transition(schedule, datetime(2026, 1, 14, 9, 0, tzinfo=ZoneInfo("Etc/GMT-1")))
     assert surge is not None
     assert surge.action.kind == ActionKind.RESUME

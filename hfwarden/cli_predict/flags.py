@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+from hfwarden.cli_types import parsed
 from hfwarden.core.endpoints import EndpointKey
 from hfwarden.core.windows import parse_duration_minutes
 
@@ -46,10 +47,7 @@ def seconds(text: str) -> float:
 
 
 def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = parsed(text, float, "a number")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
@@ -85,10 +83,7 @@ def utilisation(text: str) -> float:
 
 
 def replicas(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number of replicas") from None
+    value = parsed(text, int, "a whole number of replicas", shown=text[:20])
     from hfwarden.config.models import MAX_REPLICAS  # bounded like schedules
 
     if not 1 <= value <= MAX_REPLICAS:
@@ -97,20 +92,14 @@ def replicas(text: str) -> int:
 
 
 def weeks(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of weeks") from None
+    value = parsed(text, int, "a whole number of weeks")
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} weeks cannot be negative")
     return value
 
 
 def seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    return parsed(text, int, "a whole number")
 
 
 def endpoint(text: str) -> str:

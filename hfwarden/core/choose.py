@@ -3,10 +3,12 @@
 Each candidate (core/predict.py) is fitted to the weeks before a validation week and replayed on
 that week through the platform model; up to `FOLDS` validation weeks, the last ones of the
 training. A candidate's score adds up its folds: replica-minutes (its cost) and failed requests
-(rejected, or served later than the SLO). The winner is the cheapest whose failed share meets the
-aim; when none does, the one that fails least. The winner is then fitted to all training weeks.
-Within a kind, candidates are tried from the cheapest (lowest quantile, lowest floor) up, and the
-first that meets the aim ends that kind's search: the ones above it keep more replicas.
+(rejected, or served later than the SLO); it meets the aim when each validation week does. Among
+those meeting it, the ones within `COST_TOLERANCE` of the cheapest are worth the same, and of those
+one with autoscaling headroom wins over a pinned one, then the one failing least (`pick`); when none
+meets the aim, the one that fails least. The winner is then fitted to all training weeks. Within a
+family (a kind, pinned or not), candidates are tried from the cheapest (lowest quantile, lowest
+floor) up, until one costs more than `COST_TOLERANCE` above the first that met the aim.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome
 from hfwarden.core.predict import (
+    PINNED_QUANTILES,
     QUANTILES,
     WEEK,
     Candidate,
@@ -34,6 +37,9 @@ FOLDS = 3  # validation weeks at most: the last whole weeks of the training
 # Validation weeks are still weeks the data chose the kind from: aim at half the failures allowed
 # there, leaving the other half for weeks no one has seen.
 VALIDATION_SHARE = 0.5
+# Candidates whose validation cost is within a tenth of the cheapest one meeting the aim are worth
+# the same: the one with autoscaling headroom, then the one failing least, wins (see `pick`).
+COST_TOLERANCE = 0.10
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +49,16 @@ class Score:
     requests: int
     failed: int
     rejected: int
+    worst_week_pct: float = 0.0  # the failed share of its worst validation week
 
     @property
     def failed_pct(self) -> float:
         return 100.0 * self.failed / self.requests if self.requests else 0.0
+
+    def meets(self, aim: float) -> bool:
+        """Every validation week within the aim, not just their sum: the week that matters next is
+        one week too, and a quiet week must not hide a failing one."""
+        return self.worst_week_pct <= aim
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,31 +73,52 @@ class Choice:
         """One sentence: which kind won and why."""
         won = self.winner
         where = f"{self.folds} validation week(s) inside the training" if self.folds else "the training weeks"
+        aim = self.max_failed_pct * VALIDATION_SHARE
         if not self.met:
             return (
-                f"no kind of schedule kept failed requests within {self.max_failed_pct * VALIDATION_SHARE:g} % "
-                f"(half the {self.max_failed_pct:g} % allowed) on {where}; "
-                f"the lowest was {won.candidate.describe()} ({won.failed_pct:.3f} % failed)"
+                f"no kind of schedule kept failed requests within {aim:g} % (half the {self.max_failed_pct:g} % "
+                f"allowed) in every one of {where}; the lowest was {won.candidate.describe()} "
+                f"({won.failed_pct:.3f} % failed)"
             )
-        aim = self.max_failed_pct * VALIDATION_SHARE
-        beaten = [s for s in self.scores if s.failed_pct <= aim and s is not won]
-        runner = min(beaten, key=lambda s: s.replica_minutes, default=None)
-        other = (
-            f"; next cheapest: {runner.candidate.describe()} at {runner.replica_minutes / won.replica_minutes:.2f}× "
-            f"the cost"
-            if runner is not None and won.replica_minutes
-            else ""
-        )
+        meeting = [s for s in self.scores if s.meets(aim)]
+        cheapest = min(meeting, key=lambda s: (s.replica_minutes, s.failed))
+        reason = "the cheapest"
+        if cheapest is not won:
+            extra = won.replica_minutes / cheapest.replica_minutes - 1 if cheapest.replica_minutes else 0.0
+            headroom = (
+                "with autoscaling headroom and " if cheapest.candidate.pinned and not won.candidate.pinned else ""
+            )
+            reason = (
+                f"{headroom}the fewest failures within {COST_TOLERANCE:.0%} of the cheapest ({extra:+.1%} over "
+                f"{cheapest.candidate.describe()}, {cheapest.failed_pct:.3f} %)"
+            )
         return (
-            f"chose {won.candidate.describe()}: the cheapest of {len(self.scores)} candidates tried with at most "
-            f"{aim:g} % failed (half the {self.max_failed_pct:g} % allowed) on {where} ({won.failed_pct:.3f} %)"
-            f"{other}"
+            f"chose {won.candidate.describe()}: {reason} of {len(self.scores)} candidates tried with at most "
+            f"{aim:g} % failed (half the {self.max_failed_pct:g} % allowed) in each of {where} "
+            f"({won.failed_pct:.3f} %)"
         )
+
+
+def pick(scores: Sequence[Score], aim: float) -> Score | None:
+    """Among the candidates meeting the aim, those costing at most `COST_TOLERANCE` more than the
+    cheapest are worth the same; of those, one with autoscaling headroom (not pinned) first, then the
+    fewest failures, then the cheapest. None when no candidate meets the aim."""
+    meeting = [s for s in scores if s.meets(aim)]
+    if not meeting:
+        return None
+    cheapest = min(s.replica_minutes for s in meeting)
+    near = [s for s in meeting if s.replica_minutes <= (1 + COST_TOLERANCE) * cheapest]
+    return min(near, key=lambda s: (s.candidate.pinned, s.failed, s.replica_minutes))
 
 
 def candidates(peak_need: int) -> list[Candidate]:
-    """Every profile kind at every quantile, and flat floors 0..peak_need."""
-    found = [Candidate(kind, quantile=q) for kind in (Kind.PER_WEEKDAY, Kind.WEEKDAY_WEEKEND) for q in QUANTILES]
+    """Every profile kind at every quantile, with autoscaling headroom and pinned; flat floors 0..peak_need."""
+    found = [
+        Candidate(kind, quantile=q, pinned=pinned)
+        for kind in (Kind.PER_WEEKDAY, Kind.WEEKDAY_WEEKEND)
+        for pinned in (False, True)
+        for q in (PINNED_QUANTILES if pinned else QUANTILES)
+    ]
     return found + [Candidate(Kind.FLAT, floor=k) for k in range(peak_need + 1)]
 
 
@@ -116,12 +149,14 @@ def replay_recommendation(
 
 
 def _score(candidate: Candidate, outcomes: list[tuple[Outcome, int]], slo_s: float) -> Score:
+    weeks = [100.0 * (o.requests_late + o.requests_rejected) / n for o, n in outcomes if n]
     return Score(
         candidate,
         sum(o.replica_minutes for o, _ in outcomes),
         sum(requests for _, requests in outcomes),
         sum(o.requests_late + o.requests_rejected for o, _ in outcomes),
         sum(o.requests_rejected for o, _ in outcomes),
+        max(weeks, default=0.0),
     )
 
 
@@ -135,12 +170,46 @@ def fit(
     zone: ZoneInfo,
     max_replicas: int,
 ) -> Recommendation:
-    needs = slot_needs(demand, minutes_of_week, learnt, candidate, model.capacity_rpm, _utilisation(model))
+    needs = slot_needs(demand, minutes_of_week, learnt, candidate, model.capacity_rpm, _utilisation(model, candidate))
     return recommend(needs, candidate, zone=zone, max_replicas=max_replicas, lead_minutes=model.lead_minutes())
 
 
-def _utilisation(model: ReplicaModel) -> float:
+def _utilisation(model: ReplicaModel, candidate: Candidate | None = None) -> float:
+    """The load per replica a candidate's levels are counted at: a pinned profile's replicas run up
+    to full capacity (no autoscaler acts on them), the others' at HF's target utilisation."""
+    if candidate is not None and candidate.pinned:
+        return 1.0
     return model.autoscaler.target_utilisation
+
+
+@dataclass(frozen=True, slots=True)
+class _Folds:
+    """The validation folds of one training series, and the profiles fitted so far."""
+
+    demand: Sequence[int]
+    minutes_of_week: Sequence[int]
+    learnt: Sequence[bool]
+    spans: list[tuple[int, int, int]]  # (fit end, tested begin, tested end)
+    pooled: dict[tuple[int, int, bool], Needs]  # (fit end, profiles, pinned): flat floors pool like weekday/weekend
+
+
+def _validate(folds: _Folds, candidate: Candidate, *, model: ReplicaModel, zone: ZoneInfo, max_replicas: int) -> Score:
+    """The candidate fitted to the weeks before each validation week and replayed on that week."""
+    found: list[tuple[Outcome, int]] = []
+    demand, moments, learnt = folds.demand, folds.minutes_of_week, folds.learnt
+    for fit_end, begin, end in folds.spans:
+        key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2, candidate.pinned)
+        if key not in folds.pooled:
+            folds.pooled[key] = slot_needs(
+                demand[:fit_end], moments[:fit_end], learnt[:fit_end], candidate,
+                model.capacity_rpm, _utilisation(model, candidate),
+            )  # fmt: skip
+        rec = recommend(
+            folds.pooled[key], candidate, zone=zone, max_replicas=max_replicas, lead_minutes=model.lead_minutes()
+        )
+        tested = demand[begin:end]
+        found.append((replay_recommendation(tested, moments[begin:end], rec, model), sum(tested)))
+    return _score(candidate, found, model.slo_s)
 
 
 def choose(
@@ -153,41 +222,28 @@ def choose(
     max_replicas: int,
     max_failed_pct: float,
 ) -> Choice:
-    """Score every candidate by rolling-origin validation; the cheapest that meets the aim wins."""
+    """Score the candidates by rolling-origin validation and `pick` one. Within a family (a kind,
+    pinned or not), candidates are tried from the cheapest up; once one meets the aim, the search
+    goes on only while the next stays within `COST_TOLERANCE` of it (the ones above cost more)."""
     total = len(demand)
-    folds = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
-    spans = [(cut, cut + WEEK) for cut in folds] or [(0, total)]
-    busiest = max(demand, default=0)
-    peak = min(max_replicas, max(1, replicas_needed(busiest, model.capacity_rpm, _utilisation(model))))
+    cuts = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
+    spans = [(cut, cut, cut + WEEK) for cut in cuts] or [(total, 0, total)]
+    folds = _Folds(demand, minutes_of_week, learnt, spans, {})
+    peak = min(max_replicas, max(1, replicas_needed(max(demand, default=0), model.capacity_rpm, _utilisation(model))))
     aim = max_failed_pct * VALIDATION_SHARE
-    pooled: dict[tuple[int, int], Needs] = {}  # (fit end, profiles): flat floors pool like weekday/weekend
-    met: set[Kind] = set()
+    first_met: dict[tuple[Kind, bool], int] = {}  # family -> replica-minutes of its first candidate meeting the aim
+    done: set[tuple[Kind, bool]] = set()
     scored: list[Score] = []
     for candidate in candidates(peak):
-        if candidate.kind in met:
-            continue  # a higher quantile or floor of a kind that already met the aim costs more
-        found: list[tuple[Outcome, int]] = []
-        for begin, end in spans:
-            fit_end = begin if folds else end
-            key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2)
-            if key not in pooled:
-                pooled[key] = slot_needs(
-                    demand[:fit_end], minutes_of_week[:fit_end], learnt[:fit_end], candidate,
-                    model.capacity_rpm, _utilisation(model),
-                )  # fmt: skip
-            rec = recommend(
-                pooled[key], candidate, zone=zone, max_replicas=max_replicas,
-                lead_minutes=model.lead_minutes(),
-            )  # fmt: skip
-            tested = demand[begin:end]
-            found.append((replay_recommendation(tested, minutes_of_week[begin:end], rec, model), sum(tested)))
-        scored.append(_score(candidate, found, model.slo_s))
-        if scored[-1].failed_pct <= aim:
-            met.add(candidate.kind)
+        family = (candidate.kind, candidate.pinned)
+        if family in done:
+            continue
+        score = _validate(folds, candidate, model=model, zone=zone, max_replicas=max_replicas)
+        scored.append(score)
+        if family in first_met and score.replica_minutes > (1 + COST_TOLERANCE) * first_met[family]:
+            done.add(family)
+        elif score.meets(aim):
+            first_met.setdefault(family, score.replica_minutes)
     scores = tuple(scored)
-    meeting = [s for s in scores if s.failed_pct <= aim]
-    if meeting:
-        winner = min(meeting, key=lambda s: (s.replica_minutes, s.failed))
-    else:
-        winner = min(scores, key=lambda s: (s.failed, s.replica_minutes))
-    return Choice(winner, scores, bool(meeting), len(folds), max_failed_pct)
+    winner = pick(scores, aim) or min(scores, key=lambda s: (s.failed, s.replica_minutes))
+    return Choice(winner, scores, winner.meets(aim), len(cuts), max_failed_pct)

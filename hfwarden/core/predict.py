@@ -33,6 +33,10 @@ ZERO = 0  # scale to zero: woken by traffic
 WEEKEND = (5, 6)  # Python weekdays: Saturday, Sunday
 MIN_STRETCH_MINUTES = 60  # shorter stretches merge into a neighbour: few rules
 QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 1.0)  # of the per-minute need, per slot
+# A pinned level is all the slot gets (no autoscaler above it): below its p90, a slot is over
+# capacity a minute in four or more and the queue, with nothing to add replicas, grows with any
+# busier week. So the pinned ladder starts at p90.
+PINNED_QUANTILES = (0.9, 0.95, 0.99, 1.0)
 ZERO_IDLE_MINUTES = 15  # the idle timeout a recommended scale-to-zero sets: a stray request's cost
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -45,18 +49,24 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One kind of schedule: a profile at a quantile, or a flat floor."""
+    """One kind of schedule: a profile at a quantile, or a flat floor. A `pinned` profile sets
+    max_replicas = min_replicas at the quantile of the need at full capacity, so HF's autoscaler
+    (which adds a replica past its target utilisation) cannot add replicas the profile does not
+    plan; an unpinned one sets floors at the need at the target utilisation and leaves the
+    autoscaler headroom up to max_replicas."""
 
     kind: Kind
     quantile: float = 1.0
     floor: int = 0
+    pinned: bool = False
 
     def describe(self) -> str:
+        need = "full-capacity need, pinned (max = min)" if self.pinned else "per-minute need"
         match self.kind:
             case Kind.PER_WEEKDAY:
-                return f"one profile per weekday at p{self.quantile * 100:g} of the per-minute need"
+                return f"one profile per weekday at p{self.quantile * 100:g} of the {need}"
             case Kind.WEEKDAY_WEEKEND:
-                return f"weekday and weekend profiles at p{self.quantile * 100:g} of the per-minute need"
+                return f"weekday and weekend profiles at p{self.quantile * 100:g} of the {need}"
         if self.floor == 0:
             return "scale to zero where no request came, else plain autoscaling"
         if self.floor == 1:
@@ -105,7 +115,8 @@ class Recommendation:
     def action(self, level: int) -> Action:
         if level == ZERO:
             return Action(ActionKind.SCALE_TO_ZERO, scale_to_zero_timeout=ZERO_IDLE_MINUTES)
-        return Action(ActionKind.RESUME, min_replicas=level, max_replicas=self.max_replicas)
+        top = level if self.candidate.pinned else self.max_replicas
+        return Action(ActionKind.RESUME, min_replicas=level, max_replicas=top)
 
 
 def compress_days(cron_days: str) -> str:
@@ -253,6 +264,17 @@ def prewarmed(per_minute: Sequence[int], lead: int) -> list[int]:
     return found
 
 
+def drained(per_minute: list[int]) -> list[int]:
+    """Each fall to zero one minute later: HF's scale-to-zero call stops the replicas at once, so
+    requests still queued at the end of the last busy slot (less than a minute of work while they
+    are within the SLO) are served first instead of being cut off."""
+    found = list(per_minute)
+    for m, level in enumerate(per_minute):
+        if level == ZERO and per_minute[m - 1] != ZERO:
+            found[m] = per_minute[m - 1]
+    return found
+
+
 def changes_of(per_minute: list[int], slots: list[Slot]) -> tuple[Change, ...]:
     """Where the weekly levels change, with the figures behind each stretch."""
     starts = [m for m in range(WEEK) if per_minute[m] != per_minute[m - 1]] or [0]
@@ -280,7 +302,7 @@ def recommend(
     """A weekly schedule from the pooled training needs."""
     slots = weekly_slots(needs, candidate, max_replicas)
     levels = merge_short([s.level for s in slots], MIN_STRETCH_MINUTES // SLOT_MINUTES)
-    nominal = [level for level in levels for _ in range(SLOT_MINUTES)]
+    nominal = drained([level for level in levels for _ in range(SLOT_MINUTES)])
     return Recommendation(
         zone, max_replicas, candidate, lead_minutes, changes_of(nominal, slots), tuple(prewarmed(nominal, lead_minutes))
     )

@@ -9,7 +9,6 @@ manual clock moved by a day gives exactly the states and the bill that a day in 
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,23 +16,18 @@ from typing import Any
 
 from hfwarden.catalogue import Compute, compute_id
 from hfwarden.clock import Clock, to_z
-from hfwarden.core.platform.autoscaling import (
-    SCALE_DOWN_EVERY_S,
-    STABILISATION_S,
-    TRAFFIC_WINDOW_S,
-    desired_replicas,
-    scaled_down,
-)
 from hfwarden.emulator import spec as wire
 from hfwarden.emulator.accounts import BillingAccount, minute_floor, refuse_for_money
 from hfwarden.emulator.answers import NANOSECOND_MODES, endpoint_json
 from hfwarden.emulator.hardware import Holding, Quota, check_quota, render
+from hfwarden.emulator.scaling import Bounds, Scaler
 from hfwarden.emulator.spec import ApiError, check_request, compute_for, merge, validate_spec, validated_create_body
 
 STATES = ("pending", "initializing", "updating", "updateFailed", "running", "paused", "failed", "scaledToZero")
 BILLED_STATES = frozenset({"initializing", "running", "updating"})
-# Autoscaling (desired replicas, the one-minute traffic window, the 300 s stabilisation and the
-# 2-minute scale-down checks) is the shared platform model's, so the backtest replays what this serves.
+# Autoscaling (one replica per one-minute evaluation, the 300 s stabilisation, the 2-minute
+# scale-down checks) is the shared platform model's (emulator/scaling.py), so the backtest replays
+# what this serves.
 
 
 @dataclass
@@ -63,9 +57,7 @@ class Endpoint:
     last_traffic_at: float
     timer_at: float | None = None
     timer_to: str | None = None
-    replicas_ready_at: float | None = None
-    next_scale_check_at: float | None = None
-    traffic: deque[float] = field(default_factory=deque)
+    scaler: Scaler = field(default_factory=Scaler)
 
     @property
     def name(self) -> str:
@@ -148,10 +140,13 @@ class World:
             if ep.min_replica == 0 and timeout_min > 0:
                 idle_at = ep.last_traffic_at + timeout_min * 60.0
                 candidates.append((idle_at, lambda at: self._go_idle(ep, at)))
-            if ep.replicas_ready_at is not None:
-                candidates.append((ep.replicas_ready_at, lambda at: self._replicas_ready(ep, at)))
-            if ep.next_scale_check_at is not None and ep.target > ep.base_replicas:
-                candidates.append((ep.next_scale_check_at, lambda at: self._scale_down_check(ep, at)))
+            scaler = ep.scaler
+            if (ready_at := scaler.next_ready()) is not None:
+                candidates.append((ready_at, lambda at: self._replicas_ready(ep, at)))
+            if scaler.next_up_at is not None:
+                candidates.append((scaler.next_up_at, lambda at: self._scale_up(ep, at)))
+            if scaler.next_down_at is not None and ep.target > ep.base_replicas:
+                candidates.append((scaler.next_down_at, lambda at: self._scale_down_check(ep, at)))
         if not candidates:
             return None
         return min(candidates, key=lambda c: c[0])
@@ -168,7 +163,8 @@ class World:
         elif to == "running":
             ep.ready = ep.target
             ep.last_traffic_at = at
-            ep.next_scale_check_at = None
+            ep.scaler.starting.clear()
+            ep.scaler.next_up_at = ep.scaler.next_down_at = None
             self._set_state(ep, "running", at)
 
     def _start_initializing(self, ep: Endpoint, at: float) -> None:
@@ -179,29 +175,31 @@ class World:
 
     def _go_idle(self, ep: Endpoint, at: float) -> None:
         ep.ready = ep.target = 0
-        ep.replicas_ready_at = ep.next_scale_check_at = None
-        ep.traffic.clear()
+        ep.scaler.reset()
         self._set_state(ep, "scaledToZero", at)
 
+    def _bounds(self, ep: Endpoint) -> Bounds:
+        return Bounds(ep.min_replica, ep.max_replica, self.timings.replica_capacity_rpm)
+
     def _replicas_ready(self, ep: Endpoint, at: float) -> None:
-        ep.replicas_ready_at = None
-        ep.ready = ep.target
+        ep.scaler.replica_ready()
+        ep.ready = min(ep.ready + 1, ep.target)
         ep.updated_at = at
 
-    def _desired_replicas(self, ep: Endpoint, at: float) -> int:
-        while ep.traffic and ep.traffic[0] <= at - TRAFFIC_WINDOW_S:
-            ep.traffic.popleft()
-        return desired_replicas(len(ep.traffic), self.timings.replica_capacity_rpm, ep.min_replica, ep.max_replica)
+    def _scale_up(self, ep: Endpoint, at: float) -> None:
+        target = ep.scaler.scale_up(at, ep.target, self._bounds(ep), self.timings.init_seconds)
+        if target > ep.target:
+            ep.target = target
+            ep.updated_at = at
 
     def _scale_down_check(self, ep: Endpoint, at: float) -> None:
-        # Checked only once the stabilisation has passed since the last scale-up, so every replica
-        # above what the last minute wants has been spare that long.
-        desired = scaled_down(ep.target, self._desired_replicas(ep, at))
-        if desired < ep.target:
-            ep.target = desired
-            ep.ready = min(ep.ready, desired)
+        # Checked from the stabilisation after the last scale-up on, so every replica it lets go
+        # has been spare that long.
+        target = ep.scaler.scale_down(at, ep.target, self._bounds(ep))
+        if target < ep.target:
+            ep.target = target
+            ep.ready = min(ep.ready, target)
             ep.updated_at = at
-        ep.next_scale_check_at = at + SCALE_DOWN_EVERY_S
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -300,7 +298,7 @@ class World:
         if ep.state in ("running", "updating", "updateFailed"):
             ep.target = min(max(ep.target, ep.base_replicas), ep.max_replica)
             ep.ready = 0
-            ep.replicas_ready_at = ep.next_scale_check_at = None
+            ep.scaler.reset()
             self._set_state(ep, "updating", now)
             ep.timer_at, ep.timer_to = now + self.timings.update_seconds, "running"
         elif ep.state == "initializing":
@@ -331,8 +329,7 @@ class World:
         now = self.now()
         ep.ready = ep.target = 0
         ep.timer_at = ep.timer_to = None
-        ep.replicas_ready_at = ep.next_scale_check_at = None
-        ep.traffic.clear()
+        ep.scaler.reset()
         self._set_state(ep, state, now)
 
     def resume(self, namespace: str, name: str) -> Endpoint:
@@ -360,14 +357,8 @@ class World:
         if ep.state not in ("running", "updating", "initializing"):
             return ep
         ep.last_traffic_at = now
-        ep.traffic.append(now)
         if ep.state == "running":
-            desired = self._desired_replicas(ep, now)
-            if desired > ep.target:
-                ep.target = desired
-                ep.updated_at = now
-                ep.replicas_ready_at = now + self.timings.init_seconds
-                ep.next_scale_check_at = now + STABILISATION_S
+            ep.scaler.heard(now)  # the next whole minute evaluates scaling up: one replica at most
         return ep
 
     # -- rendering ------------------------------------------------------------------------
