@@ -34,6 +34,12 @@ def add_commands(sub: Any) -> None:
         p.add_argument("endpoint", metavar="NAMESPACE/NAME")
         if name == "adopt":
             p.add_argument("--proposal", type=int, metavar="ID", help="default: the endpoint's open proposal")
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="adopt even a stale proposal (the file's entry changed, later demand was learnt, or it "
+                "breaks keep:)",
+            )
         p.add_argument("--config", type=Path, help=CONFIG_HELP)
         p.set_defaults(handler=_handler(name))
 

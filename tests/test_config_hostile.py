@@ -97,6 +97,30 @@ def test_small_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
     assert [len(e.rules) for e in load_config([path]).endpoints] == [2, 2]
 
 
+def test_a_key_of_its_own_overrides_a_merged_one(tmp_path: Path) -> None:
+    """Fixed: `<<: *day` then `cron:` was refused as "key 'cron' appears twice in one mapping",
+    though overriding what is merged is what merge keys are for. The same key twice is still refused."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            version: 1
+            endpoints:
+              - namespace: acme
+                name: a
+                schedule:
+                  - &day {cron: "0 9 * * 1-5", action: resume, min_replicas: 1, max_replicas: 2}
+                  - {<<: *day, cron: "0 12 * * 1-5", max_replicas: 4}
+                  - {cron: "0 18 * * 1-5", action: pause, action: pause}
+            """
+        )
+    )
+    assert problems(path) == [f"{path}:9: key 'action' appears twice in one mapping"]
+    path.write_text(path.read_text().replace(", action: pause}", "}"))
+    noon = load_config([path]).endpoints[0].rules[1]
+    assert (noon.cron.expression, noon.action.max_replicas, noon.action.min_replicas) == ("0 12 * * 1-5", 4, 1)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from pydantic import SecretStr
@@ -73,9 +74,10 @@ class Slowloris(socketserver.BaseRequestHandler):
     """Reads the request, then answers one header byte at a time, for ever."""
 
     stopped = threading.Event()
+    requests: ClassVar[list[bytes]] = []  # each request's first line
 
     def handle(self) -> None:
-        self.request.recv(65536)
+        Slowloris.requests.append(self.request.recv(65536).split(b"\r\n", 1)[0])
         try:
             self.request.sendall(b"HTTP/1.1 200 OK\r\n")
             while not Slowloris.stopped.wait(0.3):
@@ -87,6 +89,7 @@ class Slowloris(socketserver.BaseRequestHandler):
 @pytest.fixture
 def slowloris() -> Iterator[str]:
     Slowloris.stopped.clear()
+    Slowloris.requests.clear()
     socketserver.ThreadingTCPServer.daemon_threads = True
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Slowloris)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -99,9 +102,40 @@ def slowloris() -> Iterator[str]:
 def test_a_slowloris_webhook_receiver_fails_its_delivery_at_the_deadline(slowloris: str, tmp_path: Path) -> None:
     """Fixed: the per-read timeout never fired (a byte every 0.3 s), so the sink's worker waited for ever
     and no failure was counted."""
-    targets = AlertTargets(
-        webhooks=(Webhook("ops", SecretStr(slowloris), SecretStr("a-shared-secret-of-some-length")),)
-    )
+    deliver_within_a_second(slowloris, tmp_path)
+
+
+PROXIED = {
+    "http-forward": (
+        "HTTP_PROXY",
+        "http://hooks.example.invalid/hook",
+        b"POST http://hooks.example.invalid/hook HTTP/1.1",
+    ),
+    "https-tunnel": (
+        "HTTPS_PROXY",
+        "https://hooks.example.invalid/hook",
+        b"CONNECT hooks.example.invalid:443 HTTP/1.1",
+    ),
+}
+
+
+@pytest.mark.parametrize(("variable", "url", "request_line"), PROXIED.values(), ids=PROXIED.keys())
+def test_a_slowloris_proxy_from_the_environment_fails_the_delivery_at_the_deadline(
+    slowloris: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, url: str, request_line: bytes
+) -> None:
+    """Fixed: the sinks' client had its own transport, so httpx ignored `HTTP_PROXY`/`HTTPS_PROXY`: a
+    webhook behind a corporate proxy was sent straight out (and failed), and a proxy's transport would
+    have had no whole-request deadline. Now the delivery goes through the proxy, which drips (its
+    answer to a forwarded POST, or to the CONNECT of an https tunnel), and fails at the deadline."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, slowloris.removesuffix("/hook"))
+    deliver_within_a_second(url, tmp_path)
+    assert Slowloris.requests == [request_line]
+
+
+def deliver_within_a_second(url: str, tmp_path: Path) -> None:
+    targets = AlertTargets(webhooks=(Webhook("ops", SecretStr(url), SecretStr("a-shared-secret-of-some-length")),))
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     store.commit(alerts=[pending(GUARD, created_at=NOW)], sinks=targets.sinks, now=NOW)
     sender = Deliverer(

@@ -228,3 +228,33 @@ def test_hardware_prices_that_are_not_finite_bounded_numbers_are_left_out() -> N
         ]
     )
     assert found == {"aws/us-east-1/nvidia-l4/x1": 0.8}
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy"])
+def test_a_dripping_forward_proxy_from_the_environment_ends_at_the_requests_deadline(
+    world: Emulator, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """Fixed: the Hub's client was built with its own transport, and httpx then ignores the proxy
+    variables: a daemon that must go through a proxy went straight to the API (or nowhere), and the
+    proxy transports httpx would have used had no whole-request deadline. Now the request goes through
+    the environment's proxy, which drips its answer, and ends at the deadline all the same."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
+    monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
+    with HostileProxy(world.base_url) as forward:
+        forward.rules.append(Rule("/endpoint/acme", Mode.DRIP, method="GET", interval=0.2))
+        monkeypatch.setenv(variable, forward.url)
+        # The API's own address: only the environment sends the request to the proxy.
+        configure_client(endpoints_api_url=world.api_url, hub_url=world.base_url, timeout_seconds=5)
+        hub = Hub(
+            DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=1), hub_url=world.base_url, request_deadline_seconds=1.0
+        )
+        thread, outcome = run_in_thread(lambda: hub.list_endpoints("acme"))
+        thread.join(HANG_NET_S)
+        assert outcome, "the dripped list call was still running"
+        assert [t for t in forward.targets if t.startswith(world.api_url)], forward.targets
+        assert isinstance(outcome[0], HubError), outcome[0]
+        assert "deadline" in str(outcome[0])
+    monkeypatch.delenv(variable)
+    configure_client(endpoints_api_url=world.api_url, hub_url=world.base_url, timeout_seconds=5)  # unproxied again

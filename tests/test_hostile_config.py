@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hfwarden.config import ConfigError, load_config
+from hfwarden.config import ConfigError, load_config, loader, source
 from hfwarden.config.source import MAX_YAML_DEPTH
 from hfwarden.daemon import config_fingerprint
 
@@ -145,3 +145,54 @@ def test_money_is_bounded_like_replicas(tmp_path: Path, text: str, line: int, wh
     [problem] = problems(path)
     assert problem.startswith(f"{path}:{line}: ")
     assert why in problem
+
+
+def endpoints_file(path: Path, names: list[str], rules: int) -> Path:
+    """Block style: endpoint n (from 0) starts at line 3 + n * (rules + 3)."""
+    lines = ["version: 1", "endpoints:"]
+    for name in names:
+        lines += ["  - namespace: acme", f"    name: {name}", "    schedule:"]
+        lines += [f"      - {{cron: '{minute} 9 * * *', action: pause}}" for minute in range(rules)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_rules_across_all_files_are_bounded_once_where_the_count_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented maxima (5,000 endpoints x 200 rules: a million rules) could not validate in 5 s;
+    the bound on rules in all files is what is met (docs/schedules.md). 10 instead of 25,000 here."""
+    monkeypatch.setattr(loader, "MAX_RULES", 10)
+    for n in range(3):
+        endpoints_file(tmp_path / f"f{n}.yaml", [f"e{n}a", f"e{n}b"], rules=3)
+    # 3 rules each: f1.yaml's second endpoint (its `schedule:` at line 11) brings the count to 12.
+    assert problems(tmp_path) == [f"{tmp_path / 'f1.yaml'}:11: endpoint acme/e1b: more than 10 rules in all; refused"]
+
+
+def test_yaml_nodes_across_all_files_are_bounded_before_they_are_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What any schedule costs to parse is its YAML nodes: 100 files of 1 MiB (the per-file bounds)
+    were minutes of parsing. Counted on libyaml's event stream, before any node is built; later
+    files are not read. 60 instead of 200,000 here."""
+    monkeypatch.setattr(source, "MAX_YAML_NODES", 60)
+    for n in range(4):
+        # 36 nodes a file (5 a rule): the budget runs out in the second file.
+        endpoints_file(tmp_path / f"f{n}.yaml", [f"e{n}"], rules=5)
+    [problem] = problems(tmp_path)
+    assert problem.startswith(f"{tmp_path / 'f1.yaml'}:")
+    assert problem.endswith(": more than 60 YAML nodes across all schedule files (a rule is 5 to 10); refused")
+
+
+def test_validate_loads_neither_the_store_nor_the_daemons_wiring(tmp_path: Path) -> None:
+    """Part of `validate`'s time at the documented maxima (issue 18's target, 5 s) was ~1.2 s of CPU
+    importing SQLAlchemy, Alembic and the daemon's wiring for two exception classes and a type hint."""
+    path = endpoints_file(tmp_path / "s.yaml", ["e"], rules=1)
+    script = (
+        "import sys\nfrom hfwarden.cli import main\ncode = main(['validate', sys.argv[1]])\n"
+        "print(code, sorted(m for m in ('sqlalchemy', 'alembic', 'hfwarden.app.ops.wiring') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=REPO, capture_output=True, text=True, timeout=HANG_NET_S
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr

@@ -3,16 +3,22 @@ censored `--from-history`, gaps in trace files, and the Prometheus adapter's aut
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import respx
+from huggingface_hub import HfApi, constants
 from prometheus_client import CollectorRegistry
 
+from hfwarden.adapters import prometheus as prometheus_adapter
 from hfwarden.adapters.prometheus import PrometheusAuth, PrometheusError, PrometheusSource, chunks, query_for
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import Notes
@@ -42,6 +48,11 @@ from hfwarden.core.learning import (
     parse_span,
 )
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule
+from hfwarden.daemon import Daemon
+from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from hfwarden.settings import Settings
+from tests.conftest import TIMINGS
+from tests.support.helpers import advance, create
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
 
@@ -311,3 +322,182 @@ def test_forecast_error_is_a_metric_and_drift_alerts_after_two_days(
     kinds = [key.split("|")[0] for _, key in store.raised_alerts()]
     assert kinds == ["forecast_drift"]
     store.close()
+
+
+class HungPrometheus:
+    """A loopback 'Prometheus' that takes a query and answers nothing until released: a learning
+    cycle that is still running."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self.released = threading.Event()
+        hung = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                hung.asked.set()
+                hung.released.wait(JOIN_TIMEOUT_S)
+                self.send_error(503)
+
+            do_GET = do_POST
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+JOIN_TIMEOUT_S = 600  # a safety net only: released as soon as the test has seen what it waits for
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + JOIN_TIMEOUT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_due_transition_is_not_delayed_while_learning_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The daemon's scheduler runs in real time from the clock's now: a clock a little behind it, so
+    # that the test's advances never put the first pass in the future.
+    clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30))
+    with Emulator(clock=clock, timings=TIMINGS, tokens={DEFAULT_TOKEN: frozenset({"*"})}) as emulator:
+        monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", emulator.api_url)
+        api = HfApi(endpoint=emulator.base_url, token=DEFAULT_TOKEN)
+        with httpx.Client(base_url=emulator.base_url, timeout=10) as control:
+            pause_while_learning(api, control, clock, emulator, tmp_path, monkeypatch)
+
+
+def pause_while_learning(
+    api: HfApi, control: httpx.Client, clock: ManualClock, emulator: Emulator, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    create(api, "chat")
+    advance(control, 120)
+    assert api.get_inference_endpoint("chat", namespace="acme").status == "running"
+    hung = HungPrometheus()
+    monkeypatch.setattr(prometheus_adapter, "TIMEOUT_SECONDS", JOIN_TIMEOUT_S)  # the cycle runs till released
+    path = tmp_path / "schedules.yaml"
+    due, running_since = clock.now() + timedelta(minutes=5), clock.now() - timedelta(minutes=5)
+    path.write_text(
+        f"""version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - cron: "{running_since.minute} {running_since.hour} * * *"
+        action: resume
+      - cron: "{due.minute} {due.hour} * * *"
+        action: pause
+    learn:
+      source: {{prometheus: "{hung.url}", query: 'sum(rate(x[2m])) * 60'}}
+      every: 1m
+      capacity_rpm: 60
+"""
+    )
+    settings = Settings(
+        hf_token=DEFAULT_TOKEN, state_dir=tmp_path, tick_seconds=1, endpoints_api_url=emulator.api_url,
+        hub_url=emulator.base_url, http_port=0,
+    )  # fmt: skip
+    daemon = Daemon(settings, [path], load_config([path]), clock=clock)
+    daemon.start()
+    try:
+        wait_until(hung.asked.is_set, "the learning cycle to ask for demand")
+        wait_until(lambda: daemon.passes > 0, "a first pass")
+        assert api.get_inference_endpoint("chat", namespace="acme").status == "running"  # nothing due yet
+        clock.advance(6 * 60)  # the pause is due; learning still waits for its demand
+        wait_until(lambda: api.get_inference_endpoint("chat", namespace="acme").status == "paused", "the pause")
+        assert daemon.learning.cycles == 0  # carried out while the learning cycle was still running
+        assert not hung.released.is_set()
+    finally:
+        hung.close()
+        daemon.stop()
+
+
+WINDOW_FILE = LEARN_FILE.replace(
+    """      - cron: "0 9 * * 1-5"
+        action: resume
+""",
+    """      - window: "mon-fri 09:00-18:00"
+        during: {action: resume, min_replicas: 1}
+        outside: {action: scale_to_zero}
+""",
+)
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, Path]]:
+    """A state store and a schedule file where `hfwarden adopt` finds them."""
+    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path))
+    path = tmp_path / "schedules.yaml"
+    path.write_text(LEARN_FILE)
+    monkeypatch.setenv("HFWARDEN_CONFIG", str(path))
+    store = Store(f"sqlite:///{tmp_path / 'hfwarden.db'}")
+    yield store, path
+    store.close()
+
+
+def _learnt(path: Path, *, data_to: datetime = MONDAY, status: ProposalStatus = ProposalStatus.OPEN) -> Proposal:
+    entry = fingerprint(entry_text([path], "acme/chat"))
+    figures = {"data_to": data_to.isoformat(), "cost_before_usd": 10.0, "cost_after_usd": 5.0}
+    return Proposal(0, "acme/chat", 0, data_to, status, LearnMode.ADVISE, LEARNT, entry, figures)
+
+
+def test_adopt_refuses_a_proposal_learnt_against_an_entry_since_changed_unless_forced(
+    state: tuple[Store, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, path = state
+    proposal = store.add_proposal(_learnt(path), Notes())
+    path.write_text(LEARN_FILE.replace('cron: "0 9 * * 1-5"', 'cron: "30 8 * * 1-5"'))  # the team edits the file
+    assert main(["adopt", "acme/chat"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hfwarden: not adopted: the schedule file's entry for acme/chat changed since proposal")
+    assert "--force" in err
+    assert len(err.splitlines()) == 1
+    assert [p.status for p in store.proposals("acme/chat")] == [ProposalStatus.OPEN]
+    assert store.audit_entries("acme/chat") == []
+    # Forced: adopted against the file as it is now, so the daemon keeps it in force.
+    assert main(["adopt", "acme/chat", "--force"]) == 0
+    adopted = store.proposals("acme/chat")[0]
+    assert adopted.status == ProposalStatus.ADOPTED
+    assert adopted.reason == "hfwarden adopt --force"
+    config = load_config([path])
+    job = LearningJob(store, ManualClock(MONDAY), config, fetch=_no_demand, apply=lambda _c: None, observed=list)
+    in_force = job.applied().endpoint("acme/chat")
+    assert in_force is not None
+    assert [r.action.min_replicas for r in in_force.rules] == [2]
+    assert proposal.id == adopted.id
+
+
+def test_adopt_refuses_a_proposal_older_than_one_learnt_from_later_demand(
+    state: tuple[Store, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, path = state
+    older = store.add_proposal(_learnt(path), Notes())
+    store.add_proposal(_learnt(path, data_to=MONDAY + timedelta(days=7)), Notes())  # replaces the older one
+    assert main(["adopt", "acme/chat", "--proposal", str(older.id)]) == 2
+    assert "was learnt from later demand (to 2026-11-23 00:00 UTC)" in capsys.readouterr().err
+    assert main(["adopt", "acme/chat"]) == 0  # the latest one
+    assert [p.status for p in store.proposals("acme/chat")] == [ProposalStatus.REPLACED, ProposalStatus.ADOPTED]
+
+
+def test_adopt_refuses_a_proposal_that_drops_a_declared_window(
+    state: tuple[Store, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, path = state
+    path.write_text(WINDOW_FILE)
+    store.add_proposal(_learnt(path), Notes())  # resumes at 08:00 and never stops: keeps the window
+    pausing = LEARNT.replace("resume\n        min_replicas: 2\n        max_replicas: 4", "pause")
+    store.add_proposal(replace(_learnt(path, data_to=MONDAY + timedelta(days=1)), schedule_yaml=pausing), Notes())
+    assert main(["adopt", "acme/chat"]) == 2
+    assert "drops the declared window 'mon-fri 09:00-18:00'" in capsys.readouterr().err
+    assert main(["adopt", "acme/chat", "--force"]) == 0

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from huggingface_hub import HfApi
 
-from hfwarden.adapters.prometheus import PrometheusError, PrometheusSource
+from hfwarden.adapters.prometheus import PrometheusError, PrometheusSource, query_for
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.trace import read_trace
 from hfwarden.app.learn.cycle import Cycle, run_cycle
@@ -23,8 +28,11 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.core.learning import ProposalStatus
 from hfwarden.daemon import Daemon
+from hfwarden.emulator.server import Emulator, load_seed
+from hfwarden.emulator.traffic import read_minutes, replay_on
 from hfwarden.settings import Settings
 from tests.support import prometheus as prom
+from tests.support.helpers import create
 from tests.support.traces import business_hours, generate
 
 START = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
@@ -269,3 +277,89 @@ def test_source_error_names_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "s3cret" not in str(caught.value)
     assert "pw" not in str(caught.value)
     assert "s3cret" not in repr(source.auth)
+
+
+# -- the compose try-out: emulator → Prometheus → hfwarden → proposal ------------------------------
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+def _tryout() -> tuple[dict[str, Any], dict[str, str]]:
+    services: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    env = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "tryout.env").read_text().splitlines()
+        if "=" in line and line[0] != "#"
+    )
+    return services, env
+
+
+def _option(command: list[str], flag: str) -> str:
+    return command[command.index(flag) + 1]
+
+
+def test_the_tryout_prometheus_config_passes_promtool() -> None:
+    _, promtool = prom.require_binaries()
+    checked = subprocess.run(
+        [promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_tryout_wires_emulator_traffic_prometheus_and_learning(tmp_path: Path) -> None:
+    services, env = _tryout()
+    emulator, prometheus, hfwarden = services["emulator"], services["prometheus"], services["hfwarden"]
+    assert prometheus["profiles"] == ["tryout"]
+    assert hfwarden["depends_on"]["prometheus"] == {"condition": "service_started", "required": False}
+    # The emulator replays a trace that is mounted, on an endpoint it seeds.
+    command = emulator["command"]
+    traffic, endpoint = _option(command, "--traffic"), _option(command, "--traffic-endpoint")
+    mounts = {inside: DEPLOY / outside for outside, inside, *_ in (v.split(":") for v in emulator["volumes"])}
+    assert read_minutes(mounts[traffic])  # a trace the emulator reads
+    seeded = {f"{s.namespace}/{s.name}" for s in load_seed(mounts[_option(command, "--seed")])}
+    assert endpoint in seeded
+    # Prometheus scrapes the emulator where it listens.
+    config_mount = next(v for v in prometheus["volumes"] if v.endswith(":/etc/prometheus/prometheus.yml:ro"))
+    scraped = yaml.safe_load((DEPLOY / config_mount.split(":")[0]).read_text())
+    targets = {t for job in scraped["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    assert f"emulator:{_option(command, '--port')}" in targets
+    # hfwarden reads the try-out's schedules, which learn that endpoint from that Prometheus.
+    schedules = Path(env["HFWARDEN_CONFIG"])
+    for volume in hfwarden["volumes"]:
+        outside, inside = volume.split(":")[:2]
+        if Path(inside).parent == schedules:
+            shutil.copy(DEPLOY / outside, tmp_path / Path(inside).name)
+    config = load_config([tmp_path], need_secrets=False)
+    plan = next(p for p in config.learn if p.endpoint == endpoint)
+    assert plan.prometheus == "http://prometheus:9090"  # the service, on Prometheus's own port
+    assert "hf_endpoint_requests_total" in (plan.query or "")
+    assert {e.key for e in config.endpoints} <= seeded
+
+
+def test_the_emulator_replay_is_scraped_into_demand(emulator: Emulator, api: HfApi, tmp_path: Path) -> None:
+    """The try-out's pipe without docker: the emulator replays traffic into its counters, a real
+    Prometheus scrapes them, and the try-out's own query reads them back as requests per minute."""
+    server, _ = prom.require_binaries()
+    create(api, "support-bot")
+    trace = tmp_path / "trace.csv"
+    trace.write_text("minute_start,requests\n" + "".join(f"2026-01-05T09:{m:02d}:00+00:00,30\n" for m in range(60)))
+    replay = replay_on(emulator.world, emulator.state.counters, "acme/support-bot", trace, speed=60).start()
+    plan = next(p for p in load_config([DEPLOY / "tryout-learning.yaml"]).learn if p.endpoint == "acme/support-bot")
+    query = query_for(plan.query or "", "acme/support-bot")
+    scrape = emulator.base_url.removeprefix("http://")
+    try:
+        with prom.running_prometheus(server, tmp_path / "data", tmp_path, scrape=scrape) as url:
+            source = PrometheusSource(url)
+
+            def served() -> bool:
+                now = datetime.now(UTC)
+                try:
+                    trace = source.demand(query, now - timedelta(minutes=5), now + timedelta(minutes=1))
+                except PrometheusError:
+                    return False  # no sample yet
+                return any(n > 0 for n in trace.requests)
+
+            wait_for(served, "the replayed requests in Prometheus", timeout=300)
+            source.close()
+    finally:
+        replay.stop()

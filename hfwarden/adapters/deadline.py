@@ -179,9 +179,27 @@ def with_deadlines(transport: Any, module: Any) -> Any:
     return transport
 
 
+def deadlines_everywhere(client: Any, module: Any) -> Any:
+    """`client` (an httpx or httpx2 Client) with every transport it may use given DeadlineBackends: the
+    direct one and one per proxy httpx mounted from the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+    `ALL_PROXY`, `NO_PROXY`, as httpx reads them). Tunnels (CONNECT) and TLS through a proxy use
+    the proxy pool's backend too.
+
+    Not `Client(transport=...)`: httpx then ignores the proxy variables altogether, so a daemon that
+    must go through a proxy could not reach the API (issue 18, round two)."""
+    transports = getattr(client, "_mounts", None)
+    if transports is None or not hasattr(client, "_transport"):
+        raise RuntimeError("this httpx version keeps its transports elsewhere: request deadlines unavailable")
+    for transport in (client._transport, *transports.values()):
+        if transport is not None:  # None: a NO_PROXY host, sent through the direct transport
+            with_deadlines(transport, module)
+    return client
+
+
 def deadline_client(timeout_seconds: float) -> httpx.Client:
-    """An httpx client with per-operation timeouts whose requests also keep to `request_deadline`."""
-    return httpx.Client(timeout=timeout_seconds, transport=with_deadlines(httpx.HTTPTransport(), httpcore))
+    """An httpx client with per-operation timeouts whose requests also keep to `request_deadline`,
+    proxied as the environment says."""
+    return deadlines_everywhere(httpx.Client(timeout=timeout_seconds), httpcore)  # type: ignore[no-any-return]
 
 
 def get_within(url: str, seconds: float) -> httpx.Response:

@@ -27,7 +27,7 @@ from huggingface_hub.utils._http import hf_request_event_hook
 
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import RetryPolicy, retry_after_seconds
-from hfwarden.adapters.deadline import HubDeadlines, with_deadlines
+from hfwarden.adapters.deadline import HubDeadlines, deadlines_everywhere
 from hfwarden.adapters.hub_answers import answered, check_endpoint, checked
 from hfwarden.adapters.hub_errors import Cancelled, Deferred, EndpointNotFound, HubError, MalformedAnswer
 from hfwarden.adapters.ratelimit import CallQuota, QuotaReading, keep_reading, take_last_reading
@@ -73,14 +73,15 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
 
     def factory() -> httpx2.Client:
         # Same hooks and redirects as the library's default factory, plus timeouts and a pool size.
-        return httpx2.Client(
+        client = httpx2.Client(
             event_hooks={"request": [hf_request_event_hook], "response": [record_answer]},
             follow_redirects=True,
             timeout=timeout,
             limits=limits,
-            # Each request's socket operations share the deadline `Hub._attempt` sets for it as a whole.
-            transport=with_deadlines(httpx2.HTTPTransport(limits=limits), httpcore2),
         )
+        # Each request's socket operations share the deadline `Hub._attempt` sets for it as a whole,
+        # direct or through the environment's proxy.
+        return deadlines_everywhere(client, httpcore2)  # type: ignore[no-any-return]
 
     set_client_factory(factory)
 

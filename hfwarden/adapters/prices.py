@@ -6,14 +6,16 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfwarden.adapters.endpoints_api import EndpointsApi
-from hfwarden.adapters.hub import HubError
-from hfwarden.adapters.store import Store
+from hfwarden.adapters.hub_errors import HubError
 from hfwarden.catalogue import builtin_price
 from hfwarden.core.cost import MAX_PRICE_PER_HOUR_USD
 from hfwarden.logs import get_logger
+
+if TYPE_CHECKING:  # `validate` builds a PriceBook without a store: it need not load SQLAlchemy
+    from hfwarden.adapters.store import Store
 
 log = get_logger("hfwarden.prices")
 

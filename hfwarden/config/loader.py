@@ -31,6 +31,7 @@ from hfwarden.config.source import (
     MAX_FILES,
     LineDict,
     LineList,
+    NodeBudget,
     context,
     line_for,
     message,
@@ -54,6 +55,9 @@ __all__ = ["AlertTargets", "Config", "ConfigError", "Problem", "Webhook", "load_
 # Across every file of one config: far above any real fleet, low enough that a pasted or generated
 # file cannot make a reload take minutes.
 MAX_ENDPOINTS = 5000
+# Rules as written (a window counts one), across every file: the documented maxima must validate
+# in under 5 s (issue 18), and 5,000 endpoints x 200 rules cannot (docs/schedules.md).
+MAX_RULES = 25_000
 MAX_OVERLAPS_REPORTED = 1000
 
 
@@ -185,10 +189,14 @@ class _Loading:
     skips: list[tuple[str, int, list[str], str, int]] = field(default_factory=list)
     matches: list[EndpointMatch] = field(default_factory=list)
     learn: list[LearnPlan] = field(default_factory=list)
+    nodes: NodeBudget = field(default_factory=NodeBudget)
+    rules: int = 0
 
     def read(self, path: Path) -> None:
+        if self.nodes.left <= 0:
+            return  # refused once already, at the file and line where it ran out
         before = len(self.problems)
-        raw = read_yaml(path, self.problems)
+        raw = read_yaml(path, self.problems, self.nodes)
         if raw is None:
             if len(self.problems) == before:
                 self.problems.append(Problem(str(path), 1, "the file is empty"))
@@ -272,6 +280,8 @@ class _Loading:
     def _endpoints(self, spec: ScheduleFileSpec, raw: LineDict, path: Path, skip: set[str | None]) -> None:
         before = len(self.endpoints)
         for index, endpoint_spec in enumerate(spec.endpoints):
+            if self._too_many_rules(endpoint_spec, raw, path, index):
+                return
             ready_by: list[ReadyByWindow] = []
             compiled = _compile(endpoint_spec, spec.timezone, spec.drift_after, ready_by)
             compiled = replace(compiled, notice=notice_period(endpoint_spec.notice or spec.notice))
@@ -280,13 +290,10 @@ class _Loading:
             self.ready_by.extend(ready_by)
             if endpoint_spec.thrash_wakes_per_hour is not None:
                 self.thrash_wakes[compiled.key] = endpoint_spec.thrash_wakes_per_hour
-            rule_lines = [
-                line_for(raw, ("endpoints", index, "schedule", n)) for n in range(len(endpoint_spec.schedule))
-            ]
             self.warnings.extend(
                 Problem(
                     str(path),
-                    rule_lines[later - 1],
+                    line_for(raw, ("endpoints", index, "schedule", later - 1)),
                     f"fires in the same minute as rule {earlier}; rule {later} wins",
                     compiled.key,
                     later,
@@ -315,6 +322,14 @@ class _Loading:
         if before <= MAX_ENDPOINTS < len(self.endpoints):
             line = line_for(raw, ("endpoints",))
             self.problems.append(Problem(str(path), line, f"more than {MAX_ENDPOINTS} endpoints in all; refused"))
+
+    def _too_many_rules(self, spec: EndpointSpec, raw: LineDict, path: Path, index: int) -> bool:
+        """Counts the endpoint's rules; past MAX_RULES in all, one problem where the count passes it."""
+        counted, self.rules = self.rules, self.rules + len(spec.schedule)
+        if counted <= MAX_RULES < self.rules:
+            line, key = line_for(raw, ("endpoints", index, "schedule")), "/".join(_names(spec))
+            self.problems.append(Problem(str(path), line, f"more than {MAX_RULES:,} rules in all; refused", key))
+        return self.rules > MAX_RULES
 
     def _budgets(self, spec: ScheduleFileSpec, raw: LineDict, path: Path) -> None:
         for index, budget_spec in enumerate(spec.budgets):

@@ -9,7 +9,9 @@ while it runs, on its main thread).
 from __future__ import annotations
 
 import os
+import re
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ MAX_FILES = 100
 # the env-var walk) that hangs, not the parse. The file's own size is capped by MAX_FILE_BYTES.
 MAX_ALIAS_NODES = 50_000
 MAX_YAML_DEPTH = 64
+# Across every file of one config. libyaml and the line-numbered construction cost ~13 µs a node
+# (docs/schedules.md has the measurement): this keeps `validate` and a reload under 5 s.
+MAX_YAML_NODES = 200_000
 
 
 class LineDict(dict[Any, Any]):
@@ -41,8 +46,81 @@ class LineList(list[Any]):
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+
+
+@dataclass
+class NodeBudget:
+    """The YAML nodes still allowed across all the files of one config (MAX_YAML_NODES).
+
+    Parsing costs time per node, whatever the nodes say: this is what keeps a reload of the
+    documented maxima under 5 s (docs/schedules.md), and a pile of 1 MiB files from taking minutes."""
+
+    left: int = field(default_factory=lambda: MAX_YAML_NODES)
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Counts nesting and nodes while libyaml composes, and stops it at the first level too deep or the
+    first node over the budget.
+
+    libyaml's composer recurses once per level on the C stack: 30,000 levels (a 60 KB file)
+    overflowed it, a segfault, before any check on the nodes could run. It calls `descend_resolver`
+    before it composes each node (and so before it recurses), and an exception raised there ends
+    the composition: a hostile file costs next to nothing, and a good one is parsed once."""
+
     duplicate_keys: list[tuple[int, str]]
+
+    def __init__(self, stream: str, budget: NodeBudget) -> None:
+        super().__init__(stream)
+        self.duplicate_keys = []
+        self.budget = budget
+        self.depth = 0
+        self.plain_tags: dict[str, str] = {}
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        # No path resolvers are registered: the base method would return at once.
+        self.depth += 1
+        self.budget.left -= 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_YAML_DEPTH} levels; refused", _line(current_node))
+        if self.budget.left < 0:
+            self.budget.left = 0
+            message = f"more than {MAX_YAML_NODES:,} YAML nodes across all schedule files (a rule is 5 to 10); refused"
+            raise _Refused(message, _line(current_node))
+
+    def ascend_resolver(self) -> None:
+        self.depth -= 1
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The base resolver's answer (no path resolvers are registered), without its regexes for a
+        quoted scalar or a collection, and memoised by text for a plain scalar: libyaml asks once a
+        node, and a schedule says `cron`, `action` and `pause` thousands of times."""
+        if kind is not yaml.ScalarNode:
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+        if not implicit[0]:
+            return _STR
+        tag = self.plain_tags.get(value)
+        if tag is None:
+            tag = self.plain_tags[value] = super().resolve(kind, value, implicit)
+        return tag
+
+
+def _line(parent: yaml.Node | None) -> int:
+    """Where a node too many is: its parent's line (the composer passes no mark of its own)."""
+    return parent.start_mark.line + 1 if parent is not None and parent.start_mark is not None else 1
+
+
+# An anchor is `&` and a name: a document without one has no aliases (an alias to no anchor is an
+# error), so `_oversized` has nothing to measure in it. Text inside quotes may match: it is then run.
+_MAY_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -80,6 +158,58 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+_SPECIAL_KEYS = (_MERGE, "tag:yaml.org,2002:value")
+
+
+def _build(loader: _Loader, node: yaml.Node, built: dict[int, Any]) -> Any:
+    """The document under `node`, as `construct_document` would build it with the constructors
+    above, without its per-node dispatch (it was most of a reload's time at the documented maxima).
+
+    Plain strings, lists and mappings are built here; anything else (a tagged node, an int, a date)
+    goes through the loader's own constructors. Recursion is bounded: `_oversized` has already
+    refused a document deeper than MAX_YAML_DEPTH, aliases followed."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    key = id(node)
+    if key in built:  # an alias: the same object, as PyYAML's own construction gives
+        return built[key]
+    if kind is yaml.SequenceNode and node.tag == _SEQ:
+        items = LineList()
+        built[key] = items
+        items.line = node.start_mark.line + 1
+        items.extend(_build(loader, child, built) for child in node.value)
+        items.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+    if kind is yaml.MappingNode and node.tag == _MAP:
+        merged = 0
+        if any(key_node.tag in _SPECIAL_KEYS for key_node, _ in node.value):
+            own = sum(key_node.tag != _MERGE for key_node, _ in node.value)
+            loader.flatten_mapping(node)  # `<<: *defaults`: the merged pairs first, then the mapping's own
+            merged = len(node.value) - own
+        mapping = LineDict()
+        built[key] = mapping
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        own_names: set[Any] = set()
+        for position, (key_node, value_node) in enumerate(node.value):
+            if type(key_node) is not yaml.ScalarNode:  # `[a, b]: 1` would be an unhashable key
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a list or mapping as a key; keys are names", key_node.start_mark
+                )
+            name = _build(loader, key_node, built)
+            if position >= merged:  # a key of its own overrides a merged one, as YAML says; twice is a slip
+                if name in own_names:
+                    loader.duplicate_keys.append((key_node.start_mark.line + 1, str(name)))
+                own_names.add(name)
+            mapping[name] = _build(loader, value_node, built)
+            mapping.key_lines[name] = key_node.start_mark.line + 1
+        return mapping
+    built[key] = loader.construct_object(node, deep=True)
+    return built[key]
 
 
 def schedule_files(paths: list[Path]) -> list[Path]:
@@ -181,48 +311,26 @@ def _oversized(root: yaml.Node) -> str | None:
     return None
 
 
-def _too_deep(text: str) -> int | None:
-    """The line at which the document nests deeper than MAX_YAML_DEPTH, or None.
-
-    Measured on libyaml's event stream, which is iterative: the composer that builds nodes recurses
-    once per level on the C stack, and 30,000 levels (a 60 KB file) overflow it before any check on
-    the nodes can run. Stops at the first level too deep, so a hostile file costs next to nothing."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                return event.start_mark.line + 1 if event.start_mark is not None else 0
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return None
-
-
-def read_yaml(path: Path, problems: list[Problem]) -> Any:
+def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = None) -> Any:
     """The file's YAML document, with `line` on every mapping and list; None (and a problem) if
-    it cannot be used."""
+    it cannot be used. Its nodes are taken from `budget` (one config's files share one)."""
     text = read_text(path)
     if isinstance(text, Problem):
         problems.append(text)
         return None
-    try:
-        deep_at = _too_deep(text)
-    except yaml.YAMLError:
-        deep_at = None  # the real parse below reports it, with its line
-    if deep_at is not None:
-        problems.append(Problem(str(path), deep_at, f"nested deeper than {MAX_YAML_DEPTH} levels; refused"))
-        return None
-    loader = _Loader(text)
-    loader.duplicate_keys = []
+    loader = _Loader(text, budget or NodeBudget())
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        too_big = _oversized(node)
+        too_big = _oversized(node) if _MAY_ANCHOR.search(text) else None
         if too_big is not None:
             problems.append(Problem(str(path), node.start_mark.line + 1, too_big))
             return None
-        data = loader.construct_document(node)
+        data = _build(loader, node, {})
+    except _Refused as exc:
+        problems.append(Problem(str(path), exc.line, str(exc)))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

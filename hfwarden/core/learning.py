@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,3 +189,35 @@ def over_since(previous: datetime | None, error: float | None, threshold: float,
 def is_drifting(since: datetime | None, *, now: datetime) -> bool:
     """Over the threshold for two days: a `forecast_drift` alert."""
     return since is not None and now - since >= DRIFT_HOLDS_FOR
+
+
+def stale_for_adoption(
+    chosen: Proposal, file_fingerprint: str, others: Sequence[Proposal], broken: str | None
+) -> str | None:
+    """Why a human's `adopt` of `chosen` would put in force what its figures no longer back, or None:
+    the file's entry changed since it was learnt (its figures compare against a schedule no longer
+    in the file, and the daemon would supersede it at once), a proposal learnt from later demand is
+    open or in force, or it breaks the file's `keep`."""
+    if not file_fingerprint:
+        return f"the schedule file no longer schedules {chosen.endpoint}"
+    if chosen.file_fingerprint != file_fingerprint:
+        return (
+            f"the schedule file's entry for {chosen.endpoint} changed since proposal {chosen.id} was learnt: "
+            "its figures compare against a schedule no longer in the file"
+        )
+    learnt_to = _data_to(chosen)
+    for other in others:
+        other_to = _data_to(other)
+        standing = other.status in (ProposalStatus.OPEN, ProposalStatus.ADOPTED)
+        if other.id != chosen.id and standing and other_to is not None and (learnt_to is None or other_to > learnt_to):
+            return (
+                f"proposal {other.id} ({other.status.value}) was learnt from later demand (to {other_to:%Y-%m-%d %H:%M}"
+                f" UTC) than proposal {chosen.id}"
+            )
+    return broken
+
+
+def _data_to(proposal: Proposal) -> datetime | None:
+    """The end of the demand a proposal was learnt from (stored as ISO 8601 in its figures)."""
+    text = proposal.figures.get("data_to")
+    return datetime.fromisoformat(text).astimezone(UTC) if isinstance(text, str) and text else None

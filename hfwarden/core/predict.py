@@ -223,8 +223,9 @@ def merge_short(levels: list[int], min_slots: int) -> list[int]:
     stretches at zero would wake from zero into 503s). Never less capacity. The week wraps."""
     levels, kept = list(levels), set[int]()
     while True:
-        runs = [(s, n) for s, n in _runs(levels) if n < min_slots and s not in kept]
-        if len(_runs(levels)) <= 1 or not runs:
+        every = _runs(levels)  # once per merge: the week's runs are most of a recommendation's CPU
+        runs = [(s, n) for s, n in every if n < min_slots and s not in kept]
+        if len(every) <= 1 or not runs:
             return levels
         start, length = min(runs, key=lambda r: r[1])
         here = levels[start]

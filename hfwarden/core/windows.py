@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Hashable
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,9 +43,15 @@ def window_days(text: str) -> frozenset[int]:
         raise ValueError(f"window days {text!r}: {exc}") from None
 
 
-def rule_id(endpoint: str, *parts: object) -> str:
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
-    return f"{endpoint}:{digest}"
+def rule_id(endpoint: str, *parts: Hashable) -> str:
+    return f"{endpoint}:{_digest(parts)}"
+
+
+@lru_cache(maxsize=4096)
+def _digest(parts: tuple[Hashable, ...]) -> str:
+    """Memoised: a fleet repeats the same few rules on many endpoints, and `repr` of an Action and
+    the hash were a tenth of a reload at the documented maxima. The id itself is unchanged."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 
 
 WEEK_MINUTES = 7 * 24 * 60
@@ -151,5 +159,6 @@ def same_minute_clashes(schedule: EndpointSchedule) -> list[tuple[int, int]]:
 MAX_CELLS = 64
 
 
+@lru_cache(maxsize=1024)
 def _bits(values: tuple[int, ...]) -> int:
     return sum(1 << v for v in values)

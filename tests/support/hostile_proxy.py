@@ -1,7 +1,8 @@
 """A misbehaving HTTP server in front of the emulator: what a broken corporate proxy, a slowloris or a
 half-dead API answers. Each request is forwarded to the emulator, then answered according to the first
 rule whose method and path match: truncated, an HTML page with 200, dripped one byte at a time, never,
-or with its JSON mangled. Requests no rule matches pass through unchanged.
+or with its JSON mangled. Requests no rule matches pass through unchanged. It serves as a forward
+proxy (`HTTP_PROXY`) too: a request for a whole URL goes to the emulator all the same.
 
 One connection per request (`Connection: close`), threads per connection, all on loopback.
 """
@@ -49,6 +50,7 @@ class HostileProxy:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.rules: list[Rule] = []
+        self.targets: list[str] = []  # every request's target, as sent (a whole URL when a forward proxy)
         self.stopped = threading.Event()
         proxy = self
 
@@ -85,7 +87,10 @@ class HostileProxy:
         request = _read_request(conn)
         if request is None:
             return
-        method, path, headers, body = request
+        method, target, headers, body = request
+        # As a forward proxy (HTTP_PROXY names it), the target is a whole URL: only its path goes on.
+        path = _origin_form(target)
+        self.targets.append(target)
         rule = self.rule_for(method, path)
         if rule is not None:
             rule.hits += 1
@@ -130,6 +135,13 @@ class HostileProxy:
             return answer.status, answer.reason, kept, data
         finally:
             upstream.close()
+
+
+def _origin_form(target: str) -> str:
+    if "://" not in target:
+        return target
+    parts = urlsplit(target)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _read_request(conn: socket.socket) -> tuple[str, str, list[tuple[str, str]], bytes] | None:

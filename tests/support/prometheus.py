@@ -81,10 +81,17 @@ def backfill(promtool: str, data: Path, openmetrics: str, work: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_prometheus(prometheus: str, data: Path, work: Path) -> Iterator[str]:
-    """Prometheus on a free loopback port over `data`, scraping nothing; yields its base URL."""
+def running_prometheus(prometheus: str, data: Path, work: Path, *, scrape: str | None = None) -> Iterator[str]:
+    """Prometheus on a free loopback port over `data`, scraping nothing, or `scrape` (host:port)
+    every second; yields its base URL."""
     config = work / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    if scrape is None:
+        config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    else:
+        config.write_text(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: scraped\n"
+            f'    static_configs: [{{targets: ["{scrape}"]}}]\n'
+        )
     port = free_port()
     log = (work / "prometheus.log").open("w")
     process = subprocess.Popen(

@@ -99,10 +99,18 @@ class ProposalRecords(StoreBase):
             return [_proposal(r) for r in conn.execute(query).all()]
 
     def decide_proposal(
-        self, proposal_id: int, status: ProposalStatus, *, now: datetime, reason: str, notes: Notes
+        self,
+        proposal_id: int,
+        status: ProposalStatus,
+        *,
+        now: datetime,
+        reason: str,
+        notes: Notes,
+        file_fingerprint: str | None = None,
     ) -> None:
         """Adopt, dismiss, revert or supersede one proposal; adopting one leaves the endpoint's
-        previously adopted proposal (replaced)."""
+        previously adopted proposal (replaced). `file_fingerprint`: the file's entry it now stands
+        against (a forced adoption of a proposal learnt against an older entry)."""
         with self.engine.begin() as conn:
             row = conn.execute(select(proposals).where(proposals.c.id == proposal_id)).one()
             if status == ProposalStatus.ADOPTED:
@@ -112,6 +120,10 @@ class ProposalRecords(StoreBase):
                 .where(proposals.c.id == proposal_id)
                 .values(status=status.value, decided_at=now, reason=reason)
             )
+            if file_fingerprint is not None:
+                conn.execute(
+                    update(proposals).where(proposals.c.id == proposal_id).values(file_fingerprint=file_fingerprint)
+                )
             _notes(conn, notes, now)
 
     @staticmethod

@@ -76,10 +76,12 @@ def propose(demand: Demand, how: Learning, current: EndpointSchedule | None) -> 
     training, holdout = split(trace, how.holdout_weeks)
     setup = setup_for(training, how)
     options = RecommendOptions(how.holdout_weeks, how.timezone, how.max_failed_pct)
-    found = recommend_schedule(trace, setup, options, instance=how.instance, source=demand.source)
+    found = recommend_schedule(
+        trace, setup, options, instance=how.instance, source=demand.source, compared=(Policy.SCHEDULE,)
+    )
     text, schedule = found.yaml, found.schedule
     tested = holdout or training
-    proposal = figures(run_backtest(tested, setup, schedule, policies=[Policy.SCHEDULE]))
+    proposal = figures(found.tested)  # recommend's own backtest of it, on the same weeks
     before = figures(run_backtest(tested, setup, current, policies=[Policy.SCHEDULE])) if current else None
     first = training.start.weekday() * 1440 + training.start.hour * 60 + training.start.minute
     hours = [((first + m) // 60) % HOURS_OF_WEEK for m in range(len(training.requests))]

@@ -13,11 +13,13 @@ from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import Notes
 from hfwarden.app.demand import demand_of
+from hfwarden.app.learn.entries import entry_text, fingerprint
 from hfwarden.app.learn.notes import proposal_alert, proposal_audit, summary
 from hfwarden.app.predict.backtest import BacktestError
+from hfwarden.app.predict.recommend import reload
 from hfwarden.config import Config, ConfigError, load_config
 from hfwarden.core.endpoints import EndpointKey
-from hfwarden.core.learning import Proposal, ProposalStatus
+from hfwarden.core.learning import Proposal, ProposalStatus, broken_keep, stale_for_adoption
 from hfwarden.settings import Settings
 
 STANDING = (ProposalStatus.OPEN, ProposalStatus.ADOPTED)
@@ -75,11 +77,13 @@ def list_proposals(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config(args: argparse.Namespace, settings: Settings) -> Config | None:
+def _config(args: argparse.Namespace, settings: Settings) -> tuple[Config | None, str]:
+    """The schedule file (its alert sinks, its entries), or None and why it cannot be read: a change
+    is still audited without its sinks."""
     try:
-        return load_config([args.config or settings.config], need_secrets=False)
-    except ConfigError:
-        return None  # the alert sinks are the file's; without them the change is still audited
+        return load_config([args.config or settings.config], need_secrets=False), ""
+    except ConfigError as exc:
+        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _decide(args: argparse.Namespace, pick: tuple[ProposalStatus, ...], status: ProposalStatus, verb: str) -> int:
@@ -101,20 +105,51 @@ def _decide(args: argparse.Namespace, pick: tuple[ProposalStatus, ...], status: 
         if not candidates:
             return _fail(f"{key} has no {' or '.join(s.value for s in pick)} proposal to {verb.rstrip('ed')}")
         chosen = candidates[-1]
+        config, problem = _config(args, settings)
+        forced, entry = "", chosen.file_fingerprint
+        if status == ProposalStatus.ADOPTED:
+            why, entry = _stale(chosen, config, problem, store.proposals(key))
+            if why is not None and not args.force:
+                return _fail(f"not adopted: {why}; wait for the next learning cycle, or adopt it anyway with --force")
+            forced = f" (forced: {why})" if why is not None else ""
         now = datetime.now(UTC)
-        decided = Proposal(**{**_fields(chosen), "status": status, "decided_at": now})
-        config = _config(args, settings)
+        decided = Proposal(**{**_fields(chosen), "status": status, "decided_at": now, "file_fingerprint": entry})
         alert = proposal_alert(decided, at=now)
         notes = Notes(
-            audit=proposal_audit(decided, at=now, why=f"by hfwarden {verb.rstrip('ed')}"),
+            audit=proposal_audit(decided, at=now, why=f"by hfwarden {verb.rstrip('ed')}{forced}"),
             alerts=[pending(alert, created_at=now)] if alert else [],
             sinks=config.alerts.sinks if config else (),
         )
-        store.decide_proposal(chosen.id, status, now=now, reason=f"hfwarden {args.command}", notes=notes)
+        reason = f"hfwarden {args.command}{' --force' if forced else ''}"
+        adopted_against = entry if status == ProposalStatus.ADOPTED else None
+        store.decide_proposal(chosen.id, status, now=now, reason=reason, notes=notes, file_fingerprint=adopted_against)
     finally:
         store.close()
     print(f"{key}: proposal {chosen.id} (v{chosen.version}) {status.value}; the daemon applies it within its tick")
     return 0
+
+
+def _stale(chosen: Proposal, config: Config | None, problem: str, proposals: list[Proposal]) -> tuple[str | None, str]:
+    """Why adopting `chosen` now is not what its figures back (or None), and the fingerprint of the
+    file's entry it is adopted against (a forced adoption stands against the file as it is now)."""
+    if config is None:
+        return f"the schedule file cannot be read to check proposal {chosen.id} against it ({problem})", (
+            chosen.file_fingerprint
+        )
+    text = entry_text(config.sources, chosen.endpoint)
+    entry = fingerprint(text) if text else ""
+    plan = next((p for p in config.learn if p.endpoint == chosen.endpoint), None)
+    if plan is None:
+        plan = next((p for p in config.learn if _matched(config, p.endpoint, chosen.endpoint)), None)
+    broken = None
+    if plan is not None:
+        broken = broken_keep(reload(chosen.schedule_yaml, chosen.endpoint), plan, start=datetime.now(UTC))
+    return stale_for_adoption(chosen, entry, proposals, broken), entry or chosen.file_fingerprint
+
+
+def _matched(config: Config, label: str, key: str) -> bool:
+    match = next((m for m in config.matches if m.label == label), None)
+    return match is not None and match.covers(key) and config.endpoint(key) is None
 
 
 def _fields(p: Proposal) -> dict[str, Any]:

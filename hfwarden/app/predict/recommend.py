@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -165,9 +165,16 @@ def _header(
 
 
 def recommend_schedule(
-    trace: Trace, setup: Setup, options: RecommendOptions, *, instance: str | None, source: str
+    trace: Trace,
+    setup: Setup,
+    options: RecommendOptions,
+    *,
+    instance: str | None,
+    source: str,
+    compared: Sequence[Policy] = COMPARED,
 ) -> Recommended:
-    """Learn from the training weeks, render the schedule file, backtest it on the held-out weeks."""
+    """Learn from the training weeks, render the schedule file, backtest it on the held-out weeks
+    with the `compared` policies (the learning job needs the schedule's own figures only)."""
     zone, zone_note = zone_of(trace, options.timezone)
     training, holdout = split(trace, options.holdout_weeks)
     rec, choice, skipped = learn(training, setup, zone, options)
@@ -177,5 +184,5 @@ def recommend_schedule(
     text = render_yaml(rec, setup.endpoint, instance, header, options.calendar)
     schedule = reload(text, setup.endpoint)
     tested = holdout or training
-    result = run_backtest(tested, setup, schedule, policies=COMPARED)
+    result = run_backtest(tested, setup, schedule, policies=compared)
     return Recommended(text, schedule, result, holdout is not None, choice, zone, zone_note, skipped)

@@ -4,15 +4,20 @@ queue of requests. Pure; imports nothing of hfwarden outside `core.platform`.
 Each minute: the configuration changes due are applied (the caller turns a schedule's actions into
 them), starting replicas that are ready join, then the minute's requests queue behind those still
 waiting and the ready replicas serve `capacity_rpm` each, first in first out. Within a minute,
-arrivals and service are spread evenly, so a request's wait is known to the second (`_Queue`); in a
+arrivals and service are spread evenly, so a request's wait is known to the second (`Queue`); in a
 minute with room for everything, nothing waits. While no replica is
 ready (waking from zero, starting after a resume) the proxy holds a request at most
 `scale_up_timeout_s`, then answers 503: rejected. A paused endpoint rejects everything, and pausing
 rejects what was queued.
+
+Stretches of minutes in which only the bill moves (scaled to zero without requests, paused, or at
+the floor serving everything at once) are added up in one step (`core.platform.stretches`): the
+same figures as stepping through them, at a fraction of the work.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +30,10 @@ from hfwarden.core.platform.autoscaling import (
     base_replicas,
     replicas_needed,
 )
+from hfwarden.core.platform.queueing import Queue
+from hfwarden.core.platform.stretches import Stretches
 
+PROGRESS_EVERY = 10_000  # minutes between calls of a replay's `progress`
 Transition = Callable[["EndpointConfig"], "EndpointConfig"]
 
 
@@ -150,89 +158,20 @@ def steady(config: EndpointConfig, model: ReplicaModel) -> _Endpoint:
     return endpoint
 
 
-def _above(w0: float, w1: float, limit: float) -> float:
-    """The share of a chunk whose waits run linearly from `w0` to `w1` that waited more than `limit`."""
-    low, high = min(w0, w1), max(w0, w1)
-    if low > limit:
-        return 1.0
-    if high <= limit:
-        return 0.0
-    return (high - limit) / (high - low)
-
-
-@dataclass(slots=True)
-class _Queue:
-    """Requests waiting, oldest first: [arrival minute, waiting, arrived that minute, position of the
-    first waiting one among them]. Within a minute, arrivals and service are spread evenly (a fluid
-    queue), so a request's wait is exact to the second under that assumption: the last arrivals of
-    a busy minute, served first the next minute, wait seconds, not a minute."""
-
-    slo_s: float
-    cohorts: deque[list[int]] = field(default_factory=deque)
-    size: int = 0
-    waits: dict[int, int] = field(default_factory=dict)  # seconds waited (a chunk's mean) → requests
-    delayed: float = 0.0  # requests that waited at all
-    rejected: int = 0
-    late: float = 0.0
-
-    def _record(self, base: float, first: int, last: int, arrived: int, position: int, room: int) -> None:
-        """Requests [first, last) of a minute's `arrived`, served from `position` of the `room` served
-        this minute, `base` seconds of whole minutes after they arrived."""
-        w0 = base + 60.0 * position / room - 60.0 * first / arrived
-        w1 = base + 60.0 * (position + last - first) / room - 60.0 * last / arrived
-        count = last - first
-        self.delayed += _above(w0, w1, 0.0) * count
-        self.late += _above(w0, w1, self.slo_s) * count
-        mean = max(0, round((w0 + w1) / 2))
-        self.waits[mean] = self.waits.get(mean, 0) + count
-
-    def minute(self, requests: int, room: int, minute: int) -> None:
-        """Serve a minute: those waiting first, then the minute's own arrivals; the rest wait."""
-        position, cohorts = 0, self.cohorts
-        while cohorts and position < room:
-            cohort = cohorts[0]
-            taken = min(cohort[1], room - position)
-            self._record(60.0 * (minute - cohort[0]), cohort[3], cohort[3] + taken, cohort[2], position, room)
-            position += taken
-            cohort[1] -= taken
-            cohort[3] += taken
-            if not cohort[1]:
-                cohorts.popleft()
-        self.size -= position
-        now = min(requests, room - position)
-        if now and (position or requests > room):
-            self._record(0.0, 0, now, requests, position, room)
-        elif now:
-            self.waits[0] = self.waits.get(0, 0) + now
-        if requests > now:
-            self.add(requests - now, minute, requests)
-
-    def add(self, waiting: int, minute: int, arrived: int) -> None:
-        self.cohorts.append([minute, waiting, arrived, arrived - waiting])
-        self.size += waiting
-
-    def expire(self, minute: int, hold_minutes: float) -> None:
-        """Requests held longer than the proxy holds them while nothing is ready: 503."""
-        while self.cohorts and minute - self.cohorts[0][0] >= hold_minutes:
-            dropped = self.cohorts.popleft()[1]
-            self.size -= dropped
-            self.rejected += dropped
-
-    def reject_all(self) -> None:
-        self.expire(1 << 62, 0)
-
-    def outcome(self, replica_minutes: int, cold_starts: int, ready: Sequence[int], billed: Sequence[int]) -> Outcome:
-        """The replay's figures; requests still waiting at the end were not served within it."""
-        return Outcome(
-            replica_minutes,
-            cold_starts,
-            round(self.delayed),
-            self.rejected,
-            tuple(sorted((w, n) for w, n in self.waits.items() if n)),
-            tuple(ready),
-            tuple(billed),
-            round(self.late),
-        )
+def _outcome(
+    queue: Queue, replica_minutes: int, cold_starts: int, ready: Sequence[int], billed: Sequence[int]
+) -> Outcome:
+    """The replay's figures; requests still waiting at the end were not served within it."""
+    return Outcome(
+        replica_minutes,
+        cold_starts,
+        round(queue.delayed),
+        queue.rejected,
+        tuple(sorted((w, n) for w, n in queue.waits.items() if n)),
+        tuple(ready),
+        tuple(billed),
+        round(queue.late),
+    )
 
 
 def simulate(
@@ -247,21 +186,25 @@ def simulate(
     """Replay `demand` (requests per minute) through the autoscaler and the queue, applying the
     configuration changes at the start of their minute."""
     ep = steady(initial, model)
-    run = _Run(model, demand)
-    queue = run.queue
-    ready_series: list[int] = []
-    billed_series: list[int] = []
-    billed_total = served_at_once = 0
-    for minute, requests in enumerate(demand):
+    run = _Run(model, demand, changes)
+    queue, tally = run.queue, _Tally(keep_series, progress)
+    minute, end = 0, len(demand)
+    while minute < end:
+        requests = demand[minute]
         if minute in changes:
             run.change(ep, changes[minute], minute)
         if ep.starting and ep.starting[0][0] <= minute:
             ep.promote(minute)
+        until = run.quiet_until(ep, minute)
+        if until > minute:  # nothing but the bill moves until then: add the stretch up at once
+            tally.stretch(ep, minute, until, run.stretches, queue)
+            minute = until
+            continue
         mode = ep.config.mode
         if mode is Mode.RUNNING and not queue.size and requests <= int(ep.ready * run.capacity):
             # The common minute: served at once; the autoscaler only looks (and at its floor, with
             # nothing above the target utilisation, finds nothing to do).
-            served_at_once += requests
+            tally.served_at_once += requests
             if requests:
                 ep.last_request = minute
             if ep.target != (ep.config.min_replicas or 1) or requests > run.unit * ep.target:
@@ -273,22 +216,57 @@ def simulate(
                 ep.wake(minute)
             _serve_minute(ep, queue, requests, minute, run.capacity, run.hold)
             run.look(ep, requests, minute, queue.size)
-        billed_total += ep.target
-        if keep_series:
-            ready_series.append(ep.ready)
-            billed_series.append(ep.target)
+        tally.minute(ep, minute)
         if ep.target and not ep.config.min_replicas and not queue.size:
             run.check_idle(ep, minute)
-        if progress is not None and not minute % 10_000:
-            progress(minute)
-    queue.waits[0] = queue.waits.get(0, 0) + served_at_once
-    return queue.outcome(billed_total, ep.cold_starts, ready_series, billed_series)
+        minute += 1
+    queue.waits[0] = queue.waits.get(0, 0) + tally.served_at_once
+    return _outcome(queue, tally.billed, ep.cold_starts, tally.ready, tally.billed_series)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What a replay adds up minute by minute: replica-minutes billed, requests served at once, and
+    the per-minute series when kept."""
+
+    keep_series: bool
+    progress: Callable[[int], None] | None
+    billed: int = 0
+    served_at_once: int = 0
+    ready: list[int] = field(default_factory=list)
+    billed_series: list[int] = field(default_factory=list)
+
+    def minute(self, ep: _Endpoint, minute: int) -> None:
+        self.billed += ep.target
+        if self.keep_series:
+            self.ready.append(ep.ready)
+            self.billed_series.append(ep.target)
+        if self.progress is not None and not minute % PROGRESS_EVERY:
+            self.progress(minute)
+
+    def stretch(self, ep: _Endpoint, begin: int, end: int, stretches: Stretches, queue: Queue) -> None:
+        """Minutes [begin, end) in which nothing changes: running ones serve their requests at once."""
+        minutes, demand = end - begin, stretches.demand
+        if ep.config.mode is Mode.RUNNING:
+            self.served_at_once += sum(demand[begin:end])
+            last = stretches.last_request(begin, end)
+            if last is not None:
+                ep.last_request = last
+        elif ep.config.mode is Mode.PAUSED:
+            queue.rejected += sum(demand[begin:end])
+        self.billed += ep.target * minutes
+        if self.keep_series:
+            self.ready.extend([ep.ready] * minutes)
+            self.billed_series.extend([ep.target] * minutes)
+        if self.progress is not None:
+            for minute in range(-(-begin // PROGRESS_EVERY) * PROGRESS_EVERY, end, PROGRESS_EVERY):
+                self.progress(minute)
 
 
 class _Run:
     """The autoscaler's side of one replay: its parameters and its checks."""
 
-    def __init__(self, model: ReplicaModel, demand: Sequence[int]) -> None:
+    def __init__(self, model: ReplicaModel, demand: Sequence[int], changes: Mapping[int, Sequence[Transition]]) -> None:
         scaler = model.autoscaler
         self.capacity = model.capacity_rpm
         self.up_at, self.pending_at = scaler.target_utilisation, scaler.pending_per_replica
@@ -296,11 +274,26 @@ class _Run:
         self.down_every, self.window = scaler.scale_down_every_minutes, scaler.stabilisation_minutes
         self.hold = scaler.scale_up_timeout_s / 60.0
         self.idle_timeout = scaler.idle_timeout_minutes
-        self.queue = _Queue(model.slo_s)
-        unit = self.unit
-        # What each minute's own requests want at the target utilisation: the stabilisation window
-        # is read from it; minutes with requests waiting add what they wanted to the endpoint's own.
-        self.needs = [-(-r // unit) for r in demand]
+        self.queue = Queue(model.slo_s)
+        self.demand = demand
+        self.stretches = Stretches(demand, changes)
+
+    def quiet_until(self, ep: _Endpoint, minute: int) -> int:
+        """Where the stretch of minutes from `minute` in which only the bill moves ends (`minute`
+        itself when this minute is not one): a paused endpoint, one scaled to zero without requests,
+        or one at its floor serving at once below the target utilisation, until the next change."""
+        mode, stretches = ep.config.mode, self.stretches
+        if mode is Mode.PAUSED:
+            return stretches.next_change(minute)
+        if mode is Mode.ZERO:
+            return stretches.next_request(minute, stretches.next_change(minute)) if not ep.target else minute
+        floor = ep.config.min_replicas
+        if self.queue.size or ep.starting or not floor or ep.target != floor:
+            return minute  # something waits or starts, or the idle timeout is watched
+        limit = min(int(ep.ready * self.capacity), math.floor(self.unit * ep.target))
+        if self.demand[minute] > limit:
+            return minute
+        return stretches.first_above(minute, stretches.next_change(minute), limit)
 
     def change(self, ep: _Endpoint, transitions: Sequence[Transition], minute: int) -> None:
         for transition in transitions:
@@ -326,7 +319,8 @@ class _Run:
             wanted = ep.wanted
             while wanted and wanted[0][0] <= first:
                 wanted.popleft()
-            keep = max(base, int(max(self.needs[max(0, first + 1) : minute + 1])))
+            # What the window's own minutes wanted at the target utilisation (the busiest wanted most).
+            keep = max(base, int(-(-max(self.demand[max(0, first + 1) : minute + 1]) // self.unit)))
             if wanted:
                 keep = max(keep, max(n for _, n in wanted))
             if keep < target:
@@ -338,7 +332,7 @@ class _Run:
             ep.stop_all(Mode.ZERO)
 
 
-def _serve_minute(ep: _Endpoint, queue: _Queue, requests: int, minute: int, capacity: float, hold: float) -> None:
+def _serve_minute(ep: _Endpoint, queue: Queue, requests: int, minute: int, capacity: float, hold: float) -> None:
     if requests:
         ep.last_request = minute
     room = int(ep.ready * capacity)
@@ -355,7 +349,7 @@ def serve_exactly(
 ) -> tuple[Outcome, list[int]]:
     """Demand served by exactly the replicas each minute needs (its requests and those still
     waiting, up to `max_replicas`), ready at once; with that series of replicas."""
-    queue = _Queue(slo_s)
+    queue = Queue(slo_s)
     top_room = int(max_replicas * capacity_rpm)
     needed = [min(replicas_needed(r, capacity_rpm), max_replicas) for r in demand]
     at_once = 0
@@ -371,4 +365,4 @@ def serve_exactly(
         elif requests:
             queue.add(requests, minute, requests)
     queue.waits[0] = queue.waits.get(0, 0) + at_once
-    return queue.outcome(sum(needed), 0, (), ()), needed
+    return _outcome(queue, sum(needed), 0, (), ()), needed
