@@ -435,13 +435,15 @@ WINDOW_FILE = LEARN_FILE.replace(
 
 
 @pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, Path]]:
+def state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_state: Callable[[Path], str]
+) -> Iterator[tuple[Store, Path]]:
     """A state store and a schedule file where `hfwarden adopt` finds them."""
     monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path))
     path = tmp_path / "schedules.yaml"
     path.write_text(LEARN_FILE)
     monkeypatch.setenv("HFWARDEN_CONFIG", str(path))
-    store = Store(f"sqlite:///{tmp_path / 'hfwarden.db'}")
+    store = Store(fresh_state(tmp_path / "hfwarden.db"))
     yield store, path
     store.close()
 
