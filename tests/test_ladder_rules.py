@@ -125,7 +125,7 @@ def schedule(hour: int = 9) -> EndpointSchedule:
         (seen("running", high=4), True, Verdict.ACT, [(StepKind.UPDATE, None, 1)]),  # a human's 4 put back
         (seen("running", high=1), True, Verdict.IDLE, []),
         (seen("paused", high=4), True, Verdict.IDLE, []),  # costs nothing; the cap applies when it wakes
-        (seen("paused", low=1, high=1), False, Verdict.ACT, [(StepKind.UPDATE, 1, 1), (StepKind.RESUME, None, None)]),
+        (seen("paused", low=0, high=0), False, Verdict.ACT, [(StepKind.RESUME, None, None), (StepKind.UPDATE, 1, 1)]),
         (seen("running", low=3, high=4), True, Verdict.ACT, [(StepKind.UPDATE, 1, 1)]),
     ],
     ids=["above-cap-put-back", "at-cap", "paused-left", "schedule-resume-clamped", "min-above-cap"],

@@ -6,6 +6,7 @@ import math
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -144,6 +145,109 @@ def test_successful_answers_report_the_quota_and_calls_are_paced_within_it(
     assert 429 not in statuses
 
 
+SHORT_OF_QUOTA = """
+version: 1
+timezone: UTC
+pricing:
+  aws/us-east-1/nvidia-l4/x1: 1.0
+endpoints:
+  - {namespace: acme, name: dear, priority: 0}
+  - namespace: beta
+    name: other
+    schedule:
+      - {cron: "1 8 * * *", action: scale, min_replicas: 1, max_replicas: 3}
+budgets:
+  - name: acme-prod
+    daily_usd: 10
+    scope: {namespace: acme}
+    steps:
+      - {at: 1.0, action: pause}
+"""
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_budget_stop_goes_out_before_an_ordinary_transition_when_the_quota_is_short(
+    emulator: Emulator, api: HfApi, control: httpx.Client, clock: ManualClock, tmp_path: Path, state_url: str
+) -> None:
+    """One ordered list per pass: the guard's new stop is not sent after the schedule's calls."""
+    from hfwarden.adapters.store import Store
+    from hfwarden.app.reconcile.reconciler import Reconciler
+    from hfwarden.config import load_config
+
+    create(api, "dear", min_replica=1, max_replica=1)
+    create(api, "other", namespace="beta", min_replica=1, max_replica=1)
+    advance(control, 70)
+    clock.set(datetime(2026, 1, 5, 8, 2, tzinfo=UTC))
+    (tmp_path / "s.yaml").write_text(SHORT_OF_QUOTA)
+    store = Store(state_url)
+    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=1), hub_url=emulator.base_url)
+    warden = Reconciler(config=load_config([tmp_path / "s.yaml"]), hub=hub, store=store, clock=clock, max_concurrency=1)
+    try:
+        control.delete("/_emulator/requests")
+        warden.assess()  # the reads a pass makes before its calls
+        reads = len(control.get("/_emulator/requests").json()["requests"])
+        control.delete("/_emulator/requests")
+        # Room for the pass's reads and one call: the second call waits for the next (3 s) window.
+        emulator.state.faults.rate_limit = faults.RateLimit(limit=reads + 1, window_s=3.0)
+        report = warden.run_pass()
+    finally:
+        warden.close()
+        store.close()
+    assert sorted(report.acted) == ["acme/dear", "beta/other"]
+    calls = [r for r in control.get("/_emulator/requests").json()["requests"] if r["method"] != "GET"]
+    assert [(r["method"], r["path"].rsplit("/", 2)[-2:]) for r in calls] == [
+        ("POST", ["dear", "pause"]),  # the budget stop first: it stops money
+        ("PUT", ["beta", "other"]),  # the ordinary transition in the next window
+    ]
+    assert all(r["status"] == 200 for r in calls)
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_an_api_quota_used_up_survives_a_restart(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock, state_url: str
+) -> None:
+    """A restarted daemon waits for the window's reset instead of spending calls to learn it again."""
+    from hfwarden.adapters.store import Store
+    from hfwarden.app.ops.wiring import keep_api_quota
+
+    emulator.state.faults.rate_limit = faults.RateLimit(limit=2, window_s=300, now=lambda: clock.now().timestamp())
+    store, host = Store(state_url), urlsplit(emulator.api_url).netloc
+    first = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock)
+    keep_api_quota(first, store, host, clock=clock)
+    first.list_endpoints("acme")
+    first.list_endpoints("acme")
+    assert first.quota_remaining() == 0
+    stopping = threading.Event()
+    restarted = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, cancel=stopping)  # a new process
+    keep_api_quota(restarted, store, host, clock=clock)
+    control.delete("/_emulator/requests")
+    stopping.set()  # its first call waits for the window's reset instead of earning a 429
+    with pytest.raises(Cancelled, match="waiting for API quota"):
+        restarted.list_endpoints("acme")
+    assert control.get("/_emulator/requests").json()["requests"] == []
+    store.close()
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_429_within_the_quota_window_waits_for_its_reset_instead_of_failing(
+    emulator: Emulator, control: httpx.Client, clock: ManualClock
+) -> None:
+    """The 5,000-transitions bench lost its last call this way: a 429 saying the window resets in 277 s."""
+    emulator.state.faults.rate_limit = faults.RateLimit(limit=3, window_s=300, now=lambda: clock.now().timestamp())
+    elsewhere = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock)
+    stopping = threading.Event()
+    hub = Hub(DEFAULT_TOKEN, hub_url=emulator.base_url, clock=clock, cancel=stopping)
+    elsewhere.list_endpoints("acme")
+    hub.list_endpoints("acme")
+    assert hub.quota_remaining() == 1
+    elsewhere.list_endpoints("acme")  # the last call of the window, unknown to `hub`
+    stopping.set()  # instead of waiting the 300 s out: the call is waiting, not failed
+    with pytest.raises(Cancelled):
+        hub.list_endpoints("acme")
+    assert hub.quota_remaining() == 0
+    assert [r["status"] for r in control.get("/_emulator/requests").json()["requests"]] == [200, 200, 200, 429]
+
+
 @pytest.mark.parametrize(
     ("text", "limit", "window"), [("2500/300s", 2500, 300.0), ("500/5m", 500, 300.0), ("10/60", 10, 60.0)]
 )
@@ -158,7 +262,67 @@ def test_a_bad_rate_limit_flag_is_one_line(text: str) -> None:
         faults.parse_rate_limit(text)
 
 
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_refusal_for_money_survives_a_restart(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    """A restart between two passes neither retries before the back-off nor raises a second alert."""
+    create(api, "chat", min_replica=1, max_replica=1)
+    advance(control, 70)
+    api.pause_inference_endpoint("chat", namespace="acme")
+    control.post("/_emulator/billing-block", json={"namespace": "acme", "refuse": "credits"})
+    first = warden(RESUMING).run_pass()
+    assert [a.endpoint for a in first.alerts if a.kind.value == "billing_blocked"] == ["acme/chat"]
+    control.delete("/_emulator/requests")
+    clock.advance(300)
+    restarted = warden(RESUMING)  # a new life of the daemon on the same state
+    second = restarted.run_pass()
+    assert not [a for a in second.alerts if a.kind.value == "billing_blocked"]
+    assert not [r for r in control.get("/_emulator/requests").json()["requests"] if r["path"].endswith("/resume")]
+    clock.advance(15 * 60)  # past the back-off: tried again (still refused), the day's alert not sent twice
+    third = restarted.run_pass()
+    assert [r for r in control.get("/_emulator/requests").json()["requests"] if r["path"].endswith("/resume")]
+    assert "acme/chat" in third.failed
+    assert third.enqueued == []  # the day's `billing_blocked` is in the outbox once, across the restart
+
+
 # -- 5. the smaller differences -------------------------------------------------------------------
+
+
+RESIZED_AFTER_A_PAUSE = """
+version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: chat
+    schedule:
+      - {cron: "1 8 * * *", action: pause}
+      - {cron: "30 8 * * *", action: resume, min_replicas: 2, max_replicas: 3}
+"""
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_resume_after_a_pause_re_applies_the_scheduled_sizes(
+    api: HfApi, control: httpx.Client, clock: ManualClock, warden: Factory
+) -> None:
+    """HF's docs: a pause sets min & max replicas to 0, a resume to 1; the rule's sizes are sent after it."""
+    create(api, "chat", min_replica=2, max_replica=3)
+    advance(control, 70)
+    reconciler = warden(RESIZED_AFTER_A_PAUSE)
+    clock.set(datetime(2026, 1, 5, 8, 2, tzinfo=UTC))
+    reconciler.run_pass()
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (0, 0)
+    clock.set(datetime(2026, 1, 5, 8, 30, 30, tzinfo=UTC))
+    report = reconciler.run_pass()
+    assert report.failed == {}
+    calls = [r["path"].rsplit("/", 1)[-1] for r in control.get("/_emulator/requests").json()["requests"]]
+    assert calls[-2:] == ["resume", "chat"]  # the resume, then the PUT of the sizes
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["maxReplica"]) == (2, 3)
+    advance(control, 70)
+    endpoint = api.get_inference_endpoint("chat", namespace="acme")
+    assert (endpoint.status, endpoint.raw["status"]["targetReplica"]) == ("running", 2)
 
 
 def test_measure_and_metric_are_replaced_not_merged(api: HfApi, control: httpx.Client) -> None:

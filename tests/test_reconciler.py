@@ -106,10 +106,12 @@ def test_fire_time_applies_the_transition_once(
     at_paris(control, clock, 8, 55)
     report = reconciler.run_pass()
     assert report.acted == ["acme/chat"]
-    assert mutating_calls(control) == ["/v2/endpoint/acme/chat/resume"]
+    # The resume, then the rule's max of 2 (a resume leaves 1 and 1, as HF's docs say).
+    resumed = ["/v2/endpoint/acme/chat/resume", "/v2/endpoint/acme/chat"]
+    assert mutating_calls(control) == resumed
     report = reconciler.run_pass()
     assert report.acted == []
-    assert mutating_calls(control) == ["/v2/endpoint/acme/chat/resume"]
+    assert mutating_calls(control) == resumed
 
 
 def test_catch_up_after_a_restart_neither_repeats_nor_loses(
@@ -123,10 +125,11 @@ def test_catch_up_after_a_restart_neither_repeats_nor_loses(
     control.delete("/_emulator/requests")
     second_life = make_reconciler()
     assert second_life.run_pass().acted == ["acme/chat"]
-    assert mutating_calls(control) == ["/v2/endpoint/acme/chat/resume"]
+    resumed = ["/v2/endpoint/acme/chat/resume", "/v2/endpoint/acme/chat"]  # then max 2: a resume leaves 1 and 1
+    assert mutating_calls(control) == resumed
     # And a third life right after repeats nothing.
     assert make_reconciler().run_pass().acted == []
-    assert mutating_calls(control) == ["/v2/endpoint/acme/chat/resume"]
+    assert mutating_calls(control) == resumed
     actions = [(e.endpoint, e.action, e.result) for e in store.audit_entries()]
     assert actions == [("acme/chat", "pause", "ok"), ("acme/chat", "resume(min=1, max=2)", "ok")]
 
@@ -293,16 +296,17 @@ def test_dry_run_calls_nothing_that_mutates(
     assert store.last_applied() == {}  # a later real run still applies it
 
 
-def test_update_then_resume_from_paused_sets_size_first(
+def test_resume_from_paused_then_its_sizes(
     api: HfApi, control: httpx.Client, clock: ManualClock, make_reconciler: ReconcilerFactory
 ) -> None:
+    """HF's docs: a resume sets min & max replicas to 1, so the rule's sizes go in a PUT after it (issue 19)."""
     create(api, "chat", min_replica=1, max_replica=1)
     advance(control, 70)
     api.pause_inference_endpoint("chat", namespace="acme")
     at_paris(control, clock, 8, 56)
     control.delete("/_emulator/requests")
     assert make_reconciler().run_pass().acted == ["acme/chat"]
-    assert mutating_calls(control) == ["/v2/endpoint/acme/chat", "/v2/endpoint/acme/chat/resume"]
+    assert mutating_calls(control) == ["/v2/endpoint/acme/chat/resume", "/v2/endpoint/acme/chat"]
     raw = api.get_inference_endpoint("chat", namespace="acme").raw
     assert raw["compute"]["scaling"]["maxReplica"] == 2
     assert raw["status"]["state"] == "pending"

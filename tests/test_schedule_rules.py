@@ -270,8 +270,9 @@ MONDAY_19 = datetime(2026, 1, 5, 19, 0, tzinfo=PARIS)  # latest: pause at 18:00
 @pytest.mark.parametrize(
     ("at", "observed", "verdict", "steps"),
     [
-        (MONDAY_9, seen("paused"), Verdict.ACT, [StepKind.RESUME]),
-        (MONDAY_9, seen("paused", max_replica=1), Verdict.ACT, [StepKind.UPDATE, StepKind.RESUME]),
+        # A resume leaves 1 and 1 replicas (HF's docs): it goes first, the rule's sizes after it.
+        (MONDAY_9, seen("paused", min_replica=0, max_replica=0), Verdict.ACT, [StepKind.RESUME, StepKind.UPDATE]),
+        (MONDAY_9, seen("paused", max_replica=1), Verdict.ACT, [StepKind.RESUME, StepKind.UPDATE]),
         (MONDAY_9, seen("scaledToZero"), Verdict.ACT, [StepKind.RESUME]),
         (MONDAY_9, seen("running"), Verdict.SATISFIED, []),
         (MONDAY_9, seen("running", max_replica=2), Verdict.ACT, [StepKind.UPDATE]),
@@ -287,7 +288,7 @@ MONDAY_19 = datetime(2026, 1, 5, 19, 0, tzinfo=PARIS)  # latest: pause at 18:00
     ],
     ids=[
         "resume-paused",
-        "resume-paused-with-new-size-sizes-first",
+        "resume-paused-with-new-size-resume-first",
         "resume-scaled-to-zero",
         "already-running",
         "running-wrong-size",

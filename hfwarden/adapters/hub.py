@@ -189,11 +189,12 @@ class Hub(HubDeadlines):
         while True:
             attempt += 1
             self._wait_for_quota(quota, operation, target)
+            paced = quota.remaining is not None  # sent within a known quota: a 429 then means "wait for the reset"
             try:
                 result = self._attempt(operation, target, fn)
             except HfHubHTTPError as exc:
                 quota.answered(take_last_reading(), refused=exc.response.status_code == 429)
-                wait = self._wait_after_http_error(exc, attempt, key, target)
+                wait = self._wait_after_http_error(exc, attempt, key, target, paced=paced)
             except httpx2.TransportError as exc:
                 quota.answered(None)
                 self._observe(operation, "error")
@@ -230,7 +231,11 @@ class Hub(HubDeadlines):
 
     def quota_remaining(self) -> int | None:
         """Calls left in the API's window as last reported (None: the API reports no quota)."""
-        return self._quota(urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc).remaining
+        return self.api_quota().remaining
+
+    def api_quota(self) -> CallQuota:
+        """The call quota of the API host in use, on this hub's clock (kept across restarts: app/ops/wiring.py)."""
+        return self._quota(urlsplit(constants.INFERENCE_ENDPOINTS_ENDPOINT).netloc)
 
     def _quota(self, host: str) -> CallQuota:
         with self._not_before_lock:
@@ -242,7 +247,9 @@ class Hub(HubDeadlines):
         """The latest instant any wait may reach from a given now (the daemon: the budget day's end)."""
         self._wait_horizon = horizon
 
-    def _wait_after_http_error(self, exc: HfHubHTTPError, attempt: int, key: tuple[str, str], target: str) -> float:
+    def _wait_after_http_error(
+        self, exc: HfHubHTTPError, attempt: int, key: tuple[str, str], target: str, *, paced: bool = False
+    ) -> float:
         """How long to wait before the next attempt; raises when there is to be none in this call."""
         operation = key[1]
         status = exc.response.status_code
@@ -256,6 +263,9 @@ class Hub(HubDeadlines):
         reading = quota_reading(exc.response.headers) if status == 429 else None
         if retry_after is None and reading is not None:
             retry_after = reading.reset_seconds  # `RateLimit: "api";r=0;t=55` alone says how long
+        early = paced and reading is not None and reading.reset_seconds <= self._retry.max_quota_wait_seconds
+        if early and attempt < self._retry.max_attempts:
+            return 0.0  # the known window ran out early (the quota took the refusal): wait for its reset
         if retry_after is not None:
             until = self._rate_limited_until(key, retry_after)
             if retry_after > self._retry.max_retry_after_seconds:

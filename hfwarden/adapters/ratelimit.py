@@ -46,6 +46,9 @@ class CallQuota:
         self._limit: int | None = None
         self._window: float | None = None
         self._in_flight = 0
+        self._told: float | None = None  # the used-up window last told to `on_used_up`
+        # Told (outside the lock) the reset instant of each window found used up: kept across restarts.
+        self.on_used_up: Callable[[float], None] | None = None
 
     @property
     def remaining(self) -> int | None:
@@ -90,6 +93,17 @@ class CallQuota:
                 self._remaining = max(0, min(self._remaining, left))
                 if refused:
                     self._resets_at = max(self._resets_at, resets_at)
+            used_up = self._resets_at if self._remaining == 0 and self._resets_at != self._told else None
+            self._told = used_up if used_up is not None else self._told
+        if used_up is not None and self.on_used_up is not None:
+            self.on_used_up(used_up)
+
+    def used_up_until(self, until: float) -> None:
+        """A window an earlier process found used up until `until`: nothing is sent before it (unless an
+        answer says otherwise)."""
+        with self._lock:
+            if until > self._monotonic() and self._remaining is None:
+                self._remaining, self._resets_at, self._told = 0, until, until
 
     def _roll(self, now: float) -> None:
         """Past the reset: a new window with the policy's quota, until an answer says otherwise."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import assert_never
 
@@ -35,12 +35,14 @@ def steps_towards(action: Action, observed: Observation) -> tuple[Step, ...]:
         case ActionKind.PAUSE:
             return () if observed.state == EndpointState.PAUSED else (Step(StepKind.PAUSE),)
         case ActionKind.RESUME:
-            # Scaling first: a PUT on a paused endpoint only records it, so the resume starts at the
-            # right size instead of restarting through `updating` straight after.
-            steps = [update] if update else []
-            if observed.state != EndpointState.RUNNING:
-                steps.append(Step(StepKind.RESUME))
-            return tuple(steps)
+            if observed.state == EndpointState.RUNNING:
+                return (update,) if update else ()
+            # The resume first, then the sizes the rule asks for, against what the resume leaves: HF's
+            # docs say a resume sets min & max replicas to 1 (a pause set them to 0), so sizes sent
+            # before it would be lost. A PUT on a `pending` endpoint only records them: it starts at them.
+            resumed = after_resume(observed)
+            update = _scaling_update(action, resumed)
+            return (Step(StepKind.RESUME), update) if update else (Step(StepKind.RESUME),)
         case ActionKind.SCALE:
             return (update,) if update else ()
         case ActionKind.SCALE_TO_ZERO:
@@ -51,6 +53,13 @@ def steps_towards(action: Action, observed: Observation) -> tuple[Step, ...]:
             return tuple(steps)
         case _:
             assert_never(action.kind)
+
+
+def after_resume(observed: Observation) -> Observation:
+    """The sizes a resume leaves: 1 and 1 from `paused` (HF's docs), what was there otherwise."""
+    if observed.state != EndpointState.PAUSED:
+        return observed
+    return replace(observed, min_replica=1, max_replica=1)
 
 
 def _scaling_update(action: Action, observed: Observation) -> Step | None:

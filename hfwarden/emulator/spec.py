@@ -38,6 +38,13 @@ REPLACED_WHOLE = frozenset({"model.image", "compute.scaling.measure"})
 DEFAULT_IDLE_MINUTES = DEFAULT_SCALE_TO_ZERO_TIMEOUT  # HF: idle after 1 hour by default
 
 
+def with_sizes(spec: dict[str, Any], low: int, high: int) -> dict[str, Any]:
+    """`spec` with `minReplica` / `maxReplica` set as the platform sets them itself (pause, resume)."""
+    sized = copy.deepcopy(spec)
+    sized["compute"]["scaling"].update(minReplica=low, maxReplica=high)
+    return sized
+
+
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """PUT semantics: sparse bodies merge into the stored object; `model.image` and
     `compute.scaling.measure` are replaced whole, and a new `measure` names the `metric` in use."""

@@ -310,9 +310,9 @@ class World:
 
     def pause(self, namespace: str, name: str) -> Endpoint:
         ep = self.get(namespace, name)
-        if ep.state == "paused":
-            return ep
-        self._stop(ep, "paused")
+        if ep.state != "paused":
+            self._stop(ep, "paused")
+            ep.spec = wire.with_sizes(ep.spec, 0, 0)  # HF's docs: pausing sets min & max replicas to 0
         return ep
 
     def scale_to_zero(self, namespace: str, name: str) -> Endpoint:
@@ -339,9 +339,10 @@ class World:
         if ep.state in ("pending", "initializing", "updating"):
             return ep  # already on its way up
         refuse_for_money(self.money_refusals.get(namespace))
-        self._reacquire_quota(ep)
+        resumed = wire.with_sizes(ep.spec, 1, 1) if ep.state == "paused" else ep.spec  # HF's docs: min & max 1
+        self._reacquire_quota(ep, resumed)
         now = self.now()
-        ep.ready = ep.target = 0
+        ep.spec, ep.ready, ep.target = resumed, 0, 0
         self._set_state(ep, "pending", now)
         ep.timer_at, ep.timer_to = now + self.timings.pending_seconds, "initializing"
         return ep
@@ -367,10 +368,10 @@ class World:
         """The endpoint as the API answers it."""
         return endpoint_json(ep, base_url, self.nanoseconds)
 
-    def _reacquire_quota(self, ep: Endpoint) -> None:
+    def _reacquire_quota(self, ep: Endpoint, spec: dict[str, Any] | None = None) -> None:
         """A paused endpoint holds no quota: leaving `paused` takes its share again, if there is room."""
         if ep.state == "paused":
-            check_quota(self.quota, self._holdings(ep.namespace), _holding(ep.spec, ep.compute))
+            check_quota(self.quota, self._holdings(ep.namespace), _holding(spec or ep.spec, ep.compute))
 
     def _holdings(self, namespace: str, *, but: Endpoint | None = None) -> list[Holding]:
         """The quota the namespace's endpoints hold (see emulator/hardware.py): all but paused ones."""

@@ -14,8 +14,6 @@ import json
 import logging
 from typing import Any
 
-import apprise
-
 # apprise logs through stdlib logging under "apprise"; its debug lines include request URLs.
 _APPRISE_LOG = logging.getLogger("apprise")
 _APPRISE_LOG.setLevel(logging.CRITICAL + 1)
@@ -49,6 +47,8 @@ def notification(payload: str) -> tuple[str, str]:
 
 def apprise_send(url: str, payload: str) -> bool:
     """Send one alert document to one apprise URL; True once the service accepted it."""
+    import apprise  # here, not at the top: its ~5 MB only in a daemon that has apprise sinks
+
     notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
     if not notifier.add(url):
         raise AppriseUnusable(f"apprise cannot send to this {scheme_of(url)}:// URL")

@@ -1,5 +1,5 @@
 """Durable state behind SQLAlchemy: transitions applied, audit log, ledger, latches, exemptions, holds,
-ladder caps, alert outbox, lease.
+ladder caps, alert outbox, lease, refusals.
 
 SQLite (WAL) by default, PostgreSQL by URL. Every write is a committed transaction, so a `kill -9`
 loses nothing already recorded. The schema is Alembic's (`migrations/`), brought to head at open.
@@ -26,6 +26,7 @@ from hfwarden.adapters.store.ledger import LedgerRecords
 from hfwarden.adapters.store.outbox import Outbox, OutboxItem
 from hfwarden.adapters.store.prices import PriceCache
 from hfwarden.adapters.store.proposals import ProposalRecords
+from hfwarden.adapters.store.refusals import RefusalRecords
 from hfwarden.adapters.store.startups import StartupRecords
 from hfwarden.adapters.store.transitions import AppliedTransitions
 
@@ -57,6 +58,7 @@ class Store(
     Outbox,
     PriceCache,
     ProposalRecords,
+    RefusalRecords,
     StartupRecords,
 ):
     """The state store. Thread-safe through the engine's pool.

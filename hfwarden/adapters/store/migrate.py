@@ -11,16 +11,13 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from hfwarden.logs import get_logger
 
@@ -30,21 +27,28 @@ _PG_LOCK_KEY = 0x6866776172646E
 _SCRIPTS = str(Path(__file__).with_name("migrations"))
 
 
-def _config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", _SCRIPTS)
-    return config
+_REVISION = re.compile(r'^(down_revision|revision) = "([^"]+)"', re.MULTILINE)
 
 
 @functools.cache
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest revision of `migrations/versions`, read from the files: alembic (~10 MB) is imported
+    only when a database needs migrating, never by a daemon whose state is already at head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (Path(_SCRIPTS) / "versions").glob("*.py"):
+        for kind, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    assert len(heads) == 1, f"one head revision expected, found {sorted(heads)}"
+    return heads.pop()
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if version is None else str(version)
 
 
 @contextmanager
@@ -76,7 +80,11 @@ def _upgrade_locked(engine: Engine) -> None:
         before = current_revision(conn)
         if before == head_revision():
             return  # another process migrated it while this one waited for the lock
-        config = _config()
+        from alembic import command  # only here: see head_revision
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", _SCRIPTS)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     if structlog.is_configured():  # the daemon's log; unconfigured, structlog would print to a CLI's stdout

@@ -289,3 +289,16 @@ learning_state = Table(
     Column("checked_at", UTCDateTime(), nullable=True),
     Column("over_since", UTCDateTime(), nullable=True),
 )
+
+# Calls the platform refused, remembered across restarts (issue 19): an endpoint refused for money
+# (`billing`: since when, last tried; retried 15 min later or after a reload), and the API's call quota
+# used up (`api_quota`, subject `api:<host>`: nothing is sent to that host before `until`).
+refusals = Table(
+    "refusals",
+    metadata,
+    Column("subject", String(300), primary_key=True),
+    Column("kind", String(16), nullable=False),  # billing | api_quota
+    Column("since", UTCDateTime(), nullable=False),
+    Column("tried_at", UTCDateTime(), nullable=True),
+    Column("until", UTCDateTime(), nullable=True),
+)

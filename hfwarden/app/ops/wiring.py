@@ -7,16 +7,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from hfwarden.adapters.hub import Hub, RetryPolicy, configure_client
-from hfwarden.adapters.store import Store
+from hfwarden.adapters.store import Store, StoreError
 from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.app.reconcile.record import FENCE_FRESH_S
 from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.budget import earliest_day_end
 from hfwarden.core.offers import ActionLinks
+from hfwarden.logs import get_logger
 from hfwarden.settings import Settings
+
+log = get_logger("hfwarden.app.ops.wiring")
 
 
 def build_hub(
@@ -87,7 +92,25 @@ def build_pass(
     reconciler.executor.deadlines.list_s = settings.list_deadline_seconds
     # No Retry-After or quota wait outlives the budget day under way (read at each wait: reloads count).
     hub.set_wait_horizon(lambda now: earliest_day_end(reconciler.config.budgets, now))
+    if not dry_run:
+        keep_api_quota(hub, store, urlsplit(settings.endpoints_api_url).netloc, clock=clock)
     return reconciler
+
+
+def keep_api_quota(hub: Hub, store: Store, host: str, *, clock: Clock) -> None:
+    """An API quota found used up survives a restart: nothing is sent to `host` before its window resets."""
+    quota = hub.api_quota()
+    until = store.api_quota_until(host)
+    if until is not None:
+        quota.used_up_until(until.timestamp())
+
+    def keep(resets_at: float) -> None:
+        try:
+            store.put_api_quota_until(host, datetime.fromtimestamp(resets_at, UTC), since=clock.now())
+        except StoreError as exc:  # the pass goes on; a restart may then spend one call to learn it again
+            log.warning("api_quota_not_kept", error=str(exc))
+
+    quota.on_used_up = keep
 
 
 @contextmanager

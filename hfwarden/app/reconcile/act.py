@@ -1,5 +1,6 @@
-"""Carrying a pass's decisions out: the schedules' and restores' calls, then the guard's (its latches
-and caps written before any call). Each returns what it did as a value; nothing here decides."""
+"""Carrying a pass's decisions out: the guard's latches and caps written before any call, then the
+schedules', restores' and guard's calls as one ordered list; and the pass's records. Each returns what
+it did as a value; nothing here decides."""
 
 from __future__ import annotations
 
@@ -14,19 +15,17 @@ from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.month import MonthLedger, team_month
 from hfwarden.app.reconcile.observe import Observer
 from hfwarden.app.reconcile.record import Recorder
-from hfwarden.app.reconcile.refusals import Refusals
 from hfwarden.app.reconcile.report import PassReport
+from hfwarden.app.reconcile.send import Sender
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.app.reconcile.steps import Carried, Steps
 from hfwarden.clock import Clock
 from hfwarden.config import Config
-from hfwarden.core.cost import hourly_burn
-from hfwarden.core.decide import Decision, carried_out
+from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.guard import GuardDecision
 from hfwarden.core.notices import signed, stop_notices
 from hfwarden.core.offers import ActionLinks
-from hfwarden.core.pacing import call_order
 from hfwarden.core.records import Records
 
 
@@ -40,25 +39,38 @@ class Actor:
         self.clock = clock
         self.months = MonthLedger(observer.store)  # the month's and four weeks' ledger, read once a day
         self.links: ActionLinks | None = None  # signs the links of notices and approvals (the settings')
-        self.refusals = Refusals()  # endpoints refused for money: backed off across passes
+        self.sender = Sender(executor, observer, recorder, clock=clock)
+        self.refusals = self.sender.refusals  # endpoints refused for money: backed off across passes
 
-    def schedules(
-        self, decisions: Sequence[Decision], restores: Sequence[Decision], obs: dict[str, Observation], mode: PassMode
-    ) -> Carried:
-        """Each decision's own records (logged once), then the calls of those that act and the restores."""
+    def act(
+        self,
+        decisions: Sequence[Decision],
+        restores: Sequence[Decision],
+        guard: GuardDecision,
+        obs: dict[str, Observation],
+        mode: PassMode,
+        now: datetime,
+    ) -> tuple[Carried, Carried]:
+        """Each decision's own records (logged once); the guard's latches, ladder step and caps written
+        before any call; then the schedules', restores' and guard's calls as one ordered list. What the
+        schedules' and restores' calls did, and what the guard's did."""
+        if not mode.writes:  # a read-only pass decides nothing and sends nothing
+            return Carried(), Carried()
         records = Records()
         for decision in decisions:
             self.logbook.note(decision, obs.get(decision.endpoint))
             records += self.recorder.taken(decision)
-        done = self.carry_out([*(d for d in decisions if d.steps), *restores], obs, mode)
-        return Carried(records + done.records, done.acted, done.failed, done.answers)
+        enqueued = self._guard_records(guard, mode, now)
+        stops = guard.calls if mode.sends and not guard.records.is_empty else ()
+        scheduled, stopped = self.sender.send([[*(d for d in decisions if d.steps), *restores], stops], obs, mode)
+        return replace(scheduled, records=records + scheduled.records), replace(stopped, enqueued=enqueued)
 
-    def guard(self, guard: GuardDecision, obs: dict[str, Observation], mode: PassMode, now: datetime) -> Carried:
-        """Write the guard's latches, ladder step and caps before any call, then stop (or cap) what bills."""
+    def _guard_records(self, guard: GuardDecision, mode: PassMode, now: datetime) -> tuple[str, ...]:
+        """Write the guard's latches, ladder step and caps (before any call); the alerts' outbox ids."""
         self.logbook.guard_stops(guard.records)
         if not mode.sends or guard.records.is_empty:
             self.logbook.alerts(guard.records.alerts, dry_run=True)
-            return Carried()
+            return ()
         if guard.waiting or guard.waited:  # ladder steps that wait for people: announced, or over
             self.recorder.store.put_pending_steps(guard.waiting, guard.waited)
         # Written before any call: a crash between the two still holds the endpoints.
@@ -66,41 +78,7 @@ class Actor:
         enqueued = self.recorder.write(records, now, ledger=None)
         for latch in guard.records.add_latches:
             self.recorder.count(latch.action, "latched")
-        done = self.carry_out(guard.calls, obs, mode)
-        return Carried(done.records, done.acted, done.failed, done.answers, tuple(enqueued))
-
-    def carry_out(self, decisions: Sequence[Decision], obs: dict[str, Observation], mode: PassMode) -> Carried:
-        """Send the steps (none in a dry run: one audit entry per new decision instead)."""
-        if not mode.sends:
-            return Carried(self.recorder.instead_of(decisions, obs, at=self.clock.now()))
-        records, acted, failed, answers = Records(), [], {}, {}
-        now = self.clock.now()
-        ordered = call_order(decisions, self._burns(decisions, obs))  # what the API quota does not fit waits
-        sendable = [d for d in ordered if self.refusals.may_try(d.endpoint, now)]
-        for result in self.executor.carry_out(sendable, obs):
-            key = result.decision.endpoint
-            if result.deferred:
-                continue
-            records += self.refusals.note(key, result.error, now=self.clock.now())
-            if result.answer is not None and result.answered_at is not None:
-                answers[key] = result.answer  # what the API said after the action: newer than the listing
-                self.observer.fold_answer(result.answer, at=result.answered_at)
-            if result.error is None:
-                acted.append(key)
-            else:
-                failed[key] = result.error
-            self.recorder.count(result.decision.kind, "ok" if result.error is None else "failed")
-            records += carried_out(result.decision, at=self.clock.now(), error=result.error)
-        return Carried(records, tuple(acted), failed, answers)
-
-    def _burns(self, decisions: Sequence[Decision], obs: dict[str, Observation]) -> dict[str, float]:
-        """Dollars per hour each acting endpoint bills now (budget stops go most expensive first)."""
-        spend = SpendView(self.observer.ledger, self.observer.prices)
-        return {
-            d.endpoint: hourly_burn(observed, spend.price_of(d.endpoint, observed) or 0.0)
-            for d in decisions
-            if (observed := obs.get(d.endpoint)) is not None
-        }
+        return tuple(enqueued)
 
     def record(self, steps: Steps, mode: PassMode, config: Config, spend: SpendView, now: datetime) -> PassReport:
         """The pass's figures; its records written in one transaction (its start-ups in a second)."""

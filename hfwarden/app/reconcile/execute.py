@@ -15,6 +15,7 @@ from hfwarden.app.reconcile.deadlines import PassDeadlines
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.pacing import in_turn
 from hfwarden.core.scaling import conflict_free
 from hfwarden.logs import get_logger
 
@@ -58,10 +59,18 @@ class Executor:
         return self.deadlines.collect(namespaces)
 
     def carry_out(self, decisions: Sequence[Decision], observations: Mapping[str, Observation]) -> list[CallResult]:
-        """Every decision with steps, in parallel; outcomes in the decisions' order."""
-        acting = [d for d in decisions if d.steps and d.endpoint in observations]
-        futures = [self._pool.submit(self._one, d, observations[d.endpoint]) for d in acting]
-        return [f.result() for f in futures]
+        """Every decision with steps, started in the decisions' order, endpoints in parallel; one endpoint's
+        decisions one after another, each from the newest answer. Outcomes grouped by endpoint."""
+        acting = in_turn([d for d in decisions if d.steps and d.endpoint in observations])
+        futures = [self._pool.submit(self._in_turn, turn, observations[turn[0].endpoint]) for turn in acting]
+        return [result for future in futures for result in future.result()]
+
+    def _in_turn(self, turn: Sequence[Decision], observed: Observation) -> list[CallResult]:
+        results: list[CallResult] = []
+        for decision in turn:
+            results.append(self._one(decision, observed))
+            observed = results[-1].answer or observed
+        return results
 
     def _one(self, decision: Decision, observed: Observation) -> CallResult:
         if self.deadlines.past_shutdown_grace():

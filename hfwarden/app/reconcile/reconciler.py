@@ -1,7 +1,7 @@
-"""One pass, as its steps: gather → standing → decide → carry out → guard → carry out → record. The
-core decides (standing, decisions, the guard); the pass gathers, carries out and writes, in one
-transaction at the end. An action done but not recorded when the process dies is found "already" done
-next pass."""
+"""One pass: gather → standing → decide → guard → carry out → record. The core decides (the guard from
+what the decisions' calls are expected to bring); the pass gathers, writes the guard's latches, sends
+every call as one ordered list (core/pacing.py) and writes the rest in one transaction at the end. An
+action done but not recorded when the process dies is found "already" done next pass."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from hfwarden.app.reconcile.record import FENCE_FRESH_S, Recorder
 from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.reconcile.spend import SpendView
 from hfwarden.app.reconcile.standing import endpoint_decisions, stored_standing
-from hfwarden.app.reconcile.steps import Carried, Steps
+from hfwarden.app.reconcile.steps import Steps
 from hfwarden.clock import Clock
 from hfwarden.config import Config
+from hfwarden.core.expected import expected_answers
 from hfwarden.core.guard import guard_decision
 from hfwarden.core.standing import standing_at
 
@@ -102,13 +103,12 @@ class Reconciler:
         stored = stored_standing(self.store, now)
         at = standing_at(stored, schedules=schedules, observations=sight.observations, now=now, lifting=mode.writes)
         decisions = endpoint_decisions(config, at, sight, self.store.last_applied(), now=now) if mode.writes else []
-        scheduled = self.actor.schedules(decisions, at.restores, sight.observations, mode) if mode.writes else Carried()
-        observations = {**sight.observations, **scheduled.answers}
+        acting = [d for d in (*decisions, *at.restores) if d.steps] if mode.writes else []
+        expected = {**sight.observations, **expected_answers(sight.observations, acting)}  # the guard decides first
         spend = SpendView(self.ledger, self.prices, self.actor.months)
-        guard = guard_decision(
-            config.budgets, schedules, observations, spend.spend(config, observations, now), at.standing, now=now
-        )
-        stopped = self.actor.guard(guard, observations, mode, now) if mode.writes else Carried()
+        spent = spend.spend(config, expected, now)
+        guard = guard_decision(config.budgets, schedules, expected, spent, at.standing, now=now)
+        scheduled, stopped = self.actor.act(decisions, at.restores, guard, sight.observations, mode, now)
         steps = Steps(sight, at, decisions, scheduled, guard, stopped, enforced=mode.sends)
         return self.actor.record(steps, mode, config, spend, now)
 

@@ -32,7 +32,8 @@ class Carried:
 
 @dataclass(frozen=True, slots=True)
 class Steps:
-    """gather → standing → decide → carry out → guard → carry out: what each returned. `enforced`:
+    """gather → standing → decide → guard → carry out (the schedules' calls and the guard's, sent as one
+    list, told apart here): what each returned. `enforced`:
     whether the guard's records were written (an acting pass), so its latches and caps count now."""
 
     sight: Sight
