@@ -12,7 +12,7 @@ from hfwarden.core.budget import Budget, EndpointCost, evaluate, evaluate_budget
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.ladder import Basis, LadderStep, StepAction, lift_caps, restorations
+from hfwarden.core.ladder import Basis, LadderStep, StepAction, caps_at, restorations
 from hfwarden.core.records import Cap, LadderMark
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule, latest_transition
 
@@ -145,7 +145,7 @@ def test_a_cap_bounds_the_decision(
 
 
 def test_a_lifted_cap_gives_its_sizes_back_unless_the_schedule_fired() -> None:
-    holding, lifted, records = lift_caps({"acme/chat": CAP}, now=END)
+    holding, lifted, records = caps_at({"acme/chat": CAP}, now=END)
     assert holding == {}
     assert records.remove_caps == ("acme/chat",)
     # The schedule last fired at 09:00, before the cap (12:00): restore 1-4.
