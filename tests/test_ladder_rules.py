@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.core.budget import Budget, EndpointCost, evaluate, evaluate_budget
+from hfwarden.core.budget import Budget, EndpointCost, evaluate, one_budget_review
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
 from hfwarden.core.endpoints import Observation
@@ -63,7 +63,7 @@ SAFE = EndpointCost("acme/safe", 0.0, 80.0, 4.0, 4, protected=True)
     ],
 )
 def test_ladder_steps(costs: list[EndpointCost], taken: int, step: int, capped: list[str], stopped: list[str]) -> None:
-    outcome = evaluate_budget(BUDGET, costs, now=NOW, taken=taken)
+    outcome = one_budget_review(BUDGET, costs, now=NOW, taken=taken)
     assert [c.endpoint for c in outcome.caps] == capped
     assert [s.endpoint for s in outcome.stops] == stopped
     (status,) = outcome.statuses
@@ -85,7 +85,7 @@ def test_ladder_steps(costs: list[EndpointCost], taken: int, step: int, capped: 
 
 
 def test_a_jump_takes_only_the_highest_step_and_names_the_others() -> None:
-    outcome = evaluate_budget(BUDGET, [cost("a", 100.0, spent=60.0)], now=NOW)  # 160
+    outcome = one_budget_review(BUDGET, [cost("a", 100.0, spent=60.0)], now=NOW)  # 160
     (alert,) = outcome.records.alerts
     assert alert.step == 3
     assert "(also past step 1, 2)" in alert.message

@@ -443,7 +443,7 @@ def test_a_pass_sends_budget_stops_most_expensive_first_then_other_transitions()
 def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to_a_pause() -> None:
     from zoneinfo import ZoneInfo
 
-    from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
+    from hfwarden.core.budget import Budget, EndpointCost, one_budget_review
     from hfwarden.core.endpoints import Observation
     from hfwarden.core.ladder import LadderStep, StepAction
     from hfwarden.core.latches import stop_latches
@@ -458,7 +458,7 @@ def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to
     )
     # Latched to zero at step 1, then woken all evening: $14 spent, its hour ahead projected: $16 >= $15.
     woken = EndpointCost("acme/worker", 14.0, 2.0, 2.0, 1, latched=True, woken=True)
-    outcome = evaluate_budget(budget, [woken], now=now, taken=1)
+    outcome = one_budget_review(budget, [woken], now=now, taken=1)
     assert [s.endpoint for s in outcome.stops] == ["acme/worker"]
     latch = Latch("acme/worker", "acme-prod", "scale_to_zero", now, datetime(2026, 1, 6, tzinfo=UTC), "step 1")
     observed = Observation(

@@ -136,7 +136,7 @@ class BudgetReview:
         return tuple(a for a in self.alerts if a.kind != AlertKind.GUARD_ACTION)
 
 
-def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime, taken: int = 0) -> BudgetReview:
+def one_budget_review(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime, taken: int = 0) -> BudgetReview:
     """Thresholds and caps to alerts; a projection over budget to the fewest stops that bring it back."""
     in_scope = [c for c in costs if budget.scope.covers(c.endpoint)]
     status = BudgetStatus(
@@ -356,7 +356,7 @@ def evaluate(
     caps: dict[str, CapDecision] = {}
     for budget in budgets:
         taken = taken_step(ladder or {}, budget.name, budget.day_of(now))
-        outcome = evaluate_budget(budget, costs.get(budget.name, []), now=now, taken=taken)
+        outcome = one_budget_review(budget, costs.get(budget.name, []), now=now, taken=taken)
         total.statuses.extend(outcome.statuses)
         total.alerts.extend(outcome.alerts)
         total.records += outcome.records
