@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.core.alerts import AlertKind
-from hfwarden.core.budget import BreachAction, Budget, EndpointCost, Scope, evaluate, one_budget_review
+from hfwarden.core.budget import BreachAction, Budget, EndpointCost, Scope, budget_review, one_budget_review
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -126,7 +126,7 @@ def test_several_budgets_the_strictest_wins() -> None:
     tight = Budget("tight", 50.0, ZoneInfo("UTC"), on_breach=BreachAction.PAUSE)
     zero = Budget("zero", 20.0, ZoneInfo("UTC"), on_breach=BreachAction.SCALE_TO_ZERO)
     costs = [cost("a", 10, 100)]
-    outcome = evaluate([loose, tight, zero], {"loose": costs, "tight": costs, "zero": costs}, now=NOW)
+    outcome = budget_review([loose, tight, zero], {"loose": costs, "tight": costs, "zero": costs}, now=NOW)
     (stop,) = outcome.stops
     assert (stop.endpoint, stop.action, stop.budget) == ("acme/a", BreachAction.PAUSE, "tight")
     assert [s.budget.name for s in outcome.statuses] == ["loose", "tight", "zero"]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.core.budget import Budget, EndpointCost, evaluate, one_budget_review
+from hfwarden.core.budget import Budget, EndpointCost, budget_review, one_budget_review
 from hfwarden.core.cron import parse_cron
 from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
 from hfwarden.core.endpoints import Observation
@@ -94,13 +94,13 @@ def test_a_jump_takes_only_the_highest_step_and_names_the_others() -> None:
 
 def test_yesterdays_mark_does_not_count_today() -> None:
     yesterday = LadderMark("acme-prod", NOW.date() - timedelta(days=1), 4, NOW - timedelta(days=1))
-    outcome = evaluate([BUDGET], {"acme-prod": [CHEAP, BIG]}, now=NOW, ladder={"acme-prod": yesterday})
+    outcome = budget_review([BUDGET], {"acme-prod": [CHEAP, BIG]}, now=NOW, ladder={"acme-prod": yesterday})
     assert outcome.statuses[0].step == 2
 
 
 def test_a_stop_beats_a_cap_across_budgets() -> None:
     stopper = Budget("strict", 50.0, UTC_ZONE)  # on_breach pause, the shorthand
-    outcome = evaluate([BUDGET, stopper], {"acme-prod": [CHEAP, BIG], "strict": [CHEAP, BIG]}, now=NOW)
+    outcome = budget_review([BUDGET, stopper], {"acme-prod": [CHEAP, BIG], "strict": [CHEAP, BIG]}, now=NOW)
     assert {s.endpoint for s in outcome.stops} >= {"acme/big"}
     assert "acme/big" not in {c.endpoint for c in outcome.caps}
 

@@ -342,7 +342,7 @@ def _limit(budget: Budget) -> str:
     return "the daily budget"
 
 
-def evaluate(
+def budget_review(
     budgets: Iterable[Budget],
     costs: dict[str, list[EndpointCost]],
     *,
