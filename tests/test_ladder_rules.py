@@ -10,7 +10,7 @@ import pytest
 
 from hfwarden.core.budget import Budget, EndpointCost, budget_review, one_budget_review
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
+from hfwarden.core.decide import StepKind, Verdict, endpoint_decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.ladder import Basis, LadderStep, StepAction, caps_at, restorations
 from hfwarden.core.records import Cap, LadderMark
@@ -135,7 +135,7 @@ def test_a_cap_bounds_the_decision(
 ) -> None:
     fired = latest_transition(schedule(), NOW)
     assert fired is not None
-    decision = decide_endpoint(
+    decision = endpoint_decision(
         "acme/chat", schedule(), observed, now=NOW, last_applied_key=fired.key if applied else None, cap=CAP
     )
     assert decision.verdict == verdict
