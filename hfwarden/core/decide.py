@@ -117,7 +117,7 @@ def endpoint_decision(
     elif schedule is None:
         decision = Decision(key, Verdict.IDLE, "no schedule")
     else:
-        decision = decide(schedule, observation, now=now, last_applied_key=last_applied_key)
+        decision = schedule_decision(schedule, observation, now=now, last_applied_key=last_applied_key)
     return decision if cap is None or over_budget else capped(decision, cap, observation)
 
 
@@ -262,7 +262,7 @@ def _applied(transition: Transition) -> AppliedTransition:
     return AppliedTransition(transition.endpoint, transition.key, transition.at)
 
 
-def decide(
+def schedule_decision(
     schedule: EndpointSchedule,
     observation: Observation | None,
     *,
