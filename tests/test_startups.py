@@ -15,7 +15,7 @@ from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.coldstarts import cold_starts, hour_ranges, thrash_alert
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.readyby import ReadyByWindow, apply_leads, auto_window_rules, not_ready_alerts
+from hfwarden.core.readyby import ReadyByWindow, auto_window_rules, not_ready_alerts, schedule_with_leads
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition, next_transition
 from hfwarden.core.startups import StartupSample, Watch, choose_lead, lead_time, startup_stats, track
 
@@ -159,19 +159,21 @@ def test_an_auto_window_opens_its_lead_early_with_rule_ids_that_ignore_the_lead(
 def test_the_lead_of_an_opening_is_fixed_before_it_fires() -> None:
     """The pre-warm's own start-up, measured after the opening fired, must not move that opening."""
     learnt = [sample(600, n) for n in range(-2000, -1997)]  # three 10-minute start-ups, days ago
-    before, leads = apply_leads(SCHEDULE, [WINDOW], own=learnt, same_hardware=[], hardware=L4, now=paris(5, 8, 40))
+    before, leads = schedule_with_leads(
+        SCHEDULE, [WINDOW], own=learnt, same_hardware=[], hardware=L4, now=paris(5, 8, 40)
+    )
     fired = next_transition(before, paris(5, 8, 40))
     assert fired is not None
     assert fired.at == paris(5, 8, 49)
     assert leads[0].lead.source == "p90 of 3 start-ups + 1m"
     # 08:52: a fast start-up ends (it would shrink the lead to 2m and put the opening in the future).
     fast = [*learnt, StartupSample("acme/chat", L4, paris(5, 8, 51), paris(5, 8, 52))]
-    after, _ = apply_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(5, 8, 53))
+    after, _ = schedule_with_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(5, 8, 53))
     in_force = latest_transition(after, paris(5, 8, 53))
     assert in_force is not None
     assert in_force.key == fired.key
     # The next day's opening learns from it.
-    tomorrow, _ = apply_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(6, 8, 30))
+    tomorrow, _ = schedule_with_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(6, 8, 30))
     upcoming = next_transition(tomorrow, paris(6, 8, 30))
     assert upcoming is not None
     assert upcoming.at == paris(6, 8, 49)
