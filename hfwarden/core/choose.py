@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
-from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome
+from hfwarden.core.platform.simulation import EndpointConfig, Mode, SimulatedRun
 from hfwarden.core.predict import (
     PINNED_QUANTILES,
     QUANTILES,
@@ -143,12 +143,12 @@ def level_changes(
 
 def replay_recommendation(
     demand: Sequence[int], minutes_of_week: Sequence[int], rec: Recommendation, model: ReplicaModel
-) -> Outcome:
+) -> SimulatedRun:
     initial, changes = level_changes(rec, minutes_of_week, model.autoscaler.idle_timeout_minutes)
     return replay(demand, model, initial, changes)
 
 
-def _score(candidate: Candidate, outcomes: list[tuple[Outcome, int]], slo_s: float) -> Score:
+def _score(candidate: Candidate, outcomes: list[tuple[SimulatedRun, int]], slo_s: float) -> Score:
     weeks = [100.0 * (o.requests_late + o.requests_rejected) / n for o, n in outcomes if n]
     return Score(
         candidate,
@@ -195,7 +195,7 @@ class _Folds:
 
 def _validate(folds: _Folds, candidate: Candidate, *, model: ReplicaModel, zone: ZoneInfo, max_replicas: int) -> Score:
     """The candidate fitted to the weeks before each validation week and replayed on that week."""
-    found: list[tuple[Outcome, int]] = []
+    found: list[tuple[SimulatedRun, int]] = []
     demand, moments, learnt = folds.demand, folds.minutes_of_week, folds.learnt
     for fit_end, begin, end in folds.spans:
         key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2, candidate.pinned)
