@@ -23,10 +23,12 @@ from hfwarden.adapters.prometheus import PrometheusAuth, PrometheusError, Promet
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.proposals import Notes
 from hfwarden.adapters.trace import Trace, read_trace
-from hfwarden.app.learn.bridge import Demand
+from hfwarden.app.learn.bridge import Demand, Learning, propose, setup_for
 from hfwarden.app.learn.drift import ForecastCollector, track_forecast
 from hfwarden.app.learn.entries import entry_text, fingerprint
 from hfwarden.app.learn.job import LearningJob
+from hfwarden.app.predict.backtest import Policy
+from hfwarden.app.predict.recommend import RecommendOptions, recommend_schedule, split
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
 from hfwarden.config import Config, load_config
@@ -52,6 +54,7 @@ from hfwarden.daemon import Daemon
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from hfwarden.settings import Settings
 from tests.conftest import TIMINGS
+from tests.support import traces
 from tests.support.helpers import advance, create
 
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
@@ -138,6 +141,24 @@ def test_adoption_needs_cheaper_and_no_more_failures() -> None:
     assert "fails more" in (adoption_refusal(current, Figures(80.0, 0.9), None, 0.5) or "")
     assert adoption_refusal(current, Figures(80.0, 0.4), None, 0.5) is None  # within max_failed_pct
     assert adoption_refusal(current, Figures(80.0, 0.0), "drops a window", 0.5) == "drops a window"
+
+
+def test_a_proposals_failed_pct_is_recommends_late_plus_rejected() -> None:
+    # Issue 21: a proposal's figures are `recommend`'s. Office traffic queues a few seconds at each
+    # rise (delayed) without any request waiting past the SLO (late): served, not failed.
+    start = datetime(2026, 10, 5, tzinfo=UTC)
+    rows = traces.generate(
+        traces.business_hours(rate=100.0), weeks=3, zone="UTC", seed=0, start=start.replace(tzinfo=None)
+    )
+    trace = Trace(start, tuple(n for _, n in rows), frozenset({timedelta(0)}))
+    how = Learning("acme/chat", 60.0, 5, 0.8, None, "UTC", 1, 0.5)
+    proposed = propose(Demand(trace, "a test"), how, None)
+    training, _holdout = split(trace, 1)
+    printed = recommend_schedule(
+        trace, setup_for(training, how), RecommendOptions(1, "UTC", 0.5), instance=None, source="a test"
+    ).tested.policy(Policy.SCHEDULE)
+    assert printed.requests_delayed > printed.requests_late
+    assert proposed.proposal == Figures(round(printed.cost_usd, 6), round(printed.failed_pct, 6))
 
 
 def test_forecast_error_and_drift_over_two_days() -> None:

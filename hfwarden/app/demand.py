@@ -7,7 +7,6 @@ import argparse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hfwarden.adapters.prometheus import PrometheusError, PrometheusSource, query_for, shown
 from hfwarden.adapters.trace import Trace, read_trace
 from hfwarden.app.predict.backtest import BacktestError
 from hfwarden.core.learning import parse_span
@@ -23,6 +22,9 @@ class Demand:
 
 def prometheus_demand(url: str, template: str, endpoint: str | None, start: datetime, end: datetime) -> Demand:
     """A query's requests per minute in [start, end); PrometheusError with one line when it fails."""
+    # Imported here: the HTTP client is a fifth of `recommend --trace`'s start-up, which never uses it.
+    from hfwarden.adapters.prometheus import PrometheusSource, query_for, shown
+
     query = query_for(template, endpoint)
     source = PrometheusSource(url)
     try:
@@ -51,6 +53,8 @@ def window(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime]
 def demand_of(args: argparse.Namespace) -> Demand:
     """`--trace FILE`, or `--prometheus URL --query PROMQL [--since 6w] [--until T]`."""
     if getattr(args, "prometheus", None):
+        from hfwarden.adapters.prometheus import PrometheusError
+
         if not args.query:
             raise BacktestError("--prometheus needs --query PROMQL (requests per minute)")
         start, end = window(args, datetime.now(UTC))

@@ -15,20 +15,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
 from hfwarden.core.platform.simulation import EndpointConfig, Mode, SimulatedRun
 from hfwarden.core.predict import (
+    MIN_STRETCH_MINUTES,
     PINNED_QUANTILES,
     QUANTILES,
+    SLOT_MINUTES,
+    SLOTS_PER_WEEK,
     WEEK,
     Candidate,
     Kind,
     Needs,
     Recommendation,
+    merge_short,
+    minute_levels,
+    pooled_needs,
     recommend,
+    slot_minutes,
     slot_needs,
+    weekly_levels,
 )
 from hfwarden.core.replay import after_action, replay
 from hfwarden.core.rules import Action
@@ -132,12 +141,12 @@ def level_changes(
     first = levels[minutes_of_week[0]]
     initial = after_action(EndpointConfig(Mode.RUNNING, 1, top, idle_timeout), action=rec.action(first))
     changes: dict[int, list[Action]] = {}
-    previous = first
-    for minute, moment in enumerate(minutes_of_week):
-        level = levels[moment]
+    minute, previous = 0, first
+    for level, run in groupby(map(levels.__getitem__, minutes_of_week)):  # a week's few stretches, found in C
         if level != previous:
             changes[minute] = [rec.action(level)]
             previous = level
+        minute += len(list(run))
     return initial, changes
 
 
@@ -184,31 +193,58 @@ def _utilisation(model: ReplicaModel, candidate: Candidate | None = None) -> flo
 
 @dataclass(frozen=True, slots=True)
 class _Folds:
-    """The validation folds of one training series, and the profiles fitted so far."""
+    """The validation folds of one training series, the profiles fitted so far and the replays made."""
 
     demand: Sequence[int]
     minutes_of_week: Sequence[int]
     learnt: Sequence[bool]
     spans: list[tuple[int, int, int]]  # (fit end, tested begin, tested end)
-    pooled: dict[tuple[int, int, bool], Needs]  # (fit end, profiles, pinned): flat floors pool like weekday/weekend
+    minutes: dict[int, list[list[int]]]  # fit end -> the learnt minutes' requests per slot of the week
+    pooled: dict[tuple[int, int], dict[bool, Needs]]  # (fit end, profiles) -> needs by pinned
+    # (slot levels, pinned, fold) -> its replay: candidates often come to the same weekly levels
+    # (neighbouring quantiles, a floor and a profile), and a replay depends on nothing else.
+    replays: dict[tuple[tuple[int, ...], bool, int], SimulatedRun]
+    merged: dict[tuple[int, ...], tuple[int, ...]]  # a week's slot levels -> `merge_short` of them
+
+
+def _pooled(folds: _Folds, fit_end: int, candidate: Candidate, model: ReplicaModel) -> Needs:
+    """The training needs before `fit_end` by the candidate's profiles, pinned and not counted in one pass."""
+    key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2)
+    if key not in folds.pooled:
+        found = pooled_needs(folds.minutes[fit_end], candidate, model.capacity_rpm, (_utilisation(model), 1.0))
+        folds.pooled[key] = {False: found[0], True: found[1]}
+    return folds.pooled[key][candidate.pinned]
+
+
+def _slot_minutes(
+    demand: Sequence[int], minutes_of_week: Sequence[int], learnt: Sequence[bool], spans: list[tuple[int, int, int]]
+) -> dict[int, list[list[int]]]:
+    """`slot_minutes` before each fit end, in one pass: a fold's training is the one before it plus a week."""
+    found: dict[int, list[list[int]]] = {}
+    done, before = 0, [list[int]() for _ in range(SLOTS_PER_WEEK)]
+    for fit_end in sorted({fit_end for fit_end, _begin, _end in spans}):
+        more = slot_minutes(demand[done:fit_end], minutes_of_week[done:fit_end], learnt[done:fit_end])
+        before = [old + new for old, new in zip(before, more, strict=True)]
+        found[fit_end], done = before, fit_end
+    return found
 
 
 def _validate(folds: _Folds, candidate: Candidate, *, model: ReplicaModel, zone: ZoneInfo, max_replicas: int) -> Score:
     """The candidate fitted to the weeks before each validation week and replayed on that week."""
     found: list[tuple[SimulatedRun, int]] = []
-    demand, moments, learnt = folds.demand, folds.minutes_of_week, folds.learnt
-    for fit_end, begin, end in folds.spans:
-        key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2, candidate.pinned)
-        if key not in folds.pooled:
-            folds.pooled[key] = slot_needs(
-                demand[:fit_end], moments[:fit_end], learnt[:fit_end], candidate,
-                model.capacity_rpm, _utilisation(model, candidate),
-            )  # fmt: skip
-        rec = recommend(
-            folds.pooled[key], candidate, zone=zone, max_replicas=max_replicas, lead_minutes=model.lead_minutes()
-        )
-        tested = demand[begin:end]
-        found.append((replay_recommendation(tested, moments[begin:end], rec, model), sum(tested)))
+    lead = model.lead_minutes()
+    for fold, (fit_end, begin, end) in enumerate(folds.spans):
+        weekly = tuple(weekly_levels(_pooled(folds, fit_end, candidate, model), candidate, max_replicas))
+        if weekly not in folds.merged:
+            folds.merged[weekly] = tuple(merge_short(list(weekly), MIN_STRETCH_MINUTES // SLOT_MINUTES))
+        key = (folds.merged[weekly], candidate.pinned, fold)
+        tested = folds.demand[begin:end]
+        if key not in folds.replays:
+            # Only the levels and the actions matter to a replay: the stretches' figures are left out.
+            _nominal, run = minute_levels(key[0], lead)
+            rec = Recommendation(zone, max_replicas, candidate, lead, (), tuple(run))
+            folds.replays[key] = replay_recommendation(tested, folds.minutes_of_week[begin:end], rec, model)
+        found.append((folds.replays[key], sum(tested)))
     return _score(candidate, found, model.slo_s)
 
 
@@ -228,7 +264,9 @@ def choose(
     total = len(demand)
     cuts = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
     spans = [(cut, cut, cut + WEEK) for cut in cuts] or [(total, 0, total)]
-    folds = _Folds(demand, minutes_of_week, learnt, spans, {})
+    folds = _Folds(
+        demand, minutes_of_week, learnt, spans, _slot_minutes(demand, minutes_of_week, learnt, spans), {}, {}, {}
+    )
     peak = min(max_replicas, max(1, replicas_needed(max(demand, default=0), model.capacity_rpm, _utilisation(model))))
     aim = max_failed_pct * VALIDATION_SHARE
     first_met: dict[tuple[Kind, bool], int] = {}  # family -> replica-minutes of its first candidate meeting the aim

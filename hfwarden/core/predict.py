@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import chain, groupby, repeat
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.rules import Action, ActionKind
@@ -145,7 +146,8 @@ def local_minutes_of_week(start: datetime, count: int, zone: ZoneInfo) -> list[i
     for hour in range(0, count, 60):
         local = (start + timedelta(minutes=hour)).astimezone(zone)
         base = local.weekday() * DAY + local.hour * 60 + local.minute
-        found.extend((base + m) % WEEK for m in range(min(60, count - hour)))
+        span = min(60, count - hour)
+        found.extend(range(base, base + span) if base + span <= WEEK else ((base + m) % WEEK for m in range(span)))
     return found
 
 
@@ -172,48 +174,85 @@ def slot_needs(
     utilisation: float,
 ) -> Needs:
     """Pool the learnt minutes (holidays left out) by the candidate's profiles."""
-    groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
-    # Weekly slot -> the slot of its profile, as one flat index.
-    table = [candidate.group(s // SLOTS_PER_DAY) * SLOTS_PER_DAY + s % SLOTS_PER_DAY for s in range(SLOTS_PER_WEEK)]
-    size = groups * SLOTS_PER_DAY
-    needs: list[list[int]] = [[] for _ in range(size)]
-    requests, peaks = [0] * size, [0] * size
-    unit = capacity_rpm * utilisation
+    return slot_needs_at(demand, minutes_of_week, learnt, candidate, capacity_rpm, (utilisation,))[0]
+
+
+def slot_needs_at(
+    demand: Sequence[int],
+    minutes_of_week: Sequence[int],
+    learnt: Sequence[bool],
+    candidate: Candidate,
+    capacity_rpm: float,
+    utilisations: Sequence[float],
+) -> list[Needs]:
+    """`slot_needs` at several utilisations in one pass over the minutes (pinned profiles count
+    needs at full capacity, the others at the target: the requests and peaks are the same)."""
+    return pooled_needs(slot_minutes(demand, minutes_of_week, learnt), candidate, capacity_rpm, utilisations)
+
+
+def slot_minutes(demand: Sequence[int], minutes_of_week: Sequence[int], learnt: Sequence[bool]) -> list[list[int]]:
+    """The requests of each learnt minute (holidays left out), per slot of the week."""
+    found: list[list[int]] = [[] for _ in range(SLOTS_PER_WEEK)]
     for requested, moment, kept in zip(demand, minutes_of_week, learnt, strict=True):
-        if not kept:
-            continue
-        at = table[moment // SLOT_MINUTES]
-        if not requested:
-            needs[at].append(0)
-            continue
-        needs[at].append(math.ceil(requested / unit - 1e-9))
-        requests[at] += requested
-        full = math.ceil(requested / capacity_rpm - 1e-9)
-        if full > peaks[at]:
-            peaks[at] = full
-    rows = range(0, size, SLOTS_PER_DAY)
-    return Needs(
-        tuple(tuple(tuple(sorted(needs[r + s])) for s in range(SLOTS_PER_DAY)) for r in rows),
-        tuple(tuple(requests[r : r + SLOTS_PER_DAY]) for r in rows),
-        tuple(tuple(peaks[r : r + SLOTS_PER_DAY]) for r in rows),
+        if kept:
+            found[moment // SLOT_MINUTES].append(requested)
+    return found
+
+
+def pooled_needs(
+    minutes: list[list[int]], candidate: Candidate, capacity_rpm: float, utilisations: Sequence[float]
+) -> list[Needs]:
+    """`slot_minutes` pooled by the candidate's profiles, as needs at each utilisation. The need is
+    a non-decreasing function of the requests, so the sorted requests give the sorted needs."""
+    groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
+    days = [[d for d in range(7) if candidate.group(d) == g] for g in range(groups)]
+    seen = [
+        [sorted(chain.from_iterable(minutes[d * SLOTS_PER_DAY + s] for d in days[g])) for s in range(SLOTS_PER_DAY)]
+        for g in range(groups)
+    ]
+    requests = tuple(tuple(sum(values) for values in row) for row in seen)
+    peaks = tuple(
+        tuple(math.ceil(values[-1] / capacity_rpm - 1e-9) if values and values[-1] else 0 for values in row)
+        for row in seen
     )
+    busiest = max((values[-1] for row in seen for values in row if values), default=0)
+    found = []
+    for utilisation in utilisations:
+        unit = capacity_rpm * utilisation
+        need_of = [math.ceil(r / unit - 1e-9) for r in range(busiest + 1)]  # requests -> replicas, once each
+        needs = tuple(tuple(tuple(map(need_of.__getitem__, values)) for values in row) for row in seen)
+        found.append(Needs(needs, requests, peaks))
+    return found
 
 
 def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[Slot]:
     """Each slot of the week, Monday first, with its level under the candidate."""
-    found = []
-    for day in range(7):
-        group = candidate.group(day)
-        for slot in range(SLOTS_PER_DAY):
-            seen, total = needs.needs[group][slot], needs.requests[group][slot]
-            if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
-                level = max(candidate.floor, 1) if total else candidate.floor
-            elif not total:
-                level = ZERO
-            else:
-                level = max(1, seen[max(0, math.ceil(candidate.quantile * len(seen)) - 1)])
-            found.append(Slot(len(seen), total, needs.peaks[group][slot], min(level, max_replicas)))
-    return found
+    levels = iter(weekly_levels(needs, candidate, max_replicas))
+    return [
+        Slot(len(seen), total, peak, next(levels))
+        for day in range(7)
+        for seen, total, peak in zip(
+            needs.needs[candidate.group(day)], needs.requests[candidate.group(day)], needs.peaks[candidate.group(day)],
+            strict=True,
+        )
+    ]  # fmt: skip
+
+
+def weekly_levels(needs: Needs, candidate: Candidate, max_replicas: int) -> list[int]:
+    """The level of each slot of the week, Monday first, under the candidate (a profile's days share it)."""
+    if candidate.kind == Kind.FLAT:  # min_replicas 0 only where no request came: no 503s
+        busy, idle = min(max(candidate.floor, 1), max_replicas), min(candidate.floor, max_replicas)
+        profiles = [[busy if total else idle for total in requests] for requests in needs.requests]
+    else:
+        q = candidate.quantile
+        profiles = [
+            [
+                min(max(1, seen[max(0, math.ceil(q * len(seen)) - 1)]), max_replicas) if total else ZERO
+                for seen, total in zip(needed, requests, strict=True)
+            ]
+            for needed, requests in zip(needs.needs, needs.requests, strict=True)
+        ]
+    return [level for day in range(7) for level in profiles[candidate.group(day)]]
 
 
 def merge_short(levels: list[int], min_slots: int) -> list[int]:
@@ -221,22 +260,38 @@ def merge_short(levels: list[int], min_slots: int) -> list[int]:
     the week is one stretch. A dip or a step rises to the nearest level above it; a short peak is kept
     (bringing it down would be less capacity where the training weeks needed it, and a burst between
     stretches at zero would wake from zero into 503s). Never less capacity. The week wraps."""
-    levels, kept = list(levels), set[int]()
+    size = len(levels)
+    runs = [(start, length, levels[start]) for start, length in _runs(levels)]
+    kept = set[int]()
     while True:
-        every = _runs(levels)  # once per merge: the week's runs are most of a recommendation's CPU
-        runs = [(s, n) for s, n in every if n < min_slots and s not in kept]
-        if len(every) <= 1 or not runs:
-            return levels
-        start, length = min(runs, key=lambda r: r[1])
-        here = levels[start]
-        before, after = levels[(start - 1) % len(levels)], levels[(start + length) % len(levels)]
+        short = [r for r in runs if r[1] < min_slots and r[0] not in kept]
+        if len(runs) <= 1 or not short:
+            break
+        start, length, here = min(short, key=lambda r: r[1])
+        at = next(i for i, r in enumerate(runs) if r[0] == start)
+        before, after = runs[at - 1][2], runs[(at + 1) % len(runs)][2]
         higher = [n for n in (before, after) if n > here]
         if not higher:
             kept.add(start)
             continue
-        target = min(higher)
-        for i in range(start, start + length):
-            levels[i % len(levels)] = target
+        runs[at] = (start, length, min(higher))
+        runs = _joined(runs, size)
+    week = [level for _start, length, level in runs for _ in range(length)]
+    shift = (size - runs[0][0]) % size  # the list above begins at the first stretch's start
+    return week[shift:] + week[:shift]
+
+
+def _joined(runs: list[tuple[int, int, int]], size: int) -> list[tuple[int, int, int]]:
+    """(start, length, level) of each stretch once neighbours at the same level are one: the
+    stretches `_runs` would find on the levels (the same starts, in the same order)."""
+    starts = [r for i, r in enumerate(runs) if r[2] != runs[i - 1][2]]
+    if not starts:
+        return [(0, size, runs[0][2])]
+    following = starts[1:] + starts[:1]
+    return [
+        (start, (after[0] - start) % size or size, level)
+        for (start, _n, level), after in zip(starts, following, strict=True)
+    ]
 
 
 def _runs(levels: list[int]) -> list[tuple[int, int]]:
@@ -247,21 +302,26 @@ def _runs(levels: list[int]) -> list[tuple[int, int]]:
         return [(0, size)]
     runs: list[tuple[int, int]] = []
     start = first
-    for step in range(1, size + 1):
-        i = (first + step) % size
-        if levels[i] != levels[(i - 1) % size] or step == size:
-            runs.append((start, (i - start) % size or size))
-            start = i
+    for _level, run in groupby(levels[first:] + levels[:first]):
+        length = len(list(run))
+        runs.append((start % size, length))
+        start += length
     return runs
+
+
+def _rises(per_minute: Sequence[int]) -> list[int]:
+    """The minutes whose level is above the minute before (the week wraps)."""
+    befores = [per_minute[-1], *per_minute[:-1]]
+    return [m for m, (level, before) in enumerate(zip(per_minute, befores, strict=True)) if level > before]
 
 
 def prewarmed(per_minute: Sequence[int], lead: int) -> list[int]:
     """Per minute of the week, each level raised `lead` minutes before it is needed."""
     found = list(per_minute)
-    for m, level in enumerate(per_minute):
-        if level > per_minute[m - 1]:  # a rise: the lead before it runs at its level (the week wraps)
-            for k in range(1, lead + 1):
-                found[(m - k) % WEEK] = max(found[(m - k) % WEEK], level)
+    for m in _rises(per_minute):  # a rise: the lead before it runs at its level (the week wraps)
+        level = per_minute[m]
+        for k in range(1, lead + 1):
+            found[(m - k) % WEEK] = max(found[(m - k) % WEEK], level)
     return found
 
 
@@ -270,9 +330,10 @@ def drained(per_minute: list[int]) -> list[int]:
     requests still queued at the end of the last busy slot (less than a minute of work while they
     are within the SLO) are served first instead of being cut off."""
     found = list(per_minute)
-    for m, level in enumerate(per_minute):
-        if level == ZERO and per_minute[m - 1] != ZERO:
-            found[m] = per_minute[m - 1]
+    befores = [per_minute[-1], *per_minute[:-1]]
+    pairs = enumerate(zip(per_minute, befores, strict=True))
+    for m in [m for m, (level, before) in pairs if level == ZERO and before != ZERO]:
+        found[m] = befores[m]
     return found
 
 
@@ -292,6 +353,32 @@ def changes_of(per_minute: list[int], slots: list[Slot]) -> tuple[Change, ...]:
     return tuple(found)
 
 
+def slot_levels(needs: Needs, candidate: Candidate, max_replicas: int) -> tuple[list[Slot], list[int]]:
+    """Each slot of the week, and the level of each once short stretches are merged."""
+    slots = weekly_slots(needs, candidate, max_replicas)
+    return slots, merge_short([s.level for s in slots], MIN_STRETCH_MINUTES // SLOT_MINUTES)
+
+
+def minute_levels(levels: Sequence[int], lead: int) -> tuple[list[int], list[int]]:
+    """Per minute of the week, from the slots' levels: the nominal level (`drained`) and the level
+    run (`prewarmed`). Both worked out on the slots: a slot's first minute is the only one either
+    can move, so the lists are the ones the per-minute functions give (a test checks it)."""
+    nominal = list(chain.from_iterable(repeat(level, SLOT_MINUTES) for level in levels))
+    rises = []
+    for j, level in enumerate(levels):
+        before = levels[j - 1]
+        if level == ZERO and before != ZERO:
+            nominal[j * SLOT_MINUTES] = before
+        elif level > before:
+            rises.append(j)
+    run = list(nominal)
+    for j in rises:
+        level, m = levels[j], j * SLOT_MINUTES
+        for k in range(1, lead + 1):
+            run[(m - k) % WEEK] = max(run[(m - k) % WEEK], level)
+    return nominal, run
+
+
 def recommend(
     needs: Needs,
     candidate: Candidate,
@@ -301,9 +388,6 @@ def recommend(
     lead_minutes: int,
 ) -> Recommendation:
     """A weekly schedule from the pooled training needs."""
-    slots = weekly_slots(needs, candidate, max_replicas)
-    levels = merge_short([s.level for s in slots], MIN_STRETCH_MINUTES // SLOT_MINUTES)
-    nominal = drained([level for level in levels for _ in range(SLOT_MINUTES)])
-    return Recommendation(
-        zone, max_replicas, candidate, lead_minutes, changes_of(nominal, slots), tuple(prewarmed(nominal, lead_minutes))
-    )
+    slots, levels = slot_levels(needs, candidate, max_replicas)
+    nominal, run = minute_levels(levels, lead_minutes)
+    return Recommendation(zone, max_replicas, candidate, lead_minutes, changes_of(nominal, slots), tuple(run))

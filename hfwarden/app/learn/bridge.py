@@ -13,7 +13,7 @@ from datetime import datetime
 
 from hfwarden.adapters.trace import Trace
 from hfwarden.app.demand import Demand
-from hfwarden.app.predict.backtest import Backtest, Policy, PolicyResult, Setup, run_backtest
+from hfwarden.app.predict.backtest import Backtest, Policy, Setup, run_backtest
 from hfwarden.app.predict.recommend import MAX_REPLICAS_HEADROOM, RecommendOptions, recommend_schedule, split
 from hfwarden.core.learning import Figures, hourly_profile
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
@@ -53,14 +53,11 @@ class Proposed:
 
 
 def figures(result: Backtest) -> Figures:
+    """The schedule's cost and `failed_pct` as `recommend` and `backtest` print them: failed is
+    (late + rejected) / requests, late being a wait longer than the SLO (a request that waited a
+    few seconds in the queue was served, not failed)."""
     policy = result.policy(Policy.SCHEDULE)
-    return Figures(round(policy.cost_usd, 6), round(_failed(result, policy), 6))
-
-
-def _failed(result: Backtest, policy: PolicyResult) -> float:
-    """Requests not served in their minute, in % of all: delayed past the replicas running, or
-    rejected (paused, or no replica yet)."""
-    return 100.0 * (policy.requests_delayed + policy.requests_rejected) / result.requests if result.requests else 0.0
+    return Figures(round(policy.cost_usd, 6), round(policy.failed_pct, 6))
 
 
 def setup_for(training: Trace, how: Learning) -> Setup:

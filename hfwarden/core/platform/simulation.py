@@ -189,13 +189,18 @@ def simulate(
     run = _Run(model, demand, changes)
     queue, tally = run.queue, _Tally(keep_series, progress)
     minute, end = 0, len(demand)
+    plain = not keep_series and progress is None  # a minute adds to the bill only
     while minute < end:
         requests = demand[minute]
         if minute in changes:
             run.change(ep, changes[minute], minute)
         if ep.starting and ep.starting[0][0] <= minute:
             ep.promote(minute)
-        until = run.quiet_until(ep, minute)
+        floor = ep.config.min_replicas
+        if ep.config.mode is Mode.RUNNING and (queue.size or ep.starting or not floor or ep.target != floor):
+            until = minute  # `quiet_until`'s first answer for a running endpoint, without the call (busy minutes)
+        else:
+            until = run.quiet_until(ep, minute)
         if until > minute:  # nothing but the bill moves until then: add the stretch up at once
             tally.stretch(ep, minute, until, run.stretches, queue)
             minute = until
@@ -216,7 +221,10 @@ def simulate(
                 ep.wake(minute)
             _serve_minute(ep, queue, requests, minute, run.capacity, run.hold)
             run.look(ep, requests, minute, queue.size)
-        tally.minute(ep, minute)
+        if plain:
+            tally.billed += ep.target
+        else:
+            tally.minute(ep, minute)
         if ep.target and not ep.config.min_replicas and not queue.size:
             run.check_idle(ep, minute)
         minute += 1
