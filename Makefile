@@ -17,7 +17,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-# The unit tests only (markers given by tests/conftest.py): well under 15 s.
+# The unit tests only (markers given by tests/conftest.py; docs/architecture.md "Tests by kind"): under 15 s.
 test-fast: $(STAMP)
 	$(BIN)/pytest -m unit -q
 

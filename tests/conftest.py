@@ -2,39 +2,47 @@
 
 from __future__ import annotations
 
-import inspect
-import textwrap
+import gc
+import itertools
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import CodeType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 import pytest
-from huggingface_hub import HfApi, constants
 
 from hfwarden.clock import ManualClock
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.emulator.world import Timings
+from tests.support.emulated import START, TIMINGS  # also imported from here by older tests
 
-# Fixtures several test modules use, kept in tests/support/ and offered to every test from here.
-from tests.support.process import live_emulator  # noqa: F401
-from tests.support.web import daemon, live  # noqa: F401
+# What only system tests need (the emulator's server, uvicorn, the daemon, huggingface_hub) is imported
+# inside the fixtures below: `make test-fast` then never imports it at all.
+if TYPE_CHECKING:
+    import httpx
+    from huggingface_hub import HfApi
 
-# A Monday, 08:00 UTC: fixed so that every test sees the same day.
-START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-TIMINGS = Timings(pending_seconds=10, init_seconds=60, update_seconds=30, replica_capacity_rpm=60)
+    from hfwarden.daemon import Daemon
+    from hfwarden.emulator.server import Emulator
+
+
+@pytest.fixture(scope="session")
+def _homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where each test's own home directories go: a new, not yet created, folder per test."""
+    base = tmp_path_factory.mktemp("homes")
+    return (base / str(n) for n in itertools.count())
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(_homes: Iterator[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Folders of this test's own, created only by what writes there (huggingface_hub, the state store):
+    # two empty folders made and later deleted for each of a thousand tests cost seconds on a slow disk.
+    home = next(_homes)
     # huggingface_hub caches a best-effort call under HF_HOME; keep it out of the user's home.
-    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
+    monkeypatch.setenv("HF_HOME", str(home / "hf_home"))
     monkeypatch.delenv("HF_TOKEN", raising=False)
     # The default state directory is per user ($XDG_STATE_HOME/hfwarden): never the real one in a test.
-    state = tmp_path_factory.mktemp("xdg_state")
+    state = home / "xdg_state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
     monkeypatch.setenv("HFWARDEN_STATE_DIR", str(state / "hfwarden"))
 
@@ -45,7 +53,36 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
+def live() -> Iterator[Emulator]:
+    """A small emulator on the system clock, with two endpoints and a token for `acme`."""
+    from tests.support.web import seeded_emulator
+
+    with seeded_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def daemon(live: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    """The daemon with its HTTP surface on a free port, against `live`."""
+    from tests.support.web import running_daemon
+
+    with running_daemon(live, tmp_path, monkeypatch) as running:
+        yield running
+
+
+@pytest.fixture
+def live_emulator() -> Iterator[Emulator]:
+    """An emulator on the system clock with 30 running endpoints, for the CLI run as a process."""
+    from tests.support.process import thirty_endpoints
+
+    with thirty_endpoints() as emu:
+        yield emu
+
+
+@pytest.fixture
 def emulator(clock: ManualClock) -> Iterator[Emulator]:
+    from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+
     with Emulator(
         clock=clock,
         timings=TIMINGS,
@@ -57,6 +94,10 @@ def emulator(clock: ManualClock) -> Iterator[Emulator]:
 @pytest.fixture
 def api(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> HfApi:
     """The unmodified huggingface_hub client, pointed at the emulator the supported way."""
+    from huggingface_hub import HfApi, constants
+
+    from hfwarden.emulator.server import DEFAULT_TOKEN
+
     monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", emulator.api_url)
     return HfApi(endpoint=emulator.base_url, token=DEFAULT_TOKEN)
 
@@ -64,6 +105,8 @@ def api(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> HfApi:
 @pytest.fixture
 def client_at_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """hfwarden's own client configuration (timeouts, URLs) pointed at the emulator, restored afterwards."""
+    from huggingface_hub import constants
+
     from hfwarden.adapters.hub import configure_client
 
     monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
@@ -74,6 +117,8 @@ def client_at_emulator(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.fixture
 def control(emulator: Emulator) -> Iterator[httpx.Client]:
     """A plain HTTP client for the emulator's `/_emulator` routes and the data plane."""
+    import httpx
+
     with httpx.Client(base_url=emulator.base_url, timeout=10) as client:
         yield client
 
@@ -81,6 +126,22 @@ def control(emulator: Emulator) -> Iterator[httpx.Client]:
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.support.stores import migrated_template
+
+    return migrated_template(tmp_path_factory.mktemp("migrated"))
+
+
+@pytest.fixture
+def fresh_state(_migrated_state: Path) -> Callable[[Path], str]:
+    """`fresh_state(path)`: a new, empty state database at `path` (a copy of one migrated once per
+    session: migrating a new store costs a fifth of a second); its URL."""
+    from tests.support.stores import fresh_copy
+
+    return lambda path: fresh_copy(_migrated_state, path)
 
 
 @pytest.fixture(scope="session")
@@ -127,22 +188,25 @@ Factory = Callable[[str], "Reconciler"]
 
 
 @pytest.fixture
+def state_url(tmp_path: Path) -> str:
+    """Where `warden`'s store is: a SQLite file in the test's folder, unless the module says otherwise
+    (a module parametrized over SQLite and PostgreSQL defines its own)."""
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+@pytest.fixture
 def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: str) -> Iterator[Factory]:
-    """A new reconciler (and store) per call: each call is one life of the daemon. `state_url` comes
-    from the test module (SQLite, or SQLite and PostgreSQL)."""
-    from hfwarden.adapters.hub import Hub, RetryPolicy
+    """A new reconciler (and store) per call: each call is one life of the daemon, on `state_url`."""
     from hfwarden.adapters.store import Store
     from hfwarden.app.reconcile.reconciler import Reconciler
-    from hfwarden.config import load_config
+    from tests.support.passes import hub_at
+    from tests.support.settings import config_from
 
     made: list[tuple[Reconciler, Store]] = []
 
     def factory(text: str) -> Reconciler:
-        path = tmp_path / "s.yaml"
-        path.write_text(textwrap.dedent(text))
         store = Store(state_url)
-        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
-        reconciler = Reconciler(config=load_config([path]), hub=hub, store=store, clock=clock)
+        reconciler = Reconciler(config=config_from(tmp_path, text), hub=hub_at(emulator), store=store, clock=clock)
         made.append((reconciler, store))
         return reconciler
 
@@ -160,10 +224,15 @@ def warden(tmp_path: Path, emulator: Emulator, clock: ManualClock, state_url: st
 SYSTEM_FIXTURES = frozenset(
     {"emulator", "live", "live_emulator", "daemon", "warden", "webhook_receiver", "postgres_url"}
 )
-# What a test's own code calls when it starts a process, a server or a database of its own.
-STARTS = ("hfwarden(", "subprocess.", "Popen(", "Process(", "Emulator(", "Daemon(", "Running(", "page_world(")
+# What a test's own code names when it starts a process, a server or a database of its own: the
+# `subprocess` module, and callables whose name ends in one of these.
+STARTS = ("hfwarden", "Popen", "Process", "Emulator", "Daemon", "Running", "page_world")
+STARTS_MODULES = frozenset({"subprocess"})
 # Modules whose tests reach real parts through fixtures or helpers of their own (the emulator, a
 # daemon, processes, a state store, the whole CLI).
+# Also listed: modules whose every test is system already (the emulator or a daemon through the shared
+# fixtures), so that `make test-fast` does not import them; `test_*_emulator` modules are system by
+# their name.
 SYSTEM_MODULES = frozenset(
     {
         "test_alerts",
@@ -178,42 +247,67 @@ SYSTEM_MODULES = frozenset(
         "test_emulator_fidelity",
         "test_emulator_lifecycle",
         "test_emulator_protocol",
+        "test_emulator_traffic",
         "test_daily_use",  # the CLI as a process
         "test_grafana",
         "test_ha",
         "test_hostile_alerts",  # loopback receivers, a slowloris one among them
         "test_hostile_api",  # a misbehaving proxy in front of the emulator
         "test_hostile_config",  # `hfwarden validate` as a process (a segfault must stay one)
+        "test_hostile_daemon",
+        "test_hostile_holds",
         "test_hub_adapter",
         "test_hub_env",
         "test_install_day",
         "test_migrations",
         "test_newcomer",
+        "test_operations",
         "test_page",
+        "test_people_loop",
         "test_predictions",  # `recommend` and every policy over weeks of trace: seconds each
         "test_prices",
         "test_prometheus",  # a real Prometheus server
         "test_recommend",  # the whole `recommend` command over weeks of trace: seconds each
+        "test_reconciler",
+        "test_release",
         "test_sandbox",
         "test_startups_views",
         "test_state_errors",
         "test_state_loss",
         "test_status_blind",
         "test_store",
+        "test_takeover",
+        "test_views_agree",
         "test_web",
         "test_web_input",  # the page's server
     }
 )
+
+
+def is_system_module(name: str) -> bool:
+    """A module of system tests only: listed above, or named for the emulator."""
+    return name in SYSTEM_MODULES or name.endswith("_emulator")
+
+
 BROWSER_MODULES = frozenset({"test_browser"})
 KINDS = ("unit", "system", "postgres", "browser")
 
 
+def _names(code: CodeType) -> Iterator[str]:
+    """The global and attribute names a function's code uses, its nested functions' included."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            yield from _names(constant)
+
+
 def _starts_something(item: pytest.Function) -> bool:
-    try:
-        source = inspect.getsource(item.function)
-    except (OSError, TypeError):
+    # Read from the compiled code, not the source text: tokenizing a thousand tests' source took a
+    # second of every run.
+    code = getattr(item.function, "__code__", None)
+    if code is None:
         return False
-    return any(call in source for call in STARTS)
+    return any(name in STARTS_MODULES or name.endswith(STARTS) for name in _names(code))
 
 
 def _uses_postgres(item: pytest.Function) -> bool:
@@ -228,7 +322,7 @@ def kinds_of(item: pytest.Function) -> set[str]:
     module = item.module.__name__.rsplit(".", 1)[-1]
     system = (
         "system" in given
-        or module in SYSTEM_MODULES
+        or is_system_module(module)
         or bool(set(item.fixturenames) & SYSTEM_FIXTURES)
         or _starts_something(item)
     )
@@ -247,8 +341,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(kind)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, test items, their parameters) lives until the end of the run:
+    frozen, the garbage collector stops scanning it again at every full collection (a third of the
+    collector's time in `make test-fast`)."""
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """`-m unit` (make test-fast) does not even import the modules that hold only system tests."""
-    if config.getoption("markexpr") == "unit" and collection_path.stem in SYSTEM_MODULES:
+    if config.getoption("markexpr") == "unit" and is_system_module(collection_path.stem):
         return True
     return None

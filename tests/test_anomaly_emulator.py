@@ -4,7 +4,6 @@ passing quietly, and a doubled rate under budget raising one `spend_anomaly`."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from huggingface_hub import HfApi
@@ -28,11 +27,6 @@ MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(MONDAY)
-
-
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
 
 
 # Two L4s ($0.80/h each): $1.60/h, except Mondays 09:00-12:00 when steady runs three ($3.20/h, a

@@ -45,11 +45,6 @@ alerts:  # nobody delivers in these tests: the outbox keeps what would be sent
 """
 
 
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
-
-
 def state_of(api: HfApi) -> str:
     return str(api.get_inference_endpoint("worker", namespace="acme").status)
 

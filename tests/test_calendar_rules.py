@@ -13,7 +13,7 @@ import pytest
 from hfwarden.config import ConfigError, load_config
 from hfwarden.core.calendars import Calendar
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import decide
+from hfwarden.core.decide import schedule_decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.rules import (
     Action,
@@ -141,7 +141,7 @@ def test_the_decision_says_the_day_is_skipped() -> None:
     schedule = cron_schedule(BERLIN, *OFFICE, skip=(on(date(2026, 12, 25)),))
     now = local(BERLIN, 2026, 12, 25, 9)
     paused = Observation("acme", "chat", "paused", 0, 0, 1, 1, None, "aws/us-east-1/nvidia-l4/x1", now)
-    decision = decide(schedule, paused, now=now, last_applied_key=None)
+    decision = schedule_decision(schedule, paused, now=now, last_applied_key=None)
     assert decision.steps == ()
     assert "today skipped (company: listed date)" in decision.reason
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -91,11 +92,6 @@ def clock() -> ManualClock:
     return ManualClock(NOVEMBER)
 
 
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
-
-
 TEAMS = """
 version: 1
 timezone: UTC
@@ -168,11 +164,14 @@ def test_report_totals_equal_the_ledger_and_the_emulators_bill(
 
 
 def test_report_on_the_command_line_as_csv_and_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_state: Callable[[Path], str],
 ) -> None:
     from hfwarden.core.cost import OpenSegment, Segment
 
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+    url = fresh_state(tmp_path / "state.db")
     store = Store(url)
     start = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
     store.save_ledger(

@@ -5,6 +5,7 @@ step, against the emulator as a process (its ports and state directory swapped f
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -50,15 +51,20 @@ def hfwarden_commands() -> Iterator[tuple[str, str]]:
 COMMAND_LINES = list(hfwarden_commands())
 
 
+@pytest.fixture(scope="module")
+def parser() -> argparse.ArgumentParser:
+    """The real command line, built once: parsing (and `--help`) leaves it as it was."""
+    return _build_parser()
+
+
 def test_the_docs_have_commands_to_check() -> None:
     assert len(COMMAND_LINES) >= 15
     assert {page for page, _ in COMMAND_LINES} >= {"README.md", "operations.md", "predictions.md", "emulator.md"}
 
 
 @pytest.mark.parametrize(("page", "line"), COMMAND_LINES, ids=[f"{p}:{line[:60]}" for p, line in COMMAND_LINES])
-def test_every_documented_command_parses(page: str, line: str) -> None:
+def test_every_documented_command_parses(page: str, line: str, parser: argparse.ArgumentParser) -> None:
     words = shlex.split(line)[1:]
-    parser = _build_parser()
     if any("[" in w or "..." in w or "|" in w for w in words):  # a synopsis: its command must exist
         assert words[0] in {"run", *COMMANDS}, f"{page}: {line}"
         return
@@ -70,15 +76,15 @@ def test_every_documented_command_parses(page: str, line: str) -> None:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_help_has_a_description_its_environment_and_an_example(
-    command: str, capsys: pytest.CaptureFixture[str]
+    command: str, capsys: pytest.CaptureFixture[str], parser: argparse.ArgumentParser
 ) -> None:
     with pytest.raises(SystemExit):
-        _build_parser().parse_args([command, "--help"])
+        parser.parse_args([command, "--help"])
     text = capsys.readouterr().out
     assert COMMANDS[command].description.split()[0] in text
     assert "environment:\n" in text
     assert "example:\n  hfwarden " in text
-    _build_parser().parse_args(shlex.split(COMMANDS[command].example)[1:])  # the example parses
+    parser.parse_args(shlex.split(COMMANDS[command].example)[1:])  # the example parses
 
 
 def test_the_readme_is_a_front_door() -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import Verdict, decide
+from hfwarden.core.decide import Verdict, schedule_decision
 from hfwarden.core.drift import drift_of
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule, latest_transition
@@ -87,7 +87,9 @@ def test_drift_timing(resumed_by_hand: datetime, now: datetime, drift_after: tim
     transition = latest_transition(schedule, now)
     assert transition is not None
     assert transition.at == PAUSED_AT
-    decision = decide(schedule, seen("running", at=resumed_by_hand), now=now, last_applied_key=transition.key)
+    decision = schedule_decision(
+        schedule, seen("running", at=resumed_by_hand), now=now, last_applied_key=transition.key
+    )
     assert decision.verdict == Verdict.IDLE  # a human's change stands: nothing to send
     assert decision.steps == ()
     assert decision.reason.startswith("drift: ") == alerted
@@ -109,6 +111,6 @@ def test_enforce_puts_it_back_instead_of_alerting() -> None:
     now = PAUSED_AT + timedelta(hours=1)
     transition = latest_transition(schedule, now)
     assert transition is not None
-    decision = decide(schedule, seen("running"), now=now, last_applied_key=transition.key)
+    decision = schedule_decision(schedule, seen("running"), now=now, last_applied_key=transition.key)
     assert decision.verdict == Verdict.ACT
     assert decision.records.alerts == ()

@@ -16,7 +16,7 @@ from hfwarden.app.reconcile.report import PassReport
 from hfwarden.app.views.status import status_document, status_lines
 from hfwarden.cli import main
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.budget import Budget, BudgetStatus, evaluate_budget
+from hfwarden.core.budget import Budget, BudgetStatus, one_budget_review
 from hfwarden.core.formats import counted, dollars, json_money
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ def test_validate_says_1_files(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_status_shows_negative_headroom_as_minus_dollars_and_json_zero_as_a_float() -> None:
     budget = Budget("tiny", 1.0, ZoneInfo("UTC"))
     over = BudgetStatus(budget, spent_usd=2.14, projected_usd=2.14, hourly_usd=0, replicas=0)
-    empty = evaluate_budget(Budget("empty", 3, ZoneInfo("UTC")), [], now=NOW).statuses[0]
+    empty = one_budget_review(Budget("empty", 3, ZoneInfo("UTC")), [], now=NOW).statuses[0]
     report = PassReport(started_at=NOW, budgets=[over, empty])
     text = "\n".join(status_lines(report))
     assert "headroom -$1.14" in text

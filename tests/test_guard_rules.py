@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.core.alerts import AlertKind
-from hfwarden.core.budget import BreachAction, Budget, EndpointCost, Scope, evaluate, evaluate_budget
+from hfwarden.core.budget import BreachAction, Budget, EndpointCost, Scope, budget_review, one_budget_review
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -58,13 +58,13 @@ def budget(daily: float = 100.0, **extra: object) -> Budget:
     ],
 )
 def test_who_is_stopped(costs: list[EndpointCost], stopped: list[str]) -> None:
-    outcome = evaluate_budget(budget(), costs, now=NOW)
+    outcome = one_budget_review(budget(), costs, now=NOW)
     assert [s.endpoint for s in outcome.stops] == stopped
     assert all(s.action == BreachAction.PAUSE for s in outcome.stops)
 
 
 def test_stops_are_latched_until_the_next_budget_day() -> None:
-    outcome = evaluate_budget(budget(), [cost("a", 10, 200)], now=NOW)
+    outcome = one_budget_review(budget(), [cost("a", 10, 200)], now=NOW)
     (stop,) = outcome.stops
     assert stop.until == datetime(2026, 1, 6, 0, 0, tzinfo=NEW_YORK)
     assert stop.saved_usd == 200
@@ -84,13 +84,13 @@ def test_stops_are_latched_until_the_next_budget_day() -> None:
     ids=["quiet", "half-spent", "projected-past-80", "all-reached"],
 )
 def test_threshold_alerts(spent: float, future: float, kinds: list[tuple[str, float]]) -> None:
-    outcome = evaluate_budget(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", spent, future)], now=NOW)
+    outcome = one_budget_review(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", spent, future)], now=NOW)
     assert [(a.kind.value, a.threshold) for a in outcome.alerts] == kinds
     assert outcome.stops == []
 
 
 def test_three_thresholds_crossed_at_once_send_the_highest_naming_the_others() -> None:
-    outcome = evaluate_budget(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", 100, 0)], now=NOW)
+    outcome = one_budget_review(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", 100, 0)], now=NOW)
     spent = [a for a in outcome.alerts if a.kind.value == "spent_threshold"]
     assert len(spent) == 1
     assert spent[0].threshold == 1.0
@@ -98,15 +98,15 @@ def test_three_thresholds_crossed_at_once_send_the_highest_naming_the_others() -
 
 
 def test_alerts_are_keyed_per_budget_day() -> None:
-    late = evaluate_budget(budget(), [cost("a", 60, 0)], now=datetime(2026, 1, 6, 4, 59, tzinfo=UTC)).alerts
-    next_day = evaluate_budget(budget(), [cost("a", 60, 0)], now=datetime(2026, 1, 6, 5, 0, tzinfo=UTC)).alerts
+    late = one_budget_review(budget(), [cost("a", 60, 0)], now=datetime(2026, 1, 6, 4, 59, tzinfo=UTC)).alerts
+    next_day = one_budget_review(budget(), [cost("a", 60, 0)], now=datetime(2026, 1, 6, 5, 0, tzinfo=UTC)).alerts
     assert late[0].day == date(2026, 1, 5)  # 23:59 in New York
     assert next_day[0].day == date(2026, 1, 6)  # midnight in New York: the alerts re-arm
     assert late[0].dedupe_key != next_day[0].dedupe_key
 
 
 def test_burn_rate_and_replica_cap() -> None:
-    outcome = evaluate_budget(
+    outcome = one_budget_review(
         budget(max_hourly_usd=5.0, max_replicas=3, on_breach=BreachAction.ALERT_ONLY),
         [cost("a", 1, 1, hourly=4, replicas=2), cost("b", 1, 1, hourly=2, replicas=2)],
         now=NOW,
@@ -116,7 +116,7 @@ def test_burn_rate_and_replica_cap() -> None:
 
 def test_scope_limits_the_budget() -> None:
     scoped = budget(scope=Scope(endpoints=frozenset({"acme/a"})))
-    outcome = evaluate_budget(scoped, [cost("a", 10, 200), cost("b", 10, 500)], now=NOW)
+    outcome = one_budget_review(scoped, [cost("a", 10, 200), cost("b", 10, 500)], now=NOW)
     assert [s.endpoint for s in outcome.stops] == ["acme/a"]
     assert outcome.statuses[0].projected_usd == 210
 
@@ -126,14 +126,14 @@ def test_several_budgets_the_strictest_wins() -> None:
     tight = Budget("tight", 50.0, ZoneInfo("UTC"), on_breach=BreachAction.PAUSE)
     zero = Budget("zero", 20.0, ZoneInfo("UTC"), on_breach=BreachAction.SCALE_TO_ZERO)
     costs = [cost("a", 10, 100)]
-    outcome = evaluate([loose, tight, zero], {"loose": costs, "tight": costs, "zero": costs}, now=NOW)
+    outcome = budget_review([loose, tight, zero], {"loose": costs, "tight": costs, "zero": costs}, now=NOW)
     (stop,) = outcome.stops
     assert (stop.endpoint, stop.action, stop.budget) == ("acme/a", BreachAction.PAUSE, "tight")
     assert [s.budget.name for s in outcome.statuses] == ["loose", "tight", "zero"]
 
 
 def test_alert_only_never_stops() -> None:
-    outcome = evaluate_budget(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", 200, 200)], now=NOW)
+    outcome = one_budget_review(budget(on_breach=BreachAction.ALERT_ONLY), [cost("a", 200, 200)], now=NOW)
     assert outcome.stops == []
     assert any(a.kind == AlertKind.SPENT_THRESHOLD and a.threshold == 1.0 for a in outcome.alerts)
 

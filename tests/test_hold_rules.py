@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
+from hfwarden.core.decide import StepKind, Verdict, endpoint_decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.holds import EXPIRED_MARKER, hold_extra_cost, hold_quote, hold_until, holds_at
 from hfwarden.core.records import Hold, HoldState, Latch
@@ -110,7 +110,7 @@ def test_precedence(
     schedule = office()
     applied = latest_transition(schedule, NOW)  # Monday 08:55: the resume, applied
     assert applied is not None
-    decision = decide_endpoint(
+    decision = endpoint_decision(
         "acme/chat",
         schedule,
         observed,
@@ -132,7 +132,7 @@ def test_a_suppressed_transition_is_audited_once() -> None:
     schedule = office()
     fired = latest_transition(schedule, AFTER_PAUSE)
     assert fired is not None
-    decision = decide_endpoint(
+    decision = endpoint_decision(
         "acme/chat", schedule, seen("running"), now=AFTER_PAUSE, last_applied_key=fired.key, hold=hold()
     )
     assert decision.records.audit == ()
@@ -150,7 +150,7 @@ def test_expiry_hands_back_to_the_schedule_as_an_edge() -> None:
     (marker,) = records.applied
     assert marker.transition_key.startswith(EXPIRED_MARKER)
     # The 18:00 pause was suppressed (counted applied) during the hold: the marker makes it due again.
-    decision = decide_endpoint("acme/chat", schedule, seen("running"), now=at, last_applied_key=marker.transition_key)
+    decision = endpoint_decision("acme/chat", schedule, seen("running"), now=at, last_applied_key=marker.transition_key)
     assert decision.verdict == Verdict.ACT
     assert [s.kind for s in decision.steps] == [StepKind.PAUSE]
 

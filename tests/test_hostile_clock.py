@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import Verdict, decide
+from hfwarden.core.decide import Verdict, schedule_decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule, latest_transition
 from hfwarden.core.windows import rule_id
@@ -50,24 +50,26 @@ def test_a_clock_stepped_back_does_not_undo_a_newer_transition() -> None:
     assert resume is not None
     assert resume.action.kind is ActionKind.RESUME
     behind = RESUMED_AT + timedelta(minutes=10) - timedelta(minutes=20)  # 09:20: the 09:00 pause is "latest"
-    decision = decide(SCHEDULE, seen("running"), now=behind, last_applied_key=resume.key)
+    decision = schedule_decision(SCHEDULE, seen("running"), now=behind, last_applied_key=resume.key)
     assert decision.verdict == Verdict.IDLE
     assert not decision.steps
     assert not decision.records.applied  # the resume stays the last applied
     assert "already applied; the clock is behind it" in decision.reason
-    back = decide(SCHEDULE, seen("running"), now=RESUMED_AT + timedelta(minutes=11), last_applied_key=resume.key)
+    back = schedule_decision(
+        SCHEDULE, seen("running"), now=RESUMED_AT + timedelta(minutes=11), last_applied_key=resume.key
+    )
     assert back.verdict == Verdict.IDLE  # nothing to do, nothing re-applied
 
 
 def test_a_transition_after_the_last_applied_one_still_applies() -> None:
     pause = latest_transition(SCHEDULE, RESUMED_AT - timedelta(minutes=1))
     assert pause is not None
-    decision = decide(SCHEDULE, seen("paused"), now=RESUMED_AT, last_applied_key=pause.key)
+    decision = schedule_decision(SCHEDULE, seen("paused"), now=RESUMED_AT, last_applied_key=pause.key)
     assert decision.verdict == Verdict.ACT
 
 
 def test_a_marker_in_the_future_does_not_block_the_schedule() -> None:
     """A hold's end is recorded as a marker at its own time: never mistaken for a newer transition."""
     marker = f"hold-expired@{(RESUMED_AT + timedelta(hours=1)).isoformat()}"
-    decision = decide(SCHEDULE, seen("paused"), now=RESUMED_AT, last_applied_key=marker)
+    decision = schedule_decision(SCHEDULE, seen("paused"), now=RESUMED_AT, last_applied_key=marker)
     assert decision.verdict == Verdict.ACT

@@ -4,7 +4,6 @@ nothing stored, no traceback."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,11 @@ from huggingface_hub import HfApi
 
 from hfwarden.adapters.store import Store
 from hfwarden.cli import main
-from hfwarden.clock import ManualClock
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from tests.conftest import START
+from hfwarden.emulator.server import Emulator
 from tests.support.helpers import create
-from tests.support.settings import settings_for
+from tests.support.passes import HELD_DAY
+from tests.support.settings import cli_at_emulator, schedule_file, settings_for
 
-HELD_DAY = """
-version: 1
-timezone: UTC
-endpoints:
-  - namespace: acme
-    name: chat
-    schedule:
-      - {cron: "0 9 * * *", action: pause}
-      - {cron: "0 20 * * *", action: resume, min_replicas: 1, max_replicas: 2}
-budgets:
-  - {name: acme-prod, daily_usd: 150, scope: {namespace: acme}}
-"""
 CASES = {
     "min-max-5000": (["--until", "2h", "--min", "5000", "--max", "5000"], "at most 1,000 replicas"),
     "max-10**23": (["--until", "2h", "--max", "99999999999999999999999"], "at most 1,000 replicas"),
@@ -51,15 +37,8 @@ def test_a_hold_out_of_bounds_is_one_line_exit_2_and_nothing_stored(
 ) -> None:
     """Fixed: `--min 5000 --max 5000` was accepted and sent to the API; the others were tracebacks."""
     create(api, "chat")
-    config_path = tmp_path / "s.yaml"
-    config_path.write_text(textwrap.dedent(HELD_DAY))
-    monkeypatch.setenv("HF_TOKEN", DEFAULT_TOKEN)
-    monkeypatch.setenv("HFWARDEN_ENDPOINTS_API_URL", emulator.api_url)
-    monkeypatch.setenv("HFWARDEN_HUB_URL", emulator.base_url)
-    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("HFWARDEN_MAX_ATTEMPTS", "1")
-    monkeypatch.setattr("hfwarden.commands.SystemClock", lambda: ManualClock(START))
-    monkeypatch.setattr("hfwarden.logs.configure", lambda *args, **kwargs: None)
+    config_path = schedule_file(tmp_path, HELD_DAY)
+    cli_at_emulator(emulator, tmp_path, monkeypatch)
     code = main(["hold", "acme/chat", *args, "--over-budget", "--config", str(config_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2

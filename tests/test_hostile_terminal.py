@@ -4,7 +4,7 @@ that nothing can forge a line or send escape sequences; `healthcheck` survives a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +28,10 @@ def test_printable_escapes_every_control_character() -> None:
 
 
 def test_holds_escapes_a_forged_line_and_escape_sequences_in_a_reason(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fresh_state: Callable[[Path], str],
 ) -> None:
     """Fixed: a reason with a newline printed a forged second hold; ESC sequences cleared the screen."""
     state = tmp_path / "state"
@@ -36,7 +39,7 @@ def test_holds_escapes_a_forged_line_and_escape_sequences_in_a_reason(
     monkeypatch.setattr("hfwarden.logs.configure", lambda *args, **kwargs: None)
     now = datetime.now(UTC)
     hold = Hold("acme/chat", HoldState.RUNNING, now + timedelta(hours=2), now, reason=FORGED)
-    store = Store(f"sqlite:///{state / 'hfwarden.db'}")
+    store = Store(fresh_state(state / "hfwarden.db"))
     try:
         store.write_pass(Records(add_holds=(hold,)), alerts=(), sinks=(), now=now)
     finally:
@@ -64,6 +67,7 @@ class NotJson(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_json() -> Iterator[str]:
+    """A server on loopback: the test that uses it is a system test."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), NotJson)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/healthz"
@@ -71,6 +75,7 @@ def not_json() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.system
 def test_healthcheck_against_a_non_json_body_is_an_answer_not_a_traceback(
     not_json: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

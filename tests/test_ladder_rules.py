@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hfwarden.core.budget import Budget, EndpointCost, evaluate, evaluate_budget
+from hfwarden.core.budget import Budget, EndpointCost, budget_review, one_budget_review
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import StepKind, Verdict, decide_endpoint
+from hfwarden.core.decide import StepKind, Verdict, endpoint_decision
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.ladder import Basis, LadderStep, StepAction, lift_caps, restorations
+from hfwarden.core.ladder import Basis, LadderStep, StepAction, caps_at, restorations
 from hfwarden.core.records import Cap, LadderMark
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, Rule, latest_transition
 
@@ -63,7 +63,7 @@ SAFE = EndpointCost("acme/safe", 0.0, 80.0, 4.0, 4, protected=True)
     ],
 )
 def test_ladder_steps(costs: list[EndpointCost], taken: int, step: int, capped: list[str], stopped: list[str]) -> None:
-    outcome = evaluate_budget(BUDGET, costs, now=NOW, taken=taken)
+    outcome = one_budget_review(BUDGET, costs, now=NOW, taken=taken)
     assert [c.endpoint for c in outcome.caps] == capped
     assert [s.endpoint for s in outcome.stops] == stopped
     (status,) = outcome.statuses
@@ -85,7 +85,7 @@ def test_ladder_steps(costs: list[EndpointCost], taken: int, step: int, capped: 
 
 
 def test_a_jump_takes_only_the_highest_step_and_names_the_others() -> None:
-    outcome = evaluate_budget(BUDGET, [cost("a", 100.0, spent=60.0)], now=NOW)  # 160
+    outcome = one_budget_review(BUDGET, [cost("a", 100.0, spent=60.0)], now=NOW)  # 160
     (alert,) = outcome.records.alerts
     assert alert.step == 3
     assert "(also past step 1, 2)" in alert.message
@@ -94,13 +94,13 @@ def test_a_jump_takes_only_the_highest_step_and_names_the_others() -> None:
 
 def test_yesterdays_mark_does_not_count_today() -> None:
     yesterday = LadderMark("acme-prod", NOW.date() - timedelta(days=1), 4, NOW - timedelta(days=1))
-    outcome = evaluate([BUDGET], {"acme-prod": [CHEAP, BIG]}, now=NOW, ladder={"acme-prod": yesterday})
+    outcome = budget_review([BUDGET], {"acme-prod": [CHEAP, BIG]}, now=NOW, ladder={"acme-prod": yesterday})
     assert outcome.statuses[0].step == 2
 
 
 def test_a_stop_beats_a_cap_across_budgets() -> None:
     stopper = Budget("strict", 50.0, UTC_ZONE)  # on_breach pause, the shorthand
-    outcome = evaluate([BUDGET, stopper], {"acme-prod": [CHEAP, BIG], "strict": [CHEAP, BIG]}, now=NOW)
+    outcome = budget_review([BUDGET, stopper], {"acme-prod": [CHEAP, BIG], "strict": [CHEAP, BIG]}, now=NOW)
     assert {s.endpoint for s in outcome.stops} >= {"acme/big"}
     assert "acme/big" not in {c.endpoint for c in outcome.caps}
 
@@ -135,7 +135,7 @@ def test_a_cap_bounds_the_decision(
 ) -> None:
     fired = latest_transition(schedule(), NOW)
     assert fired is not None
-    decision = decide_endpoint(
+    decision = endpoint_decision(
         "acme/chat", schedule(), observed, now=NOW, last_applied_key=fired.key if applied else None, cap=CAP
     )
     assert decision.verdict == verdict
@@ -145,7 +145,7 @@ def test_a_cap_bounds_the_decision(
 
 
 def test_a_lifted_cap_gives_its_sizes_back_unless_the_schedule_fired() -> None:
-    holding, lifted, records = lift_caps({"acme/chat": CAP}, now=END)
+    holding, lifted, records = caps_at({"acme/chat": CAP}, now=END)
     assert holding == {}
     assert records.remove_caps == ("acme/chat",)
     # The schedule last fired at 09:00, before the cap (12:00): restore 1-4.

@@ -204,9 +204,12 @@ def record_history(url: str, days: int) -> None:
 
 
 def test_from_history_leaves_paused_and_zero_minutes_out_and_says_how_many(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_state: Callable[[Path], str],
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+    url = fresh_state(tmp_path / "state.db")
     monkeypatch.setenv("HFWARDEN_STATE_URL", url)
     monkeypatch.setenv("HFWARDEN_CONFIG", str(tmp_path / "none"))
     record_history(url, 14)
@@ -281,11 +284,13 @@ endpoints:
 """
 
 
-def test_an_adopted_schedule_stands_until_the_file_entry_changes(tmp_path: Path) -> None:
+def test_an_adopted_schedule_stands_until_the_file_entry_changes(
+    tmp_path: Path, fresh_state: Callable[[Path], str]
+) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(LEARN_FILE)
     config = load_config([path])
-    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    store = Store(fresh_state(tmp_path / "state.db"))
     entry = fingerprint(entry_text(config.sources, "acme/chat"))
     store.add_proposal(_proposal({}, status=ProposalStatus.ADOPTED, fingerprint=entry, yaml_text=LEARNT), Notes())
     applied: list[Config] = []
@@ -316,8 +321,10 @@ def _steady_demand(requests: int) -> Callable[[LearnPlan, str, datetime, datetim
     return fetch
 
 
-def test_forecast_error_is_a_metric_and_drift_alerts_after_two_days(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+def test_forecast_error_is_a_metric_and_drift_alerts_after_two_days(
+    tmp_path: Path, fresh_state: Callable[[Path], str]
+) -> None:
+    store = Store(fresh_state(tmp_path / "state.db"))
     profile = [600.0] * 168  # learnt for 10 requests a minute, every hour
     store.add_proposal(_proposal({"profile": profile}, status=ProposalStatus.ADOPTED, fingerprint="x",
                                  yaml_text=LEARNT), Notes())  # fmt: skip
@@ -449,13 +456,15 @@ WINDOW_FILE = LEARN_FILE.replace(
 
 
 @pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, Path]]:
+def state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_state: Callable[[Path], str]
+) -> Iterator[tuple[Store, Path]]:
     """A state store and a schedule file where `hfwarden adopt` finds them."""
     monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path))
     path = tmp_path / "schedules.yaml"
     path.write_text(LEARN_FILE)
     monkeypatch.setenv("HFWARDEN_CONFIG", str(path))
-    store = Store(f"sqlite:///{tmp_path / 'hfwarden.db'}")
+    store = Store(fresh_state(tmp_path / "hfwarden.db"))
     yield store, path
     store.close()
 

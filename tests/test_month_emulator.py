@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,11 +22,6 @@ NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 10, 31, 20, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
 
 
 # $340 for a 30-day November is $11.33 a day; the burner runs all day on an L4 ($0.80/h): $19.20 a day.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,20 +11,18 @@ import pytest
 from huggingface_hub import HfApi
 from sqlalchemy import select
 
-from hfwarden.adapters.hub import Hub, RetryPolicy
 from hfwarden.adapters.store import Store
 from hfwarden.adapters.store.tables import alert_marks
 from hfwarden.app.ops.holds import HoldRequest, place_hold, unhold
-from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.cli import main
 from hfwarden.clock import ManualClock
-from hfwarden.config import load_config
 from hfwarden.core.holds import hold_placed
 from hfwarden.core.records import Hold, HoldState
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.settings import Settings
-from tests.conftest import START, Factory
+from hfwarden.emulator.server import Emulator
+from tests.conftest import Factory
 from tests.support.helpers import advance, create
+from tests.support.passes import HELD_DAY, daemon_life
+from tests.support.settings import cli_at_emulator, config_from, schedule_file, settings_for
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 
@@ -41,11 +38,6 @@ endpoints:
       - {cron: "0 9 * * *", action: pause}
       - {cron: "0 20 * * *", action: resume, min_replicas: 1, max_replicas: 2}
 """
-
-
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
 
 
 def state_of(api: HfApi, name: str) -> str:
@@ -84,83 +76,46 @@ def test_a_human_resume_is_alerted_as_drift_once(
     assert "is running since 2026-01-05 09:0" in alert.message
 
 
-HELD_DAY = """
-version: 1
-timezone: UTC
-endpoints:
-  - namespace: acme
-    name: chat
-    schedule:
-      - {cron: "0 9 * * *", action: pause}
-      - {cron: "0 20 * * *", action: resume, min_replicas: 1, max_replicas: 2}
-budgets:
-  - {name: acme-prod, daily_usd: 150, scope: {namespace: acme}}
-"""
-
-
-def settings_for(emulator: Emulator, tmp_path: Path) -> Settings:
-    values: dict[str, object] = {
-        "hf_token": DEFAULT_TOKEN,
-        "endpoints_api_url": emulator.api_url,
-        "hub_url": emulator.base_url,
-        "state_dir": tmp_path / "state",
-        "max_attempts": 1,
-    }
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 def test_a_hold_survives_a_restart_blocks_the_pause_and_expires_into_the_schedule(
     api: HfApi, control: httpx.Client, emulator: Emulator, clock: ManualClock, tmp_path: Path
 ) -> None:
     create(api, "chat", min_replica=1, max_replica=2)
     advance(control, 120)
     settings = settings_for(emulator, tmp_path)
-    config_path = tmp_path / "s.yaml"
-    config_path.write_text(textwrap.dedent(HELD_DAY))
-    config = load_config([config_path])
-
-    def life() -> tuple[Reconciler, Store]:
-        store = Store(settings.database_url)
-        hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
-        return Reconciler(config=config, hub=hub, store=store, clock=clock), store
-
-    first, store = life()
-    first.run_pass()  # 08:02: yesterday's 20:00 resume, found already running
-    placed = place_hold(settings, config, HoldRequest("acme/chat", "10:00", reason="demo at 9"), clock=clock)
+    config = config_from(tmp_path, HELD_DAY)
+    with daemon_life(settings, config, emulator, clock) as first:
+        first.run_pass()  # 08:02: yesterday's 20:00 resume, found already running
+        placed = place_hold(settings, config, HoldRequest("acme/chat", "10:00", reason="demo at 9"), clock=clock)
     assert placed.quote.startswith("keeps acme/chat running until 10:00 UTC: +$")
     assert "budget acme-prod projected $" in placed.quote
     assert placed.quote.endswith(" of $150")
-    first.close()
-    store.close()
-
-    second, store = life()  # a restart: the hold is in the state store
-    assert list(store.holds()) == ["acme/chat"]
-    advance(control, (datetime(2026, 1, 5, 9, 0, tzinfo=UTC) - clock.now()).total_seconds())
-    report = second.run_pass()
-    assert report.acted == []
-    assert state_of(api, "chat") == "running"  # the 09:00 pause is suppressed
-    suppressed = [e for e in store.audit_entries() if e.result == "suppressed"]
-    assert [e.action for e in suppressed] == ["pause"]
-    assert "held running until" in suppressed[0].reason
-    # A human pauses the held endpoint: it is put back.
-    api.pause_inference_endpoint("chat", namespace="acme")
-    advance(control, 60)
-    assert second.run_pass().acted == ["acme/chat"]
-    advance(control, 120)
-    second.run_pass()
-    assert state_of(api, "chat") == "running"
-    # 10:00: the hold expires into the schedule's state for that moment: paused (an edge, no enforce).
-    advance(control, (datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC) - clock.now()).total_seconds())
-    report = second.run_pass()
-    assert report.acted == ["acme/chat"]
-    assert state_of(api, "chat") == "paused"
-    assert store.holds() == {}
-    assert len(raised(store, "hold_placed")) == 1
-    assert len(raised(store, "hold_expired")) == 1
-    advance(control, 300)
-    assert second.run_pass().acted == []  # and only once
-    second.close()
-    store.close()
+    with daemon_life(settings, config, emulator, clock) as second:  # a restart: the hold is in the state store
+        store = second.store
+        assert list(store.holds()) == ["acme/chat"]
+        advance(control, (datetime(2026, 1, 5, 9, 0, tzinfo=UTC) - clock.now()).total_seconds())
+        report = second.run_pass()
+        assert report.acted == []
+        assert state_of(api, "chat") == "running"  # the 09:00 pause is suppressed
+        suppressed = [e for e in store.audit_entries() if e.result == "suppressed"]
+        assert [e.action for e in suppressed] == ["pause"]
+        assert "held running until" in suppressed[0].reason
+        # A human pauses the held endpoint: it is put back.
+        api.pause_inference_endpoint("chat", namespace="acme")
+        advance(control, 60)
+        assert second.run_pass().acted == ["acme/chat"]
+        advance(control, 120)
+        second.run_pass()
+        assert state_of(api, "chat") == "running"
+        # 10:00: the hold expires into the schedule's state for that moment: paused (an edge, no enforce).
+        advance(control, (datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC) - clock.now()).total_seconds())
+        report = second.run_pass()
+        assert report.acted == ["acme/chat"]
+        assert state_of(api, "chat") == "paused"
+        assert store.holds() == {}
+        assert len(raised(store, "hold_placed")) == 1
+        assert len(raised(store, "hold_expired")) == 1
+        advance(control, 300)
+        assert second.run_pass().acted == []  # and only once
 
 
 @pytest.mark.parametrize(
@@ -185,17 +140,8 @@ def test_bad_hold_is_one_error_exit_2_and_nothing_stored(
     problem: str,
 ) -> None:
     create(api, "chat")
-    config_path = tmp_path / "s.yaml"
-    config_path.write_text(textwrap.dedent(HELD_DAY))
-    monkeypatch.setenv("HF_TOKEN", DEFAULT_TOKEN)
-    monkeypatch.setenv("HFWARDEN_ENDPOINTS_API_URL", emulator.api_url)
-    monkeypatch.setenv("HFWARDEN_HUB_URL", emulator.base_url)
-    monkeypatch.setenv("HFWARDEN_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("HFWARDEN_MAX_ATTEMPTS", "1")
-    # The CLI reads the wall clock: its "now" is the real one, far from the emulator's 2026 day.
-    monkeypatch.setattr("hfwarden.commands.SystemClock", lambda: ManualClock(START))
-    # In-process: logging set up for this captured stderr would outlive the test.
-    monkeypatch.setattr("hfwarden.logs.configure", lambda *args, **kwargs: None)
+    config_path = schedule_file(tmp_path, HELD_DAY)
+    cli_at_emulator(emulator, tmp_path, monkeypatch)
     code = main(["hold", endpoint, "--until", until, "--config", str(config_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
@@ -375,9 +321,7 @@ def test_holds_lists_and_unhold_lifts_into_the_schedule(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = settings_for(emulator, tmp_path)
-    config_path = tmp_path / "s.yaml"
-    config_path.write_text(textwrap.dedent(HELD_DAY))
-    config = load_config([config_path])
+    config = config_from(tmp_path, HELD_DAY)
     now = clock.now()
     hold = Hold("acme/chat", HoldState.PAUSED, now + timedelta(hours=2), now, "maintenance")
     store = Store(settings.database_url)

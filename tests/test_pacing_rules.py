@@ -12,7 +12,7 @@ import pytest
 from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.allowance import MonthSpend, allowance, pace
-from hfwarden.core.budget import Budget, EndpointCost, evaluate
+from hfwarden.core.budget import Budget, EndpointCost, budget_review
 from hfwarden.core.ladder import Basis, LadderStep, StepAction
 from hfwarden.core.months import days_left, month_bounds
 
@@ -95,21 +95,21 @@ def test_a_spend_heavy_first_week_shrinks_the_allowance_and_the_guard_acts_earli
         spent_before = 24.0 * (day - 1)
         paced = pace(monthly, MonthSpend(spent_before, spent_before, 24.0), now=midnight)
         allowances.append(paced.daily_usd)
-        outcome = evaluate([paced], {"team": [burner(0.0, 24.0)]}, now=midnight)
+        outcome = budget_review([paced], {"team": [burner(0.0, 24.0)]}, now=midnight)
         assert bool(outcome.stops) == (day == 7), day  # $24 passes twice the allowance on day 7
     assert allowances == sorted(allowances, reverse=True)
     assert allowances[0] == pytest.approx(430 / 30)
     assert allowances[-1] == pytest.approx((430 - 6 * 24) / 24)
     # The same money as a flat daily budget never stops it: $24 is 1.67 times $14.33.
     flat = Budget("team", 430 / 30, ZoneInfo("UTC"), steps=ladder)
-    assert not evaluate([flat], {"team": [burner(0.0, 24.0)]}, now=datetime(2026, 11, 7, tzinfo=UTC)).stops
+    assert not budget_review([flat], {"team": [burner(0.0, 24.0)]}, now=datetime(2026, 11, 7, tzinfo=UTC)).stops
 
 
 def test_month_thresholds_compare_the_month_with_monthly_usd_once_a_month() -> None:
     paced = pace(
         budget(month_alert_at=(0.5, 0.8)), MonthSpend(1700.0, 1750.0, 1400.0), now=datetime(2026, 11, 18, tzinfo=UTC)
     )
-    alerts = evaluate([paced], {"team": [burner(50.0, 40.0)]}, now=datetime(2026, 11, 18, tzinfo=UTC)).alerts
+    alerts = budget_review([paced], {"team": [burner(50.0, 40.0)]}, now=datetime(2026, 11, 18, tzinfo=UTC)).alerts
     month = [a for a in alerts if a.subject == "team:month"]
     assert {(a.kind, a.threshold) for a in month} == {
         (AlertKind.SPENT_THRESHOLD, 0.5),
@@ -121,10 +121,10 @@ def test_month_thresholds_compare_the_month_with_monthly_usd_once_a_month() -> N
 def test_a_step_on_month_stops_every_candidate_once_the_month_is_spent() -> None:
     steps = (LadderStep(1.0, StepAction.PAUSE, on=Basis.MONTH),)
     paced = pace(budget(steps=steps, daily_usd=500.0, daily_given=True), MonthSpend(2990.0, 3001.0, 5.0), now=NOON)
-    outcome = evaluate([paced], {"team": [burner(11.0, 5.0)]}, now=NOON)
+    outcome = budget_review([paced], {"team": [burner(11.0, 5.0)]}, now=NOON)
     assert [s.endpoint for s in outcome.stops] == ["acme/burner"]
     under = pace(budget(steps=steps, daily_usd=500.0, daily_given=True), MonthSpend(2000.0, 2011.0, 5.0), now=NOON)
-    assert not evaluate([under], {"team": [burner(11.0, 5.0)]}, now=NOON).stops
+    assert not budget_review([under], {"team": [burner(11.0, 5.0)]}, now=NOON).stops
 
 
 NOON = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -191,5 +191,5 @@ def test_plan_shows_a_monthly_budgets_even_share_and_what_the_schedules_cost_in_
 
 def test_a_guard_stop_of_a_paced_budget_names_todays_allowance() -> None:
     paced = pace(budget(), MonthSpend(2900.0, 2900.0, 50.0), now=NOON)  # $100 left over 11 days: $9.09
-    (stop,) = evaluate([paced], {"team": [burner(0.0, 24.0)]}, now=NOON).stops
+    (stop,) = budget_review([paced], {"team": [burner(0.0, 24.0)]}, now=NOON).stops
     assert "projected $24.00 passes today's allowance $9.09" in stop.reason

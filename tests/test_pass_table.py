@@ -6,7 +6,7 @@ the real client and the wire."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,10 +113,10 @@ CASES = {
 
 
 @pytest.fixture
-def store() -> Iterator[Store]:
-    in_memory = Store("sqlite://")
-    yield in_memory
-    in_memory.close()
+def store(fresh_state: Callable[[Path], str], tmp_path: Path) -> Iterator[Store]:
+    new = Store(fresh_state(tmp_path / "state.db"))
+    yield new
+    new.close()
 
 
 def one_pass(case: Case, store: Store, tmp_path: Path) -> tuple[PassReport, MemoryHub]:
@@ -151,12 +151,16 @@ def test_one_pass(case: Case, store: Store, tmp_path: Path) -> None:
     assert set(store.latches()) == case.latched  # what the report says stands is what was written
 
 
-def test_the_breach_is_judged_the_same_in_every_mode(store: Store, tmp_path: Path) -> None:
+def test_the_breach_is_judged_the_same_in_every_mode(fresh_state: Callable[[Path], str], tmp_path: Path) -> None:
     """The guard is a pure decision: acting or not, `status` shows the same budget figures."""
     figures = []
     for mode in PassMode:
         case = Case(GUARDED, (endpoint("big", replicas=2), endpoint("kept")), mode, [])
-        report, _ = one_pass(case, Store("sqlite://"), tmp_path)
+        store = Store(fresh_state(tmp_path / mode.value / "state.db"))
+        try:
+            report, _ = one_pass(case, store, tmp_path)
+        finally:
+            store.close()
         (status,) = report.budgets
         figures.append((status.budget.name, round(status.spent_usd, 6)))
     assert len(set(figures)) == 1

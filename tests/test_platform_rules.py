@@ -21,11 +21,8 @@ from hfwarden.emulator import faults
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
 from tests.conftest import Factory
 from tests.support.helpers import advance, create
-
-
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
+from tests.support.passes import daemon_life
+from tests.support.settings import config_from, settings_for
 
 
 def scaling_of(api: HfApi, name: str) -> dict[str, object]:
@@ -446,7 +443,7 @@ def test_a_pass_sends_budget_stops_most_expensive_first_then_other_transitions()
 def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to_a_pause() -> None:
     from zoneinfo import ZoneInfo
 
-    from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
+    from hfwarden.core.budget import Budget, EndpointCost, one_budget_review
     from hfwarden.core.endpoints import Observation
     from hfwarden.core.ladder import LadderStep, StepAction
     from hfwarden.core.latches import stop_latches
@@ -461,7 +458,7 @@ def test_wakes_that_push_the_projection_past_the_next_step_escalate_the_latch_to
     )
     # Latched to zero at step 1, then woken all evening: $14 spent, its hour ahead projected: $16 >= $15.
     woken = EndpointCost("acme/worker", 14.0, 2.0, 2.0, 1, latched=True, woken=True)
-    outcome = evaluate_budget(budget, [woken], now=now, taken=1)
+    outcome = one_budget_review(budget, [woken], now=now, taken=1)
     assert [s.endpoint for s in outcome.stops] == ["acme/worker"]
     latch = Latch("acme/worker", "acme-prod", "scale_to_zero", now, datetime(2026, 1, 6, tzinfo=UTC), "step 1")
     observed = Observation(
@@ -523,39 +520,20 @@ def test_a_hold_with_a_minimum_clears_the_stored_timeout(
     api: HfApi, control: httpx.Client, emulator: Emulator, clock: ManualClock, tmp_path: Path
 ) -> None:
     """Hold path, through `hfwarden hold`'s own operation and the next pass."""
-    from hfwarden.adapters.store import Store
     from hfwarden.app.ops.holds import HoldRequest, place_hold
-    from hfwarden.app.reconcile.reconciler import Reconciler
-    from hfwarden.config import load_config
-    from hfwarden.settings import Settings
 
     create(api, "chat", min_replica=0, max_replica=2, scale_to_zero_timeout=15)
     advance(control, 70)
-    values: dict[str, object] = {
-        "hf_token": DEFAULT_TOKEN,
-        "endpoints_api_url": emulator.api_url,
-        "hub_url": emulator.base_url,
-        "state_dir": tmp_path / "state",
-        "max_attempts": 1,
-    }
-    settings = Settings(**values)  # type: ignore[arg-type]
-    path = tmp_path / "s.yaml"
-    path.write_text("version: 1\ntimezone: UTC\nendpoints:\n  - {namespace: acme, name: chat}\n")
-    config = load_config([path])
-    store = Store(settings.database_url)
-    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=2, base_seconds=0.01), hub_url=emulator.base_url)
-    reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock)
-    try:
+    settings = settings_for(emulator, tmp_path)
+    config = config_from(tmp_path, "version: 1\ntimezone: UTC\nendpoints:\n  - {namespace: acme, name: chat}\n")
+    with daemon_life(settings, config, emulator, clock, attempts=2) as reconciler:
         reconciler.run_pass()
         place_hold(settings, config, HoldRequest("acme/chat", "12:00", min_replicas=1, max_replicas=2), clock=clock)
         report = reconciler.run_pass()
-        assert report.failed == {}
-        assert "acme/chat" in report.acted
-        scaling = scaling_of(api, "chat")
-        assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (1, None)
-    finally:
-        reconciler.close()
-        store.close()
+    assert report.failed == {}
+    assert "acme/chat" in report.acted
+    scaling = scaling_of(api, "chat")
+    assert (scaling["minReplica"], scaling["scaleToZeroTimeout"]) == (1, None)
 
 
 def test_api_call_and_quota_metrics() -> None:

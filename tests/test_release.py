@@ -132,7 +132,7 @@ def test_release_of_a_known_endpoint_that_is_not_latched_releases_nothing(
 def test_an_exempt_endpoint_is_never_a_stop_candidate_of_that_budget() -> None:
     from zoneinfo import ZoneInfo
 
-    from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
+    from hfwarden.core.budget import Budget, EndpointCost, one_budget_review
 
     budget = Budget("prod", 10, ZoneInfo("UTC"))
     costs = [
@@ -140,4 +140,4 @@ def test_an_exempt_endpoint_is_never_a_stop_candidate_of_that_budget() -> None:
         EndpointCost("acme/small", spent_usd=0, future_usd=5, hourly_usd=0.5, billed_replicas=1, priority=5),
     ]
     now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-    assert [s.endpoint for s in evaluate_budget(budget, costs, now=now).stops] == ["acme/small"]
+    assert [s.endpoint for s in one_budget_review(budget, costs, now=now).stops] == ["acme/small"]

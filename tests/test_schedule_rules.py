@@ -1,4 +1,4 @@
-"""The schedule policy as plain function calls: desired state at t, windows, decisions."""
+"""The schedule's rules as plain function calls: desired state at t, windows, decisions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from hfwarden.config import load_config
 from hfwarden.core.cron import parse_cron
-from hfwarden.core.decide import StepKind, Verdict, decide
+from hfwarden.core.decide import StepKind, Verdict, schedule_decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.rules import (
     Action,
@@ -306,7 +306,7 @@ MONDAY_19 = datetime(2026, 1, 5, 19, 0, tzinfo=PARIS)  # latest: pause at 18:00
 def test_decide(
     tmp_path: Path, at: datetime, observed: Observation | None, verdict: Verdict, steps: list[StepKind]
 ) -> None:
-    decision = decide(schedule(tmp_path, OFFICE_HOURS), observed, now=at, last_applied_key=None)
+    decision = schedule_decision(schedule(tmp_path, OFFICE_HOURS), observed, now=at, last_applied_key=None)
     assert decision.verdict == verdict
     assert [s.kind for s in decision.steps] == steps
     assert decision.reason
@@ -317,10 +317,12 @@ def test_edge_triggered_leaves_a_human_change_alone_until_the_next_transition(tm
     applied = latest_transition(s, MONDAY_19)
     assert applied is not None
     # Someone resumed it by hand at 19:00 to debug: the applied pause is not re-applied.
-    human = decide(s, seen("running"), now=MONDAY_19, last_applied_key=applied.key)
+    human = schedule_decision(s, seen("running"), now=MONDAY_19, last_applied_key=applied.key)
     assert human.verdict == Verdict.IDLE
     # The next transition (Tuesday 08:55 resume) is new and applies.
-    tuesday = decide(s, seen("paused"), now=datetime(2026, 1, 6, 8, 55, tzinfo=PARIS), last_applied_key=applied.key)
+    tuesday = schedule_decision(
+        s, seen("paused"), now=datetime(2026, 1, 6, 8, 55, tzinfo=PARIS), last_applied_key=applied.key
+    )
     assert tuesday.verdict == Verdict.ACT
 
 
@@ -328,7 +330,7 @@ def test_enforce_reapplies_every_pass(tmp_path: Path) -> None:
     s = schedule(tmp_path, OFFICE_HOURS.replace("    name: chat\n", "    name: chat\n    enforce: true\n"))
     applied = latest_transition(s, MONDAY_19)
     assert applied is not None
-    decision = decide(s, seen("running"), now=MONDAY_19, last_applied_key=applied.key)
+    decision = schedule_decision(s, seen("running"), now=MONDAY_19, last_applied_key=applied.key)
     assert decision.verdict == Verdict.ACT
     assert [st.kind for st in decision.steps] == [StepKind.PAUSE]
 
@@ -349,7 +351,7 @@ def test_scale_never_sends_min_above_max(
     s = schedule(
         tmp_path, f"version: 1\nendpoints:\n  - namespace: acme\n    name: chat\n    schedule:\n      - {rule}\n"
     )
-    decision = decide(s, observed, now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC), last_applied_key=None)
+    decision = schedule_decision(s, observed, now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC), last_applied_key=None)
     assert decision.verdict == Verdict.ACT
     (step,) = decision.steps
     assert (step.min_replicas, step.max_replicas) == expected
@@ -357,13 +359,13 @@ def test_scale_never_sends_min_above_max(
 
 def test_scale_to_zero_never_wakes_a_paused_endpoint() -> None:
     s = window("mon-fri 09:00-18:00")
-    decision = decide(s, seen("paused", min_replica=0), now=MONDAY_19, last_applied_key=None)
+    decision = schedule_decision(s, seen("paused", min_replica=0), now=MONDAY_19, last_applied_key=None)
     assert decision.verdict == Verdict.SATISFIED
 
 
 def test_scale_to_zero_sets_min_replicas_to_zero_first() -> None:
     s = window("mon-fri 09:00-18:00")
-    decision = decide(s, seen("running", min_replica=1), now=MONDAY_19, last_applied_key=None)
+    decision = schedule_decision(s, seen("running", min_replica=1), now=MONDAY_19, last_applied_key=None)
     assert [(st.kind, st.min_replicas) for st in decision.steps] == [
         (StepKind.UPDATE, 0),
         (StepKind.SCALE_TO_ZERO, None),

@@ -15,9 +15,9 @@ from hfwarden.config import ConfigError, load_config
 from hfwarden.core.alerts import AlertKind
 from hfwarden.core.coldstarts import cold_starts, hour_ranges, thrash_alert
 from hfwarden.core.endpoints import Observation
-from hfwarden.core.readyby import ReadyByWindow, apply_leads, auto_window_rules, not_ready_alerts
+from hfwarden.core.readyby import ReadyByWindow, auto_window_rules, not_ready_alerts, schedule_with_leads
 from hfwarden.core.rules import Action, ActionKind, EndpointSchedule, latest_transition, next_transition
-from hfwarden.core.startups import StartupSample, Watch, choose_lead, lead_time, startup_stats, track
+from hfwarden.core.startups import StartupSample, Watch, choose_lead, lead_time, next_watch, startup_stats
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 L4 = "aws/us-east-1/nvidia-l4/x1"
@@ -33,11 +33,11 @@ def at(minutes: float) -> datetime:
 
 
 def walk(*steps: tuple[float, str, float]) -> list[StartupSample]:
-    """Observations (seen at minute, state, updatedAt minute) through `track`; the samples measured."""
+    """Observations (seen at minute, state, updatedAt minute) through `next_watch`; the samples measured."""
     watch: Watch | None = None
     samples = []
     for when, state, updated in steps:
-        tracked = track(watch, seen(state, at(updated)), at=at(when), price_per_hour=0.8)
+        tracked = next_watch(watch, seen(state, at(updated)), at=at(when), price_per_hour=0.8)
         watch = tracked.watch
         samples += [tracked.sample] if tracked.sample else []
     return samples
@@ -72,22 +72,22 @@ def test_what_is_not_a_measured_start_up(steps: list[tuple[float, str, float]]) 
 
 
 def test_a_wake_from_zero_is_counted_and_its_initialising_priced() -> None:
-    watch = track(None, seen("scaledToZero", at(-30), replicas=0), at=at(0), price_per_hour=0.8).watch
-    woken = track(watch, seen("initializing", at(0.5)), at=at(1), price_per_hour=0.8)
+    watch = next_watch(None, seen("scaledToZero", at(-30), replicas=0), at=at(0), price_per_hour=0.8).watch
+    woken = next_watch(watch, seen("initializing", at(0.5)), at=at(1), price_per_hour=0.8)
     assert woken.woke_at == at(0.5)
-    done = track(woken.watch, seen("running", at(3.5), replicas=2), at=at(4), price_per_hour=0.8)
+    done = next_watch(woken.watch, seen("running", at(3.5), replicas=2), at=at(4), price_per_hour=0.8)
     assert done.sample is not None
     assert done.sample.from_zero
     assert done.sample.seconds == 180
     assert done.sample.usd == pytest.approx(2 * 0.8 * 180 / 3600)
-    straight = track(watch, seen("running", at(2)), at=at(3), price_per_hour=0.8)
+    straight = next_watch(watch, seen("running", at(2)), at=at(3), price_per_hour=0.8)
     assert straight.woke_at == at(2)
     assert straight.sample is None
 
 
 def test_a_resume_from_scaled_to_zero_is_no_wake() -> None:
-    watch = track(None, seen("scaledToZero", at(-30), replicas=0), at=at(0), price_per_hour=0.8).watch
-    assert track(watch, seen("pending", at(1)), at=at(1), price_per_hour=0.8).woke_at is None
+    watch = next_watch(None, seen("scaledToZero", at(-30), replicas=0), at=at(0), price_per_hour=0.8).watch
+    assert next_watch(watch, seen("pending", at(1)), at=at(1), price_per_hour=0.8).woke_at is None
 
 
 # -- statistics and leads ---------------------------------------------------------------------------
@@ -159,19 +159,21 @@ def test_an_auto_window_opens_its_lead_early_with_rule_ids_that_ignore_the_lead(
 def test_the_lead_of_an_opening_is_fixed_before_it_fires() -> None:
     """The pre-warm's own start-up, measured after the opening fired, must not move that opening."""
     learnt = [sample(600, n) for n in range(-2000, -1997)]  # three 10-minute start-ups, days ago
-    before, leads = apply_leads(SCHEDULE, [WINDOW], own=learnt, same_hardware=[], hardware=L4, now=paris(5, 8, 40))
+    before, leads = schedule_with_leads(
+        SCHEDULE, [WINDOW], own=learnt, same_hardware=[], hardware=L4, now=paris(5, 8, 40)
+    )
     fired = next_transition(before, paris(5, 8, 40))
     assert fired is not None
     assert fired.at == paris(5, 8, 49)
     assert leads[0].lead.source == "p90 of 3 start-ups + 1m"
     # 08:52: a fast start-up ends (it would shrink the lead to 2m and put the opening in the future).
     fast = [*learnt, StartupSample("acme/chat", L4, paris(5, 8, 51), paris(5, 8, 52))]
-    after, _ = apply_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(5, 8, 53))
+    after, _ = schedule_with_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(5, 8, 53))
     in_force = latest_transition(after, paris(5, 8, 53))
     assert in_force is not None
     assert in_force.key == fired.key
     # The next day's opening learns from it.
-    tomorrow, _ = apply_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(6, 8, 30))
+    tomorrow, _ = schedule_with_leads(SCHEDULE, [WINDOW], own=fast, same_hardware=[], hardware=L4, now=paris(6, 8, 30))
     upcoming = next_transition(tomorrow, paris(6, 8, 30))
     assert upcoming is not None
     assert upcoming.at == paris(6, 8, 49)

@@ -4,23 +4,21 @@ endpoints' days the same (UTC), so the figures must be equal, not just alike."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from hfwarden.adapters.hub import Hub, RetryPolicy
-from hfwarden.adapters.store import Store
 from hfwarden.app.ops import operations
 from hfwarden.app.ops.holds import HoldRequest, place_hold
-from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
-from hfwarden.config import Config, load_config
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from hfwarden.config import Config
+from hfwarden.emulator.server import Emulator
 from hfwarden.settings import Settings
 from tests.support.helpers import advance, create
+from tests.support.passes import daemon_life
+from tests.support.settings import config_from, settings_for
 
 pytestmark = pytest.mark.usefixtures("client_at_emulator")
 
@@ -39,34 +37,14 @@ budgets:
 """
 
 
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state' / 'hfwarden.db'}"
-
-
 def setup(emulator: Emulator, tmp_path: Path, budget: float) -> tuple[Settings, Config]:
     (tmp_path / "state").mkdir(exist_ok=True)
-    values: dict[str, object] = {
-        "hf_token": DEFAULT_TOKEN,
-        "endpoints_api_url": emulator.api_url,
-        "hub_url": emulator.base_url,
-        "state_dir": tmp_path / "state",
-        "max_attempts": 1,
-    }
-    path = tmp_path / "s.yaml"
-    path.write_text(textwrap.dedent(DAY).replace("BUDGET", str(budget)))
-    return Settings(**values), load_config([path])  # type: ignore[arg-type]
+    return settings_for(emulator, tmp_path), config_from(tmp_path, DAY.replace("BUDGET", str(budget)))
 
 
 def one_pass(settings: Settings, config: Config, emulator: Emulator, clock: ManualClock) -> None:
-    store = Store(settings.database_url)
-    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=3, base_seconds=0.01), hub_url=emulator.base_url)
-    reconciler = Reconciler(config=config, hub=hub, store=store, clock=clock)
-    try:
+    with daemon_life(settings, config, emulator, clock) as reconciler:
         reconciler.run_pass()
-    finally:
-        reconciler.close()
-        store.close()
 
 
 def test_an_endpoints_projection_counts_its_hold_as_its_budget_does(

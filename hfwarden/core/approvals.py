@@ -15,7 +15,7 @@ from datetime import datetime
 
 from hfwarden.core.action_tokens import Grant, GrantKind
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.budget import Budget, BudgetStatus, GuardOutcome
+from hfwarden.core.budget import Budget, BudgetReview, BudgetStatus
 from hfwarden.core.formats import dollars
 from hfwarden.core.ladder import LadderStep
 from hfwarden.core.offers import Choice, Notice
@@ -28,17 +28,17 @@ NOTICE, APPROVE = "notice", "approve"
 class Gated:
     """The guard's outcome with held-back steps removed, what to store, and what to write."""
 
-    outcome: GuardOutcome
+    outcome: BudgetReview
     put: tuple[PendingStep, ...] = ()
     drop: tuple[str, ...] = ()  # budgets whose pending step is over
     records: Records = field(default_factory=Records)
 
 
-def _taken(outcome: GuardOutcome) -> dict[str, int]:
+def _taken(outcome: BudgetReview) -> dict[str, int]:
     return {mark.budget: mark.step for mark in outcome.records.ladder}
 
 
-def without(outcome: GuardOutcome, budget: str, *, keep_mark: bool) -> GuardOutcome:
+def without(outcome: BudgetReview, budget: str, *, keep_mark: bool) -> BudgetReview:
     """The outcome with one budget's step held back: no stops, no caps, no step alert or audit (and no
     ladder mark unless `keep_mark`, so that the step is climbed again next pass)."""
     records = outcome.records
@@ -48,7 +48,7 @@ def without(outcome: GuardOutcome, budget: str, *, keep_mark: bool) -> GuardOutc
         alerts=tuple(a for a in records.alerts if not (a.budget == budget and a.kind == AlertKind.GUARD_ACTION)),
         ladder=tuple(m for m in records.ladder if keep_mark or m.budget != budget),
     )
-    return GuardOutcome(
+    return BudgetReview(
         statuses=outcome.statuses,
         alerts=outcome.alerts,
         stops=[s for s in outcome.stops if s.budget != budget],
@@ -57,7 +57,7 @@ def without(outcome: GuardOutcome, budget: str, *, keep_mark: bool) -> GuardOutc
     )
 
 
-def announcement(pending: PendingStep, status: BudgetStatus, rung: LadderStep, outcome: GuardOutcome) -> Alert:
+def announcement(pending: PendingStep, status: BudgetStatus, rung: LadderStep, outcome: BudgetReview) -> Alert:
     """The `upcoming_stop` of a gated step: what it will do, when, and (approvals) Approve / Skip."""
     budget = status.budget
     targets = [s.endpoint for s in outcome.stops if s.budget == budget.name]
@@ -97,7 +97,7 @@ def _decision(pending: PendingStep, kind: GrantKind) -> Choice:
 
 
 def gate(
-    outcome: GuardOutcome,
+    outcome: BudgetReview,
     budgets: Sequence[Budget],
     pending: Mapping[str, PendingStep],
     *,

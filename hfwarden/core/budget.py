@@ -118,7 +118,7 @@ class BudgetStatus:
 
 
 @dataclass
-class GuardOutcome:
+class BudgetReview:
     statuses: list[BudgetStatus] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     stops: list[StopDecision] = field(default_factory=list)
@@ -136,7 +136,7 @@ class GuardOutcome:
         return tuple(a for a in self.alerts if a.kind != AlertKind.GUARD_ACTION)
 
 
-def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime, taken: int = 0) -> GuardOutcome:
+def one_budget_review(budget: Budget, costs: Iterable[EndpointCost], *, now: datetime, taken: int = 0) -> BudgetReview:
     """Thresholds and caps to alerts; a projection over budget to the fewest stops that bring it back."""
     in_scope = [c for c in costs if budget.scope.covers(c.endpoint)]
     status = BudgetStatus(
@@ -147,7 +147,7 @@ def evaluate_budget(budget: Budget, costs: Iterable[EndpointCost], *, now: datet
         replicas=sum(c.billed_replicas for c in in_scope),
     )
     day = budget.day_of(now)
-    outcome = GuardOutcome(statuses=[status], alerts=_notices(status, day))
+    outcome = BudgetReview(statuses=[status], alerts=_notices(status, day))
     if budget.steps:
         rung = _climb(status, in_scope, taken=taken, now=now)
         outcome.statuses = [replace(status, step=max(taken, rung.step))]
@@ -342,21 +342,21 @@ def _limit(budget: Budget) -> str:
     return "the daily budget"
 
 
-def evaluate(
+def budget_review(
     budgets: Iterable[Budget],
     costs: dict[str, list[EndpointCost]],
     *,
     now: datetime,
     ladder: Mapping[str, LadderMark] | None = None,
-) -> GuardOutcome:
+) -> BudgetReview:
     """Every budget; an endpoint in several budgets is stopped by the strictest (pause beats scale to
     zero) and capped by the lowest cap. `ladder`: the step each budget's ladder last took."""
-    total = GuardOutcome()
+    total = BudgetReview()
     by_endpoint: dict[str, StopDecision] = {}
     caps: dict[str, CapDecision] = {}
     for budget in budgets:
         taken = taken_step(ladder or {}, budget.name, budget.day_of(now))
-        outcome = evaluate_budget(budget, costs.get(budget.name, []), now=now, taken=taken)
+        outcome = one_budget_review(budget, costs.get(budget.name, []), now=now, taken=taken)
         total.statuses.extend(outcome.statuses)
         total.alerts.extend(outcome.alerts)
         total.records += outcome.records

@@ -19,7 +19,7 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from hfwarden.core.platform.autoscaling import ReplicaModel, replicas_needed
-from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome
+from hfwarden.core.platform.simulation import EndpointConfig, Mode, SimulatedRun
 from hfwarden.core.predict import (
     MIN_STRETCH_MINUTES,
     PINNED_QUANTILES,
@@ -152,12 +152,12 @@ def level_changes(
 
 def replay_recommendation(
     demand: Sequence[int], minutes_of_week: Sequence[int], rec: Recommendation, model: ReplicaModel
-) -> Outcome:
+) -> SimulatedRun:
     initial, changes = level_changes(rec, minutes_of_week, model.autoscaler.idle_timeout_minutes)
     return replay(demand, model, initial, changes)
 
 
-def _score(candidate: Candidate, outcomes: list[tuple[Outcome, int]], slo_s: float) -> Score:
+def _score(candidate: Candidate, outcomes: list[tuple[SimulatedRun, int]], slo_s: float) -> Score:
     weeks = [100.0 * (o.requests_late + o.requests_rejected) / n for o, n in outcomes if n]
     return Score(
         candidate,
@@ -203,7 +203,7 @@ class _Folds:
     pooled: dict[tuple[int, int], dict[bool, Needs]]  # (fit end, profiles) -> needs by pinned
     # (slot levels, pinned, fold) -> its replay: candidates often come to the same weekly levels
     # (neighbouring quantiles, a floor and a profile), and a replay depends on nothing else.
-    replays: dict[tuple[tuple[int, ...], bool, int], Outcome]
+    replays: dict[tuple[tuple[int, ...], bool, int], SimulatedRun]
     merged: dict[tuple[int, ...], tuple[int, ...]]  # a week's slot levels -> `merge_short` of them
 
 
@@ -231,7 +231,7 @@ def _slot_minutes(
 
 def _validate(folds: _Folds, candidate: Candidate, *, model: ReplicaModel, zone: ZoneInfo, max_replicas: int) -> Score:
     """The candidate fitted to the weeks before each validation week and replayed on that week."""
-    found: list[tuple[Outcome, int]] = []
+    found: list[tuple[SimulatedRun, int]] = []
     lead = model.lead_minutes()
     for fold, (fit_end, begin, end) in enumerate(folds.spans):
         weekly = tuple(weekly_levels(_pooled(folds, fit_end, candidate, model), candidate, max_replicas))

@@ -1,6 +1,6 @@
 """Cold starts: wakes from scale-to-zero, what they cost, and the `thrash` alert. Pure.
 
-A wake is an observed `scaledToZero` → `initializing`/`running` (core/startups.py `track`); its cold
+A wake is an observed `scaledToZero` → `initializing`/`running` (core/startups.py `next_watch`); its cold
 start is the billed time spent initialising before `running` (only measured when a pass saw
 `initializing`), at the replicas it started with and the instance's price.
 

@@ -3,7 +3,7 @@
 Precedence for one endpoint, highest first: a budget latch (unless a hold was placed `--over-budget`),
 a hold, a calendar skip (its rules do not fire that day, see `rules.py`), its schedule, then nothing
 (a human's change stands; `drift` is alerted after `drift_after`). The reason names the winner. The
-pass gathers the inputs, calls `decide_endpoint`, carries out the steps and writes
+pass gathers the inputs, calls `endpoint_decision`, carries out the steps and writes
 `decision.records` plus `carried_out(...)`; it decides nothing itself.
 """
 
@@ -91,7 +91,7 @@ def dry_run_entry(decision: Decision, *, at: datetime) -> AuditEntry:
     return AuditEntry(at, decision.endpoint, decision.action, decision.reason, "dry-run", "no call made", True)
 
 
-def decide_endpoint(
+def endpoint_decision(
     key: str,
     schedule: EndpointSchedule | None,
     observation: Observation | None,
@@ -117,7 +117,7 @@ def decide_endpoint(
     elif schedule is None:
         decision = Decision(key, Verdict.IDLE, "no schedule")
     else:
-        decision = decide(schedule, observation, now=now, last_applied_key=last_applied_key)
+        decision = schedule_decision(schedule, observation, now=now, last_applied_key=last_applied_key)
     return decision if cap is None or over_budget else capped(decision, cap, observation)
 
 
@@ -262,7 +262,7 @@ def _applied(transition: Transition) -> AppliedTransition:
     return AppliedTransition(transition.endpoint, transition.key, transition.at)
 
 
-def decide(
+def schedule_decision(
     schedule: EndpointSchedule,
     observation: Observation | None,
     *,

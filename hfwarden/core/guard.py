@@ -12,7 +12,7 @@ from datetime import datetime
 from hfwarden.core.alerts import Alert
 from hfwarden.core.allowance import paced_budgets
 from hfwarden.core.approvals import gate
-from hfwarden.core.budget import Budget, BudgetStatus, EndpointCost, evaluate
+from hfwarden.core.budget import Budget, BudgetStatus, EndpointCost, budget_review
 from hfwarden.core.cost import future_cost, hourly_burn
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import EndpointState, Observation
@@ -136,7 +136,7 @@ def guard_decision(
         woken={k for k, latch in standing.latches.items() if woken_under(latch, observations.get(k))},
     )
     budgets = paced_budgets(budgets, costs, spend.month_before, schedules, observations, spend.prices, now=now)
-    outcome = evaluate(budgets, costs, now=now, ladder=standing.ladder)
+    outcome = budget_review(budgets, costs, now=now, ladder=standing.ladder)
     gated = gate(outcome, budgets, standing.pending, now=now)
     outcome = gated.outcome
     latches, stops = stop_latches(

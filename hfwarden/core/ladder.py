@@ -164,7 +164,7 @@ def cap_records(
     return Records(audit=audit, add_caps=tuple(new))
 
 
-def lift_caps(caps: Mapping[str, Cap], *, now: datetime) -> tuple[dict[str, Cap], list[Cap], Records]:
+def caps_at(caps: Mapping[str, Cap], *, now: datetime) -> tuple[dict[str, Cap], list[Cap], Records]:
     """Caps still holding at `now`, those that lifted (a new budget day or a release), and their records."""
     holding: dict[str, Cap] = {}
     lifted: list[Cap] = []

@@ -110,7 +110,7 @@ class AppliedLead:
     rule_ids: frozenset[str]
 
 
-def apply_leads(
+def schedule_with_leads(
     schedule: EndpointSchedule,
     windows: Sequence[ReadyByWindow],
     *,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hfwarden.core.alerts import Alert, AlertKind
-from hfwarden.core.budget import Budget, EndpointCost, evaluate_budget
+from hfwarden.core.budget import Budget, EndpointCost, one_budget_review
 from hfwarden.core.cost import usd
 from hfwarden.core.formats import dollars, moment
 from hfwarden.core.holds import describe as describe_hold
@@ -97,8 +97,8 @@ def release_quote(
 ) -> ReleaseQuote:
     """The quote from the budget's costs as they stand and with the endpoint exempt and unlatched
     (plus what `then` adds that the schedule's transitions do not count)."""
-    before = evaluate_budget(budget, latched, now=now)
-    after = evaluate_budget(budget, released, now=now)
+    before = one_budget_review(budget, latched, now=now)
+    after = one_budget_review(budget, released, now=now)
     return ReleaseQuote(
         budget=budget.name,
         daily_usd=budget.daily_usd,

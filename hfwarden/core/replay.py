@@ -11,7 +11,7 @@ from functools import partial
 from hfwarden.core.decide import StepKind, steps_towards
 from hfwarden.core.endpoints import EndpointState, Observation
 from hfwarden.core.platform.autoscaling import ReplicaModel
-from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome, Transition, simulate
+from hfwarden.core.platform.simulation import EndpointConfig, Mode, SimulatedRun, Transition, simulate
 from hfwarden.core.rules import Action
 
 _OBSERVED = {
@@ -69,6 +69,6 @@ def replay(
     *,
     keep_series: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> Outcome:
+) -> SimulatedRun:
     """Replay `demand` through the platform, the schedule's actions carried out as the daemon would."""
     return simulate(demand, model, initial, transitions_of(changes), keep_series=keep_series, progress=progress)

@@ -11,7 +11,7 @@ from datetime import datetime
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.holds import holds_at
-from hfwarden.core.ladder import lift_caps, restorations
+from hfwarden.core.ladder import caps_at, restorations
 from hfwarden.core.latches import latches_at
 from hfwarden.core.records import Cap, Hold, LadderMark, Latch, PendingStep, Records
 from hfwarden.core.rules import EndpointSchedule
@@ -57,7 +57,7 @@ def standing_at(
     may write) the latches of a past budget day lift, and the caps that lifted give their sizes back
     unless something stronger holds the endpoint (a latch or a hold) or its schedule fired since."""
     holds, ended_holds, _ = holds_at(stored.holds, now=now)
-    caps, uncapped, uncap_records = lift_caps(stored.caps, now=now)
+    caps, uncapped, uncap_records = caps_at(stored.caps, now=now)
     if not lifting:
         return StandingAt(Standing(stored.latches, holds, caps, stored.exempt, stored.ladder, stored.pending))
     latches, lifted = latches_at(stored.latches, now=now)

@@ -73,7 +73,7 @@ def _changed_at(previous: Watch, observed: Observation, at: datetime) -> datetim
     return at
 
 
-def track(previous: Watch | None, observed: Observation, *, at: datetime, price_per_hour: float | None) -> Tracked:
+def next_watch(previous: Watch | None, observed: Observation, *, at: datetime, price_per_hour: float | None) -> Tracked:
     """Fold one observation into an endpoint's watch: a start-up that ended, a wake from zero."""
     if previous is not None and at < previous.observed_at:
         return Tracked(previous)  # out of order: what is known already is newer

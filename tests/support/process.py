@@ -9,10 +9,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hfwarden.emulator.server import Emulator, SeedEndpoint
 from hfwarden.emulator.world import Timings
@@ -20,8 +19,9 @@ from hfwarden.emulator.world import Timings
 TOKEN = "hf_SecretTestTokenValue123456"
 
 
-@pytest.fixture
-def live_emulator() -> Iterator[Emulator]:
+@contextmanager
+def thirty_endpoints() -> Iterator[Emulator]:
+    """The `live_emulator` fixture's emulator (tests/conftest.py)."""
     seeds = [SeedEndpoint("acme", f"ep-{i:02d}", "aws/us-east-1/nvidia-t4/x1", "running") for i in range(30)]
     with Emulator(
         timings=Timings(pending_seconds=0.2, init_seconds=0.5, update_seconds=0.3),

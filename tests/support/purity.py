@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.support.sources import source_facts
 
 CORE = Path(__file__).resolve().parents[2] / "hfwarden" / "core"
 IO_MODULES = {
@@ -29,17 +30,10 @@ ALLOWED_HFWARDEN = {"hfwarden.core", "hfwarden.clock"}
 
 
 def assert_imports_no_io(path: Path) -> None:
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        for name in names:
-            assert name.split(".")[0] not in IO_MODULES, f"{path.name} imports {name}"
-            if name.startswith("hfwarden"):
-                assert any(name.startswith(ok) for ok in ALLOWED_HFWARDEN), f"{path.name} imports {name}"
+    for name in source_facts(path).imports:
+        assert name.split(".")[0] not in IO_MODULES, f"{path.name} imports {name}"
+        if name.startswith("hfwarden"):
+            assert any(name.startswith(ok) for ok in ALLOWED_HFWARDEN), f"{path.name} imports {name}"
 
 
 def assert_never_reads_the_clock(path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,9 @@ budgets:
 """
 
 
-@pytest.fixture
-def live() -> Iterator[Emulator]:
+@contextmanager
+def seeded_emulator() -> Iterator[Emulator]:
+    """The `live` fixture's emulator (tests/conftest.py)."""
     seeds = [
         SeedEndpoint("acme", "chat", "aws/us-east-1/nvidia-l4/x1", "running"),
         SeedEndpoint("acme", "other", "aws/us-east-1/nvidia-t4/x1", "paused"),
@@ -40,8 +42,9 @@ def live() -> Iterator[Emulator]:
         yield emu
 
 
-@pytest.fixture
-def daemon(live: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+@contextmanager
+def running_daemon(live: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    """The `daemon` fixture's daemon (tests/conftest.py)."""
     monkeypatch.setattr(constants, "INFERENCE_ENDPOINTS_ENDPOINT", constants.INFERENCE_ENDPOINTS_ENDPOINT)
     monkeypatch.setattr(constants, "ENDPOINT", constants.ENDPOINT)
     schedule = tmp_path / "s.yaml"
@@ -59,8 +62,10 @@ def daemon(live: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     )
     running = Daemon(settings, [schedule], load_config([schedule]))
     running.start()
-    yield running
-    running.stop()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10) -> None:

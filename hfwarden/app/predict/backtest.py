@@ -11,7 +11,7 @@ from typing import Any
 from hfwarden.adapters.trace import Trace
 from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.platform.floors import Exact, foresight, oracle
-from hfwarden.core.platform.simulation import EndpointConfig, Mode, Outcome, serve_exactly
+from hfwarden.core.platform.simulation import EndpointConfig, Mode, SimulatedRun, serve_exactly
 from hfwarden.core.replay import after_action, replay
 from hfwarden.core.rules import Action, EndpointSchedule, latest_transition, transitions_between
 
@@ -141,7 +141,7 @@ def policy_inputs(
     raise BacktestError(f"policy {policy.value} cannot be replayed here")
 
 
-def _result(policy: Policy, outcome: Outcome, setup: Setup, requests: int, keep: bool) -> PolicyResult:
+def _result(policy: Policy, outcome: SimulatedRun, setup: Setup, requests: int, keep: bool) -> PolicyResult:
     hours = outcome.replica_minutes / 60.0
     late = outcome.requests_late
 
@@ -175,7 +175,7 @@ def replay_policy(
     keep_series: bool = False,
     progress: Callable[[int], None] | None = None,
     exact: Exact | None = None,
-) -> Outcome:
+) -> SimulatedRun:
     """One policy over the demand, through the platform model. `exact`: the demand served by exactly
     the replicas it needs, which the two floors share."""
     model, top = setup.model, setup.max_replicas

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from hfwarden.config import Config
-from hfwarden.core.readyby import AppliedLead, apply_leads
+from hfwarden.core.readyby import AppliedLead, schedule_with_leads
 from hfwarden.core.rules import EndpointSchedule
 from hfwarden.core.startups import LAST_SAMPLES, StartupSample
 
@@ -36,7 +36,7 @@ def compile_leads(
             endpoints.append(schedule)
             continue
         hardware = config.instances.get(schedule.key) or instances.get(schedule.key, "")
-        compiled, applied = apply_leads(
+        compiled, applied = schedule_with_leads(
             schedule,
             config.ready_by,
             own=samples.get(schedule.key, []),

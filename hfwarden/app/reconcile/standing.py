@@ -9,7 +9,7 @@ from datetime import datetime
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.observe import Sight
 from hfwarden.config import Config
-from hfwarden.core.decide import Decision, decide_endpoint
+from hfwarden.core.decide import Decision, endpoint_decision
 from hfwarden.core.endpoints import namespace_of
 from hfwarden.core.standing import Standing, StandingAt
 
@@ -29,7 +29,7 @@ def endpoint_decisions(
     standing = at.standing
     last = {**last_applied, **{a.endpoint: a.transition_key for a in at.markers.applied}}
     return [
-        decide_endpoint(
+        endpoint_decision(
             key,
             config.endpoint(key),
             sight.observations.get(key),

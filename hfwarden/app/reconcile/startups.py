@@ -11,7 +11,7 @@ from hfwarden.app.reconcile.leads import KEEP_SAMPLES, compile_leads, group_samp
 from hfwarden.config import Config
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.readyby import AppliedLead
-from hfwarden.core.startups import StartupSample, Watch, startup_stats, track
+from hfwarden.core.startups import StartupSample, Watch, next_watch, startup_stats
 
 # Kept in memory: every start-up and wake of the last day and a bit (a local day is at most 25 h).
 KEEP = timedelta(hours=26)
@@ -38,7 +38,7 @@ class StartupBook:
         """Fold one observation in; the start-up it completed, if any."""
         key = observed.key
         previous = self.watches.get(key)
-        tracked = track(previous, observed, at=at, price_per_hour=price_per_hour)
+        tracked = next_watch(previous, observed, at=at, price_per_hour=price_per_hour)
         self.watches[key] = tracked.watch
         self.instances[key] = observed.instance
         if previous is None or previous.state != tracked.watch.state:

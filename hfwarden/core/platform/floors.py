@@ -13,9 +13,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 
-from hfwarden.core.platform.simulation import Outcome, serve_exactly
+from hfwarden.core.platform.simulation import SimulatedRun, serve_exactly
 
-Exact = tuple[Outcome, list[int]]  # `serve_exactly`'s answer, which both floors start from
+Exact = tuple[SimulatedRun, list[int]]  # `serve_exactly`'s answer, which both floors start from
 
 
 def oracle(
@@ -26,7 +26,7 @@ def oracle(
     slo_s: float = 30.0,
     keep_series: bool = False,
     exact: Exact | None = None,
-) -> Outcome:
+) -> SimulatedRun:
     outcome, ready = exact or serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
     return replace(outcome, ready=tuple(ready), billed=tuple(ready)) if keep_series else outcome
 
@@ -54,7 +54,7 @@ def foresight(
     slo_s: float = 30.0,
     keep_series: bool = False,
     exact: Exact | None = None,
-) -> Outcome:
+) -> SimulatedRun:
     outcome, ready = exact or serve_exactly(demand, capacity_rpm, max_replicas, slo_s)
     # Billed: ready, or starting for a need within the lead. A gap shorter than the lead is kept
     # through by the same maximum: a restart would be billed from the same minute.

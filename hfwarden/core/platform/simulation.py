@@ -54,7 +54,7 @@ class EndpointConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class SimulatedRun:
     """A policy replayed over a trace. `waits`: seconds waited → requests served after that wait.
     `ready`/`billed` per minute only when asked for."""
 
@@ -160,9 +160,9 @@ def steady(config: EndpointConfig, model: ReplicaModel) -> _Endpoint:
 
 def _outcome(
     queue: Queue, replica_minutes: int, cold_starts: int, ready: Sequence[int], billed: Sequence[int]
-) -> Outcome:
+) -> SimulatedRun:
     """The replay's figures; requests still waiting at the end were not served within it."""
-    return Outcome(
+    return SimulatedRun(
         replica_minutes,
         cold_starts,
         round(queue.delayed),
@@ -182,7 +182,7 @@ def simulate(
     *,
     keep_series: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> Outcome:
+) -> SimulatedRun:
     """Replay `demand` (requests per minute) through the autoscaler and the queue, applying the
     configuration changes at the start of their minute."""
     ep = steady(initial, model)
@@ -354,7 +354,7 @@ def _serve_minute(ep: _Endpoint, queue: Queue, requests: int, minute: int, capac
 
 def serve_exactly(
     demand: Sequence[int], capacity_rpm: float, max_replicas: int, slo_s: float
-) -> tuple[Outcome, list[int]]:
+) -> tuple[SimulatedRun, list[int]]:
     """Demand served by exactly the replicas each minute needs (its requests and those still
     waiting, up to `max_replicas`), ready at once; with that series of replicas."""
     queue = Queue(slo_s)
