@@ -67,7 +67,7 @@ def _random_levels(rng: random.Random, size: int, top: int) -> list[int]:
 
 def test_merging_on_stretches_is_the_minute_by_minute_merge() -> None:
     rng = random.Random(17)
-    for _ in range(3000):
+    for _ in range(600):
         size = rng.choice([1, 2, 3, 7, 96, 672])
         levels = _random_levels(rng, size, rng.choice([1, 2, 3, 5]))
         min_slots = rng.choice([1, 2, 4, 6])
@@ -76,7 +76,7 @@ def test_merging_on_stretches_is_the_minute_by_minute_merge() -> None:
 
 def test_minute_levels_are_the_drained_then_prewarmed_minutes() -> None:
     rng = random.Random(21)
-    for _ in range(200):
+    for _ in range(40):
         levels = _random_levels(rng, WEEK // SLOT_MINUTES, 4)
         lead = rng.choice([0, 1, 5, 12, 30])
         nominal = drained([level for level in levels for _ in range(SLOT_MINUTES)])
@@ -99,7 +99,11 @@ def test_validation_scores_are_each_candidate_replayed_afresh() -> None:
     cuts = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
     assert len(cuts) == 3
     assert len(choice.scores) > 10
-    for score in choice.scores:
+    # Every other candidate, both families among them: a shared replay given to the wrong candidate shows
+    # in any of them, and replaying each of a week's candidates afresh is most of a unit run's time.
+    checked = choice.scores[::2]
+    assert {score.candidate.pinned for score in checked} == {True, False}
+    for score in checked:
         candidate = score.candidate
         utilisation = 1.0 if candidate.pinned else model.autoscaler.target_utilisation
         minutes, failed, rejected = 0, 0, 0
