@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from hfwarden.config.entrywise import BuildFailed, single_document
 from hfwarden.config.problems import Problem
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -41,10 +42,8 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
-# libyaml's parser when PyYAML has it (the wheels do): a 1 MiB file parses in a fraction of a second
-# instead of several, which matters because the daemon reloads on its main thread.
+# libyaml's parser when PyYAML has it (the wheels do): a 1 MiB file parses in a fraction of a second.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
@@ -67,7 +66,7 @@ class _Refused(yaml.YAMLError):
         self.line = line
 
 
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+class _Loader(_BaseLoader, yaml.composer.Composer):  # type: ignore[valid-type,misc]
     """Counts nesting and nodes while libyaml composes, and stops it at the first level too deep or the
     first node over the budget.
 
@@ -79,8 +78,9 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     duplicate_keys: list[tuple[int, str]]
 
     def __init__(self, stream: str, budget: NodeBudget) -> None:
-        super().__init__(stream)
+        super().__init__(stream)  # type: ignore[call-arg]  # Composer's own __init__ is not called
         self.duplicate_keys = []
+        self.anchors = {}  # the Python composer's (config/entrywise.py); libyaml's keeps its own
         self.budget = budget
         self.depth = 0
         self.plain_tags: dict[str, str] = {}
@@ -113,8 +113,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         return tag
 
 
-def _line(parent: yaml.Node | None) -> int:
-    """Where a node too many is: its parent's line (the composer passes no mark of its own)."""
+def _line(parent: yaml.Node | None) -> int:  # the parent's: the composer passes no mark of its own
     return parent.start_mark.line + 1 if parent is not None and parent.start_mark is not None else 1
 
 
@@ -176,7 +175,10 @@ def _build(loader: _Loader, node: yaml.Node, built: dict[int, Any]) -> Any:
         return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
     key = id(node)
     if key in built:  # an alias: the same object, as PyYAML's own construction gives
-        return built[key]
+        done = built[key]
+        if type(done) is BuildFailed:  # a list built entry by entry (config/entrywise.py)
+            raise done.error
+        return done
     if kind is yaml.SequenceNode and node.tag == _SEQ:
         items = LineList()
         built[key] = items
@@ -320,14 +322,19 @@ def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = N
         return None
     loader = _Loader(text, budget or NodeBudget())
     try:
-        node = loader.get_single_node()
+        may_anchor = _MAY_ANCHOR.search(text) is not None
+        built: dict[int, Any] = {}
+        if may_anchor:  # the whole tree: an anchor may be used anywhere after it, and aliases are measured
+            node = loader.get_single_node()
+        else:  # entry by entry, so the peak is one entry's nodes, not the file's
+            node = single_document(loader, lambda part, seen: _build(loader, part, seen), built, LineList)
         if node is None:
             return None
-        too_big = _oversized(node) if _MAY_ANCHOR.search(text) else None
+        too_big = _oversized(node) if may_anchor else None
         if too_big is not None:
             problems.append(Problem(str(path), node.start_mark.line + 1, too_big))
             return None
-        data = _build(loader, node, {})
+        data = _build(loader, node, built)
     except _Refused as exc:
         problems.append(Problem(str(path), exc.line, str(exc)))
         return None
@@ -345,7 +352,8 @@ def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = N
         return None
     finally:
         loader.dispose()
-    for line, key in loader.duplicate_keys:
+    # By line: entries built one by one are built before the mapping that holds them.
+    for line, key in sorted(loader.duplicate_keys, key=lambda found: found[0]):
         problems.append(Problem(str(path), line, f"key {key!r} appears twice in one mapping"))
     return data
 
