@@ -9,6 +9,9 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
+from hfwarden.config import source
 from hfwarden.config.source import read_yaml
 
 
@@ -52,7 +55,11 @@ def test_reading_overhead_does_not_grow_with_the_entries(tmp_path: Path) -> None
     assert large_overhead - small_overhead < text_growth + 256 * 1024, (small_overhead, large_overhead)
 
 
-def test_an_anchor_in_one_entry_serves_a_later_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry_by_entry_from", [0, source.ENTRY_BY_ENTRY_FROM], ids=["by-entry", "whole"])
+def test_an_anchor_in_one_entry_serves_a_later_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry_by_entry_from: int
+) -> None:
+    monkeypatch.setattr(source, "ENTRY_BY_ENTRY_FROM", entry_by_entry_from)
     path = tmp_path / "anchored.yaml"
     path.write_text(
         "endpoints:\n"
@@ -68,9 +75,13 @@ def test_an_anchor_in_one_entry_serves_a_later_one(tmp_path: Path) -> None:
     assert data["endpoints"].item_lines == [2, 3, 4]
 
 
-def test_what_is_reported_does_not_depend_on_entry_by_entry_reading(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry_by_entry_from", [0, source.ENTRY_BY_ENTRY_FROM], ids=["by-entry", "whole"])
+def test_what_is_reported_does_not_depend_on_entry_by_entry_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry_by_entry_from: int
+) -> None:
     """A bad key in one entry and a syntax error after it: the syntax error, as before; duplicate
     keys in line order, the top-level mapping's among its entries'."""
+    monkeypatch.setattr(source, "ENTRY_BY_ENTRY_FROM", entry_by_entry_from)
     broken = tmp_path / "broken.yaml"
     broken.write_text("endpoints:\n  - {[a, b]: 1}\n  - {name: [x\nother: 1\n")
     problems: list[object] = []

@@ -22,14 +22,14 @@ from hfwarden.config.problems import Problem
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FILES = 100
-# Aliases (`*name`, `<<: *name`) are allowed, but may add at most this many nodes to the document
-# once expanded: a 400-byte alias bomb stands for billions, and it is the expansion (validation,
-# the env-var walk) that hangs, not the parse. The file's own size is capped by MAX_FILE_BYTES.
+# Aliases (`*name`, `<<: *name`) may add at most this many nodes once expanded: a 400-byte alias bomb
+# stands for billions, and it is the expansion (validation, the env-var walk) that hangs, not the parse.
 MAX_ALIAS_NODES = 50_000
 MAX_YAML_DEPTH = 64
 # Across every file of one config. libyaml and the line-numbered construction cost ~13 µs a node
 # (docs/schedules.md has the measurement): this keeps `validate` and a reload under 5 s.
 MAX_YAML_NODES = 200_000
+ENTRY_BY_ENTRY_FROM = 32 * 1024  # characters; from here composed entry by entry (config/entrywise.py)
 
 
 class LineDict(dict[Any, Any]):
@@ -324,7 +324,8 @@ def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = N
     try:
         may_anchor = _MAY_ANCHOR.search(text) is not None
         built: dict[int, Any] = {}
-        if may_anchor:  # the whole tree: an anchor may be used anywhere after it, and aliases are measured
+        # Whole: an anchor serves any later node, aliases are measured; a small file's tree costs little.
+        if may_anchor or len(text) < ENTRY_BY_ENTRY_FROM:
             node = loader.get_single_node()
         else:  # entry by entry, so the peak is one entry's nodes, not the file's
             node = single_document(loader, lambda part, seen: _build(loader, part, seen), built, LineList)
@@ -352,8 +353,7 @@ def read_yaml(path: Path, problems: list[Problem], budget: NodeBudget | None = N
         return None
     finally:
         loader.dispose()
-    # By line: entries built one by one are built before the mapping that holds them.
-    for line, key in sorted(loader.duplicate_keys, key=lambda found: found[0]):
+    for line, key in sorted(loader.duplicate_keys, key=lambda found: found[0]):  # entries built first
         problems.append(Problem(str(path), line, f"key {key!r} appears twice in one mapping"))
     return data
 
