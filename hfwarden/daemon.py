@@ -20,6 +20,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hfwarden.adapters.alerts import Deliverer
+from hfwarden.adapters.malloc import limit_arenas
 from hfwarden.adapters.sinks.delivery import deliver_now
 from hfwarden.adapters.store import StateLost, Store, lease_holder_id
 from hfwarden.app.learn.wiring import learning_job
@@ -380,6 +381,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, on_hup)
+        limit_arenas()  # before the scheduler's and the calls' threads: the daemon's RSS (adapters/malloc.py)
         self.start()
         try:
             self.wait()
