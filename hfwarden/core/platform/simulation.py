@@ -295,9 +295,10 @@ class _Run:
             return stretches.next_change(minute)
         if mode is Mode.ZERO:
             return stretches.next_request(minute, stretches.next_change(minute)) if not ep.target else minute
-        if self.queue.size or ep.starting or self.demand[minute] > self.high(ep):
+        high = self.high(ep)
+        if self.queue.size or ep.starting or self.demand[minute] > high:
             return minute  # something waits or starts, or more than the replicas take below scale-up
-        floor, target, high, end = ep.config.min_replicas, ep.target, self.high(ep), stretches.next_change(minute)
+        floor, target, end = ep.config.min_replicas, ep.target, stretches.next_change(minute)
         if floor and target == floor:  # at the floor: no scale-down, no idle timeout to watch
             return stretches.first_above(minute, end, high)
         timeout = None if floor else ep.config.scale_to_zero_timeout or self.idle_timeout

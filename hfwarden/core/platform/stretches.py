@@ -63,12 +63,12 @@ class Stretches:
         scale-down evaluation whose whole window had at most `watch.low` requests, or the idle
         timeout reached. Every other minute leaves the autoscaler's state as it was."""
         demand, peaks, troughs = self.demand, self.block_peak, self.block_trough
-        low, idle, last = watch.low, watch.idle, watch.last_request
+        low, idle, last, (window, every, since) = watch.low, watch.idle, watch.last_request, watch.scale_down
         if idle is not None and idle <= 0:
             return minute  # every minute reaches the idle timeout
         skip_above = max(low, 0) if idle is not None else low  # a block above it: nothing to watch
         quiet = 0  # minutes with at most `low` requests, back from `minute` (up to the window)
-        while quiet < watch.window and minute - quiet > 0 and demand[minute - quiet - 1] <= low:
+        while quiet < window and minute - quiet > 0 and demand[minute - quiet - 1] <= low:
             quiet += 1
         while minute < end:
             if not minute % BLOCK and peaks[minute // BLOCK] <= high and troughs[minute // BLOCK] > skip_above:
@@ -83,7 +83,7 @@ class Stretches:
                 last = minute
             if idle is not None and minute - last >= idle:
                 return minute
-            if quiet >= min(watch.window, minute + 1) and minute >= watch.since and not minute % watch.every:
+            if (quiet >= window or quiet > minute) and minute >= since and not minute % every:
                 return minute
             minute += 1
         return end
@@ -102,6 +102,10 @@ class Watch:
     since: int
     idle: int | None
     last_request: int
+
+    @property
+    def scale_down(self) -> tuple[int, int, int]:
+        return self.window, self.every, self.since
 
 
 class Lows(dict[int, int]):
