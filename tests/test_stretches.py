@@ -47,7 +47,8 @@ def replay_case(seed: int) -> Callable[[], tuple[object, ...]]:
     return run
 
 
-@pytest.mark.parametrize("seed", range(60))
+# 30 random cases a run (1,500 more were checked once when the shortcut was written).
+@pytest.mark.parametrize("seed", range(30))
 def test_stretches_give_the_figures_of_stepping_minute_by_minute(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     run = replay_case(seed)
     skipping = run()
@@ -117,7 +118,8 @@ def steady_case(seed: int) -> Callable[[], tuple[object, ...]]:
     return run
 
 
-@pytest.mark.parametrize("seed", range(40))
+# Seed 32 found a bug once (an idle timeout of 0 stops the endpoint every minute): kept by name.
+@pytest.mark.parametrize("seed", [*range(20), 32])
 def test_steady_replicas_above_the_floor_give_the_figures_of_stepping(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
