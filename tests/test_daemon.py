@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -205,11 +207,26 @@ def test_kill_9_in_the_middle_of_a_pass_loses_and_repeats_nothing(live_emulator:
     assert done_before - {e.split("/")[1] for e in before} <= already
 
 
+def midday_zone(now: datetime) -> str:
+    """A fixed-offset zone in which `now` is near midday: the daemon runs on the real clock, and a budget
+    day that is about to end projects almost nothing, so a guard test run at 23:55 UTC would stop nothing."""
+    hours_ahead = 12 - now.hour  # from -11 to 12; the Etc zones' signs are inverted (POSIX)
+    return "Etc/GMT" if hours_ahead == 0 else f"Etc/GMT{-hours_ahead:+d}"
+
+
+def test_a_midday_zone_is_near_midday() -> None:
+    for hour in range(24):
+        now = datetime(2026, 12, 5, hour, 50, tzinfo=UTC)
+        assert 11 <= now.astimezone(ZoneInfo(midday_zone(now))).hour <= 13
+
+
 def test_status_and_release(live_emulator: Emulator, tmp_path: Path) -> None:
     schedule = tmp_path / "s.yaml"
+    zone = midday_zone(datetime.now(UTC))
     schedule.write_text(
         "version: 1\nendpoints:\n  - {namespace: acme, name: ep-00, priority: 5}\n"
-        "budgets:\n  - {name: tiny, daily_usd: 0.5, scope: {endpoints: [acme/ep-00, acme/ep-01]}}\n"
+        "budgets:\n  - {name: tiny, daily_usd: 0.5, timezone: " + zone + ", "
+        "scope: {endpoints: [acme/ep-00, acme/ep-01]}}\n"
     )
     env = env_for(live_emulator, tmp_path)
     first = hfwarden("run", "--once", "--config", str(schedule), env=env)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 
 from hfwarden.core.decide import StepKind, steps_towards
 from hfwarden.core.endpoints import EndpointState, Observation
@@ -24,6 +24,11 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 def after_action(config: EndpointConfig, *, action: Action) -> EndpointConfig:
     """The endpoint's settings once hfwarden has carried out `action`: the daemon's own steps."""
+    return _after_action(config, action)
+
+
+@lru_cache(maxsize=4096)  # a learning cycle replays the same few actions on the same few settings
+def _after_action(config: EndpointConfig, action: Action) -> EndpointConfig:
     # Only the state and the sizes matter to `steps_towards`; the rest is filler.
     observed = Observation(
         namespace="",

@@ -31,7 +31,7 @@ from hfwarden.core.platform.autoscaling import (
     replicas_needed,
 )
 from hfwarden.core.platform.queueing import Queue
-from hfwarden.core.platform.stretches import Stretches
+from hfwarden.core.platform.stretches import Lows, Stretches, Watch
 
 PROGRESS_EVERY = 10_000  # minutes between calls of a replay's `progress`
 Transition = Callable[["EndpointConfig"], "EndpointConfig"]
@@ -196,8 +196,7 @@ def simulate(
             run.change(ep, changes[minute], minute)
         if ep.starting and ep.starting[0][0] <= minute:
             ep.promote(minute)
-        floor = ep.config.min_replicas
-        if ep.config.mode is Mode.RUNNING and (queue.size or ep.starting or not floor or ep.target != floor):
+        if ep.config.mode is Mode.RUNNING and (queue.size or ep.starting or requests > run.high(ep)):
             until = minute  # `quiet_until`'s first answer for a running endpoint, without the call (busy minutes)
         else:
             until = run.quiet_until(ep, minute)
@@ -285,6 +284,7 @@ class _Run:
         self.queue = Queue(model.slo_s)
         self.demand = demand
         self.stretches = Stretches(demand, changes)
+        self.lows = Lows(self.unit)
 
     def quiet_until(self, ep: _Endpoint, minute: int) -> int:
         """Where the stretch of minutes from `minute` in which only the bill moves ends (`minute`
@@ -295,13 +295,23 @@ class _Run:
             return stretches.next_change(minute)
         if mode is Mode.ZERO:
             return stretches.next_request(minute, stretches.next_change(minute)) if not ep.target else minute
-        floor = ep.config.min_replicas
-        if self.queue.size or ep.starting or not floor or ep.target != floor:
-            return minute  # something waits or starts, or the idle timeout is watched
-        limit = min(int(ep.ready * self.capacity), math.floor(self.unit * ep.target))
-        if self.demand[minute] > limit:
-            return minute
-        return stretches.first_above(minute, stretches.next_change(minute), limit)
+        high = self.high(ep)
+        if self.queue.size or ep.starting or self.demand[minute] > high:
+            return minute  # something waits or starts, or more than the replicas take below scale-up
+        floor, target, end = ep.config.min_replicas, ep.target, stretches.next_change(minute)
+        if floor and target == floor:  # at the floor: no scale-down, no idle timeout to watch
+            return stretches.first_above(minute, end, high)
+        timeout = None if floor else ep.config.scale_to_zero_timeout or self.idle_timeout
+        low = self.lows[target] if target > (floor or 1) else -1
+        watch = Watch(low, self.down_every, self.window, ep.running_since + self.window - 1, timeout, ep.last_request)
+        return stretches.steady_until(minute, end, high, watch)
+
+    def high(self, ep: _Endpoint) -> int:
+        """The most requests a minute may bring without changing a running endpoint's replicas
+        (all ready): what they serve at once, and (below its maximum) no more than the target
+        utilisation."""
+        room = int(ep.ready * self.capacity)
+        return room if ep.target >= ep.config.max_replicas else min(room, math.floor(self.unit * ep.target))
 
     def change(self, ep: _Endpoint, transitions: Sequence[Transition], minute: int) -> None:
         for transition in transitions:

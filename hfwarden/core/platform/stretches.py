@@ -9,8 +9,10 @@ stretch up in one step instead of minute by minute: the same figures, a fraction
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import compress
 
 BLOCK = 32  # minutes per block whose busiest minute is kept: a quiet block is skipped whole
@@ -25,6 +27,7 @@ class Stretches:
         self.end = len(demand)
         self.busy = list(compress(range(self.end), demand))  # the minutes with requests
         self.block_peak = [max(demand[at : at + BLOCK]) for at in range(0, self.end, BLOCK)]
+        self.block_trough = [min(demand[at : at + BLOCK]) for at in range(0, self.end, BLOCK)]
         self.changes = sorted(change_minutes)
 
     def next_change(self, minute: int) -> int:
@@ -53,3 +56,74 @@ class Stretches:
             else:
                 minute += 1
         return end
+
+    def steady_until(self, minute: int, end: int, high: int, watch: Watch) -> int:
+        """The first minute in [minute, end) at which a running endpoint with its replicas all
+        ready and nothing waiting may change (`end` if none): more than `high` requests, a
+        scale-down evaluation whose whole window had at most `watch.low` requests, or the idle
+        timeout reached. Every other minute leaves the autoscaler's state as it was."""
+        demand, peaks, troughs = self.demand, self.block_peak, self.block_trough
+        low, idle, last, (window, every, since) = watch.low, watch.idle, watch.last_request, watch.scale_down
+        if idle is not None and idle <= 0:
+            return minute  # every minute reaches the idle timeout
+        skip_above = max(low, 0) if idle is not None else low  # a block above it: nothing to watch
+        quiet = 0  # minutes with at most `low` requests, back from `minute` (up to the window)
+        while quiet < window and minute - quiet > 0 and demand[minute - quiet - 1] <= low:
+            quiet += 1
+        while minute < end:
+            if not minute % BLOCK and peaks[minute // BLOCK] <= high and troughs[minute // BLOCK] > skip_above:
+                minute += BLOCK
+                quiet, last = 0, minute - 1
+                continue
+            requests = demand[minute]
+            if requests > high:
+                return minute
+            quiet = quiet + 1 if requests <= low else 0
+            if requests:
+                last = minute
+            if idle is not None and minute - last >= idle:
+                return minute
+            if (quiet >= window or quiet > minute) and minute >= since and not minute % every:
+                return minute
+            minute += 1
+        return end
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What a steady running endpoint's autoscaler watches: a scale-down evaluation every `every`
+    minutes from minute `since`, over `window` minutes, lets go of a replica when none had more
+    than `low` requests (-1: none watched, at the floor); with min replicas 0, the idle timeout
+    (`idle` minutes after `last_request`)."""
+
+    low: int
+    every: int
+    window: int
+    since: int
+    idle: int | None
+    last_request: int
+
+    @property
+    def scale_down(self) -> tuple[int, int, int]:
+        return self.window, self.every, self.since
+
+
+class Lows(dict[int, int]):
+    """Replicas → the most requests a minute may bring for a scale-down evaluation to want fewer
+    (the autoscaler's own ceil-division, searched, not re-derived)."""
+
+    def __init__(self, unit: float) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def __missing__(self, replicas: int) -> int:
+        def wanted(requests: int) -> int:
+            return int(-(-requests // self.unit))
+
+        low = max(0, math.floor(self.unit * (replicas - 1)))
+        while low > 0 and wanted(low) >= replicas:
+            low -= 1
+        while wanted(low + 1) < replicas:
+            low += 1
+        self[replicas] = low
+        return low
