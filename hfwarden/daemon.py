@@ -64,7 +64,7 @@ class Daemon:
         self.clock = clock or SystemClock()
         self.stopping = threading.Event()
         self._reload_requested = threading.Event()
-        self.store = store or Store(settings.database_url)
+        self.store = store or Store(settings.database_url, migrate_apart=True)
         self.metrics = Metrics()
         # Learning (`learn:`) runs on its own thread; the pass runs the file's config with adopted schedules.
         self.learning = learning_job(self, config)

@@ -241,6 +241,7 @@ SYSTEM_MODULES = frozenset(
         "test_config_reload",
         "test_container",
         "test_daemon",
+        "test_daemon_memory",  # starts Python processes
         "test_delivery",
         "test_deploy",
         "test_emulator_control",

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -52,7 +51,10 @@ def check_zone(value: str) -> str:
 
 def public_holidays(country: str, subdivision: str | None) -> Callable[[date], str | None]:
     """A country's (and subdivision's) public holidays as a function of a date; ValueError if the
-    `holidays` package does not know them."""
+    `holidays` package does not know them. Imported here, not at the top: the package costs ~9 MB of the
+    daemon's RSS, and only a config with `calendars:` needs it."""
+    import holidays
+
     try:
         source = holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError as exc:

@@ -67,7 +67,9 @@ class Store(
     is a `StoreError` with one printable line.
     """
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, migrate_apart: bool = False) -> None:
+        """`migrate_apart`: a database behind this code's schema is migrated by a child process
+        (`migrate.upgrade_apart`), for a long-running process that should not keep Alembic in memory."""
         parsed = parse_url(url)
         path = sqlite_file(parsed)
         if not create and path is not None and not path.is_file():
@@ -75,8 +77,13 @@ class Store(
         self.engine = open_engine(parsed)
         try:
             missing = not create and path is None and not _has_state(self.engine)
-            if not missing:
+            if not missing and migrate_apart:
+                migrate.upgrade_apart(self.engine, url)
+            elif not missing:
                 migrate.upgrade(self.engine, path)
+        except StoreError:
+            self.engine.dispose()
+            raise
         except (SQLAlchemyError, OSError) as exc:
             self.engine.dispose()
             raise StoreError(describe(exc, parsed)) from None

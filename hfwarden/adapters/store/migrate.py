@@ -4,6 +4,9 @@ Two processes opening one database at once must not both migrate it: PostgreSQL 
 advisory lock held for the migration's transaction, SQLite with an exclusive `flock` on the file's
 directory (SQLite's own locks are `fcntl` locks on the file, which a `flock` elsewhere does not disturb).
 The second one in finds the database already at head and does nothing.
+
+The daemon migrates apart (`upgrade_apart`): a child Python process runs the same `upgrade`, so Alembic,
+Mako and the revision scripts (~8 MB) never become part of the long-running process's memory.
 """
 
 from __future__ import annotations
@@ -12,13 +15,18 @@ import fcntl
 import functools
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import structlog
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
+from hfwarden.adapters.store.errors import StoreError
 from hfwarden.logs import get_logger
 
 log = get_logger("hfwarden.store")
@@ -71,6 +79,51 @@ def upgrade(engine: Engine, sqlite_file: Path | None) -> None:
             _upgrade_locked(engine)
     else:
         _upgrade_locked(engine)
+
+
+def upgrade_apart(engine: Engine, url: str) -> None:
+    """`upgrade`, run by a child Python process when the database is not at head; a `StoreError` with the
+    child's one line if it fails. The URL goes to the child in its environment, not its command line (a
+    password would show in `ps`)."""
+    with engine.connect() as conn:
+        if current_revision(conn) == head_revision():
+            return
+    child = subprocess.run(
+        [sys.executable, "-c", "from hfwarden.adapters.store.migrate import child_main; child_main()"],
+        env={**os.environ, _URL_VARIABLE: url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        lines = [line for line in child.stderr.splitlines() if line.strip()]
+        raise StoreError(lines[-1] if lines else f"migrating the state database failed (exit {child.returncode})")
+    before = child.stdout.strip()
+    if before and structlog.is_configured():
+        log.info("state_migrated", from_revision=before, to_revision=head_revision())
+
+
+_URL_VARIABLE = "HFWARDEN_MIGRATE_URL"
+
+
+def child_main() -> None:
+    """`upgrade_apart`'s child: migrates the database named by its environment; prints the revision it
+    migrated from ("none" for a new database), nothing if it was already at head; one line on stderr and
+    exit 1 if it cannot."""
+    parsed = parse_url(os.environ[_URL_VARIABLE])
+    try:
+        engine = open_engine(parsed)
+        with engine.connect() as conn:
+            before = current_revision(conn)
+        upgrade(engine, sqlite_file(parsed))
+    except StoreError as exc:
+        sys.exit(str(exc))
+    except (SQLAlchemyError, OSError) as exc:
+        sys.exit(describe(exc, parsed))
+    except Exception as exc:  # Alembic's own errors (a revision this code does not know): one line too
+        sys.exit(describe(exc, parsed).replace("cannot use", "cannot migrate", 1))
+    if before != head_revision():
+        print(before or "none")
 
 
 def _upgrade_locked(engine: Engine) -> None:
