@@ -12,6 +12,7 @@ from hfwarden.adapters.endpoints_api import EndpointsApi
 from hfwarden.adapters.hub import Deferred, HubError
 from hfwarden.adapters.store import LeaseLost
 from hfwarden.app.reconcile.deadlines import PassDeadlines
+from hfwarden.app.reconcile.windowed import in_window
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
@@ -48,6 +49,7 @@ class Executor:
         self.hub = hub
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="hfwarden-call")
+        self._window = 2 * max_concurrency  # turns submitted and not finished (windowed.py)
         self._before_call = before_call
         self.deadlines = PassDeadlines(hub, lambda ns: self._pool.submit(self.hub.list_endpoints, ns), stopping)
 
@@ -62,8 +64,8 @@ class Executor:
         """Every decision with steps, started in the decisions' order, endpoints in parallel; one endpoint's
         decisions one after another, each from the newest answer. Outcomes grouped by endpoint."""
         acting = in_turn([d for d in decisions if d.steps and d.endpoint in observations])
-        futures = [self._pool.submit(self._in_turn, turn, observations[turn[0].endpoint]) for turn in acting]
-        return [result for future in futures for result in future.result()]
+        turns = in_window(self._pool, lambda t: self._in_turn(t, observations[t[0].endpoint]), acting, self._window)
+        return [result for turn in turns for result in turn]
 
     def _in_turn(self, turn: Sequence[Decision], observed: Observation) -> list[CallResult]:
         results: list[CallResult] = []
