@@ -315,8 +315,9 @@ def test_a_pinned_level_lets_requests_wait_within_the_slo_but_not_a_queue_that_g
     for minute, requests in enumerate(monday):
         queue.minute(requests, 300, minute)
     assert queue.late > 0.0025 * sum(monday)
-    assert late_share([100, 100], 100, 30.0) == 1.0  # at the mean: never enough
-    assert late_share([], 100, 30.0) == 0.0
+    assert late_share(100.0, 0.0, 100, 30.0) == 1.0  # at the mean: never enough
+    assert late_share(100.0, 0.0, 101, 30.0) == 0.0  # no variance: no queue
+    assert queue_level([], 100, 30.0, 0.0025) == 0
 
 
 def test_office_hours_cost_at_most_a_seventh_above_foresight(

@@ -4,7 +4,8 @@ A candidate is a kind of schedule: one profile per weekday, weekday/weekend prof
 floor (`min_replicas` k everywhere, HF's autoscaler above it; k = 1 is plain autoscaling). A profile
 is weekly, in local wall-clock slots (`SLOT_MINUTES`); each slot gets a level: `ZERO` (scale to
 zero, woken by traffic) where the training weeks saw no request at all, else the candidate's
-quantile of the per-minute need (replicas at the autoscaler's target utilisation), at least one
+quantile of the per-minute need (replicas at the autoscaler's target utilisation; a pinned profile's
+at full capacity, at most the slot's `queue_level`), at least one
 replica: a slot that saw requests is never left to wake from zero, because HF answers 503 while a
 replica wakes. Short stretches merge into a neighbour at the higher level, and each change becomes
 one rule (or a ready-by window) for all the days that share it.
@@ -52,7 +53,8 @@ class Kind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One kind of schedule: a profile at a quantile, or a flat floor. A `pinned` profile sets
-    max_replicas = min_replicas at the quantile of the need at full capacity, so HF's autoscaler
+    max_replicas = min_replicas at the quantile of the need at full capacity (at most the slot's
+    `queue_level`, where the queue serves the excess within the SLO), so HF's autoscaler
     (which adds a replica past its target utilisation) cannot add replicas the profile does not
     plan; an unpinned one sets floors at the need at the target utilisation and leaves the
     autoscaler headroom up to max_replicas."""
@@ -63,7 +65,7 @@ class Candidate:
     pinned: bool = False
 
     def describe(self) -> str:
-        need = "full-capacity need, pinned (max = min)" if self.pinned else "per-minute need"
+        need = "full-capacity need or its queue level, pinned (max = min)" if self.pinned else "per-minute need"
         match self.kind:
             case Kind.PER_WEEKDAY:
                 return f"one profile per weekday at p{self.quantile * 100:g} of the {need}"
@@ -220,15 +222,12 @@ def pooled_needs(
     need_of = [math.ceil(r / unit - 1e-9) for r in range(busiest + 1)]  # requests -> replicas, once each
     needs = tuple(tuple(tuple(map(need_of.__getitem__, values)) for values in row) for row in seen)
     full = [math.ceil(r / capacity_rpm - 1e-9) for r in range(busiest + 1)]
+    tops = [[queue_level(values, capacity_rpm, queue.slo_s, queue.late_share) for values in row] for row in seen]
     pinned = tuple(
-        tuple(_pinned(values, full, queue_level(values, capacity_rpm, queue.slo_s, queue.late_share)) for values in row)
-        for row in seen
+        tuple(tuple(min(full[r], top) for r in values) for values, top in zip(row, caps, strict=True))
+        for row, caps in zip(seen, tops, strict=True)
     )
     return Needs(needs, requests, peaks), Needs(pinned, requests, peaks)
-
-
-def _pinned(values: list[int], full: list[int], level: int) -> tuple[int, ...]:
-    return tuple(min(full[r], level) for r in values)
 
 
 def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[Slot]:

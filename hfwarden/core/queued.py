@@ -19,16 +19,12 @@ import math
 from collections.abc import Sequence
 
 
-def late_share(requests: Sequence[int], room: int, slo_s: float) -> float:
+def late_share(mean: float, variance: float, room: int, slo_s: float) -> float:
     """About the share of requests served later than `slo_s` when `room` requests a minute are served
-    and the minutes' requests are like `requests` (independent draws)."""
-    if not requests:
-        return 0.0
-    mean = sum(requests) / len(requests)
+    and the minutes' requests are independent draws of that mean and variance."""
     drift = room - mean
     if drift <= 0:
         return 1.0
-    variance = sum((r - mean) ** 2 for r in requests) / len(requests)
     if variance == 0:
         return 0.0
     return math.exp(-2.0 * drift * (room * slo_s / 60.0) / variance)
@@ -38,7 +34,11 @@ def queue_level(requests: Sequence[int], capacity_rpm: float, slo_s: float, shar
     """The fewest replicas (full capacity, requests queued) whose late share stays within `share`;
     at most the replicas the busiest minute needs, which nothing waits under."""
     top = math.ceil(max(requests, default=0) / capacity_rpm - 1e-9)
-    for level in range(1, top):
-        if late_share(requests, int(level * capacity_rpm), slo_s) <= share:
+    if top <= 1:
+        return top
+    mean = sum(requests) / len(requests)
+    variance = sum((r - mean) ** 2 for r in requests) / len(requests)
+    for level in range(max(1, math.floor(mean / capacity_rpm)), top):
+        if late_share(mean, variance, int(level * capacity_rpm), slo_s) <= share:
             return level
     return top
