@@ -57,5 +57,5 @@ def require_aware(when: datetime) -> datetime:
 
 def to_z(when: datetime) -> str:
     """Format as the Inference Endpoints API does: milliseconds and a `Z` suffix."""
-    utc = when.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: the same text at half the cost, and the emulator writes several per answer.
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -259,6 +259,7 @@ SYSTEM_MODULES = frozenset(
         "test_hostile_holds",
         "test_hub_adapter",
         "test_hub_env",
+        "test_wire",  # loopback servers, plain and TLS
         "test_install_day",
         "test_migrations",
         "test_newcomer",

@@ -8,11 +8,12 @@ import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hfwarden.core.choose import FOLDS, choose, replay_recommendation
+from hfwarden.core.choose import FOLDS, VALIDATION_SHARE, choose, replay_recommendation
 from hfwarden.core.platform.autoscaling import ReplicaModel
 from hfwarden.core.predict import (
     SLOT_MINUTES,
     WEEK,
+    Queueing,
     drained,
     local_minutes_of_week,
     merge_short,
@@ -102,13 +103,13 @@ def test_validation_scores_are_each_candidate_replayed_afresh() -> None:
     # Every other candidate, both families among them: a shared replay given to the wrong candidate shows
     # in any of them, and replaying each of a week's candidates afresh is most of a unit run's time.
     checked = choice.scores[::2]
+    queueing = Queueing(model.autoscaler.target_utilisation, model.slo_s, 0.5 * VALIDATION_SHARE / 100)
     assert {score.candidate.pinned for score in checked} == {True, False}
     for score in checked:
         candidate = score.candidate
-        utilisation = 1.0 if candidate.pinned else model.autoscaler.target_utilisation
         minutes, failed, rejected = 0, 0, 0
         for cut in cuts:
-            needs = slot_needs(demand[:cut], moments[:cut], learnt[:cut], candidate, model.capacity_rpm, utilisation)
+            needs = slot_needs(demand[:cut], moments[:cut], learnt[:cut], candidate, model.capacity_rpm, queueing)
             rec = recommend(needs, candidate, zone=zone, max_replicas=6, lead_minutes=model.lead_minutes())
             outcome = replay_recommendation(demand[cut : cut + WEEK], moments[cut : cut + WEEK], rec, model)
             minutes += outcome.replica_minutes

@@ -5,6 +5,8 @@ Poisson bursts, Monday 5× Friday, a holiday)."""
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 import shlex
 from collections.abc import Sequence
@@ -21,7 +23,9 @@ from hfwarden.cli import main
 from hfwarden.config import load_config
 from hfwarden.core.choose import Score, pick
 from hfwarden.core.platform.autoscaling import ReplicaModel
+from hfwarden.core.platform.queueing import Queue
 from hfwarden.core.predict import Candidate, Kind, drained
+from hfwarden.core.queued import late_share, queue_level
 from hfwarden.core.rules import EndpointSchedule
 from tests.support import traces
 from tests.support.recommending import INSTANCE, recommended
@@ -277,10 +281,43 @@ def test_each_weekday_learns_its_own_level(tmp_path: Path, capsys: pytest.Captur
         days[policy] = per_day(replayed.billed, holdout.start, utc)
     for day, cost in days[Policy.ORACLE].items():
         # Pooled weekdays: Friday 1.7× its oracle; floors at HF's 80 % target with autoscaling above:
-        # Monday to Wednesday 1.37-1.41×. The issue's 1.3× is missed on Wednesday (1.33×: 2-3 replicas,
-        # where one replica is a third of the day's need); each day is within 1.15× its foresight.
-        assert days[Policy.SCHEDULE][day] <= 1.35 * cost, f"{day:%A}"
+        # Monday to Wednesday 1.37-1.41×. Pinned at the p90 of the full-capacity need, Wednesday (2-3
+        # replicas, one replica a third of its need) rounded up to 3 most of the day: 1.33×. Its queue
+        # keeps every request within the SLO at 2 (`queue_level`): 0.96×.
+        assert days[Policy.SCHEDULE][day] <= 1.3 * cost, f"{day:%A}"
         assert days[Policy.SCHEDULE][day] <= 1.15 * days[Policy.FORESIGHT][day], f"{day:%A}"
+
+
+def _minutes(rate: float, count: int, seed: int) -> list[int]:
+    """Requests per minute as `traces.generate` draws them around a steady `rate`."""
+    rng = random.Random(seed)
+    return [
+        max(0, round(rng.gauss(mean, math.sqrt(mean))))
+        for mean in (rate * rng.uniform(0.85, 1.15) for _ in range(count))
+    ]
+
+
+def test_a_pinned_level_lets_requests_wait_within_the_slo_but_not_a_queue_that_grows() -> None:
+    # Wednesday of the weekday trace: 1.8 replicas of work a minute. The p90 of the full-capacity
+    # need is 3; at 2 the platform's own queue serves every request within the SLO.
+    wednesday = _minutes(180, 2000, seed=3)
+    assert sorted(math.ceil(r / 100) for r in wednesday)[1799] == 3
+    assert queue_level(wednesday, 100, 30.0, 0.0025) == 2
+    queue = Queue(30.0)
+    for minute, requests in enumerate(wednesday):
+        queue.minute(requests, 200, minute)
+    assert queue.late <= 0.0025 * sum(wednesday)
+    # Monday: 3 replicas of work. At 3 the queue is a random walk with no pull back to zero and
+    # grows: late requests pile up; it needs 4.
+    monday = _minutes(300, 2000, seed=4)
+    assert queue_level(monday, 100, 30.0, 0.0025) == 4
+    queue = Queue(30.0)
+    for minute, requests in enumerate(monday):
+        queue.minute(requests, 300, minute)
+    assert queue.late > 0.0025 * sum(monday)
+    assert late_share(100.0, 0.0, 100, 30.0) == 1.0  # at the mean: never enough
+    assert late_share(100.0, 0.0, 101, 30.0) == 0.0  # no variance: no queue
+    assert queue_level([], 100, 30.0, 0.0025) == 0
 
 
 def test_office_hours_cost_at_most_a_seventh_above_foresight(

@@ -79,6 +79,13 @@ def _left() -> tuple[float | None, _Limit | None]:
     return limit.until - time.monotonic(), limit
 
 
+def left_of_request() -> tuple[float | None, bool]:
+    """Seconds left of this thread's request deadline (None: no deadline) and whether a stop has ended
+    it (`wire.py`'s transport, which has no httpcore backend to wrap)."""
+    left, limit = _left()
+    return left, limit is not None and limit.stopped()
+
+
 class _Errors:
     """The exception classes of one httpcore flavour."""
 

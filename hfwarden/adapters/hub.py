@@ -12,13 +12,13 @@ import json
 import random
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpcore2
 import httpx2
-from huggingface_hub import HfApi, InferenceEndpoint, constants, get_session, hf_raise_for_status, set_client_factory
+from huggingface_hub import HfApi, constants, get_session, hf_raise_for_status, set_client_factory
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import (  # type: ignore[attr-defined]  # public, lazily exported
     build_hf_headers,
@@ -29,12 +29,13 @@ from huggingface_hub.utils._http import hf_request_event_hook
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import RetryPolicy, retry_after_seconds
 from hfwarden.adapters.deadline import HubDeadlines, deadlines_everywhere
-from hfwarden.adapters.hub_answers import answered, check_endpoint, checked
+from hfwarden.adapters.hub_answers import answered, checked, observation_from
 from hfwarden.adapters.hub_errors import Cancelled, Deferred, EndpointNotFound, HubError, MalformedAnswer
 from hfwarden.adapters.ratelimit import CallQuota, QuotaReading, keep_reading, take_last_reading
+from hfwarden.adapters.wire import with_direct_transport
 from hfwarden.clock import Clock, SystemClock, to_z
 from hfwarden.core.decide import Step, StepKind
-from hfwarden.core.endpoints import BILLED_STATES, Observation
+from hfwarden.core.endpoints import Observation
 from hfwarden.logs import get_logger
 
 __all__ = [
@@ -81,8 +82,8 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
             limits=limits,
         )
         # Each request's socket operations share the deadline `Hub._attempt` sets for it as a whole,
-        # direct or through the environment's proxy.
-        return deadlines_everywhere(client, httpcore2)  # type: ignore[no-any-return]
+        # direct or through the environment's proxy; direct ones go through `http.client` (wire.py).
+        return with_direct_transport(deadlines_everywhere(client, httpcore2))
 
     set_client_factory(factory)
 
@@ -101,49 +102,16 @@ def record_answer(response: httpx2.Response) -> None:
     keep_reading(quota_reading(response.headers))
 
 
-def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
-    """The record the core works with, from the API's JSON for one endpoint; raises MalformedAnswer
-    for an answer that is not one (see `hub_answers`)."""
-    return checked(f"{namespace}/?", lambda: _observation(check_endpoint(raw), namespace))
+# The action routes `HfApi.pause_inference_endpoint` & co POST to.
+ACTION_PATHS = {StepKind.PAUSE: "pause", StepKind.RESUME: "resume", StepKind.SCALE_TO_ZERO: "scale-to-zero"}
 
 
-def _observation(raw: dict[str, Any], namespace: str) -> Observation:
-    status = raw["status"]
-    compute = raw.get("compute", {})
-    scaling = compute.get("scaling", {})
-    provider = raw.get("provider", {})
-    instance = "/".join(
-        str(part)
-        for part in (
-            provider.get("vendor", "?"),
-            provider.get("region", "?"),
-            compute.get("instanceType", "?"),
-            compute.get("instanceSize", "?"),
-        )
-    )
-    timeout = scaling.get("scaleToZeroTimeout")
-    min_replica = int(scaling.get("minReplica") or 0)
-    target = int(status.get("targetReplica") or 0)
-    if "readyReplica" not in status and "targetReplica" not in status and status["state"] in BILLED_STATES:
-        # Older answers carry no replica counts: a billed endpoint runs at least its minimum, at least one.
-        target = max(min_replica, 1)
-    return Observation(
-        namespace=namespace,
-        name=raw["name"],
-        state=status["state"],
-        ready_replicas=int(status.get("readyReplica") or 0),
-        target_replicas=target,
-        min_replica=min_replica,
-        max_replica=int(scaling.get("maxReplica") or 1),
-        scale_to_zero_timeout=int(timeout) if timeout is not None else None,
-        instance=instance,
-        updated_at=_parse_time(status["updatedAt"]),
-        created_at=_parse_time(status["createdAt"]) if status.get("createdAt") else None,
-    )
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+def _already(kind: StepKind, message: str) -> bool:
+    """A 400 that means the endpoint is already where the action would take it: what the library's
+    `running_ok` accepts for a resume; any "already" for a pause or a scale to zero."""
+    if kind is StepKind.RESUME:
+        return "already running" in message
+    return "already" in message.lower()
 
 
 class Hub(HubDeadlines):
@@ -178,6 +146,7 @@ class Hub(HubDeadlines):
         self._not_before_lock = threading.Lock()  # namespaces are listed in parallel
         self._wait_horizon: Callable[[datetime], datetime] = lambda now: now + DEFAULT_WAIT_HORIZON
         self._quotas: dict[str, CallQuota] = {}  # per API host, on this hub's clock
+        self._built_headers: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return "Hub(token=***)"
@@ -313,7 +282,7 @@ class Hub(HubDeadlines):
     def _listed_items(self, namespace: str) -> list[Any]:
         response = get_session().get(
             f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}",
-            headers=build_hf_headers(token=self._token),
+            headers=self._headers(),
         )
         hf_raise_for_status(response)
         return list(json.loads(response.content)["items"])
@@ -337,36 +306,53 @@ class Hub(HubDeadlines):
     def apply(self, namespace: str, name: str, step: Step) -> Observation:
         """One mutating call; "already in that state" counts as success."""
         target = f"{namespace}/{name}"
-        api, token = self._api, self._token
-        call: Callable[[], InferenceEndpoint]
+        call: Callable[[], dict[str, Any]]
         match step.kind:
-            case StepKind.PAUSE:
-                call = self._tolerating_already(
-                    lambda: api.pause_inference_endpoint(name, namespace=namespace, token=token), namespace, name
-                )
-            case StepKind.RESUME:
-                call = lambda: api.resume_inference_endpoint(name, namespace=namespace, token=token, running_ok=True)  # noqa: E731
-            case StepKind.SCALE_TO_ZERO:
-                call = self._tolerating_already(
-                    lambda: api.scale_to_zero_inference_endpoint(name, namespace=namespace, token=token),
-                    namespace,
-                    name,
-                )
             case StepKind.UPDATE if step.clear_timeout:
                 call = lambda: self._put_scaling_clearing_timeout(namespace, name, step)  # noqa: E731
             case StepKind.UPDATE:
-                call = lambda: api.update_inference_endpoint(  # noqa: E731
-                    name,
-                    namespace=namespace,
-                    token=token,
-                    min_replica=step.min_replicas,
-                    max_replica=step.max_replicas,
-                    scale_to_zero_timeout=step.scale_to_zero_timeout,
-                )
+                call = lambda: self._update(namespace, name, step)  # noqa: E731
+            case _:
+                call = lambda: self._post_action(namespace, name, step.kind)  # noqa: E731
         answer = self._call(step.kind.value, target, answered(f"{step.kind.value} {target}", call))
-        return checked(f"{step.kind.value} {target}", lambda: observation_from(answer.raw, namespace))
+        return checked(f"{step.kind.value} {target}", lambda: observation_from(answer, namespace))
 
-    def _put_scaling_clearing_timeout(self, namespace: str, name: str, step: Step) -> InferenceEndpoint:
+    def _update(self, namespace: str, name: str, step: Step) -> dict[str, Any]:
+        """Sizes and timeout through `HfApi.update_inference_endpoint` (it sends only what is not None)."""
+        return self._api.update_inference_endpoint(
+            name,
+            namespace=namespace,
+            token=self._token,
+            min_replica=step.min_replicas,
+            max_replica=step.max_replicas,
+            scale_to_zero_timeout=step.scale_to_zero_timeout,
+        ).raw
+
+    def _post_action(self, namespace: str, name: str, kind: StepKind) -> dict[str, Any]:
+        """The POST `HfApi.pause_inference_endpoint` (resume, scale to zero) sends: its URL, headers and
+        error mapping, the answer read straight from the bytes. Not the method itself: an
+        `InferenceEndpoint` per answer (two `strptime`s and a dataclass) was a tenth of a call's client CPU,
+        and 1,000 pauses due in one minute are bound by that CPU. "Already" answers are read again with a
+        GET, as the library's `running_ok` does for a resume."""
+        response = get_session().post(
+            f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}/{name}/{ACTION_PATHS[kind]}",
+            headers=self._headers(),
+        )
+        try:
+            hf_raise_for_status(response)
+        except HfHubHTTPError as exc:
+            if exc.response.status_code == 400 and _already(kind, exc.server_message or exc.response.text):
+                return self._api.get_inference_endpoint(name, namespace=namespace, token=self._token).raw
+            raise
+        return dict(json.loads(response.content))
+
+    def _headers(self) -> dict[str, str]:
+        """The library's headers for this token (user agent included), built once: they do not change."""
+        if self._built_headers is None:
+            self._built_headers = build_hf_headers(token=self._token)
+        return self._built_headers
+
+    def _put_scaling_clearing_timeout(self, namespace: str, name: str, step: Step) -> dict[str, Any]:
         """A PUT that sets `scaleToZeroTimeout` to null. `update_inference_endpoint` drops every None
         argument, so it cannot clear the timeout; this sends the same sparse body it would, plus the
         null, through the library's own session, headers and error mapping (all public API)."""
@@ -377,21 +363,8 @@ class Hub(HubDeadlines):
             scaling["maxReplica"] = step.max_replicas
         response = get_session().put(
             f"{constants.INFERENCE_ENDPOINTS_ENDPOINT}/endpoint/{namespace}/{name}",
-            headers=build_hf_headers(token=self._token),
+            headers=self._headers(),
             json={"compute": {"scaling": scaling}},
         )
         hf_raise_for_status(response)
-        return InferenceEndpoint.from_raw(response.json(), namespace=namespace, token=self._token, api=self._api)
-
-    def _tolerating_already(
-        self, call: Callable[[], InferenceEndpoint], namespace: str, name: str
-    ) -> Callable[[], InferenceEndpoint]:
-        def wrapped() -> InferenceEndpoint:
-            try:
-                return call()
-            except HfHubHTTPError as exc:
-                if exc.response.status_code == 400 and "already" in (exc.server_message or exc.response.text).lower():
-                    return self._api.get_inference_endpoint(name, namespace=namespace, token=self._token)
-                raise
-
-        return wrapped
+        return dict(response.json())

@@ -10,10 +10,11 @@ transaction).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from hfwarden.adapters.hub_errors import MalformedAnswer
+from hfwarden.core.endpoints import BILLED_STATES, Observation
 
 T = TypeVar("T")
 
@@ -97,3 +98,48 @@ def _count(value: Any, field: str, upper: int) -> None:
     number = float(value)
     if not 0 <= number <= upper or number != int(number):
         raise ValueError(f"{field} {str(value)[:20]} is out of range (0 to {upper:,})")
+
+
+def observation_from(raw: dict[str, Any], namespace: str) -> Observation:
+    """The record the core works with, from the API's JSON for one endpoint; raises MalformedAnswer
+    for an answer that is not one (see `hub_answers`)."""
+    return checked(f"{namespace}/?", lambda: _observation(check_endpoint(raw), namespace))
+
+
+def _observation(raw: dict[str, Any], namespace: str) -> Observation:
+    status = raw["status"]
+    compute = raw.get("compute", {})
+    scaling = compute.get("scaling", {})
+    provider = raw.get("provider", {})
+    instance = "/".join(
+        str(part)
+        for part in (
+            provider.get("vendor", "?"),
+            provider.get("region", "?"),
+            compute.get("instanceType", "?"),
+            compute.get("instanceSize", "?"),
+        )
+    )
+    timeout = scaling.get("scaleToZeroTimeout")
+    min_replica = int(scaling.get("minReplica") or 0)
+    target = int(status.get("targetReplica") or 0)
+    if "readyReplica" not in status and "targetReplica" not in status and status["state"] in BILLED_STATES:
+        # Older answers carry no replica counts: a billed endpoint runs at least its minimum, at least one.
+        target = max(min_replica, 1)
+    return Observation(
+        namespace=namespace,
+        name=raw["name"],
+        state=status["state"],
+        ready_replicas=int(status.get("readyReplica") or 0),
+        target_replicas=target,
+        min_replica=min_replica,
+        max_replica=int(scaling.get("maxReplica") or 1),
+        scale_to_zero_timeout=int(timeout) if timeout is not None else None,
+        instance=instance,
+        updated_at=_parse_time(status["updatedAt"]),
+        created_at=_parse_time(status["createdAt"]) if status.get("createdAt") else None,
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

@@ -30,6 +30,7 @@ from hfwarden.core.predict import (
     Candidate,
     Kind,
     Needs,
+    Queueing,
     Recommendation,
     merge_short,
     minute_levels,
@@ -178,17 +179,21 @@ def fit(
     model: ReplicaModel,
     zone: ZoneInfo,
     max_replicas: int,
+    max_failed_pct: float,
 ) -> Recommendation:
-    needs = slot_needs(demand, minutes_of_week, learnt, candidate, model.capacity_rpm, _utilisation(model, candidate))
+    needs = slot_needs(demand, minutes_of_week, learnt, candidate, model.capacity_rpm, _queueing(model, max_failed_pct))
     return recommend(needs, candidate, zone=zone, max_replicas=max_replicas, lead_minutes=model.lead_minutes())
 
 
-def _utilisation(model: ReplicaModel, candidate: Candidate | None = None) -> float:
-    """The load per replica a candidate's levels are counted at: a pinned profile's replicas run up
-    to full capacity (no autoscaler acts on them), the others' at HF's target utilisation."""
-    if candidate is not None and candidate.pinned:
-        return 1.0
+def _utilisation(model: ReplicaModel) -> float:
+    """The load per replica a profile with autoscaling headroom counts its levels at: HF's target."""
     return model.autoscaler.target_utilisation
+
+
+def _queueing(model: ReplicaModel, max_failed_pct: float) -> Queueing:
+    """Headroom at HF's target; pinned replicas at full capacity, the queue's late share within the
+    validation aim (the share of failed requests a validation week may have)."""
+    return Queueing(_utilisation(model), model.slo_s, max_failed_pct * VALIDATION_SHARE / 100.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +205,7 @@ class _Folds:
     learnt: Sequence[bool]
     spans: list[tuple[int, int, int]]  # (fit end, tested begin, tested end)
     minutes: dict[int, list[list[int]]]  # fit end -> the learnt minutes' requests per slot of the week
+    queueing: Queueing  # how needs are counted
     pooled: dict[tuple[int, int], dict[bool, Needs]]  # (fit end, profiles) -> needs by pinned
     # (slot levels, pinned, fold) -> its replay: candidates often come to the same weekly levels
     # (neighbouring quantiles, a floor and a profile), and a replay depends on nothing else.
@@ -211,7 +217,7 @@ def _pooled(folds: _Folds, fit_end: int, candidate: Candidate, model: ReplicaMod
     """The training needs before `fit_end` by the candidate's profiles, pinned and not counted in one pass."""
     key = (fit_end, 7 if candidate.kind == Kind.PER_WEEKDAY else 2)
     if key not in folds.pooled:
-        found = pooled_needs(folds.minutes[fit_end], candidate, model.capacity_rpm, (_utilisation(model), 1.0))
+        found = pooled_needs(folds.minutes[fit_end], candidate, model.capacity_rpm, folds.queueing)
         folds.pooled[key] = {False: found[0], True: found[1]}
     return folds.pooled[key][candidate.pinned]
 
@@ -265,8 +271,9 @@ def choose(
     cuts = [total - f * WEEK for f in range(1, FOLDS + 1) if total - f * WEEK >= WEEK]
     spans = [(cut, cut, cut + WEEK) for cut in cuts] or [(total, 0, total)]
     folds = _Folds(
-        demand, minutes_of_week, learnt, spans, _slot_minutes(demand, minutes_of_week, learnt, spans), {}, {}, {}
-    )
+        demand, minutes_of_week, learnt, spans, _slot_minutes(demand, minutes_of_week, learnt, spans),
+        _queueing(model, max_failed_pct), {}, {}, {},
+    )  # fmt: skip
     peak = min(max_replicas, max(1, replicas_needed(max(demand, default=0), model.capacity_rpm, _utilisation(model))))
     aim = max_failed_pct * VALIDATION_SHARE
     first_met: dict[tuple[Kind, bool], int] = {}  # family -> replica-minutes of its first candidate meeting the aim

@@ -4,7 +4,8 @@ A candidate is a kind of schedule: one profile per weekday, weekday/weekend prof
 floor (`min_replicas` k everywhere, HF's autoscaler above it; k = 1 is plain autoscaling). A profile
 is weekly, in local wall-clock slots (`SLOT_MINUTES`); each slot gets a level: `ZERO` (scale to
 zero, woken by traffic) where the training weeks saw no request at all, else the candidate's
-quantile of the per-minute need (replicas at the autoscaler's target utilisation), at least one
+quantile of the per-minute need (replicas at the autoscaler's target utilisation; a pinned profile's
+at full capacity, at most the slot's `queue_level`), at least one
 replica: a slot that saw requests is never left to wake from zero, because HF answers 503 while a
 replica wakes. Short stretches merge into a neighbour at the higher level, and each change becomes
 one rule (or a ready-by window) for all the days that share it.
@@ -23,6 +24,7 @@ from enum import StrEnum
 from itertools import chain, groupby, repeat
 from zoneinfo import ZoneInfo
 
+from hfwarden.core.queued import queue_level
 from hfwarden.core.rules import Action, ActionKind
 
 SLOT_MINUTES = 15
@@ -51,7 +53,8 @@ class Kind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One kind of schedule: a profile at a quantile, or a flat floor. A `pinned` profile sets
-    max_replicas = min_replicas at the quantile of the need at full capacity, so HF's autoscaler
+    max_replicas = min_replicas at the quantile of the need at full capacity (at most the slot's
+    `queue_level`, where the queue serves the excess within the SLO), so HF's autoscaler
     (which adds a replica past its target utilisation) cannot add replicas the profile does not
     plan; an unpinned one sets floors at the need at the target utilisation and leaves the
     autoscaler headroom up to max_replicas."""
@@ -62,7 +65,7 @@ class Candidate:
     pinned: bool = False
 
     def describe(self) -> str:
-        need = "full-capacity need, pinned (max = min)" if self.pinned else "per-minute need"
+        need = "full-capacity need or its queue level, pinned (max = min)" if self.pinned else "per-minute need"
         match self.kind:
             case Kind.PER_WEEKDAY:
                 return f"one profile per weekday at p{self.quantile * 100:g} of the {need}"
@@ -171,27 +174,15 @@ def slot_needs(
     learnt: Sequence[bool],
     candidate: Candidate,
     capacity_rpm: float,
-    utilisation: float,
+    queue: Queueing,
 ) -> Needs:
     """Pool the learnt minutes (holidays left out) by the candidate's profiles."""
-    return slot_needs_at(demand, minutes_of_week, learnt, candidate, capacity_rpm, (utilisation,))[0]
-
-
-def slot_needs_at(
-    demand: Sequence[int],
-    minutes_of_week: Sequence[int],
-    learnt: Sequence[bool],
-    candidate: Candidate,
-    capacity_rpm: float,
-    utilisations: Sequence[float],
-) -> list[Needs]:
-    """`slot_needs` at several utilisations in one pass over the minutes (pinned profiles count
-    needs at full capacity, the others at the target: the requests and peaks are the same)."""
-    return pooled_needs(slot_minutes(demand, minutes_of_week, learnt), candidate, capacity_rpm, utilisations)
+    found = pooled_needs(slot_minutes(demand, minutes_of_week, learnt), candidate, capacity_rpm, queue)
+    return found[candidate.pinned]
 
 
 def slot_minutes(demand: Sequence[int], minutes_of_week: Sequence[int], learnt: Sequence[bool]) -> list[list[int]]:
-    """The requests of each learnt minute (holidays left out), per slot of the week."""
+    """The requests (or any per-minute figure) of each learnt minute (holidays left out), per slot of the week."""
     found: list[list[int]] = [[] for _ in range(SLOTS_PER_WEEK)]
     for requested, moment, kept in zip(demand, minutes_of_week, learnt, strict=True):
         if kept:
@@ -199,11 +190,22 @@ def slot_minutes(demand: Sequence[int], minutes_of_week: Sequence[int], learnt: 
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Queueing:
+    """How needs are counted: profiles with headroom at `utilisation` (HF's target); pinned ones at
+    full capacity, lowered to `queue_level` where the queue keeps late requests within `late_share`."""
+
+    utilisation: float
+    slo_s: float
+    late_share: float
+
+
 def pooled_needs(
-    minutes: list[list[int]], candidate: Candidate, capacity_rpm: float, utilisations: Sequence[float]
-) -> list[Needs]:
-    """`slot_minutes` pooled by the candidate's profiles, as needs at each utilisation. The need is
-    a non-decreasing function of the requests, so the sorted requests give the sorted needs."""
+    minutes: list[list[int]], candidate: Candidate, capacity_rpm: float, queue: Queueing
+) -> tuple[Needs, Needs]:
+    """`slot_minutes` pooled by the candidate's profiles, as needs (with headroom, pinned). The need
+    is a non-decreasing function of the requests, so the sorted requests give the sorted needs; a
+    pinned need is at most its slot's `queue_level` (a minute over capacity may wait within the SLO)."""
     groups = 7 if candidate.kind == Kind.PER_WEEKDAY else 2
     days = [[d for d in range(7) if candidate.group(d) == g] for g in range(groups)]
     seen = [
@@ -216,13 +218,16 @@ def pooled_needs(
         for row in seen
     )
     busiest = max((values[-1] for row in seen for values in row if values), default=0)
-    found = []
-    for utilisation in utilisations:
-        unit = capacity_rpm * utilisation
-        need_of = [math.ceil(r / unit - 1e-9) for r in range(busiest + 1)]  # requests -> replicas, once each
-        needs = tuple(tuple(tuple(map(need_of.__getitem__, values)) for values in row) for row in seen)
-        found.append(Needs(needs, requests, peaks))
-    return found
+    unit = capacity_rpm * queue.utilisation
+    need_of = [math.ceil(r / unit - 1e-9) for r in range(busiest + 1)]  # requests -> replicas, once each
+    needs = tuple(tuple(tuple(map(need_of.__getitem__, values)) for values in row) for row in seen)
+    full = [math.ceil(r / capacity_rpm - 1e-9) for r in range(busiest + 1)]
+    tops = [[queue_level(values, capacity_rpm, queue.slo_s, queue.late_share) for values in row] for row in seen]
+    pinned = tuple(
+        tuple(tuple(min(full[r], top) for r in values) for values, top in zip(row, caps, strict=True))
+        for row, caps in zip(seen, tops, strict=True)
+    )
+    return Needs(needs, requests, peaks), Needs(pinned, requests, peaks)
 
 
 def weekly_slots(needs: Needs, candidate: Candidate, max_replicas: int) -> list[Slot]:

@@ -40,9 +40,9 @@ DEFAULT_IDLE_MINUTES = DEFAULT_SCALE_TO_ZERO_TIMEOUT  # HF: idle after 1 hour by
 
 def with_sizes(spec: dict[str, Any], low: int, high: int) -> dict[str, Any]:
     """`spec` with `minReplica` / `maxReplica` set as the platform sets them itself (pause, resume)."""
-    sized = copy.deepcopy(spec)
-    sized["compute"]["scaling"].update(minReplica=low, maxReplica=high)
-    return sized
+    # Copied along the changed path only: specs are replaced, never changed in place (`merge` copies).
+    compute = spec["compute"]
+    return {**spec, "compute": {**compute, "scaling": {**compute["scaling"], "minReplica": low, "maxReplica": high}}}
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,7 @@ def learn(
     )  # fmt: skip
     rec = fit(
         training.requests, moments, learnt, choice.winner.candidate, model=setup.model, zone=zone,
-        max_replicas=setup.max_replicas,
+        max_replicas=setup.max_replicas, max_failed_pct=options.max_failed_pct,
     )  # fmt: skip
     return rec, choice, skipped
 
