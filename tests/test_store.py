@@ -12,9 +12,10 @@ import pytest
 
 from hfwarden.adapters.alerts import pending
 from hfwarden.adapters.store import Store
+from hfwarden.adapters.store._base import ROWS_PER_STATEMENT
 from hfwarden.core.alerts import Alert, AlertKind
 from hfwarden.core.cost import OpenSegment, Segment
-from hfwarden.core.records import AuditEntry, Latch
+from hfwarden.core.records import AppliedTransition, AuditEntry, Latch, Records
 from tests.support.postgres import fresh_database
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -195,3 +196,21 @@ def test_a_takeover_waits_for_the_holders_fenced_transaction(postgres_url: str) 
     assert standby.health() == (True, "ok")
     holder.close()
     standby.close()
+
+
+def test_a_pass_of_more_rows_than_one_statement_takes_is_written_whole(tmp_path: Path) -> None:
+    """A pass's rows go in statements of ROWS_PER_STATEMENT (issue 19: 5,000 rows bound at once were
+    megabytes alive at the end of a 5,000-transition pass); every row still lands, in one transaction."""
+
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    count = 2 * ROWS_PER_STATEMENT + 1
+    keys = [f"acme/ep-{n}" for n in range(count)]
+    records = Records(
+        applied=tuple(AppliedTransition(key, f"{key}:rule", at) for key in keys),
+        audit=tuple(AuditEntry(at, key, "pause", "rule", "ok", "", False) for key in keys),
+    )
+    store.write_pass(records, alerts=(), sinks=(), now=at)
+    assert store.last_applied() == {key: f"{key}:rule" for key in keys}
+    assert len(store.audit_entries(limit=10 * count)) == count
+    store.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from hfwarden.adapters.store._base import StoreBase
+from hfwarden.adapters.store._base import StoreBase, in_chunks
 from hfwarden.adapters.store.audit import audit_row
 from hfwarden.adapters.store.holds import write_holds
 from hfwarden.adapters.store.ladder import write_ladder
@@ -95,8 +95,8 @@ class Decisions(StoreBase):
             if fence is not None:
                 fenced(conn, *fence)
             _write_applied(conn, records.applied, now)
-            if records.audit:
-                conn.execute(insert(audit_log), [audit_row(entry) for entry in records.audit])
+            for entries in in_chunks(records.audit):
+                conn.execute(insert(audit_log), [audit_row(entry) for entry in entries])
             for endpoint in records.remove_latches:
                 conn.execute(delete(latches).where(latches.c.endpoint == endpoint))
             for latch in records.add_latches:
@@ -119,11 +119,11 @@ def _write_applied(conn: Connection, applied: Sequence[AppliedTransition], now: 
     keys = list(latest)
     for chunk in range(0, len(keys), 500):
         conn.execute(delete(applied_transitions).where(applied_transitions.c.endpoint.in_(keys[chunk : chunk + 500])))
-    if latest:
+    for rows in in_chunks(list(latest.values())):
         conn.execute(
             insert(applied_transitions),
             [
                 {"endpoint": a.endpoint, "transition_key": a.transition_key, "fired_at": a.fired_at, "applied_at": now}
-                for a in latest.values()
+                for a in rows
             ],
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hfwarden.adapters.store._base import StoreBase
+from hfwarden.adapters.store._base import StoreBase, in_chunks
 from hfwarden.adapters.store.tables import ledger_open, ledger_segments
 from hfwarden.core.cost import OpenSegment, Segment
 
@@ -19,8 +19,8 @@ def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[O
     A closed segment already stored (same endpoint and start) is skipped: the unique index makes a duplicate
     unstorable, and ON CONFLICT DO NOTHING (both backends) makes one a no-op instead of an error that would
     fail the whole pass."""
-    if closed:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for segments in in_chunks(closed):
         conn.execute(
             dialect.insert(ledger_segments).on_conflict_do_nothing(index_elements=["endpoint", "start"]),
             [
@@ -34,13 +34,13 @@ def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[O
                     "gap": s.gap,
                     "estimated": s.estimated,
                 }
-                for s in closed
+                for s in segments
             ],
         )
     endpoints = [o.endpoint for o in opened]
     for chunk in range(0, len(endpoints), 500):
         conn.execute(delete(ledger_open).where(ledger_open.c.endpoint.in_(endpoints[chunk : chunk + 500])))
-    if opened:
+    for segment_chunk in in_chunks(opened):
         conn.execute(
             insert(ledger_open),
             [
@@ -53,7 +53,7 @@ def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[O
                     "price_per_hour": o.price_per_hour,
                     "gap": o.gap,
                 }
-                for o in opened
+                for o in segment_chunk
             ],
         )
 
