@@ -570,3 +570,88 @@ def test_an_enforced_rule_naming_a_timeout_and_a_minimum_does_not_resend_it_ever
         updated_at=datetime(2026, 1, 5, tzinfo=UTC),
     )
     assert steps_towards(Action(ActionKind.SCALE, 1, 2, scale_to_zero_timeout=15), at_one) == ()
+
+
+RESUMED_INTO_A_STOP = """
+version: 1
+timezone: UTC
+pricing:
+  aws/us-east-1/nvidia-l4/x1: 1.0
+endpoints:
+  - namespace: acme
+    name: dear
+    schedule:
+      - {cron: "1 8 * * *", action: resume}
+budgets:
+  - name: acme-prod
+    daily_usd: 10
+    scope: {namespace: acme}
+    steps:
+      - {at: 1.0, action: pause}
+"""
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_scheduled_resume_the_budget_pauses_in_the_same_pass_is_not_sent(
+    emulator: Emulator, api: HfApi, control: httpx.Client, clock: ManualClock, tmp_path: Path, state_url: str
+) -> None:
+    """The guard decides from what the schedule's calls would bring: a resume it would pause at once is
+    withheld, not sent before (or after) the pause, and the endpoint stays paused."""
+    from hfwarden.adapters.store import Store
+    from hfwarden.app.reconcile.reconciler import Reconciler
+    from hfwarden.config import load_config
+
+    create(api, "dear", min_replica=1, max_replica=1)
+    api.pause_inference_endpoint("dear", namespace="acme")
+    advance(control, 70)
+    clock.set(datetime(2026, 1, 5, 8, 2, tzinfo=UTC))
+    (tmp_path / "s.yaml").write_text(RESUMED_INTO_A_STOP)
+    store = Store(state_url)
+    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=1), hub_url=emulator.base_url)
+    warden = Reconciler(config=load_config([tmp_path / "s.yaml"]), hub=hub, store=store, clock=clock, max_concurrency=4)
+    try:
+        control.delete("/_emulator/requests")
+        report = warden.run_pass()
+        calls = [r for r in control.get("/_emulator/requests").json()["requests"] if r["method"] != "GET"]
+        second = warden.run_pass()
+    finally:
+        warden.close()
+        store.close()
+    assert [r["path"].rsplit("/", 1)[-1] for r in calls] == []
+    assert api.get_inference_endpoint("dear", namespace="acme").status == "paused"
+    assert "acme/dear" in report.latched
+    assert second.acted == []
+
+
+def test_only_a_pause_undoes_the_schedules_calls_in_its_pass() -> None:
+    """Pure rule behind the test above: a scale-to-zero stop keeps the schedule's resume (its endpoint
+    must wake on traffic), and the pause of an endpoint the listing shows running is still sent."""
+    from hfwarden.core.decide import Decision, Verdict
+    from hfwarden.core.endpoints import Observation
+    from hfwarden.core.expected import undone_by_pauses
+    from hfwarden.core.steps import Step, StepKind
+
+    def seen(name: str, state: str) -> Observation:
+        return Observation(
+            namespace="acme",
+            name=name,
+            state=state,
+            ready_replicas=0,
+            target_replicas=0,
+            min_replica=0,
+            max_replica=1,
+            scale_to_zero_timeout=None,
+            instance="aws/us-east-1/nvidia-l4/x1",
+            updated_at=datetime(2026, 1, 5, tzinfo=UTC),
+        )
+
+    def wants(name: str, kind: StepKind) -> Decision:
+        return Decision(f"acme/{name}", Verdict.ACT, "test", steps=(Step(kind),))
+
+    obs = {"acme/a": seen("a", "paused"), "acme/b": seen("b", "paused"), "acme/c": seen("c", "running")}
+    scheduled = [wants("a", StepKind.RESUME), wants("b", StepKind.RESUME), wants("c", StepKind.UPDATE)]
+    stops = [wants("a", StepKind.PAUSE), wants("b", StepKind.SCALE_TO_ZERO), wants("c", StepKind.PAUSE)]
+    kept, needed, withheld = undone_by_pauses(scheduled, stops, obs)
+    assert [d.endpoint for d in kept] == ["acme/b"]
+    assert [d.endpoint for d in needed] == ["acme/b", "acme/c"]
+    assert [d.endpoint for d in withheld] == ["acme/a", "acme/c"]

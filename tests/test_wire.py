@@ -55,6 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(201)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Seen-Host", self.headers.get("Host", ""))
+        self.send_header("X-Greeting", "bienvenue à bord")  # not ASCII: sent as Latin-1 bytes
         self.end_headers()
         self.wfile.write(body)
 
@@ -98,6 +99,7 @@ def test_a_body_and_the_headers_go_as_httpx2_built_them(server: _Counting, clien
     assert answer.status_code == 201
     assert answer.json() == {"compute": {"scaling": {"scaleToZeroTimeout": None}}}
     assert answer.headers["X-Seen-Host"] == f"127.0.0.1:{server.server_address[1]}"
+    assert answer.headers.raw[-1] == (b"X-Greeting", "bienvenue à bord".encode("latin-1"))
 
 
 def test_a_connection_the_server_closed_is_not_reused(server: _Counting, client: httpx2.Client) -> None:

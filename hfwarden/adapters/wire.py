@@ -171,7 +171,9 @@ class DirectTransport(httpx2.BaseTransport):
             self._drop(origin, connection)
         return httpx2.Response(
             answer.status,
-            headers=answer.getheaders(),
+            # The bytes as they came (http.client decodes them as Latin-1): a header httpx2 could not
+            # encode back to ASCII would otherwise fail an answer httpcore2 takes.
+            headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.getheaders()],
             stream=httpx2.ByteStream(content),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason.encode("latin-1")},
         )

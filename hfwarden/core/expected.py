@@ -56,3 +56,29 @@ def expected_answers(observations: Mapping[str, Observation], decisions: Sequenc
             observed = after_step(observed, step)
         expected[decision.endpoint] = observed
     return expected
+
+
+def undone_by_pauses(
+    scheduled: Sequence[Decision], stops: Sequence[Decision], observations: Mapping[str, Observation]
+) -> tuple[list[Decision], list[Decision], list[Decision]]:
+    """The schedules' calls and the guard's stops worth sending, and the schedules' calls withheld.
+
+    A schedule's call for an endpoint the guard pauses in the same pass is undone by that pause: a
+    resume would start the endpoint (a cold start, a bill, a page) only to stop it a second later.
+    It is withheld; the guard's latch holds the endpoint and its release restores the schedule. A pause
+    of an endpoint the listing already shows paused then needs no call. A scale-to-zero stop keeps the
+    schedule's calls: its endpoint is meant to wake on traffic, resumed first if it was paused."""
+    paused = {d.endpoint for d in stops if any(step.kind is StepKind.PAUSE for step in d.steps)}
+    kept = [d for d in scheduled if d.endpoint not in paused]
+    withheld = [d for d in scheduled if d.endpoint in paused]
+    undone = {d.endpoint for d in withheld}
+    needed = [
+        d
+        for d in stops
+        if not (
+            d.endpoint in undone
+            and (observed := observations.get(d.endpoint)) is not None
+            and observed.state == EndpointState.PAUSED
+        )
+    ]
+    return kept, needed, withheld

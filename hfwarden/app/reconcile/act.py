@@ -23,10 +23,14 @@ from hfwarden.clock import Clock
 from hfwarden.config import Config
 from hfwarden.core.decide import Decision
 from hfwarden.core.endpoints import Observation
+from hfwarden.core.expected import undone_by_pauses
 from hfwarden.core.guard import GuardDecision
 from hfwarden.core.notices import signed, stop_notices
 from hfwarden.core.offers import ActionLinks
 from hfwarden.core.records import Records
+from hfwarden.logs import get_logger
+
+log = get_logger("hfwarden.app.execute")  # the name action logs have always carried
 
 
 class Actor:
@@ -61,8 +65,11 @@ class Actor:
             self.logbook.note(decision, obs.get(decision.endpoint))
             records += self.recorder.taken(decision)
         enqueued = self._guard_records(guard, mode, now)
-        stops = guard.calls if mode.sends and not guard.records.is_empty else ()
-        scheduled, stopped = self.sender.send([[*(d for d in decisions if d.steps), *restores], stops], obs, mode)
+        stopping = guard.calls if mode.sends and not guard.records.is_empty else ()
+        calls, stops, withheld = undone_by_pauses([*(d for d in decisions if d.steps), *restores], stopping, obs)
+        for held in withheld:
+            log.info("action_withheld", endpoint=held.endpoint, action=held.action, reason="the budget pauses it")
+        scheduled, stopped = self.sender.send([calls, stops], obs, mode)
         return replace(scheduled, records=records + scheduled.records), replace(stopped, enqueued=enqueued)
 
     def _guard_records(self, guard: GuardDecision, mode: PassMode, now: datetime) -> tuple[str, ...]:
