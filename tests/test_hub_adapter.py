@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from typing import Any
@@ -38,6 +39,22 @@ def test_observation_with_replica_counts_uses_them() -> None:
     assert observation_from(raw, "acme").billed_replicas == 3
     paused = {**RUNNING, "status": {**RUNNING["status"], "state": "paused"}}
     assert observation_from(paused, "acme").billed_replicas == 0
+
+
+def test_a_listing_is_decoded_into_what_an_observation_reads_and_no_more() -> None:
+    from hfwarden.adapters.hub_answers import observed_fields
+
+    full = {**RUNNING, "model": {**RUNNING["model"], "env": {"A": "x" * 100}, "image": {"custom": {"url": "u"}}}}
+    full["status"] = {**RUNNING["status"], "readyReplica": 1, "targetReplica": 2, "private": None, "url": "https://x"}
+    text = json.dumps({"items": [full, full | {"name": "other"}]})
+    pruned = json.loads(text, object_pairs_hook=observed_fields)["items"]
+    assert set(pruned[0]) == {"name", "provider", "compute", "status"}
+    assert "model" not in pruned[0]
+    assert "url" not in pruned[0]["status"]
+    assert [observation_from(item, "acme") for item in pruned] == [
+        observation_from(full, "acme"),
+        observation_from(full | {"name": "other"}, "acme"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from huggingface_hub.utils._http import hf_request_event_hook
 import hfwarden.adapters.hub_env  # noqa: F401  (no Hub calls but ours: huggingface_hub's telemetry off)
 from hfwarden.adapters.backoff import RetryPolicy, retry_after_seconds
 from hfwarden.adapters.deadline import HubDeadlines, deadlines_everywhere
-from hfwarden.adapters.hub_answers import answered, checked, observation_from
+from hfwarden.adapters.hub_answers import answered, checked, observation_from, observed_fields
 from hfwarden.adapters.hub_errors import Cancelled, Deferred, EndpointNotFound, HubError, MalformedAnswer
 from hfwarden.adapters.ratelimit import CallQuota, QuotaReading, keep_reading, take_last_reading
 from hfwarden.adapters.wire import with_direct_transport
@@ -285,7 +285,7 @@ class Hub(HubDeadlines):
             headers=self._headers(),
         )
         hf_raise_for_status(response)
-        return list(json.loads(response.content)["items"])
+        return list(json.loads(response.content, object_pairs_hook=observed_fields)["items"])
 
     def get(self, namespace: str, name: str) -> Observation:
         target = f"{namespace}/{name}"
