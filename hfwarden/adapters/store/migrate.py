@@ -5,8 +5,8 @@ advisory lock held for the migration's transaction, SQLite with an exclusive `fl
 directory (SQLite's own locks are `fcntl` locks on the file, which a `flock` elsewhere does not disturb).
 The second one in finds the database already at head and does nothing.
 
-The daemon migrates apart (`upgrade_apart`): a child Python process runs the same `upgrade`, so Alembic,
-Mako and the revision scripts (~8 MB) never become part of the long-running process's memory.
+The daemon migrates apart (`upgrade_apart`): a forked child runs the same `upgrade`, so Alembic, Mako and
+the revision scripts (~8 MB) never become part of the long-running process's memory.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import fcntl
 import functools
 import os
 import re
-import subprocess
-import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,48 +81,55 @@ def upgrade(engine: Engine, sqlite_file: Path | None) -> None:
 
 
 def upgrade_apart(engine: Engine, url: str) -> None:
-    """`upgrade`, run by a child Python process when the database is not at head; a `StoreError` with the
-    child's one line if it fails. The URL goes to the child in its environment, not its command line (a
-    password would show in `ps`)."""
+    """`upgrade`, run by a forked child when the database is not at head; a `StoreError` with the
+    child's one line if it fails. Forked, not a new interpreter: the child has SQLAlchemy and hfwarden
+    imported already and only adds Alembic (a new interpreter took ~2 s of every first start here).
+    Called at the daemon's start, before it starts any thread; with other threads running, or no fork,
+    in-process."""
     with engine.connect() as conn:
         if current_revision(conn) == head_revision():
             return
-    child = subprocess.run(
-        [sys.executable, "-c", "from hfwarden.adapters.store.migrate import child_main; child_main()"],
-        env={**os.environ, _URL_VARIABLE: url},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode != 0:
-        lines = [line for line in child.stderr.splitlines() if line.strip()]
-        raise StoreError(lines[-1] if lines else f"migrating the state database failed (exit {child.returncode})")
-    before = child.stdout.strip()
-    if before and structlog.is_configured():
-        log.info("state_migrated", from_revision=before, to_revision=head_revision())
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        # A fork copies one thread: a lock another thread holds (a log handler's, a driver's) would stay
+        # held in the child. Such a process (the sandbox runs the emulator beside the daemon) migrates here.
+        upgrade(engine, sqlite_file(parse_url(url)))
+        return
+    engine.dispose()  # no pooled connection crosses the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child; its outcome is what the parent reads)
+        os.close(read)
+        code, said = _migrated_here(url)
+        os.write(write, said.encode("utf-8", "replace")[:4096])
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        said = pipe.read().decode("utf-8", "replace").strip()
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code != 0:
+        raise StoreError(said or f"migrating the state database failed (exit {code})")
+    if said and structlog.is_configured():
+        log.info("state_migrated", from_revision=said, to_revision=head_revision())
 
 
-_URL_VARIABLE = "HFWARDEN_MIGRATE_URL"
-
-
-def child_main() -> None:
-    """`upgrade_apart`'s child: migrates the database named by its environment; prints the revision it
-    migrated from ("none" for a new database), nothing if it was already at head; one line on stderr and
-    exit 1 if it cannot."""
-    parsed = parse_url(os.environ[_URL_VARIABLE])
+def _migrated_here(url: str) -> tuple[int, str]:
+    """The forked child's migration: (0, the revision it migrated from, "none" for a new database) or
+    (1, one line). Its own engine; it logs nothing (the parent does)."""
+    structlog.reset_defaults()
+    parsed = parse_url(url)
     try:
         engine = open_engine(parsed)
         with engine.connect() as conn:
             before = current_revision(conn)
         upgrade(engine, sqlite_file(parsed))
+        engine.dispose()
     except StoreError as exc:
-        sys.exit(str(exc))
+        return 1, str(exc).splitlines()[0] if str(exc) else "migrating the state database failed"
     except (SQLAlchemyError, OSError) as exc:
-        sys.exit(describe(exc, parsed))
+        return 1, describe(exc, parsed)
     except Exception as exc:  # Alembic's own errors (a revision this code does not know): one line too
-        sys.exit(describe(exc, parsed).replace("cannot use", "cannot migrate", 1))
-    if before != head_revision():
-        print(before or "none")
+        return 1, describe(exc, parsed).replace("cannot use", "cannot migrate", 1)
+    return 0, "" if before == head_revision() else (before or "none")
 
 
 def _upgrade_locked(engine: Engine) -> None:
