@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,11 @@ def test_a_calendar_with_a_country_still_gets_its_holidays(tmp_path: Path) -> No
     assert started["holidays"] is True
 
 
-def test_a_migration_that_fails_apart_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", ["forked", "in-process with another thread running"])
+def test_a_migration_that_fails_apart_is_one_line(tmp_path: Path, threads: str) -> None:
+    if threads != "forked":
+        another = threading.Event()
+        threading.Thread(target=another.wait, args=(10,), daemon=True).start()
     url = f"sqlite:///{tmp_path / 'hfwarden.db'}"
     Store(url).close()
     with Store(url).engine.begin() as conn:
@@ -69,3 +74,5 @@ def test_a_migration_that_fails_apart_is_one_line(tmp_path: Path) -> None:
         Store(url, migrate_apart=True)
     assert "nosuchrevision" in str(raised.value)
     assert "\n" not in str(raised.value)
+    if threads != "forked":
+        another.set()

@@ -269,15 +269,19 @@ def test_a_recovered_sink_drains_its_backlog(store: Store, clock: ManualClock) -
 
 @respx.mock
 def test_a_reload_starts_and_stops_sink_workers(store: Store, clock: ManualClock) -> None:
-    hook_got_it = threading.Event()
-    respx.post(SLACK).mock(return_value=httpx.Response(200))
+    hook_got_it, slack_got_it = threading.Event(), threading.Event()
+    respx.post(SLACK).mock(side_effect=receiver(lambda: slack_got_it.set() or 200))
     respx.post(HOOK).mock(side_effect=receiver(lambda: hook_got_it.set() or 200))
     sender = deliverer(store, clock)
     sender.targets = AlertTargets(slack_webhook_url=TARGETS.slack_webhook_url)
     with running(sender):
         sender.targets = TARGETS  # a reload adds the webhook: its worker starts
         enqueue(store)
+        # Both sinks have the first alert before the next reload (the Slack one could still be on its way,
+        # and then dropped too: a third dead letter under load).
         assert hook_got_it.wait(SAFETY_S)
+        assert slack_got_it.wait(SAFETY_S)
+        assert eventually(lambda: store.outbox_depth() == 0)
         sender.targets = AlertTargets()  # and removes both: rows for them can no longer be sent
         enqueue(store, failing(1))
         assert eventually(lambda: len(store.dead_letters()) == 2)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import structlog
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import URL, Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hfwarden.adapters.store.engine import describe, open_engine, parse_url, sqlite_file
@@ -92,7 +92,9 @@ def upgrade_apart(engine: Engine, url: str) -> None:
     if not hasattr(os, "fork") or threading.active_count() > 1:
         # A fork copies one thread: a lock another thread holds (a log handler's, a driver's) would stay
         # held in the child. Such a process (the sandbox runs the emulator beside the daemon) migrates here.
-        upgrade(engine, sqlite_file(parse_url(url)))
+        code, said = _migrated(engine, parse_url(url))
+        if code != 0:
+            raise StoreError(said)
         return
     engine.dispose()  # no pooled connection crosses the fork
     read, write = os.pipe()
@@ -113,16 +115,25 @@ def upgrade_apart(engine: Engine, url: str) -> None:
 
 
 def _migrated_here(url: str) -> tuple[int, str]:
-    """The forked child's migration: (0, the revision it migrated from, "none" for a new database) or
-    (1, one line). Its own engine; it logs nothing (the parent does)."""
+    """The forked child's migration, on its own engine; it logs nothing (the parent does)."""
     structlog.reset_defaults()
     parsed = parse_url(url)
     try:
         engine = open_engine(parsed)
+    except (SQLAlchemyError, OSError) as exc:
+        return 1, describe(exc, parsed)
+    try:
+        return _migrated(engine, parsed)
+    finally:
+        engine.dispose()
+
+
+def _migrated(engine: Engine, parsed: URL) -> tuple[int, str]:
+    """(0, the revision migrated from: "none" for a new database, "" if it was at head) or (1, one line)."""
+    try:
         with engine.connect() as conn:
             before = current_revision(conn)
         upgrade(engine, sqlite_file(parsed))
-        engine.dispose()
     except StoreError as exc:
         return 1, str(exc).splitlines()[0] if str(exc) else "migrating the state database failed"
     except (SQLAlchemyError, OSError) as exc:
