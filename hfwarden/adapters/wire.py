@@ -120,6 +120,9 @@ class _Connection(http.client.HTTPConnection):
         return not readable
 
 
+# A kept connection found closed when the request went out on it, before any answer.
+_CLOSED_BEFORE_ANSWERING = (http.client.RemoteDisconnected, BrokenPipeError)
+
 _ERRORS: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] = (
     (_Expired, httpx2.ReadTimeout),
     (http.client.RemoteDisconnected, httpx2.RemoteProtocolError),
@@ -145,27 +148,34 @@ class DirectTransport(httpx2.BaseTransport):
         tls = url.scheme == "https"
         origin = (url.scheme, url.host, url.port or (443 if tls else 80))
         body = request.read()
-        connection = self._connection(origin, tls)
-        connection.timeouts = dict(request.extensions.get("timeout", {}))
-        connecting = connection.sock is None
-        try:
-            if connecting:
-                connection.connect()
-                connecting = False
-            connection.putrequest(
-                request.method, url.raw_path.decode("ascii"), skip_host=True, skip_accept_encoding=True
-            )
-            for name, value in request.headers.raw:
-                connection.putheader(name, value)
-            connection.endheaders(body or None)
-            answer = connection.getresponse()
-            content = answer.read()
-        except Exception as exc:
-            self._drop(origin, connection)
-            mapped = _mapped(exc, request, connecting=connecting)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+        for attempt in (1, 2):
+            connection = self._connection(origin, tls)
+            connection.timeouts = dict(request.extensions.get("timeout", {}))
+            reused = connection.sock is not None
+            connecting = not reused
+            try:
+                if connecting:
+                    connection.connect()
+                    connecting = False
+                connection.putrequest(
+                    request.method, url.raw_path.decode("ascii"), skip_host=True, skip_accept_encoding=True
+                )
+                for name, value in request.headers.raw:
+                    connection.putheader(name, value)
+                connection.endheaders(body or None)
+                answer = connection.getresponse()
+                content = answer.read()
+                break
+            except Exception as exc:
+                self._drop(origin, connection)
+                if reused and attempt == 1 and isinstance(exc, _CLOSED_BEFORE_ANSWERING):
+                    # The server closed the kept connection as the request went out (its idle timeout met
+                    # ours): nothing was answered, so the request goes once more on a new connection.
+                    continue
+                mapped = _mapped(exc, request, connecting=connecting)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
         connection.last_used = time.monotonic()
         if answer.will_close:
             self._drop(origin, connection)
