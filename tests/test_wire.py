@@ -184,6 +184,54 @@ def test_an_answer_cut_short_is_a_protocol_error(client: httpx2.Client) -> None:
             client.get(f"http://127.0.0.1:{rude.getsockname()[1]}/")
 
 
+def _answering(raw: bytes) -> tuple[socket.socket, str]:
+    """A server that answers one request with `raw`, then closes; the socket and its URL."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+
+    def answer() -> None:
+        connection, _ = listening.accept()
+        connection.recv(65536)
+        connection.sendall(raw)
+        connection.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    return listening, f"http://127.0.0.1:{listening.getsockname()[1]}/"
+
+
+@pytest.mark.parametrize(
+    ("raw", "body"),
+    [
+        # No length: the body runs to the close (HTTP/1.0 style).
+        (b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"to": "the close"}', b'{"to": "the close"}'),
+        (b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n4\r\n: 1}\r\n0\r\n\r\n', b'{"a": 1}'),
+        # An interim answer first: only the final one is the answer.
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}", b"{}"),
+    ],
+    ids=["to-the-close", "chunked", "after-100-continue"],
+)
+def test_an_answer_is_read_whatever_says_where_it_ends(client: httpx2.Client, raw: bytes, body: bytes) -> None:
+    listening, url = _answering(raw)
+    with listening:
+        answer = client.get(url)
+    assert answer.content == body
+    assert answer.status_code in (200, 202)
+
+
+def test_an_answer_to_head_has_no_body_whatever_its_length_says(client: httpx2.Client) -> None:
+    listening, url = _answering(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+    with listening:
+        answer = client.head(url)
+    assert (answer.status_code, answer.content, answer.headers["Content-Length"]) == (200, b"", "10")
+
+
+def test_an_answer_that_is_not_http_is_a_protocol_error(client: httpx2.Client) -> None:
+    listening, url = _answering(b"SSH-2.0-OpenSSH_9.6\r\n")
+    with listening, pytest.raises(httpx2.RemoteProtocolError):
+        client.get(url)
+
+
 def test_the_hub_client_goes_direct_unless_a_proxy_takes_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(variable, raising=False)

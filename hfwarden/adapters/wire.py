@@ -1,9 +1,12 @@
-"""The Hub client's direct HTTP/1.1 transport: httpx2's Client on the standard library's `http.client`.
+"""The Hub client's direct HTTP/1.1 transport: httpx2's Client on plain sockets and httptools' parser.
 
 huggingface_hub builds every request and reads every answer (URL, headers, JSON, `hf_raise_for_status`);
-this module only carries the bytes. httpcore2 and h11 cost about twice the client CPU of `http.client`
-per call (`bench/transitions_at_scale.py`: 1,000 pauses due in one minute are bound by that CPU), so
-direct connections use this transport and proxied ones keep httpx2's own (`configure_client`).
+this module only carries the bytes. 1,000 pauses due in one minute are bound by the client's CPU
+(`bench/transitions_at_scale.py`): httpcore2 and h11 cost about twice the CPU of `http.client` per call,
+and `http.client` spends half of its own in the `email` package parsing the answer's headers. So a
+request goes out in one send, and its answer is parsed by httptools (llhttp, the parser uvicorn uses,
+already a dependency for the emulator). Proxied connections keep httpx2's own transports
+(`configure_client`).
 
 Each thread keeps one connection per origin (the call threads of a pass run in parallel), reused while
 the server keeps it open and for at most KEEPALIVE_S idle. The request's deadline (`deadline.py`) bounds
@@ -12,7 +15,6 @@ connecting, sending and every read; reads are sliced so that a stop is seen with
 
 from __future__ import annotations
 
-import http.client
 import io
 import select
 import socket
@@ -21,6 +23,7 @@ import threading
 import time
 from typing import Any
 
+import httptools
 import httpx2
 
 from hfwarden.adapters.deadline import SLICE_S, left_of_request
@@ -28,6 +31,8 @@ from hfwarden.adapters.deadline import SLICE_S, left_of_request
 # An idle connection older than this is closed rather than reused (httpx's keep-alive expiry): a server
 # closing it at the same moment would fail the request sent on it.
 KEEPALIVE_S = 5.0
+# One recv's worth: a listing of many endpoints comes in a few reads, an action's answer in one.
+READ_SIZE = 64 * 1024
 
 
 class _Expired(TimeoutError):
@@ -73,60 +78,131 @@ class _SlicedReader(io.RawIOBase):
                 continue  # nothing in this slice: look at the deadline and the stop again
 
 
-class _DeadlineSocket:
-    """What `http.client` needs of a socket, with sends bounded by the deadline and reads sliced."""
+class _Answer:
+    """httptools' callbacks: one answer's status, headers and body as they are parsed. A 1xx interim
+    answer is dropped when the next one begins."""
 
-    def __init__(self, sock: socket.socket, timeouts: dict[str, float | None]) -> None:
-        self.sock = sock
-        self._timeouts = timeouts
+    __slots__ = ("body", "complete", "headers", "headers_done", "keep_alive", "parser", "reason", "status", "version")
 
-    def sendall(self, data: Any) -> None:
-        self.sock.settimeout(_bounded(self._timeouts.get("write"), "write"))
-        self.sock.sendall(data)
+    def __init__(self) -> None:
+        self.parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
+        self.on_message_begin()
 
-    def makefile(self, mode: str, *args: Any, **kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(_SlicedReader(self.sock, self._timeouts.get("read")))
+    def on_message_begin(self) -> None:
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.headers_done = False
+        self.complete = False
+        self.status = 0
+        self.version = "1.1"
+        self.keep_alive = False
 
-    def close(self) -> None:
-        self.sock.close()
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason  # the status line may come in pieces
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        # Read here: llhttp forgets them once the message is complete.
+        assert self.parser is not None
+        self.status = self.parser.get_status_code()
+        self.version = self.parser.get_http_version()
+        self.keep_alive = self.parser.should_keep_alive()
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+    def delimited(self) -> bool:
+        """Whether the answer says where its body ends (otherwise it ends when the server closes)."""
+        return any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self.headers)
 
 
-class _Connection(http.client.HTTPConnection):
-    """One keep-alive connection; connects within the deadline, TLS included."""
+class _ClosedBeforeAnswering(ConnectionError):
+    """The server closed the connection without a byte of answer."""
+
+
+class _CutShort(ConnectionError):
+    """The server closed the connection in the middle of the answer."""
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection: the request goes out in one send, the answer is parsed by
+    httptools (llhttp, as uvicorn uses it); connecting, TLS, sends and reads keep to the deadline."""
 
     def __init__(self, host: str, port: int, tls: ssl.SSLContext | None) -> None:
-        super().__init__(host, port)
-        self._tls = tls
-        self.timeouts: dict[str, float | None] = {}
+        self.host, self.port, self._tls = host, port, tls
+        self.sock: socket.socket | None = None
         self.last_used = time.monotonic()
+        self._buffer = memoryview(bytearray(READ_SIZE))
 
-    def connect(self) -> None:
-        raw = socket.create_connection((self.host, self.port), _bounded(self.timeouts.get("connect"), "connect"))
+    def connect(self, timeouts: dict[str, float | None]) -> None:
+        raw = socket.create_connection((self.host, self.port), _bounded(timeouts.get("connect"), "connect"))
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._tls is not None:
-            raw.settimeout(_bounded(self.timeouts.get("connect"), "tls"))
+            raw.settimeout(_bounded(timeouts.get("connect"), "tls"))
             raw = self._tls.wrap_socket(raw, server_hostname=self.host)
-        self.sock = _DeadlineSocket(raw, self.timeouts)
+        self.sock = raw
+
+    def exchange(self, request: bytes, timeouts: dict[str, float | None], *, head: bool) -> _Answer:
+        """Send `request`, read its answer."""
+        sock = self.sock
+        assert sock is not None
+        sock.settimeout(_bounded(timeouts.get("write"), "write"))
+        sock.sendall(request)
+        answer = _Answer()
+        try:
+            self._read(answer, _SlicedReader(sock, timeouts.get("read")), head=head)
+        finally:
+            answer.parser = None  # the parser holds the answer: no cycle left for the collector
+        return answer
+
+    def _read(self, answer: _Answer, reader: _SlicedReader, *, head: bool) -> None:
+        parser = answer.parser
+        assert parser is not None
+        received = 0
+        while not answer.complete:
+            if head and answer.headers_done:
+                break  # an answer to HEAD has no body, whatever its length says
+            count = reader.readinto(self._buffer)
+            if not count:
+                if not received:
+                    raise _ClosedBeforeAnswering("the server closed the connection without answering")
+                if answer.headers_done and not answer.delimited():
+                    break  # the body ran to the close
+                raise _CutShort(f"IncompleteRead: the answer was cut short after {received} bytes")
+            received += count
+            parser.feed_data(self._buffer[:count])
 
     def still_open(self) -> bool:
         """Whether a kept connection can carry another request: not idle too long, and nothing (a close,
         stray bytes) waiting to be read on it."""
-        sock = getattr(self.sock, "sock", None)
-        if sock is None:
+        if self.sock is None:
             return False
         if time.monotonic() - self.last_used > KEEPALIVE_S:
             return False
-        readable, _, _ = select.select([sock], [], [], 0)
+        readable, _, _ = select.select([self.sock], [], [], 0)
         return not readable
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
 
 
 # A kept connection found closed when the request went out on it, before any answer.
-_CLOSED_BEFORE_ANSWERING = (http.client.RemoteDisconnected, BrokenPipeError)
+_CLOSED_BEFORE_ANSWERING = (_ClosedBeforeAnswering, BrokenPipeError)
 
 _ERRORS: tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...] = (
     (_Expired, httpx2.ReadTimeout),
-    (http.client.RemoteDisconnected, httpx2.RemoteProtocolError),
-    (http.client.HTTPException, httpx2.RemoteProtocolError),
+    (_ClosedBeforeAnswering, httpx2.RemoteProtocolError),
+    (_CutShort, httpx2.RemoteProtocolError),
+    (httptools.HttpParserError, httpx2.RemoteProtocolError),
     (ssl.SSLError, httpx2.ConnectError),
     (ConnectionRefusedError, httpx2.ConnectError),
     (socket.gaierror, httpx2.ConnectError),
@@ -147,24 +223,22 @@ class DirectTransport(httpx2.BaseTransport):
         url = request.url
         tls = url.scheme == "https"
         origin = (url.scheme, url.host, url.port or (443 if tls else 80))
-        body = request.read()
+        timeouts = request.extensions.get("timeout", {})
+        # httpx2 has put every header the request needs (Host, Content-Length) in `request.headers`.
+        lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode("ascii"), url.raw_path)]
+        lines += [b"%s: %s\r\n" % header for header in request.headers.raw]
+        lines += [b"\r\n", request.read()]
+        outgoing = b"".join(lines)
+        head = request.method == "HEAD"
         for attempt in (1, 2):
             connection = self._connection(origin, tls)
-            connection.timeouts = dict(request.extensions.get("timeout", {}))
             reused = connection.sock is not None
             connecting = not reused
             try:
                 if connecting:
-                    connection.connect()
+                    connection.connect(timeouts)
                     connecting = False
-                connection.putrequest(
-                    request.method, url.raw_path.decode("ascii"), skip_host=True, skip_accept_encoding=True
-                )
-                for name, value in request.headers.raw:
-                    connection.putheader(name, value)
-                connection.endheaders(body or None)
-                answer = connection.getresponse()
-                content = answer.read()
+                answer = connection.exchange(outgoing, timeouts, head=head)
                 break
             except Exception as exc:
                 self._drop(origin, connection)
@@ -177,15 +251,17 @@ class DirectTransport(httpx2.BaseTransport):
                     raise
                 raise mapped from exc
         connection.last_used = time.monotonic()
-        if answer.will_close:
+        if not answer.complete or not answer.keep_alive:
             self._drop(origin, connection)
         return httpx2.Response(
             answer.status,
-            # The bytes as they came (http.client decodes them as Latin-1): a header httpx2 could not
-            # encode back to ASCII would otherwise fail an answer httpcore2 takes.
-            headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.getheaders()],
-            stream=httpx2.ByteStream(content),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason.encode("latin-1")},
+            # The header bytes as they came: a Latin-1 value passes as httpcore2 would pass it.
+            headers=answer.headers,
+            stream=httpx2.ByteStream(b"".join(answer.body)),
+            extensions={
+                "http_version": b"HTTP/" + answer.version.encode("ascii"),
+                "reason_phrase": answer.reason,
+            },
         )
 
     def _connection(self, origin: tuple[str, str, int], tls: bool) -> _Connection:
@@ -218,7 +294,7 @@ class DirectTransport(httpx2.BaseTransport):
 
 
 def _mapped(exc: Exception, request: httpx2.Request, *, connecting: bool) -> Exception:
-    """httpx2's exception for what `http.client` or the socket raised, as httpx2's own transport maps
+    """httpx2's exception for what the socket or the parser raised, as httpx2's own transport maps
     httpcore's (the Hub retries transport errors, not the standard library's)."""
     if isinstance(exc, TimeoutError) and not isinstance(exc, _Expired):
         kind: type[httpx2.TransportError] = httpx2.ConnectTimeout if connecting else httpx2.ReadTimeout
