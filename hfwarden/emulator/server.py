@@ -169,7 +169,7 @@ class Emulator:
         )
         seed_world(self.world, seeds or [])
         try:
-            self._http = HttpServer(build_app(self.state), host=host, port=port)
+            self._http = HttpServer(build_app(self.state), host=host, port=port, proxy_headers=False)
         except BindError as exc:
             raise EmulatorError(str(exc)) from None
         self.base_url = self._http.base_url
