@@ -45,6 +45,9 @@ from hfwarden.web.probes import Liveness
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
 MAX_EARLY_WAKE_S = 1.0
+# The wake pass's listing is taken this long before the fire time, so that the calls due go out at it:
+# 1,000 endpoints take 0.1-0.2 s to list and read (`bench/transitions_at_scale.py`).
+PREFETCH_LEAD_S = 2.0
 
 
 class Daemon:
@@ -213,6 +216,24 @@ class Daemon:
             replace_existing=True,
             misfire_grace_time=None,
         )
+        prefetch_at = fire_at - timedelta(seconds=PREFETCH_LEAD_S)
+        if prefetch_at > self.clock.now():
+            scheduler.add_job(
+                self._prefetch,
+                DateTrigger(run_date=prefetch_at),
+                id="prefetch",
+                replace_existing=True,
+                misfire_grace_time=1,  # late, it would list after the wake pass: the pass lists itself
+            )
+
+    def _prefetch(self) -> None:
+        """The wake pass's listing, just before its fire time; a leader's only (a standby acts on nothing)."""
+        if self.stopping.is_set() or self.leader is not True:
+            return
+        try:
+            self.reconciler.prefetch()
+        except Exception:  # the wake pass lists for itself
+            log.warning("prefetch_failed", exc_info=True)
 
     def _schedule_follow_up(self, report: PassReport) -> None:
         """While an endpoint is starting or updating, look again soon: the ledger places the start of

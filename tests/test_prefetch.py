@@ -1,0 +1,106 @@
+"""The listing of the pass at a fire time, taken just before it (issue 19): the transitions due go out at
+the fire time instead of a listing later, and a prefetched listing never stands for one newer than it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from huggingface_hub import HfApi
+
+from hfwarden.adapters.hub import Hub, RetryPolicy
+from hfwarden.adapters.store import Store
+from hfwarden.app.reconcile.reconciler import Reconciler
+from hfwarden.clock import ManualClock
+from hfwarden.config import load_config
+from hfwarden.daemon import PREFETCH_LEAD_S, Daemon
+from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from hfwarden.settings import Settings
+from tests.support.helpers import advance, create
+
+# Resumed at 08:00, paused at 18:00: at 17:59 nothing is due, at 18:00 the pause.
+WORKDAY = """version: 1
+timezone: UTC
+endpoints:
+  - namespace: acme
+    name: night
+    schedule:
+      - {cron: "0 8 * * *", action: resume}
+      - {cron: "0 18 * * *", action: pause}
+"""
+FIRE = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
+
+
+def _calls(control: httpx.Client) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in control.get("/_emulator/requests").json()["requests"]]
+
+
+@pytest.fixture
+def warden(emulator: Emulator, api: HfApi, control: httpx.Client, clock: ManualClock, tmp_path: Path) -> Reconciler:
+    create(api, "night", min_replica=1, max_replica=1)
+    advance(control, 120)
+    (tmp_path / "s.yaml").write_text(WORKDAY)
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=1), hub_url=emulator.base_url)
+    reconciler = Reconciler(config=load_config([tmp_path / "s.yaml"]), hub=hub, store=store, clock=clock)
+    clock.set(FIRE - timedelta(minutes=1))
+    assert reconciler.run_pass().acted == []  # running, as the 08:00 resume wants it
+    yield reconciler
+    reconciler.close()
+    store.close()
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_the_pass_at_a_fire_time_sends_on_the_listing_taken_just_before(
+    warden: Reconciler, control: httpx.Client, clock: ManualClock
+) -> None:
+    clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
+    warden.prefetch()
+    control.delete("/_emulator/requests")
+    clock.set(FIRE)
+    report = warden.run_pass()
+    assert report.acted == ["acme/night"]
+    assert _calls(control) == [("POST", "/v2/endpoint/acme/night/pause")]  # no listing before the call
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+@pytest.mark.parametrize("case", ["too old", "another pass listed since"])
+def test_a_prefetched_listing_that_does_not_stand_is_listed_again(
+    warden: Reconciler, control: httpx.Client, clock: ManualClock, case: str
+) -> None:
+    clock.set(FIRE - timedelta(seconds=10 if case == "too old" else PREFETCH_LEAD_S))
+    warden.prefetch()
+    if case == "another pass listed since":
+        clock.set(FIRE - timedelta(seconds=1))
+        warden.run_pass()
+    control.delete("/_emulator/requests")
+    clock.set(FIRE)
+    assert warden.run_pass().acted == ["acme/night"]
+    assert _calls(control) == [("GET", "/v2/endpoint/acme"), ("POST", "/v2/endpoint/acme/night/pause")]
+
+
+def test_the_daemon_lists_ahead_of_its_next_fire_time(tmp_path: Path) -> None:
+    schedule = tmp_path / "s.yaml"
+    schedule.write_text(WORKDAY)
+    settings = Settings(
+        hf_token="hf_NotUsedByTheseTests000000",
+        state_dir=tmp_path,
+        endpoints_api_url="http://127.0.0.1:9/v2",
+        hub_url="http://127.0.0.1:9",
+    )
+    daemon = Daemon(settings, [schedule], load_config([schedule]), clock=ManualClock(FIRE - timedelta(hours=1)))
+    daemon._scheduler = BackgroundScheduler(timezone=UTC)  # not started: only its jobs are looked at
+    try:
+        daemon._schedule_wake()
+        wake, prefetch = daemon._scheduler.get_job("wake"), daemon._scheduler.get_job("prefetch")
+        assert wake is not None
+        assert prefetch is not None
+        assert wake.trigger.run_date == FIRE
+        assert prefetch.trigger.run_date == FIRE - timedelta(seconds=PREFETCH_LEAD_S)
+    finally:
+        daemon.reconciler.close()
+        daemon.deliverer.close()
+        daemon.store.close()
