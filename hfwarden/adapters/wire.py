@@ -31,8 +31,8 @@ from hfwarden.adapters.deadline import SLICE_S, left_of_request
 # An idle connection older than this is closed rather than reused (httpx's keep-alive expiry): a server
 # closing it at the same moment would fail the request sent on it.
 KEEPALIVE_S = 5.0
-# One recv's worth: a listing of many endpoints comes in a few reads, an action's answer in one.
-READ_SIZE = 64 * 1024
+# One recv's worth: an action's answer comes in one read, a listing of many endpoints in several.
+READ_SIZE = 16 * 1024
 
 
 class _Expired(TimeoutError):
