@@ -1,8 +1,7 @@
 """The daemon: wires settings, config, Hub, store and scheduler; owns the tick, signals and reloads.
 
-APScheduler wakes, the reconciler decides: a date job at the next fire time of any rule and an
-interval tick both run the same pass on a single-thread executor, so passes never overlap.
-"""
+APScheduler wakes, the reconciler decides: a date job at the next fire time of any rule (its listing
+taken just before) and an interval tick run the same pass on a single-thread executor: no overlap."""
 
 from __future__ import annotations
 
@@ -45,8 +44,7 @@ from hfwarden.web.probes import Liveness
 log = get_logger("hfwarden.daemon")
 # A wake-up may come a hair early by the scheduler's clock; wait at most this long for the fire time.
 MAX_EARLY_WAKE_S = 1.0
-# The wake pass's listing is taken this long before the fire time, so that the calls due go out at it:
-# 1,000 endpoints take 0.1-0.2 s to list and read (`bench/transitions_at_scale.py`).
+# The wake pass's listing is taken this long before it, so that its calls go out at the fire time.
 PREFETCH_LEAD_S = 2.0
 
 
@@ -216,24 +214,15 @@ class Daemon:
             replace_existing=True,
             misfire_grace_time=None,
         )
-        prefetch_at = fire_at - timedelta(seconds=PREFETCH_LEAD_S)
-        if prefetch_at > self.clock.now():
-            scheduler.add_job(
-                self._prefetch,
-                DateTrigger(run_date=prefetch_at),
-                id="prefetch",
-                replace_existing=True,
-                misfire_grace_time=1,  # late, it would list after the wake pass: the pass lists itself
-            )
+        if (prefetch_at := fire_at - timedelta(seconds=PREFETCH_LEAD_S)) > self.clock.now():
+            # Late, it would list after the wake pass (then the pass lists for itself).
+            trigger = DateTrigger(run_date=prefetch_at)
+            scheduler.add_job(self._prefetch, trigger, id="prefetch", replace_existing=True, misfire_grace_time=1)
 
     def _prefetch(self) -> None:
         """The wake pass's listing, just before its fire time; a leader's only (a standby acts on nothing)."""
-        if self.stopping.is_set() or self.leader is not True:
-            return
-        try:
-            self.reconciler.prefetch()
-        except Exception:  # the wake pass lists for itself
-            log.warning("prefetch_failed", exc_info=True)
+        if self.leader is True and not self.stopping.is_set():  # a namespace that fails: the pass lists again
+            self.reconciler.observer.prefetch(self.reconciler.config)
 
     def _schedule_follow_up(self, report: PassReport) -> None:
         """While an endpoint is starting or updating, look again soon: the ledger places the start of

@@ -11,7 +11,7 @@ import pytest
 from hfwarden import daemon as daemon_module
 from hfwarden.config import Config, load_config
 from hfwarden.daemon import Daemon
-from hfwarden.settings import Settings
+from tests.support.settings import offline_settings
 
 GOOD = "version: 1\nendpoints:\n  - {namespace: acme, name: chat, schedule: [{cron: '0 9 * * *', action: pause}]}\n"
 # A safety net only: each reload below returns in well under a second.
@@ -22,12 +22,7 @@ JOIN_TIMEOUT_S = 10
 def running(tmp_path: Path) -> Iterator[tuple[Daemon, Path]]:
     schedule = tmp_path / "s.yaml"
     schedule.write_text(GOOD)
-    settings = Settings(
-        hf_token="hf_NotUsedByTheseTests000000",
-        state_dir=tmp_path,
-        endpoints_api_url="http://127.0.0.1:9/v2",
-        hub_url="http://127.0.0.1:9",
-    )
+    settings = offline_settings(tmp_path)
     daemon = Daemon(settings, [schedule], load_config([schedule]))
     yield daemon, schedule
     daemon.reconciler.close()

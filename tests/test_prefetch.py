@@ -18,8 +18,8 @@ from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.daemon import PREFETCH_LEAD_S, Daemon
 from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
-from hfwarden.settings import Settings
 from tests.support.helpers import advance, create
+from tests.support.settings import offline_settings
 
 # Resumed at 08:00, paused at 18:00: at 17:59 nothing is due, at 18:00 the pause.
 WORKDAY = """version: 1
@@ -58,7 +58,7 @@ def test_the_pass_at_a_fire_time_sends_on_the_listing_taken_just_before(
     warden: Reconciler, control: httpx.Client, clock: ManualClock
 ) -> None:
     clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
-    warden.prefetch()
+    warden.observer.prefetch(warden.config)
     control.delete("/_emulator/requests")
     clock.set(FIRE)
     report = warden.run_pass()
@@ -72,7 +72,7 @@ def test_a_prefetched_listing_that_does_not_stand_is_listed_again(
     warden: Reconciler, control: httpx.Client, clock: ManualClock, case: str
 ) -> None:
     clock.set(FIRE - timedelta(seconds=10 if case == "too old" else PREFETCH_LEAD_S))
-    warden.prefetch()
+    warden.observer.prefetch(warden.config)
     if case == "another pass listed since":
         clock.set(FIRE - timedelta(seconds=1))
         warden.run_pass()
@@ -85,12 +85,7 @@ def test_a_prefetched_listing_that_does_not_stand_is_listed_again(
 def test_the_daemon_lists_ahead_of_its_next_fire_time(tmp_path: Path) -> None:
     schedule = tmp_path / "s.yaml"
     schedule.write_text(WORKDAY)
-    settings = Settings(
-        hf_token="hf_NotUsedByTheseTests000000",
-        state_dir=tmp_path,
-        endpoints_api_url="http://127.0.0.1:9/v2",
-        hub_url="http://127.0.0.1:9",
-    )
+    settings = offline_settings(tmp_path)
     daemon = Daemon(settings, [schedule], load_config([schedule]), clock=ManualClock(FIRE - timedelta(hours=1)))
     daemon._scheduler = BackgroundScheduler(timezone=UTC)  # not started: only its jobs are looked at
     try:

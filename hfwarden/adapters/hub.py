@@ -82,7 +82,7 @@ def configure_client(*, endpoints_api_url: str, hub_url: str, timeout_seconds: f
             limits=limits,
         )
         # Each request's socket operations share the deadline `Hub._attempt` sets for it as a whole,
-        # direct or through the environment's proxy; direct ones go through `http.client` (wire.py).
+        # direct or through the environment's proxy; direct ones go through plain sockets (wire.py).
         return with_direct_transport(deadlines_everywhere(client, httpcore2))
 
     set_client_factory(factory)

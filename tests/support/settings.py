@@ -25,6 +25,16 @@ def settings_for(emulator: Emulator, tmp_path: Path, **extra: object) -> Setting
     return Settings(**(values | extra))  # type: ignore[arg-type]
 
 
+def offline_settings(tmp_path: Path) -> Settings:
+    """Settings for a daemon that is built and looked at but never calls the API (a port nothing listens on)."""
+    return Settings(
+        hf_token="hf_NotUsedByTheseTests000000",
+        state_dir=tmp_path,
+        endpoints_api_url="http://127.0.0.1:9/v2",
+        hub_url="http://127.0.0.1:9",
+    )
+
+
 def schedule_file(tmp_path: Path, text: str) -> Path:
     """`text` (indented or not) written to `s.yaml` in `tmp_path`."""
     path = tmp_path / "s.yaml"

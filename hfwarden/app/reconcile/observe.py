@@ -3,17 +3,15 @@ the spend ledger at the time they were seen."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hfwarden.adapters.hub import HubError
 from hfwarden.adapters.prices import PriceBook
 from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.execute import Executor
 from hfwarden.app.reconcile.ledger import Ledger
-from hfwarden.app.reconcile.logbook import Logbook, log
+from hfwarden.app.reconcile.listing import Listed, Listings, Sight
+from hfwarden.app.reconcile.logbook import Logbook
 from hfwarden.app.reconcile.mode import PassMode
 from hfwarden.app.reconcile.spend import earliest_day_start
 from hfwarden.app.reconcile.startup_figures import StartupFigures, startup_figures
@@ -23,20 +21,6 @@ from hfwarden.config import Config
 from hfwarden.core.alerts import Alert, unknown_price
 from hfwarden.core.endpoints import Observation
 from hfwarden.core.startups import StartupSample
-
-# A listing taken just before a fire time (`Observer.prefetch`) stands for the pass at the fire time if it
-# is at most this old by the pass's clock; older, or after another pass listed, the pass lists again.
-PREFETCH_MAX_AGE = timedelta(seconds=5)
-
-
-@dataclass(frozen=True, slots=True)
-class Sight:
-    """What the listings saw; the namespaces not listed (with why; as failures `ns/*`); unknown prices."""
-
-    observations: dict[str, Observation] = field(default_factory=dict)
-    unobservable: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    unpriced: tuple[Alert, ...] = ()
 
 
 class Observer:
@@ -61,9 +45,7 @@ class Observer:
         self.ledger = Ledger(store, now=clock.now(), gap_after=gap_after)
         self.startups = StartupBook(store, now=clock.now())
         self._ledger_is_ours = True  # False after a read-only pass: the store may have moved on since
-        self._prefetch_lock = threading.Lock()
-        self._prefetched: tuple[tuple[str, ...], Sight, dict[str, datetime]] | None = None
-        self._listings = 0  # listings begun by passes: a prefetch begun before one of them is older than it
+        self.listings = Listings(executor, clock)
 
     def observe(self, config: Config, now: datetime, *, mode: PassMode) -> Sight:
         """Every namespace listed once, prices refreshed, observations folded into the ledger."""
@@ -111,49 +93,10 @@ class Observer:
         self._ledger_is_ours = not read_only
 
     def prefetch(self, config: Config) -> None:
-        """List every namespace now, for the next pass to take instead of listing (the daemon calls this
-        just before a fire time, so that the transitions due go out at that time, not a listing later).
+        """The next pass's listing, taken now (`Listings.prefetch`)."""
+        self.listings.prefetch(config.namespaces)
 
-        Used once, by the next pass, if no pass listed in between, every namespace was listed, and it is
-        at most PREFETCH_MAX_AGE old. Acting on it is acting on what the API said a moment before the
-        pass, as every call of a long pass acts on the listing made at its start; each call's answer
-        then replaces the listed state."""
-        with self._prefetch_lock:
-            begun_after = self._listings
-        sight, seen_at = self._list_now(config)
-        with self._prefetch_lock:
-            if self._listings == begun_after and not sight.unobservable:
-                self._prefetched = (tuple(config.namespaces), sight, seen_at)
-
-    def _list(self, config: Config) -> tuple[Sight, dict[str, datetime]]:
-        """Every namespace listed once, in parallel (or the prefetched listing, when it stands); and when
-        each listing came back (a change it shows happened before then, not before the pass)."""
-        with self._prefetch_lock:
-            prefetched, self._prefetched = self._prefetched, None
-            self._listings += 1
-        now = self.clock.now()
-        if (
-            prefetched is not None
-            and prefetched[0] == tuple(config.namespaces)
-            and all(timedelta(0) <= now - at <= PREFETCH_MAX_AGE for at in prefetched[2].values())
-        ):
-            _, sight, seen_at = prefetched
-            log.debug("listing_prefetched", age_s=round(max((now - at).total_seconds() for at in seen_at.values()), 3))
-        else:
-            sight, seen_at = self._list_now(config)
-        self.logbook.observations(sight.observations)
-        return sight, seen_at
-
-    def _list_now(self, config: Config) -> tuple[Sight, dict[str, datetime]]:
-        sight = Sight()
-        seen_at: dict[str, datetime] = {}
-        for namespace, listing in self.executor.submit_list(config.namespaces).items():
-            try:
-                sight.observations.update((o.key, o) for o in listing.result())
-                seen_at[namespace] = self.clock.now()
-            except HubError as exc:
-                sight.unobservable[namespace] = str(exc)
-                # Reported as a failure in every view: an unreadable namespace is not an empty one.
-                sight.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
-                log.error("namespace_unobservable", namespace=namespace, error=str(exc))
-        return sight, seen_at
+    def _list(self, config: Config) -> Listed:
+        listed = self.listings.take(config.namespaces)
+        self.logbook.observations(listed[0].observations)
+        return listed

@@ -90,12 +90,6 @@ class Reconciler:
         with self._lock, self.executor.deadlines.within_pass():
             return self._pass(self.mode)
 
-    def prefetch(self) -> None:
-        """The next pass's listing, taken now: the daemon calls this just before a fire time
-        (`Observer.prefetch`)."""
-        with self._lock, self.executor.deadlines.within_pass():
-            self.observer.prefetch(self.config)
-
     def assess(self) -> PassReport:
         """Observe and compute every figure, changing nothing anywhere (for `hfwarden status`)."""
         with self._lock, self.executor.deadlines.within_pass():

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from hfwarden.adapters.store import Store
-from hfwarden.app.reconcile.observe import Sight
+from hfwarden.app.reconcile.listing import Sight
 from hfwarden.config import Config
 from hfwarden.core.decide import Decision, endpoint_decision
 from hfwarden.core.endpoints import namespace_of

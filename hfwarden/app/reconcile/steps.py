@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hfwarden.app.reconcile.observe import Sight
+from hfwarden.app.reconcile.listing import Sight
 from hfwarden.app.reconcile.report import PassReport, tally
 from hfwarden.app.reconcile.spend import EndpointFigures
 from hfwarden.app.reconcile.startup_figures import StartupFigures
