@@ -215,14 +215,13 @@ class Daemon:
             misfire_grace_time=None,
         )
         if (prefetch_at := fire_at - timedelta(seconds=PREFETCH_LEAD_S)) > self.clock.now():
-            # Late, it would list after the wake pass (then the pass lists for itself).
-            trigger = DateTrigger(run_date=prefetch_at)
-            scheduler.add_job(self._prefetch, trigger, id="prefetch", replace_existing=True, misfire_grace_time=1)
+            job = {"id": "prefetch", "replace_existing": True, "misfire_grace_time": 1}  # late: the pass lists
+            scheduler.add_job(self._prefetch, DateTrigger(run_date=prefetch_at), [fire_at], **job)
 
-    def _prefetch(self) -> None:
-        """The wake pass's listing, just before its fire time; a leader's only (a standby acts on nothing)."""
+    def _prefetch(self, fire_at: datetime) -> None:
+        """The wake pass's listing, waited for until its fire time at most; the lease holder's only."""
         if self.leader is True and not self.stopping.is_set():  # a namespace that fails: the pass lists again
-            self.reconciler.observer.prefetch(self.reconciler.config)
+            self.reconciler.observer.prefetch(self.reconciler.config, until=fire_at)
 
     def _schedule_follow_up(self, report: PassReport) -> None:
         """While an endpoint is starting or updating, look again soon: the ledger places the start of

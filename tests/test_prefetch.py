@@ -58,7 +58,7 @@ def test_the_pass_at_a_fire_time_sends_on_the_listing_taken_just_before(
     warden: Reconciler, control: httpx.Client, clock: ManualClock
 ) -> None:
     clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
-    warden.observer.prefetch(warden.config)
+    warden.observer.prefetch(warden.config, until=FIRE)
     control.delete("/_emulator/requests")
     clock.set(FIRE)
     report = warden.run_pass()
@@ -72,11 +72,27 @@ def test_a_prefetched_listing_that_does_not_stand_is_listed_again(
     warden: Reconciler, control: httpx.Client, clock: ManualClock, case: str
 ) -> None:
     clock.set(FIRE - timedelta(seconds=10 if case == "too old" else PREFETCH_LEAD_S))
-    warden.observer.prefetch(warden.config)
+    warden.observer.prefetch(warden.config, until=FIRE)
     if case == "another pass listed since":
         clock.set(FIRE - timedelta(seconds=1))
         warden.run_pass()
     control.delete("/_emulator/requests")
+    clock.set(FIRE)
+    assert warden.run_pass().acted == ["acme/night"]
+    assert _calls(control) == [("GET", "/v2/endpoint/acme"), ("POST", "/v2/endpoint/acme/night/pause")]
+
+
+@pytest.mark.usefixtures("client_at_emulator")
+def test_a_listing_not_in_by_the_fire_time_is_left_to_the_pass_not_sent_twice(
+    warden: Reconciler, control: httpx.Client, clock: ManualClock
+) -> None:
+    """The prefetch waits until the fire time at most; the pass takes up the call under way."""
+    control.post("/_emulator/faults", json={"latency_ms": 1500}).raise_for_status()
+    control.delete("/_emulator/requests")
+    clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
+    warden.observer.prefetch(warden.config, until=clock.now() + timedelta(seconds=0.2))
+    assert warden.observer.listings._prefetched is None  # not in within 0.2 s: nothing kept
+    control.post("/_emulator/faults", json={"latency_ms": 0}).raise_for_status()
     clock.set(FIRE)
     assert warden.run_pass().acted == ["acme/night"]
     assert _calls(control) == [("GET", "/v2/endpoint/acme"), ("POST", "/v2/endpoint/acme/night/pause")]
@@ -95,6 +111,7 @@ def test_the_daemon_lists_ahead_of_its_next_fire_time(tmp_path: Path) -> None:
         assert prefetch is not None
         assert wake.trigger.run_date == FIRE
         assert prefetch.trigger.run_date == FIRE - timedelta(seconds=PREFETCH_LEAD_S)
+        assert prefetch.args == (FIRE,)  # the prefetch waits for its listing until the fire time at most
     finally:
         daemon.reconciler.close()
         daemon.deliverer.close()

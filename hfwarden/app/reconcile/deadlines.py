@@ -53,14 +53,15 @@ class PassDeadlines:
             self._stop_seen = now
         return now - self._stop_seen > SHUTDOWN_GRACE_S
 
-    def collect(self, namespaces: Sequence[str]) -> dict[str, Listing]:
+    def collect(self, namespaces: Sequence[str], wait_s: float | None = None) -> dict[str, Listing]:
         """A settled future per namespace: its listing, or a `HubError` (any failure of one namespace
-        is that namespace's, never the pass's), or `Deferred` past the listing deadline."""
+        is that namespace's, never the pass's), or `Deferred` past the listing deadline (or `wait_s`)."""
+        waited_s = self.list_s if wait_s is None else wait_s
         pending = {ns: f for ns, f in self._slow.items() if ns in namespaces and not f.done()}
         listings = {**{ns: self._submit(ns) for ns in namespaces if ns not in pending}, **pending}
-        wait(listings.values(), timeout=self.list_s)
+        wait(listings.values(), timeout=waited_s)
         self._slow = {ns: f for ns, f in listings.items() if not f.done()}
-        return {ns: _settled(ns, f, self.list_s) for ns, f in listings.items()}
+        return {ns: _settled(ns, f, waited_s) for ns, f in listings.items()}
 
 
 def _settled(namespace: str, listing: Listing, waited_s: float) -> Listing:

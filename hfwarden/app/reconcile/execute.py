@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from hfwarden.adapters.endpoints_api import EndpointsApi
 from hfwarden.adapters.hub import Deferred, HubError
 from hfwarden.adapters.store import LeaseLost
-from hfwarden.app.reconcile.deadlines import PassDeadlines
+from hfwarden.app.reconcile.deadlines import Listing, PassDeadlines
 from hfwarden.app.reconcile.windowed import in_window
 from hfwarden.clock import Clock
 from hfwarden.core.decide import Decision
@@ -56,9 +56,9 @@ class Executor:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit_list(self, namespaces: Sequence[str]) -> dict[str, Future[list[Observation]]]:
-        """One list call per namespace, settled by the listing deadline; the futures by namespace."""
-        return self.deadlines.collect(namespaces)
+    def submit_list(self, namespaces: Sequence[str], wait_s: float | None = None) -> dict[str, Listing]:
+        """One list call per namespace, settled by the listing deadline (or `wait_s`); futures by namespace."""
+        return self.deadlines.collect(namespaces, wait_s)
 
     def carry_out(self, decisions: Sequence[Decision], observations: Mapping[str, Observation]) -> list[CallResult]:
         """Every decision with steps, started in the decisions' order, endpoints in parallel; one endpoint's

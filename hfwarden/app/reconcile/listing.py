@@ -40,15 +40,16 @@ class Listings:
         self._prefetched: tuple[tuple[str, ...], Listed] | None = None
         self._begun = 0  # listings begun by passes: a prefetch begun before one of them is older than it
 
-    def prefetch(self, namespaces: tuple[str, ...]) -> None:
-        """List every namespace now, for the next pass to take instead of listing (the daemon calls this
-        just before a fire time). Taken once, by the next pass, if no pass listed in between, every
-        namespace was listed, and it is at most PREFETCH_MAX_AGE old. Acting on it is acting on what the
-        API said a moment before the pass, as every call of a long pass acts on the listing made at its
-        start; each call's answer then replaces the listed state."""
+    def prefetch(self, namespaces: tuple[str, ...], wait_s: float) -> None:
+        """List every namespace now, for the next pass to take instead of listing (the daemon calls this just
+        before a fire time). Waits `wait_s` at most (until the fire time): a listing not in by then is left
+        to the pass, which takes up the call under way rather than sending it again. Taken once, by the next
+        pass, if no pass listed in between, every namespace was listed, and it is at most PREFETCH_MAX_AGE
+        old. Acting on it is acting on what the API said a moment before the pass, as every call of a long
+        pass acts on the listing made at its start; each call's answer then replaces the listed state."""
         with self._lock:
             begun = self._begun
-        sight, seen_at = self.now(namespaces)
+        sight, seen_at = self.now(namespaces, wait_s)
         with self._lock:
             if self._begun == begun and not sight.unobservable:
                 self._prefetched = (namespaces, (sight, seen_at))
@@ -67,12 +68,12 @@ class Listings:
                 return sight, seen_at
         return self.now(namespaces)
 
-    def now(self, namespaces: tuple[str, ...]) -> Listed:
+    def now(self, namespaces: tuple[str, ...], wait_s: float | None = None) -> Listed:
         """Every namespace listed once, in parallel, and when each listing came back (a change it shows
         happened before then, not before the pass)."""
         sight = Sight()
         seen_at: dict[str, datetime] = {}
-        for namespace, listing in self.executor.submit_list(namespaces).items():
+        for namespace, listing in self.executor.submit_list(namespaces, wait_s).items():
             try:
                 sight.observations.update((o.key, o) for o in listing.result())
                 seen_at[namespace] = self.clock.now()

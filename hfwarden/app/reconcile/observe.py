@@ -92,9 +92,9 @@ class Observer:
             self.startups = StartupBook(self.store, now=now)  # start-ups and wakes likewise
         self._ledger_is_ours = not read_only
 
-    def prefetch(self, config: Config) -> None:
-        """The next pass's listing, taken now (`Listings.prefetch`)."""
-        self.listings.prefetch(config.namespaces)
+    def prefetch(self, config: Config, *, until: datetime) -> None:
+        """The next pass's listing, taken now and waited for until `until` at most (`Listings.prefetch`)."""
+        self.listings.prefetch(config.namespaces, max(0.0, (until - self.clock.now()).total_seconds()))
 
     def _list(self, config: Config) -> Listed:
         listed = self.listings.take(config.namespaces)
