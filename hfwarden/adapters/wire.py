@@ -15,13 +15,11 @@ connecting, sending and every read; reads are sliced so that a stop is seen with
 
 from __future__ import annotations
 
-import io
 import select
 import socket
 import ssl
 import threading
 import time
-from typing import Any
 
 import httptools
 import httpx2
@@ -51,31 +49,22 @@ def _bounded(timeout: float | None, what: str) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-class _SlicedReader(io.RawIOBase):
-    """A socket's reading side whose waits keep to the request's deadline, a slice at a time: a timed-out
-    `recv_into` loses no data, unlike `socket.makefile`'s reader, which is unusable after a timeout."""
-
-    def __init__(self, sock: socket.socket, read_timeout: float | None) -> None:
-        self._sock = sock
-        self._read_timeout = read_timeout
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        read_until = None if self._read_timeout is None else time.monotonic() + self._read_timeout
-        while True:
-            left = _bounded(None, "read")
-            if read_until is not None:
-                this_read = read_until - time.monotonic()
-                if this_read <= 0:
-                    raise TimeoutError("read: timed out")
-                left = this_read if left is None else min(left, this_read)
-            self._sock.settimeout(SLICE_S if left is None else min(SLICE_S, left))
-            try:
-                return self._sock.recv_into(buffer)
-            except TimeoutError:
-                continue  # nothing in this slice: look at the deadline and the stop again
+def _recv_sliced(sock: socket.socket, buffer: memoryview, read_timeout: float | None) -> int:
+    """`sock.recv_into(buffer)`, waiting within the request's deadline and `read_timeout` a slice at a
+    time (a timed-out `recv_into` loses no data), so that a stop is seen within SLICE_S."""
+    read_until = None if read_timeout is None else time.monotonic() + read_timeout
+    while True:
+        left = _bounded(None, "read")
+        if read_until is not None:
+            this_read = read_until - time.monotonic()
+            if this_read <= 0:
+                raise TimeoutError("read: timed out")
+            left = this_read if left is None else min(left, this_read)
+        sock.settimeout(SLICE_S if left is None else min(SLICE_S, left))
+        try:
+            return sock.recv_into(buffer)
+        except TimeoutError:
+            continue  # nothing in this slice: look at the deadline and the stop again
 
 
 class _Answer:
@@ -157,19 +146,19 @@ class _Connection:
         sock.sendall(request)
         answer = _Answer()
         try:
-            self._read(answer, _SlicedReader(sock, timeouts.get("read")), head=head)
+            self._read(answer, sock, timeouts.get("read"), head=head)
         finally:
             answer.parser = None  # the parser holds the answer: no cycle left for the collector
         return answer
 
-    def _read(self, answer: _Answer, reader: _SlicedReader, *, head: bool) -> None:
+    def _read(self, answer: _Answer, sock: socket.socket, read_timeout: float | None, *, head: bool) -> None:
         parser = answer.parser
         assert parser is not None
         received = 0
         while not answer.complete:
             if head and answer.headers_done:
                 break  # an answer to HEAD has no body, whatever its length says
-            count = reader.readinto(self._buffer)
+            count = _recv_sliced(sock, self._buffer, read_timeout)
             if not count:
                 if not received:
                     raise _ClosedBeforeAnswering("the server closed the connection without answering")
