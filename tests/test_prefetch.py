@@ -84,14 +84,17 @@ def test_a_prefetched_listing_that_does_not_stand_is_listed_again(
 
 @pytest.mark.usefixtures("client_at_emulator")
 def test_a_listing_not_in_by_the_fire_time_is_left_to_the_pass_not_sent_twice(
-    warden: Reconciler, control: httpx.Client, clock: ManualClock
+    warden: Reconciler, control: httpx.Client, clock: ManualClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The prefetch waits until the fire time at most; the pass takes up the call under way."""
+    """The prefetch waits until the fire time at most; the pass takes up the call under way. A listing
+    still under way is not an unobservable namespace: only the pass's own listing says so."""
     control.post("/_emulator/faults", json={"latency_ms": 1500}).raise_for_status()
     control.delete("/_emulator/requests")
     clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
+    capsys.readouterr()
     warden.observer.prefetch(warden.config, until=clock.now() + timedelta(seconds=0.2))
     assert warden.observer.listings._prefetched is None  # not in within 0.2 s: nothing kept
+    assert "namespace_unobservable" not in "".join(capsys.readouterr())
     control.post("/_emulator/faults", json={"latency_ms": 0}).raise_for_status()
     clock.set(FIRE)
     assert warden.run_pass().acted == ["acme/night"]

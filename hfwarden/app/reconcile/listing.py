@@ -49,7 +49,7 @@ class Listings:
         pass acts on the listing made at its start; each call's answer then replaces the listed state."""
         with self._lock:
             begun = self._begun
-        sight, seen_at = self.now(namespaces, wait_s)
+        sight, seen_at = self._listed(namespaces, wait_s)
         with self._lock:
             if self._begun == begun and not sight.unobservable:
                 self._prefetched = (namespaces, (sight, seen_at))
@@ -68,9 +68,15 @@ class Listings:
                 return sight, seen_at
         return self.now(namespaces)
 
-    def now(self, namespaces: tuple[str, ...], wait_s: float | None = None) -> Listed:
+    def now(self, namespaces: tuple[str, ...]) -> Listed:
         """Every namespace listed once, in parallel, and when each listing came back (a change it shows
-        happened before then, not before the pass)."""
+        happened before then, not before the pass). A namespace not listed is logged as unobservable."""
+        sight, seen_at = self._listed(namespaces, None)
+        for namespace, why in sight.unobservable.items():
+            log.error("namespace_unobservable", namespace=namespace, error=why)
+        return sight, seen_at
+
+    def _listed(self, namespaces: tuple[str, ...], wait_s: float | None) -> Listed:
         sight = Sight()
         seen_at: dict[str, datetime] = {}
         for namespace, listing in self.executor.submit_list(namespaces, wait_s).items():
@@ -81,5 +87,4 @@ class Listings:
                 sight.unobservable[namespace] = str(exc)
                 # Reported as a failure in every view: an unreadable namespace is not an empty one.
                 sight.failed[f"{namespace}/*"] = f"namespace not observable: {exc}"
-                log.error("namespace_unobservable", namespace=namespace, error=str(exc))
         return sight, seen_at
