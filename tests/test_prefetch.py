@@ -11,13 +11,11 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from huggingface_hub import HfApi
 
-from hfwarden.adapters.hub import Hub, RetryPolicy
-from hfwarden.adapters.store import Store
 from hfwarden.app.reconcile.reconciler import Reconciler
 from hfwarden.clock import ManualClock
 from hfwarden.config import load_config
 from hfwarden.daemon import PREFETCH_LEAD_S, Daemon
-from hfwarden.emulator.server import DEFAULT_TOKEN, Emulator
+from tests.conftest import Factory
 from tests.support.helpers import advance, create
 from tests.support.settings import offline_settings
 
@@ -39,29 +37,25 @@ def _calls(control: httpx.Client) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def warden(emulator: Emulator, api: HfApi, control: httpx.Client, clock: ManualClock, tmp_path: Path) -> Reconciler:
+def night(warden: Factory, api: HfApi, control: httpx.Client, clock: ManualClock) -> Reconciler:
+    """A reconciler on WORKDAY with `acme/night` running, one pass done a minute before the fire."""
     create(api, "night", min_replica=1, max_replica=1)
     advance(control, 120)
-    (tmp_path / "s.yaml").write_text(WORKDAY)
-    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
-    hub = Hub(DEFAULT_TOKEN, retry=RetryPolicy(max_attempts=1), hub_url=emulator.base_url)
-    reconciler = Reconciler(config=load_config([tmp_path / "s.yaml"]), hub=hub, store=store, clock=clock)
+    reconciler = warden(WORKDAY)
     clock.set(FIRE - timedelta(minutes=1))
     assert reconciler.run_pass().acted == []  # running, as the 08:00 resume wants it
-    yield reconciler
-    reconciler.close()
-    store.close()
+    return reconciler
 
 
 @pytest.mark.usefixtures("client_at_emulator")
 def test_the_pass_at_a_fire_time_sends_on_the_listing_taken_just_before(
-    warden: Reconciler, control: httpx.Client, clock: ManualClock
+    night: Reconciler, control: httpx.Client, clock: ManualClock
 ) -> None:
     clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
-    warden.observer.prefetch(warden.config, until=FIRE)
+    night.observer.prefetch(night.config, until=FIRE)
     control.delete("/_emulator/requests")
     clock.set(FIRE)
-    report = warden.run_pass()
+    report = night.run_pass()
     assert report.acted == ["acme/night"]
     assert _calls(control) == [("POST", "/v2/endpoint/acme/night/pause")]  # no listing before the call
 
@@ -69,22 +63,22 @@ def test_the_pass_at_a_fire_time_sends_on_the_listing_taken_just_before(
 @pytest.mark.usefixtures("client_at_emulator")
 @pytest.mark.parametrize("case", ["too old", "another pass listed since"])
 def test_a_prefetched_listing_that_does_not_stand_is_listed_again(
-    warden: Reconciler, control: httpx.Client, clock: ManualClock, case: str
+    night: Reconciler, control: httpx.Client, clock: ManualClock, case: str
 ) -> None:
     clock.set(FIRE - timedelta(seconds=10 if case == "too old" else PREFETCH_LEAD_S))
-    warden.observer.prefetch(warden.config, until=FIRE)
+    night.observer.prefetch(night.config, until=FIRE)
     if case == "another pass listed since":
         clock.set(FIRE - timedelta(seconds=1))
-        warden.run_pass()
+        night.run_pass()
     control.delete("/_emulator/requests")
     clock.set(FIRE)
-    assert warden.run_pass().acted == ["acme/night"]
+    assert night.run_pass().acted == ["acme/night"]
     assert _calls(control) == [("GET", "/v2/endpoint/acme"), ("POST", "/v2/endpoint/acme/night/pause")]
 
 
 @pytest.mark.usefixtures("client_at_emulator")
 def test_a_listing_not_in_by_the_fire_time_is_left_to_the_pass_not_sent_twice(
-    warden: Reconciler, control: httpx.Client, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+    night: Reconciler, control: httpx.Client, clock: ManualClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The prefetch waits until the fire time at most; the pass takes up the call under way. A listing
     still under way is not an unobservable namespace: only the pass's own listing says so."""
@@ -92,12 +86,12 @@ def test_a_listing_not_in_by_the_fire_time_is_left_to_the_pass_not_sent_twice(
     control.delete("/_emulator/requests")
     clock.set(FIRE - timedelta(seconds=PREFETCH_LEAD_S))
     capsys.readouterr()
-    warden.observer.prefetch(warden.config, until=clock.now() + timedelta(seconds=0.2))
-    assert warden.observer.listings._prefetched is None  # not in within 0.2 s: nothing kept
+    night.observer.prefetch(night.config, until=clock.now() + timedelta(seconds=0.2))
+    assert night.observer.listings._prefetched is None  # not in within 0.2 s: nothing kept
     assert "namespace_unobservable" not in "".join(capsys.readouterr())
     control.post("/_emulator/faults", json={"latency_ms": 0}).raise_for_status()
     clock.set(FIRE)
-    assert warden.run_pass().acted == ["acme/night"]
+    assert night.run_pass().acted == ["acme/night"]
     assert _calls(control) == [("GET", "/v2/endpoint/acme"), ("POST", "/v2/endpoint/acme/night/pause")]
 
 
