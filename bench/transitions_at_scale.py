@@ -56,8 +56,8 @@ def cpu_seconds(pid: int) -> float:
 
 class CpuSampler(threading.Thread):
     """The daemon's and the emulator's CPU every 0.1 s: what each used between the fire and the last call
-    says whether the machine, not the code, sets the pace (both together above 2 cores x the p99 cannot
-    go faster)."""
+    says whether the machine, not the code, sets the pace (the daemon's CPU runs one thread at a time
+    under the GIL: the burst cannot be shorter than it)."""
 
     def __init__(self, daemon: int, emulator: int) -> None:
         super().__init__(daemon=True)
