@@ -117,8 +117,8 @@ def _write_applied(conn: Connection, applied: Sequence[AppliedTransition], now: 
     """The last transition applied per endpoint: the latest of this pass's replaces the stored one."""
     latest = {a.endpoint: a for a in applied}
     keys = list(latest)
-    for chunk in range(0, len(keys), 500):
-        conn.execute(delete(applied_transitions).where(applied_transitions.c.endpoint.in_(keys[chunk : chunk + 500])))
+    for chunk in in_chunks(keys):
+        conn.execute(delete(applied_transitions).where(applied_transitions.c.endpoint.in_(chunk)))
     for rows in in_chunks(list(latest.values())):
         conn.execute(
             insert(applied_transitions),

@@ -38,8 +38,8 @@ def write_ledger(conn: Connection, closed: Sequence[Segment], opened: Sequence[O
             ],
         )
     endpoints = [o.endpoint for o in opened]
-    for chunk in range(0, len(endpoints), 500):
-        conn.execute(delete(ledger_open).where(ledger_open.c.endpoint.in_(endpoints[chunk : chunk + 500])))
+    for chunk in in_chunks(endpoints):
+        conn.execute(delete(ledger_open).where(ledger_open.c.endpoint.in_(chunk)))
     for segment_chunk in in_chunks(opened):
         conn.execute(
             insert(ledger_open),

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select
 
-from hfwarden.adapters.store._base import StoreBase
+from hfwarden.adapters.store._base import StoreBase, in_chunks
 from hfwarden.adapters.store.tables import startup_samples, startup_watch, wakes
 from hfwarden.core.startups import StartupSample, Watch
 
@@ -62,8 +62,8 @@ def write_startups(
     woken: Sequence[tuple[str, datetime]],
 ) -> None:
     keys = [w.endpoint for w in watches]
-    for chunk in range(0, len(keys), 500):
-        conn.execute(delete(startup_watch).where(startup_watch.c.endpoint.in_(keys[chunk : chunk + 500])))
+    for chunk in in_chunks(keys):
+        conn.execute(delete(startup_watch).where(startup_watch.c.endpoint.in_(chunk)))
     if watches:
         conn.execute(
             insert(startup_watch),
